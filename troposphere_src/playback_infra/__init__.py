@@ -1,0 +1,1 @@
+"""Baseball Playback's AWS deployment: environment model, troposphere stacks and checks."""

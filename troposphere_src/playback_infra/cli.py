@@ -1,0 +1,112 @@
+"""`playback-infra`: synth, check, parameters and deploy.
+
+Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
+bad environment configuration (nothing was written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from playback_infra.environments.model import ConfigError
+from playback_infra.errors import DeployError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from playback_infra.synth import render, write
+
+    rendered = render()
+    changed = write(rendered.files, args.root)
+    print(f"synth: {len(rendered.files)} files, {len(changed)} changed" + "".join(f"\n  {c}" for c in changed))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from playback_infra.checks.runner import run_all
+    from playback_infra.synth import render
+
+    rendered = render()
+    results = run_all(args.root, rendered.files, {n: t.to_dict() for n, t in rendered.templates.items()})
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.summary}")
+        for detail in result.details:
+            print(f"       {detail}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _parameters(args: argparse.Namespace) -> int:
+    from playback_infra.environments.overrides import render_overrides
+
+    print(render_overrides(args.root, args.env, args.format))
+    return EXIT_OK
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from playback_infra.deploy import deploy
+
+    return deploy(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from playback_infra.paths import REPO_ROOT
+
+    parser = argparse.ArgumentParser(prog="playback-infra", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=_path, default=REPO_ROOT,
+                        help="repository to read and write templates/ and parameters/ in (default: this checkout)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    synth = commands.add_parser("synth", help="write templates/ and parameters/ from the code (no checks)")
+    synth.set_defaults(run=_synth)
+
+    check = commands.add_parser("check", help="cfn-lint, checkov, IAM, suppression and in-sync checks")
+    check.set_defaults(run=_check)
+
+    parameters = commands.add_parser(
+        "parameters", help="print an environment's parameters for awscli v1 (Key=Value, one per line)")
+    parameters.add_argument("env", help="environment name, e.g. dev")
+    parameters.add_argument("--format", choices=("overrides", "tags"), default="overrides",
+                            help="overrides: --parameter-overrides values; tags: --tags values")
+    parameters.set_defaults(run=_parameters)
+
+    deploy = commands.add_parser(
+        "deploy", help="package and deploy an environment through a change set",
+        description="Deploy an environment. With no --endpoint-url and no --profile, a local AWS "
+        "emulator is started on 127.0.0.1 for the run and stopped afterwards.")
+    deploy.add_argument("--env", required=True, help="environment name, e.g. dev")
+    deploy.add_argument("--endpoint-url", help="an AWS emulator to deploy into instead of starting one")
+    deploy.add_argument("--profile", help="AWS profile of the real account to deploy to")
+    deploy.add_argument("--region", help="region (default: the environment's)")
+    deploy.add_argument("--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)")
+    deploy.add_argument("--yes", action="store_true", help="execute the change set without asking")
+    deploy.add_argument("--keep-emulator", action="store_true",
+                        help="leave the started emulator running and print its endpoint")
+    deploy.set_defaults(run=_deploy)
+    return parser
+
+
+def _path(value: str):
+    from pathlib import Path
+
+    return Path(value).resolve()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as error:
+        print(f"configuration error ({len(error.problems)}):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DeployError as error:
+        print(f"deploy failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early
+        sys.stderr.close()
+        return EXIT_OK

@@ -1,0 +1,238 @@
+"""`playback-infra deploy`: the path a user takes, run for them.
+
+1. The committed templates must match the code (else: run `make synth`).
+2. Package: upload each nested template to S3 and point the root at it, as
+   `aws cloudformation package` does (path-style URLs, which it also writes).
+3. Create a change set for the root stack with the environment's parameter file, show it,
+   execute it (asking first on a real account unless --yes), stream the stack events of the
+   root and nested stacks, and print the outputs.
+
+With neither --endpoint-url nor --profile, a local emulator is started on 127.0.0.1 for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from playback_infra.environments.catalog import environments
+from playback_infra.environments.model import ConfigError, Environment, Problem, validate_catalog
+from playback_infra.errors import DeployError
+from playback_infra.synth import NESTED, differences, render
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageExtensions
+EMULATOR_BUCKET = "playback-infra-artifacts"
+POLL_SECONDS = 1.0
+TIMEOUT_SECONDS = 3 * 3600  # RDS and CloudFront make first deployments long
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+
+
+def deploy(args: argparse.Namespace) -> int:
+    env = _environment(args.env)
+    rendered = render()
+    stale = differences(rendered.files, args.root)
+    if stale:
+        raise ConfigError([Problem(env.name, "templates", f"{', '.join(stale)} differ from the code; run `make synth` first")])
+    region = args.region or env.region
+    if args.endpoint_url or args.profile:
+        return _guarded_run(args, env, rendered.templates, region, args.endpoint_url)
+    from playback_infra.emulator.process import EmulatorError, run_emulator
+
+    try:
+        emulator = run_emulator()
+        endpoint = emulator.__enter__()
+    except EmulatorError as error:
+        raise DeployError(str(error)) from error
+    try:
+        print(f"emulator: {endpoint}")
+        code = _guarded_run(args, env, rendered.templates, region, endpoint)
+        if args.keep_emulator:
+            print(f"emulator left running at {endpoint}; press Ctrl-C to stop it")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+        return code
+    finally:
+        emulator.__exit__(None, None, None)
+
+
+def _guarded_run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
+    """`_run`, with AWS's refusals turned into a DeployError."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _run(args, env, templates, region, endpoint)
+    except (BotoCoreError, ClientError) as error:
+        raise DeployError(str(error)) from error
+
+
+def _environment(name: str) -> Environment:
+    envs = validate_catalog(environments())
+    if name not in envs:
+        raise ConfigError([Problem(name, "env", f"unknown environment; known: {', '.join(envs)}")])
+    return envs[name]
+
+
+def _session(args: argparse.Namespace, region: str, endpoint: str | None):
+    import boto3
+
+    if endpoint and not args.profile:
+        return boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name=region
+        )
+    return boto3.session.Session(profile_name=args.profile, region_name=region)
+
+
+def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
+    session = _session(args, region, endpoint)
+    clients = {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "cloudformation", "sts")}
+    real_account = endpoint is None
+    if real_account:
+        account = clients["sts"].get_caller_identity()["Account"]
+        if account != env.account_id:
+            raise ConfigError([Problem(env.name, "account_id", f"credentials are for account {account}, but {env.name} deploys to {env.account_id}; use that account's profile")])
+        if not args.artifact_bucket:
+            raise ConfigError([Problem(env.name, "artifact-bucket", "a real account needs --artifact-bucket (an S3 bucket you own in the region)")])
+    bucket = args.artifact_bucket or EMULATOR_BUCKET
+    if not real_account:
+        _ensure_bucket(clients["s3"], bucket, region)
+    url_base = endpoint or f"https://s3.{region}.amazonaws.com"
+    root_url = package(clients["s3"], bucket, url_base, args.root, templates["root"])
+    parameter_file = json.loads((args.root / "parameters" / f"{env.name}.json").read_text())
+    cfn = clients["cloudformation"]
+    change_set = _create_change_set(cfn, env.stack_name, root_url, parameter_file)
+    if change_set is None:
+        print(f"{env.stack_name}: no changes")
+        _print_outputs(cfn, env.stack_name)
+        return EXIT_OK
+    if real_account and not args.yes and input("Execute this change set? [y/N] ").strip().lower() != "y":
+        print("not executed; the change set stays for review")
+        return EXIT_FAILED
+    started = time.time()
+    cfn.execute_change_set(ChangeSetName=change_set, StackName=env.stack_name)
+    status = _follow(cfn, env.stack_name, started)
+    print(f"{env.stack_name}: {status} in {time.time() - started:.0f} s")
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        return EXIT_FAILED
+    _print_outputs(cfn, env.stack_name)
+    return EXIT_OK
+
+
+def _ensure_bucket(s3, bucket: str, region: str) -> None:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **extra)
+
+
+def package(s3, bucket: str, url_base: str, base: Path, root_template) -> str:
+    """Upload the committed nested templates and a root pointing at them; returns its URL.
+
+    Keys are content hashes, as `aws cloudformation package` makes them, so an unchanged
+    child keeps its URL and CloudFormation sees no change in it.
+    """
+
+    def upload(body: str) -> str:
+        key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.template"
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        return f"{url_base}/{bucket}/{key}"
+
+    root = root_template.to_dict()
+    for title, (name, _) in NESTED.items():
+        child = (base / "templates" / f"{name}.yaml").read_text()
+        root["Resources"][title]["Properties"]["TemplateURL"] = upload(child)
+    return upload(json.dumps(root, indent=1, sort_keys=True))
+
+
+def _stack_status(cfn, stack_name: str) -> str | None:
+    try:
+        return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+    except cfn.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: dict) -> str | None:
+    """The change set's name, or None when the stack already matches."""
+    status = _stack_status(cfn, stack_name)
+    name = f"playback-{int(time.time())}"
+    cfn.create_change_set(
+        StackName=stack_name,
+        ChangeSetName=name,
+        ChangeSetType="CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE",
+        TemplateURL=template_url,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameter_file["Parameters"].items()],
+        Tags=[{"Key": k, "Value": v} for k, v in parameter_file["Tags"].items()],
+        Capabilities=CAPABILITIES,
+        IncludeNestedStacks=True,
+    )
+    while True:
+        described = cfn.describe_change_set(StackName=stack_name, ChangeSetName=name)
+        if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
+            break
+        time.sleep(POLL_SECONDS)
+    if described["Status"] == "FAILED":
+        reason = described.get("StatusReason", "")
+        if any(marker in reason for marker in NO_CHANGES):
+            cfn.delete_change_set(StackName=stack_name, ChangeSetName=name)
+            return None
+        raise DeployError(f"change set {name} failed: {reason}")
+    print(f"change set {name} for {stack_name}:")
+    for change in described.get("Changes", []):
+        rc = change["ResourceChange"]
+        replacement = f" (replacement: {rc['Replacement']})" if rc.get("Replacement") else ""
+        print(f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}")
+    return name
+
+
+def _events(cfn, stack_id: str) -> Iterator[dict]:
+    with contextlib.suppress(cfn.exceptions.ClientError):
+        for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id):
+            yield from page["StackEvents"]
+
+
+def _follow(cfn, stack_name: str, since: float) -> str:
+    """Print new events of the root and its nested stacks until the root settles."""
+    seen: set[str] = set()
+    stacks = {stack_name}
+
+    def print_new_events() -> None:
+        fresh = []
+        for stack in sorted(stacks):
+            for event in _events(cfn, stack):
+                if event["EventId"] in seen or event["Timestamp"].timestamp() < since - 5:
+                    continue
+                seen.add(event["EventId"])
+                fresh.append(event)
+                if event["ResourceType"] == "AWS::CloudFormation::Stack" and event.get("PhysicalResourceId"):
+                    stacks.add(event["PhysicalResourceId"])
+        for event in sorted(fresh, key=lambda e: e["Timestamp"]):
+            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            print(
+                f"{event['Timestamp']:%H:%M:%S} {event['StackName'][-32:]:<32} "
+                f"{event['LogicalResourceId']:<36} {event['ResourceStatus']}{reason}"
+            )
+
+    deadline = time.time() + TIMEOUT_SECONDS
+    while True:
+        status = _stack_status(cfn, stack_name) or "DELETE_COMPLETE"
+        print_new_events()
+        if not status.endswith("_IN_PROGRESS") or time.time() > deadline:
+            print_new_events()  # nested stacks found in the last pass
+            return status
+        time.sleep(POLL_SECONDS)
+
+
+def _print_outputs(cfn, stack_name: str) -> None:
+    outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
+    for output in sorted(outputs, key=lambda o: o["OutputKey"]):
+        print(f"  {output['OutputKey']:<32} {output['OutputValue']}")
+

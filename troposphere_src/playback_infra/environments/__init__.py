@@ -1,0 +1,1 @@
+"""The environment model (`model`), its subnet layout (`layout`) and the environments (`catalog`)."""

@@ -1,0 +1,48 @@
+"""The environments Baseball Playback deploys to. Add one here, then run `make synth`.
+
+Account IDs: set each environment's real account before its first deploy; `deploy` refuses
+to deploy into any other account than the one named here.
+"""
+
+from playback_infra.environments.model import Environment, Kind, Tags, define
+
+_TEAM = Tags(cost_center="baseball-playback", owner="platform-team")
+
+
+def environments() -> tuple[Environment, ...]:
+    """dev, staging and prod, validated (raises ConfigError)."""
+    return (
+        define(
+            "dev",
+            Kind.DEVELOPMENT,
+            account_id="111111111111",
+            region="us-east-1",
+            vpc_cidr="10.20.0.0/16",
+            tags=_TEAM,
+            alarm_email="playback-alerts-dev@example.com",
+            site_domain="dev.playback.example.com",
+            api_domain="api.dev.playback.example.com",
+        ),
+        define(
+            "staging",
+            Kind.STAGING,
+            account_id="222222222222",
+            region="us-east-1",
+            vpc_cidr="10.21.0.0/16",
+            tags=_TEAM,
+            alarm_email="playback-alerts-staging@example.com",
+            site_domain="staging.playback.example.com",
+            api_domain="api.staging.playback.example.com",
+        ),
+        define(
+            "prod",
+            Kind.PRODUCTION,
+            account_id="333333333333",
+            region="us-east-1",
+            vpc_cidr="10.22.0.0/16",
+            tags=_TEAM,
+            alarm_email="playback-alerts@example.com",
+            site_domain="playback.example.com",
+            api_domain="api.playback.example.com",
+        ),
+    )

@@ -1,0 +1,494 @@
+"""The environment model: one typed, validated object per deployment environment.
+
+An environment is declared with `define(name, kind, **fields)`: the kind's defaults are
+filled in, every field is type-checked and validated, and any problem raises `ConfigError`
+listing each problem with the environment, the field and what would be valid. Nothing is
+written before all environments validate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Network, ip_network
+from typing import Any
+
+from playback_infra.environments.layout import SubnetLayout, plan_subnets
+from playback_infra.environments.regions import (
+    CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
+    SUPPORTED_REGIONS,
+)
+
+PROJECT = "baseball-playback"
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+# The ALB needs subnets of /27 or larger with 8 free addresses; RDS needs /28 or larger.
+MIN_PUBLIC_SUBNET_PREFIX = 27
+MIN_DATA_SUBNET_PREFIX = 28
+# A jobs task (Retrosheet import, migrations) may run beside the service in any AZ.
+JOB_TASK_RESERVE = 4
+# Interface endpoints put one network interface per endpoint in every app subnet.
+ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1}
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+
+
+class Kind(enum.StrEnum):
+    """What an environment is for; decides defaults and which rules apply."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class NatMode(enum.StrEnum):
+    """Outbound internet for the private subnets: none, one NAT gateway, or one per AZ."""
+
+    NONE = "none"
+    SINGLE = "single"
+    PER_AZ = "per-az"
+
+
+class InterfaceEndpoint(enum.StrEnum):
+    """Optional VPC interface endpoints (the S3 gateway endpoint is always created)."""
+
+    ECR = "ecr"  # ecr.api and ecr.dkr
+    LOGS = "logs"
+    SECRETS_MANAGER = "secretsmanager"
+
+
+class AlbIngress(enum.StrEnum):
+    """Who may reach the ALB: only CloudFront (through its origin-facing prefix list) or anyone."""
+
+    CLOUDFRONT = "cloudfront"
+    INTERNET = "internet"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tags:
+    """Cost-allocation tags; Project and Environment are added from the model."""
+
+    cost_center: str
+    owner: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment:
+    """One deployment environment. Defaults come from its kind (see `KIND_DEFAULTS`)."""
+
+    name: str
+    """Short lowercase name, used in stack and resource names (`dev`)."""
+    kind: Kind
+    account_id: str
+    """The 12-digit AWS account the environment deploys to; `deploy` refuses any other."""
+    region: str
+    az_count: int
+    """2 or 3 availability zones."""
+    availability_zones: tuple[str, ...]
+    """AZ names; default the region's a, b, c. Override where a letter is missing."""
+    vpc_cidr: str
+    """Private IPv4 range, /16 to about /23 (the subnets must stay usable)."""
+    nat_mode: NatMode
+    interface_endpoints: frozenset[InterfaceEndpoint]
+    flow_log_retention_days: int
+    alb_ingress: AlbIngress
+    app_port: int
+    """Port the backend container listens on (a non-root user cannot bind below 1024)."""
+    max_app_tasks: int
+    """Most backend tasks autoscaling may run; sizes the app subnets (blue/green doubles it)."""
+    tags: Tags
+    alarm_email: str
+    site_domain: str
+    """Host name users open (CloudFront alias)."""
+    api_domain: str
+    """Host name of the ALB origin CloudFront connects to over HTTPS."""
+
+    @property
+    def retain_data(self) -> bool:
+        """Stateful resources survive stack deletion and replacement outside development."""
+        return self.kind is not Kind.DEVELOPMENT
+
+    @property
+    def stack_name(self) -> str:
+        return f"{PROJECT}-{self.name}"
+
+    @property
+    def network(self) -> IPv4Network:
+        return IPv4Network(self.vpc_cidr)
+
+    @property
+    def subnets(self) -> SubnetLayout:
+        return plan_subnets(self.network, self.az_count)
+
+    @property
+    def cloudfront_prefix_list(self) -> str:
+        """The ALB's ingress prefix list, or "" when the ALB is open to the internet."""
+        if self.alb_ingress is AlbIngress.INTERNET:
+            return ""
+        return CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS[self.region]
+
+
+KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
+    Kind.DEVELOPMENT: {
+        "az_count": 2,
+        "nat_mode": NatMode.SINGLE,
+        "interface_endpoints": frozenset(),
+        "flow_log_retention_days": 30,
+        "max_app_tasks": 4,
+    },
+    Kind.STAGING: {
+        "az_count": 2,
+        "nat_mode": NatMode.SINGLE,
+        "interface_endpoints": frozenset(InterfaceEndpoint),
+        "flow_log_retention_days": 90,
+        "max_app_tasks": 6,
+    },
+    Kind.PRODUCTION: {
+        "az_count": 3,
+        "nat_mode": NatMode.PER_AZ,
+        "interface_endpoints": frozenset(InterfaceEndpoint),
+        "flow_log_retention_days": 365,
+        "max_app_tasks": 20,
+    },
+}
+COMMON_DEFAULTS: dict[str, Any] = {"alb_ingress": AlbIngress.CLOUDFRONT, "app_port": 3000}
+
+
+@dataclass(frozen=True)
+class Problem:
+    environment: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"environment '{self.environment}', field '{self.field}': {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more configuration problems, each naming environment, field and fix."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
+    """Build and validate an environment from its kind's defaults and the given fields."""
+    label = name if isinstance(name, str) else repr(name)
+    problems: list[Problem] = []
+    kind_value = _coerce_enum(Kind, kind)
+    if kind_value is None:
+        raise ConfigError([Problem(label, "kind", _one_of(kind, Kind))])
+    values = {
+        **COMMON_DEFAULTS,
+        **KIND_DEFAULTS[kind_value],
+        **fields,
+        "name": name,
+        "kind": kind_value,
+    }
+    if "region" in values and "availability_zones" not in values:
+        zones = ("a", "b", "c")[
+            : values.get("az_count", 0) if _is_int(values.get("az_count")) else 0
+        ]
+        values["availability_zones"] = tuple(f"{values['region']}{z}" for z in zones)
+
+    known = {f.name: f for f in dataclasses.fields(Environment)}
+    for unknown in sorted(set(values) - set(known)):
+        problems.append(Problem(label, unknown, f"unknown field; valid fields: {', '.join(known)}"))
+    for missing in sorted(set(known) - set(values)):
+        problems.append(Problem(label, missing, "required field is missing"))
+    for field_name in known.keys() & values.keys():
+        value, problem = _typed(field_name, values[field_name])
+        if problem:
+            problems.append(Problem(label, field_name, problem))
+        values[field_name] = value
+    if problems:
+        raise ConfigError(problems)
+
+    env = Environment(**values)
+    problems = [Problem(env.name, f, m) for f, m in _rule_violations(env)]
+    if problems:
+        raise ConfigError(problems)
+    return env
+
+
+def validate_catalog(environments: Iterable[Environment]) -> dict[str, Environment]:
+    """Rules across environments: unique names and VPC ranges that never overlap."""
+    by_name: dict[str, Environment] = {}
+    problems: list[Problem] = []
+    for env in environments:
+        if env.name in by_name:
+            problems.append(Problem(env.name, "name", "defined twice; names must be unique"))
+            continue
+        for other in by_name.values():
+            if env.network.overlaps(other.network):
+                problems.append(
+                    Problem(
+                        env.name,
+                        "vpc_cidr",
+                        f"{env.vpc_cidr} overlaps {other.name}'s {other.vpc_cidr}; give every "
+                        "environment its own range so VPCs can be peered or joined by VPN",
+                    )
+                )
+        by_name[env.name] = env
+    if problems:
+        raise ConfigError(problems)
+    return by_name
+
+
+# --- field types -----------------------------------------------------------------------------
+
+_ENUM_FIELDS = {"kind": Kind, "nat_mode": NatMode, "alb_ingress": AlbIngress}
+_INT_FIELDS = {"az_count", "flow_log_retention_days", "app_port", "max_app_tasks"}
+_STR_FIELDS = {
+    "name", "account_id", "region", "vpc_cidr", "alarm_email", "site_domain", "api_domain",
+}  # fmt: skip
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def _one_of(value: Any, choices: type[enum.StrEnum]) -> str:
+    return f"{value!r} is not valid; use one of: {', '.join(c.value for c in choices)}"
+
+
+def _coerce_enum(choices: type[enum.StrEnum], value: Any) -> Any:
+    try:
+        return choices(value)
+    except ValueError:
+        return None
+
+
+def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
+    """The value in its field's type, or a message saying what type was expected."""
+    if field_name in _ENUM_FIELDS:
+        coerced = _coerce_enum(_ENUM_FIELDS[field_name], value)
+        return (
+            (coerced, None)
+            if coerced is not None
+            else (value, _one_of(value, _ENUM_FIELDS[field_name]))
+        )
+    if field_name in _INT_FIELDS:
+        return value, None if _is_int(value) else f"expected a whole number, got {_describe(value)}"
+    if field_name in _STR_FIELDS:
+        return value, None if isinstance(value, str) else f"expected text, got {_describe(value)}"
+    if field_name == "interface_endpoints":
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            return value, f"expected a set of endpoints, got {_describe(value)}"
+        coerced = {_coerce_enum(InterfaceEndpoint, v) for v in value}
+        bad = [v for v in value if _coerce_enum(InterfaceEndpoint, v) is None]
+        if bad:
+            return value, _one_of(bad[0], InterfaceEndpoint)
+        return frozenset(coerced), None
+    if field_name == "availability_zones":
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            return value, f"expected a list of AZ names, got {_describe(value)}"
+        return tuple(value), None
+    if field_name == "tags":
+        if isinstance(value, Mapping):
+            try:
+                return Tags(**value), None
+            except TypeError:
+                return (
+                    value,
+                    "expected cost_center and owner, e.g. {'cost_center': 'cc-1234', 'owner': 'team'}",
+                )
+        if not isinstance(value, Tags):
+            return value, f"expected Tags(cost_center=..., owner=...), got {_describe(value)}"
+    return value, None
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def _rule_violations(env: Environment) -> list[tuple[str, str]]:
+    """Every broken rule of one environment as (field, message)."""
+    found: list[tuple[str, str]] = []
+    if not _NAME.match(env.name):
+        found.append(
+            (
+                "name",
+                f"{env.name!r} must be 2-15 lowercase letters, digits or '-', starting with a letter",
+            )
+        )
+    if not _ACCOUNT.match(env.account_id):
+        found.append(("account_id", f"{env.account_id!r} must be the 12-digit AWS account ID"))
+    if env.region not in SUPPORTED_REGIONS:
+        found.append(
+            (
+                "region",
+                f"{env.region!r} is not a supported region; use one of: {', '.join(SUPPORTED_REGIONS)}",
+            )
+        )
+    if env.az_count not in (2, 3):
+        found.append(("az_count", f"{env.az_count} AZs is not supported; use 2 or 3"))
+    elif len(env.availability_zones) != env.az_count:
+        found.append(
+            (
+                "availability_zones",
+                f"{len(env.availability_zones)} names given for az_count {env.az_count}; give exactly {env.az_count}",
+            )
+        )
+    if len(set(env.availability_zones)) != len(env.availability_zones) or any(
+        not (
+            isinstance(z, str)
+            and z.startswith(env.region)
+            and re.fullmatch(r"[a-z]", z[len(env.region) :])
+        )
+        for z in env.availability_zones
+    ):
+        found.append(
+            (
+                "availability_zones",
+                f"{list(env.availability_zones)} must be distinct AZs of {env.region}, like {env.region}a",
+            )
+        )
+    found += _network_violations(env)
+    if env.kind is Kind.PRODUCTION and env.nat_mode is not NatMode.PER_AZ:
+        found.append(
+            (
+                "nat_mode",
+                f"'{env.nat_mode}' in production leaves the app without egress when one AZ fails; use 'per-az'",
+            )
+        )
+    if env.nat_mode is NatMode.NONE:
+        needed = {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS, InterfaceEndpoint.SECRETS_MANAGER}
+        if not needed <= env.interface_endpoints:
+            found.append(
+                (
+                    "interface_endpoints",
+                    "nat_mode 'none' needs the ecr, logs and secretsmanager endpoints, or tasks cannot pull images, log or read secrets; add them or use nat_mode 'single'",
+                )
+            )
+    if env.flow_log_retention_days not in LOG_RETENTION_DAYS:
+        found.append(
+            (
+                "flow_log_retention_days",
+                f"{env.flow_log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        )
+    if not 1024 <= env.app_port <= 65535:
+        found.append(
+            (
+                "app_port",
+                f"{env.app_port} must be 1024-65535 (the container runs as a non-root user)",
+            )
+        )
+    if not 1 <= env.max_app_tasks <= 500:
+        found.append(("max_app_tasks", f"{env.max_app_tasks} must be 1-500"))
+    for tag in ("cost_center", "owner"):
+        value = getattr(env.tags, tag)
+        if not isinstance(value, str) or not _TAG_VALUE.match(value) or value.strip() != value:
+            found.append(
+                (
+                    f"tags.{tag}",
+                    f"{value!r} must be 1-256 characters of letters, digits, spaces and _ . : / = + - @, without surrounding spaces",
+                )
+            )
+    if not _EMAIL.match(env.alarm_email):
+        found.append(
+            ("alarm_email", f"{env.alarm_email!r} is not an e-mail address; alarms are sent there")
+        )
+    for host in ("site_domain", "api_domain"):
+        if not _HOSTNAME.match(getattr(env, host)):
+            found.append(
+                (
+                    host,
+                    f"{getattr(env, host)!r} is not a lowercase DNS host name like app.example.com",
+                )
+            )
+    if env.site_domain == env.api_domain:
+        found.append(
+            (
+                "api_domain",
+                "must differ from site_domain: CloudFront serves the site, the ALB origin needs its own name",
+            )
+        )
+    return found
+
+
+def _network_violations(env: Environment) -> list[tuple[str, str]]:
+    try:
+        vpc = ip_network(env.vpc_cidr)
+    except ValueError as error:
+        return [
+            (
+                "vpc_cidr",
+                f"{env.vpc_cidr!r} is not a valid IPv4 network ({error}); use e.g. 10.20.0.0/16",
+            )
+        ]
+    if vpc.version != 4:
+        return [
+            ("vpc_cidr", f"{env.vpc_cidr} is IPv6; give the VPC's IPv4 range, e.g. 10.20.0.0/16")
+        ]
+    if not any(
+        vpc.subnet_of(ip_network(r)) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ):
+        return [
+            (
+                "vpc_cidr",
+                f"{env.vpc_cidr} is not a private (RFC 1918) range; use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+            )
+        ]
+    if vpc.prefixlen < 16:
+        return [
+            ("vpc_cidr", f"/{vpc.prefixlen} is larger than AWS allows for a VPC; use /16 to /23")
+        ]
+    if vpc.prefixlen > 26:
+        return [
+            (
+                "vpc_cidr",
+                f"/{vpc.prefixlen} is too small to hold three tiers of subnets; use /16 to /23",
+            )
+        ]
+    layout = plan_subnets(vpc, env.az_count if env.az_count in (2, 3) else 3)
+    found = []
+    if layout.public.subnets[0].prefixlen > MIN_PUBLIC_SUBNET_PREFIX:
+        found.append(
+            (
+                "vpc_cidr",
+                f"/{vpc.prefixlen} leaves public subnets of /{layout.public.subnets[0].prefixlen}; the ALB needs /{MIN_PUBLIC_SUBNET_PREFIX} or larger: use /23 or larger",
+            )
+        )
+    if layout.data.subnets[0].prefixlen > MIN_DATA_SUBNET_PREFIX:
+        found.append(
+            (
+                "vpc_cidr",
+                f"/{vpc.prefixlen} leaves data subnets of /{layout.data.subnets[0].prefixlen}; RDS needs /{MIN_DATA_SUBNET_PREFIX} or larger",
+            )
+        )
+    subnets = layout.all_subnets()
+    for i, a in enumerate(subnets):
+        if not a.subnet_of(vpc) or any(a.overlaps(b) for b in subnets[i + 1 :]):
+            found.append(
+                (
+                    "vpc_cidr",
+                    f"subnet {a} overlaps another subnet or leaves the VPC; the layout is broken",
+                )
+            )
+    endpoints = sum(ENDPOINT_INTERFACES[e.value] for e in env.interface_endpoints)
+    needed = 2 * env.max_app_tasks + JOB_TASK_RESERVE + endpoints
+    if layout.app.usable_per_subnet < needed:
+        found.append(
+            (
+                "vpc_cidr",
+                f"app subnets of /{layout.app.subnets[0].prefixlen} hold {layout.app.usable_per_subnet} addresses, but {needed} are needed (2 x max_app_tasks {env.max_app_tasks} for blue/green, {JOB_TASK_RESERVE} for jobs, {endpoints} for endpoints); use a larger VPC or lower max_app_tasks",
+            )
+        )
+    return found

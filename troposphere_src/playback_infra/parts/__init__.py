@@ -1,0 +1,1 @@
+"""Small shared builders: cross-stack values, template helpers, IAM, security-group rules."""

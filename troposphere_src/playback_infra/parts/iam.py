@@ -1,0 +1,68 @@
+"""IAM and key-policy building blocks, written with awacs so every action is named."""
+
+from __future__ import annotations
+
+from awacs import kms
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Condition,
+    Policy,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from awacs.sts import AssumeRole
+from troposphere import Sub
+
+ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+
+# Managing a key, never using it: the account's IAM policies decide which admins may do this.
+KEY_ADMIN_ACTIONS = [
+    kms.CancelKeyDeletion, kms.CreateAlias, kms.DeleteAlias, kms.DescribeKey, kms.DisableKey,
+    kms.DisableKeyRotation, kms.EnableKey, kms.EnableKeyRotation, kms.GetKeyPolicy,
+    kms.GetKeyRotationStatus, kms.ListGrants, kms.ListKeyPolicies, kms.ListKeyRotations,
+    kms.ListResourceTags, kms.PutKeyPolicy, kms.RevokeGrant, kms.RotateKeyOnDemand,
+    kms.ScheduleKeyDeletion, kms.TagResource, kms.UntagResource, kms.UpdateAlias,
+    kms.UpdateKeyDescription,
+]  # fmt: skip
+KEY_USE_ACTIONS = [
+    kms.Decrypt, kms.DescribeKey, kms.Encrypt, kms.GenerateDataKey,
+    kms.GenerateDataKeyWithoutPlaintext, kms.ReEncryptFrom, kms.ReEncryptTo,
+]  # fmt: skip
+
+# Grants let RDS and Secrets Manager use the key for the resources they manage.
+KEY_GRANT_ACTIONS = [kms.CreateGrant, kms.ListGrants, kms.RevokeGrant]
+
+# In a key policy "Resource": "*" means "this key": AWS allows nothing else there.
+THIS_KEY = "*"
+
+
+def key_admin_statement() -> Statement:
+    return Statement(
+        Sid="KeyAdministration",
+        Effect=Allow,
+        Principal=Principal("AWS", [ACCOUNT_ROOT]),
+        Action=KEY_ADMIN_ACTIONS,
+        Resource=[THIS_KEY],
+    )
+
+
+def service_trust_policy(service: str, source_arn: Sub) -> Policy:
+    """Let an AWS service assume a role, only for this account's `source_arn` (confused deputy)."""
+    return Policy(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", [service]),
+                Action=[AssumeRole],
+                Condition=Condition(
+                    [
+                        StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
+                        ArnLike("aws:SourceArn", source_arn),
+                    ]
+                ),
+            )
+        ],
+    )

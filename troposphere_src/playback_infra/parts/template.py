@@ -1,0 +1,87 @@
+"""Small builders every stack uses: the template itself, shared conditions, tags, retention."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from troposphere import AWSObject, Equals, If, Join, Ref, Select, Sub, Tags, Template
+
+from playback_infra.parts import values
+
+# Fn::If in DeletionPolicy/UpdateReplacePolicy needs the AWS::LanguageExtensions transform.
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+
+R = TypeVar("R", bound=AWSObject)
+
+HAS_THIRD_AZ = "HasThirdAz"
+RETAIN_DATA = "RetainData"
+AZ_INDEXES = (1, 2, 3)
+
+
+def new_template(description: str, *, language_extensions: bool = False) -> Template:
+    template = Template(Description=f"Baseball Playback: {description}")
+    template.set_version("2010-09-09")
+    if language_extensions:
+        template.set_transform(LANGUAGE_EXTENSIONS)
+    return template
+
+
+def add_third_az_condition(template: Template) -> None:
+    """`HasThirdAz`: the environment spans three AZs (consumes AzCount)."""
+    values.consume(template, values.AZ_COUNT)
+    template.add_condition(HAS_THIRD_AZ, Equals(Ref(values.AZ_COUNT), "3"))
+
+
+def on_az(index: int) -> dict[str, str]:
+    """Keyword arguments for a per-AZ resource: only the third AZ's is conditional."""
+    return {"Condition": HAS_THIRD_AZ} if index == 3 else {}
+
+
+def per_az_list(items: list) -> If:
+    """Two or three items, by AZ count (needs `HasThirdAz`)."""
+    return If(HAS_THIRD_AZ, items, items[:2])
+
+
+def joined_per_az(refs: list) -> If:
+    """A comma-joined id list for an output, by AZ count."""
+    return If(HAS_THIRD_AZ, Join(",", refs), Join(",", refs[:2]))
+
+
+def select_az(index: int, list_parameter: str) -> Select:
+    return Select(index - 1, Ref(list_parameter))
+
+
+def name_tag(suffix: str) -> Tags:
+    return Tags(Name=Sub(f"${{{values.ENVIRONMENT_NAME}}}-{suffix}"))
+
+
+def add_retain_condition(template: Template) -> None:
+    """`RetainData`: staging and prod keep stateful resources (consumes RetainStatefulResources)."""
+    values.consume(template, values.RETAIN_STATEFUL_RESOURCES)
+    template.add_condition(RETAIN_DATA, Equals(Ref(values.RETAIN_STATEFUL_RESOURCES), "true"))
+
+
+def stateful(resource: R) -> R:
+    """Keep the resource on stack deletion and replacement where `RetainData` holds.
+
+    The template needs the LanguageExtensions transform and the RetainData condition.
+    """
+    policy = If(RETAIN_DATA, "Retain", "Delete")
+    resource.DeletionPolicy = policy
+    resource.UpdateReplacePolicy = policy
+    return resource
+
+
+def tag_component(template: Template, component: str) -> None:
+    """Add the Component tag to every taggable resource; Project, Environment, CostCenter and
+    Owner come from the root stack's tags, which CloudFormation propagates."""
+    for resource in template.resources.values():
+        if "Tags" not in resource.props:
+            continue
+        existing = resource.properties.get("Tags")
+        if existing is None:
+            resource.Tags = Tags(Component=component)
+        elif isinstance(existing, Tags):
+            resource.Tags = Tags(Component=component) + existing
+        else:
+            raise TypeError(f"{resource.title}: Tags of type {type(existing).__name__}")

@@ -1,0 +1,196 @@
+"""One name per cross-stack value.
+
+Every value that crosses a stack boundary has one entry here. A stack declares the values it
+consumes with `consume()` (a Parameter of that name) and the values it produces with
+`produce()` (an Output of the same name). The root wires a consumer to the child that produces
+the name, or to a root parameter of the same name when no child does; nothing else knows how
+stacks connect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import Output, Parameter, Template
+
+
+@dataclass(frozen=True)
+class Value:
+    """How a value is declared where it is consumed."""
+
+    type: str
+    description: str
+    allowed_values: tuple[str, ...] = ()
+    allowed_pattern: str = ""
+    constraint: str = ""
+
+
+# For a CommaDelimitedList, CloudFormation matches the pattern against each item.
+_CIDR = r"^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$"
+_TRUE_FALSE = ("true", "false")
+
+# Environment inputs, written to the parameter files from the environment model.
+ENVIRONMENT_NAME = "EnvironmentName"
+RETAIN_STATEFUL_RESOURCES = "RetainStatefulResources"
+AVAILABILITY_ZONES = "AvailabilityZones"
+AZ_COUNT = "AzCount"
+VPC_CIDR = "VpcCidr"
+PUBLIC_TIER_CIDR = "PublicTierCidr"
+APP_TIER_CIDR = "AppTierCidr"
+DATA_TIER_CIDR = "DataTierCidr"
+PUBLIC_SUBNET_CIDRS = "PublicSubnetCidrs"
+PRIVATE_APP_SUBNET_CIDRS = "PrivateAppSubnetCidrs"
+PRIVATE_DATA_SUBNET_CIDRS = "PrivateDataSubnetCidrs"
+NAT_MODE = "NatMode"
+ENABLE_ECR_ENDPOINTS = "EnableEcrEndpoints"
+ENABLE_LOGS_ENDPOINT = "EnableLogsEndpoint"
+ENABLE_SECRETS_MANAGER_ENDPOINT = "EnableSecretsManagerEndpoint"
+FLOW_LOG_RETENTION_DAYS = "FlowLogRetentionDays"
+APP_PORT = "AppPort"
+CLOUDFRONT_PREFIX_LIST_ID = "CloudFrontPrefixListId"
+
+# Network stack outputs.
+VPC_ID = "VpcId"
+PUBLIC_SUBNET_IDS = "PublicSubnetIds"
+PRIVATE_APP_SUBNET_IDS = "PrivateAppSubnetIds"
+PRIVATE_DATA_SUBNET_IDS = "PrivateDataSubnetIds"
+
+# Security stack outputs.
+DATA_KEY_ARN = "DataKeyArn"
+LOGS_KEY_ARN = "LogsKeyArn"
+ALB_SECURITY_GROUP_ID = "AlbSecurityGroupId"
+APP_SECURITY_GROUP_ID = "AppSecurityGroupId"
+DATABASE_SECURITY_GROUP_ID = "DatabaseSecurityGroupId"
+DATABASE_PROXY_SECURITY_GROUP_ID = "DatabaseProxySecurityGroupId"
+JOBS_SECURITY_GROUP_ID = "JobsSecurityGroupId"
+FLOW_LOG_GROUP_NAME = "FlowLogGroupName"
+
+VALUES: dict[str, Value] = {
+    ENVIRONMENT_NAME: Value(
+        "String",
+        "Environment name (dev, staging, prod); prefixes physical names",
+        allowed_pattern=r"^[a-z][a-z0-9-]{1,14}$",
+        constraint="2-15 lowercase letters, digits or '-', starting with a letter",
+    ),
+    RETAIN_STATEFUL_RESOURCES: Value(
+        "String",
+        "true keeps keys, data and audit logs when the stack deletes or replaces them",
+        allowed_values=_TRUE_FALSE,
+    ),
+    AVAILABILITY_ZONES: Value(
+        "List<AWS::EC2::AvailabilityZone::Name>", "The AZs to use, in order (AzCount of them)"
+    ),
+    AZ_COUNT: Value("String", "How many AZs the network spans", allowed_values=("2", "3")),
+    VPC_CIDR: Value("String", "The VPC's IPv4 range", allowed_pattern=_CIDR),
+    PUBLIC_TIER_CIDR: Value(
+        "String", "The block holding every public subnet", allowed_pattern=_CIDR
+    ),
+    APP_TIER_CIDR: Value(
+        "String", "The block holding every private-app subnet", allowed_pattern=_CIDR
+    ),
+    DATA_TIER_CIDR: Value(
+        "String", "The block holding every private-data subnet", allowed_pattern=_CIDR
+    ),
+    PUBLIC_SUBNET_CIDRS: Value(
+        "CommaDelimitedList", "Public subnet ranges, one per AZ", allowed_pattern=_CIDR
+    ),
+    PRIVATE_APP_SUBNET_CIDRS: Value(
+        "CommaDelimitedList", "Private-app subnet ranges, one per AZ", allowed_pattern=_CIDR
+    ),
+    PRIVATE_DATA_SUBNET_CIDRS: Value(
+        "CommaDelimitedList", "Private-data subnet ranges, one per AZ", allowed_pattern=_CIDR
+    ),
+    NAT_MODE: Value(
+        "String",
+        "NAT gateways: none, one for all AZs, or one per AZ",
+        allowed_values=("none", "single", "per-az"),
+    ),
+    ENABLE_ECR_ENDPOINTS: Value(
+        "String", "Create the ecr.api and ecr.dkr interface endpoints", allowed_values=_TRUE_FALSE
+    ),
+    ENABLE_LOGS_ENDPOINT: Value(
+        "String", "Create the CloudWatch Logs interface endpoint", allowed_values=_TRUE_FALSE
+    ),
+    ENABLE_SECRETS_MANAGER_ENDPOINT: Value(
+        "String", "Create the Secrets Manager interface endpoint", allowed_values=_TRUE_FALSE
+    ),
+    FLOW_LOG_RETENTION_DAYS: Value(
+        "Number",
+        "Days to keep VPC flow logs",
+        allowed_values=(
+            "1",
+            "3",
+            "5",
+            "7",
+            "14",
+            "30",
+            "60",
+            "90",
+            "120",
+            "150",
+            "180",
+            "365",
+            "400",
+            "545",
+            "731",
+            "1096",
+            "1827",
+            "2192",
+            "2557",
+            "2922",
+            "3288",
+            "3653",
+        ),
+    ),
+    APP_PORT: Value("Number", "Port the backend container listens on"),
+    CLOUDFRONT_PREFIX_LIST_ID: Value(
+        "String",
+        "CloudFront origin-facing prefix list the ALB admits; empty opens the ALB to the internet",
+        allowed_pattern=r"^(pl-[0-9a-f]{8,17})?$",
+    ),
+    VPC_ID: Value("AWS::EC2::VPC::Id", "The VPC"),
+    PUBLIC_SUBNET_IDS: Value("List<AWS::EC2::Subnet::Id>", "Public subnets (ALB, NAT), one per AZ"),
+    PRIVATE_APP_SUBNET_IDS: Value(
+        "List<AWS::EC2::Subnet::Id>",
+        "Private-app subnets (tasks, jobs, RDS Proxy, interface endpoints), one per AZ",
+    ),
+    PRIVATE_DATA_SUBNET_IDS: Value(
+        "List<AWS::EC2::Subnet::Id>", "Private-data subnets (RDS), one per AZ, no internet route"
+    ),
+    DATA_KEY_ARN: Value("String", "KMS key for data at rest: RDS, data buckets, secrets"),
+    LOGS_KEY_ARN: Value("String", "KMS key for CloudWatch Logs log groups"),
+    ALB_SECURITY_GROUP_ID: Value("AWS::EC2::SecurityGroup::Id", "Security group of the ALB"),
+    APP_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of the backend tasks"
+    ),
+    DATABASE_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of the database"
+    ),
+    DATABASE_PROXY_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of the RDS Proxy"
+    ),
+    JOBS_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of one-off jobs (imports, migrations)"
+    ),
+    FLOW_LOG_GROUP_NAME: Value("String", "Log group receiving the VPC flow logs"),
+}
+
+
+def consume(template: Template, *names: str) -> None:
+    """Declare parameters for values this stack takes from the root."""
+    for name in names:
+        value = VALUES[name]
+        parameter = Parameter(name, Type=value.type, Description=value.description)
+        if value.allowed_values:
+            parameter.AllowedValues = list(value.allowed_values)
+        if value.allowed_pattern:
+            parameter.AllowedPattern = value.allowed_pattern
+            parameter.ConstraintDescription = (
+                value.constraint or f"must match {value.allowed_pattern}"
+            )
+        template.add_parameter(parameter)
+
+
+def produce(template: Template, name: str, value: object) -> None:
+    """Declare an output under the value's one name."""
+    template.add_output(Output(name, Description=VALUES[name].description, Value=value))

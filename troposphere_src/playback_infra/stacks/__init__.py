@@ -1,0 +1,1 @@
+"""One module per stack; each `build()` returns a troposphere Template."""

@@ -1,0 +1,68 @@
+"""The root stack: nests every stack of an environment and wires them together.
+
+Wiring is by name (see `parts.values`): a child's parameter is fed from the sibling whose
+output has the same name, or else from the root parameter of that name, which the
+environment's parameter file sets. The root re-exports every child output under its name.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Join, Ref, Template
+from troposphere.cloudformation import Stack
+
+from playback_infra.parts import values
+from playback_infra.parts.suppress import suppress
+from playback_infra.parts.template import new_template
+
+
+PACKAGED = (
+    "Local TemplateURL on purpose: `aws cloudformation package` uploads the child and "
+    "rewrites the URL, and cfn-lint follows the local file to check the wiring"
+)
+
+
+class WiringError(Exception):
+    """Two children produce the same value."""
+
+
+def _root_value(name: str):
+    """A root parameter passed down; nested stack parameters take strings, so lists are joined."""
+    if values.VALUES[name].type.startswith(("List<", "CommaDelimitedList")):
+        return Join(",", Ref(name))
+    return Ref(name)
+
+
+def build(children: dict[str, tuple[str, Template]]) -> Template:
+    """`children` maps each nested stack's logical ID to (template file name, template)."""
+    producers: dict[str, str] = {}
+    for title, (_, child) in children.items():
+        for name in child.outputs:
+            if name in producers:
+                raise WiringError(f"{name} is produced by both {producers[name]} and {title}")
+            producers[name] = title
+
+    root = new_template("environment root (nests every stack of one environment)")
+    inputs = sorted(
+        {
+            name
+            for title, (_, child) in children.items()
+            for name in child.parameters
+            if producers.get(name, title) == title
+        }
+    )
+    values.consume(root, *inputs)
+    for title, (file_name, child) in children.items():
+        stack = Stack(
+            title,
+            TemplateURL=file_name,  # local path: `aws cloudformation package` uploads it
+            Parameters={
+                name: _root_value(name)
+                if producers.get(name, title) == title
+                else GetAtt(producers[name], f"Outputs.{name}")
+                for name in sorted(child.parameters)
+            },
+        )
+        root.add_resource(suppress(stack, {"W3002": PACKAGED}))
+    for name, title in sorted(producers.items()):
+        values.produce(root, name, GetAtt(title, f"Outputs.{name}"))
+    return root
