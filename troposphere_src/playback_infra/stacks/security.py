@@ -285,9 +285,7 @@ def _add_flow_logs(t: Template, logs_key: Key) -> LogGroup:
         stateful(
             LogGroup(
                 "FlowLogGroup",
-                LogGroupName=Sub(
-                    f"/baseball-playback/${{{values.ENVIRONMENT_NAME}}}/vpc-flow-logs"
-                ),
+                # No LogGroupName: a retained group from a deleted stack would block re-creation.
                 KmsKeyId=GetAtt(logs_key, "Arn"),
                 RetentionInDays=Ref(values.FLOW_LOG_RETENTION_DAYS),
             )

@@ -1,0 +1,103 @@
+"""The checks every change passes: each must pass on our templates and catch what it guards."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playback_infra.checks import iam, runner, suppressions
+from playback_infra.paths import REPO_ROOT
+from playback_infra.synth import render
+
+CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
+
+
+@pytest.fixture(scope="module")
+def results():
+    rendered = render()
+    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
+    return {r.name: r for r in runner.run_all(REPO_ROOT, rendered.files, templates)}
+
+
+def test_every_check_passes_on_the_generated_templates(results):
+    failed = {name: r.details for name, r in results.items() if not r.ok}
+    assert failed == {}
+
+
+def test_cfn_lint_reports_zero_errors_and_warnings(results):
+    assert results["cfn-lint"].summary == "0 errors, 0 warnings, 0 other"
+
+
+def test_checkov_scans_and_fails_nothing(results):
+    passed, failed = (int(part.split()[0]) for part in results["checkov"].summary.split(", ")[:2])
+    assert failed == 0
+    assert passed > 30  # it really scanned the resources
+
+
+def test_cfn_lint_checks_the_nested_stack_wiring(tmp_path: Path):
+    shutil.copytree(REPO_ROOT / "templates", tmp_path / "templates")
+    root = tmp_path / "templates" / "root.yaml"
+    text = root.read_text()
+    root.write_text(text.replace("AppPort: !Ref 'AppPort'", "AppPortTypo: !Ref 'AppPort'", 1))
+    done = subprocess.run([CFN_LINT, str(root)], capture_output=True, text=True)
+    assert "E3043" in done.stdout
+    assert 'Specified parameter "AppPortTypo" doesn\'t exist in nested stack template' in done.stdout
+
+
+def _role(statement: dict, resource_type: str = "AWS::IAM::Role") -> dict:
+    return {"Resources": {"Thing": {"Type": resource_type, "Properties": {
+        "Policies": [{"PolicyDocument": {"Statement": [statement]}}]}}}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "statement, complaint",
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, "wildcard action 's3:*'"),
+        ({"Effect": "Allow", "Action": ["*"], "Resource": "arn:aws:s3:::b"}, "wildcard action '*'"),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}, "Allow with NotAction"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "x"}, "Allow with NotResource"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "Resource '*' for s3:GetObject"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Principal": "*"},
+         "every principal"),
+    ],
+)  # fmt: skip
+def test_iam_check_catches(statement, complaint):
+    found = iam.problems({"t": _role(statement)})
+    assert len(found) == 1
+    assert complaint in found[0]
+    assert found[0].startswith("t: Thing: ")
+
+
+def test_iam_check_allows_resource_star_in_key_policies_and_deny_statements():
+    key = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}]}}}}}  # fmt: skip
+    deny = _role({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+    assert iam.problems({"key": key, "deny": deny}) == []
+
+
+def test_suppression_check_wants_a_reason():
+    template = {"Resources": {
+        "A": {"Type": "X", "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_1", "comment": " "}]}}},
+        "B": {"Type": "X", "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W3002"]}}}},
+        "C": {"Type": "X", "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W1"]}},
+                                        "SuppressionReasons": {"W1": "why"}}},
+    }}  # fmt: skip
+    assert suppressions.problems({"t": template}) == [
+        "t: A: checkov skip CKV_AWS_1 has no reason",
+        "t: B: cfn-lint ignore W3002 has no reason in SuppressionReasons",
+    ]
+
+
+def test_out_of_sync_files_are_reported(tmp_path: Path):
+    rendered = render()
+    shutil.copytree(REPO_ROOT / "templates", tmp_path / "templates")
+    shutil.copytree(REPO_ROOT / "parameters", tmp_path / "parameters")
+    (tmp_path / "parameters" / "dev.json").write_text("{}\n")
+    (tmp_path / "templates" / "old.yaml").write_text("x: 1\n")
+    from playback_infra.synth import differences
+
+    assert differences(rendered.files, tmp_path) == ["parameters/dev.json", "templates/old.yaml"]

@@ -1,0 +1,169 @@
+"""The environment model: defaults per kind, derived values, and one clear error per bad input."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from playback_infra.environments.catalog import environments
+from playback_infra.environments.model import (
+    AlbIngress,
+    ConfigError,
+    InterfaceEndpoint,
+    Kind,
+    NatMode,
+    Tags,
+    define,
+    validate_catalog,
+)
+
+VALID = {
+    "account_id": "123456789012",
+    "region": "us-east-1",
+    "vpc_cidr": "10.30.0.0/16",
+    "tags": Tags(cost_center="cc-42", owner="platform-team"),
+    "alarm_email": "alerts@example.com",
+    "site_domain": "test.playback.example.com",
+    "api_domain": "api.test.playback.example.com",
+}
+
+
+def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
+    envs = validate_catalog(environments())
+    assert list(envs) == ["dev", "staging", "prod"]
+    dev, staging, prod = envs.values()
+    assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.SINGLE, False)
+    assert (staging.az_count, staging.nat_mode, staging.retain_data) == (2, NatMode.SINGLE, True)
+    assert (prod.az_count, prod.nat_mode, prod.retain_data) == (3, NatMode.PER_AZ, True)
+    assert prod.interface_endpoints == frozenset(InterfaceEndpoint)
+    assert dev.interface_endpoints == frozenset()
+    assert prod.flow_log_retention_days == 365
+    assert prod.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def test_strings_are_accepted_for_enums_and_sets():
+    env = define("qa", "development", **VALID, nat_mode="per-az", interface_endpoints=["ecr", "logs"])
+    assert env.kind is Kind.DEVELOPMENT
+    assert env.nat_mode is NatMode.PER_AZ
+    assert env.interface_endpoints == {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS}
+
+
+def test_cloudfront_prefix_list_follows_region_and_ingress_mode():
+    assert define("qa", Kind.DEVELOPMENT, **VALID).cloudfront_prefix_list == "pl-3b927c52"
+    west = define("qa", Kind.DEVELOPMENT, **{**VALID, "region": "us-west-2"})
+    assert west.cloudfront_prefix_list == "pl-82a045eb"
+    open_alb = define("qa", Kind.DEVELOPMENT, **VALID, alb_ingress=AlbIngress.INTERNET)
+    assert open_alb.cloudfront_prefix_list == ""
+
+
+def test_subnets_are_tier_blocks_cut_into_fixed_slots():
+    env = define("qa", Kind.PRODUCTION, **VALID)
+    layout = env.subnets
+    assert layout.app.block == IPv4Network("10.30.0.0/17")
+    assert layout.public.block == IPv4Network("10.30.128.0/18")
+    assert layout.data.block == IPv4Network("10.30.192.0/18")
+    assert [str(s) for s in layout.app.subnets] == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
+    assert [str(s) for s in layout.data.subnets] == [
+        "10.30.192.0/20", "10.30.208.0/20", "10.30.224.0/20",
+    ]  # fmt: skip
+    assert all(s.subnet_of(t.block) for t in (layout.public, layout.app, layout.data) for s in t.subnets)
+    assert layout.app.usable_per_subnet == 8192 - 5
+
+
+def test_adding_an_az_keeps_the_existing_subnets():
+    two = define("qa", Kind.DEVELOPMENT, **VALID).subnets
+    three = define("qa", Kind.DEVELOPMENT, **VALID, az_count=3).subnets
+    for tier in ("public", "app", "data"):
+        assert getattr(three, tier).subnets[:2] == getattr(two, tier).subnets
+
+
+def test_smallest_vpc_that_passes_still_gives_the_alb_a_27():
+    env = define("qa", Kind.DEVELOPMENT, **{**VALID, "vpc_cidr": "10.30.0.0/23"}, max_app_tasks=2)
+    assert env.subnets.public.subnets[0].prefixlen == 27
+
+
+# (fields to change, field named in the error, words the fix must contain)
+BAD_INPUTS = {
+    "malformed CIDR": ({"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr", "not a valid IPv4 network"),
+    "host bits set": ({"vpc_cidr": "10.0.0.1/16"}, "vpc_cidr", "not a valid IPv4 network"),
+    "not a CIDR at all": ({"vpc_cidr": "my-vpc"}, "vpc_cidr", "e.g. 10.20.0.0/16"),
+    "/28 VPC": ({"vpc_cidr": "10.0.0.0/28"}, "vpc_cidr", "too small"),
+    "/24 VPC": ({"vpc_cidr": "10.0.0.0/24"}, "vpc_cidr", "the ALB needs /27"),
+    "/8 VPC": ({"vpc_cidr": "10.0.0.0/8"}, "vpc_cidr", "larger than AWS allows"),
+    "public range": ({"vpc_cidr": "8.8.0.0/16"}, "vpc_cidr", "RFC 1918"),
+    "IPv6 range": ({"vpc_cidr": "fd00::/56"}, "vpc_cidr", "IPv6"),
+    "4 AZs": ({"az_count": 4}, "az_count", "use 2 or 3"),
+    "1 AZ": ({"az_count": 1}, "az_count", "use 2 or 3"),
+    "AZ of another region": (
+        {"availability_zones": ("us-west-2a", "us-west-2b")}, "availability_zones", "us-east-1a"),
+    "AZ list too short": ({"availability_zones": ("us-east-1a",)}, "availability_zones", "exactly 2"),
+    "unknown NAT mode": ({"nat_mode": "dual"}, "nat_mode", "none, single, per-az"),
+    "region with a typo": ({"region": "us-eest-1"}, "region", "us-east-1"),
+    "empty cost center": ({"tags": Tags(cost_center="", owner="x")}, "tags.cost_center", "1-256"),
+    "owner with padding": ({"tags": Tags(cost_center="cc", owner=" me ")}, "tags.owner", "surrounding"),
+    "tags missing a key": ({"tags": {"owner": "x"}}, "tags", "cost_center and owner"),
+    "wrong type for az_count": ({"az_count": "3"}, "az_count", "whole number, got str '3'"),
+    "bool for app_port": ({"app_port": True}, "app_port", "whole number"),
+    "wrong type for endpoints": ({"interface_endpoints": "ecr"}, "interface_endpoints", "set"),
+    "unknown endpoint": ({"interface_endpoints": {"sqs"}}, "interface_endpoints", "ecr, logs"),
+    "privileged port": ({"app_port": 80}, "app_port", "non-root"),
+    "retention CloudWatch refuses": ({"flow_log_retention_days": 10}, "flow_log_retention_days", "14"),
+    "account id too short": ({"account_id": "12345"}, "account_id", "12-digit"),
+    "bad alarm e-mail": ({"alarm_email": "alerts"}, "alarm_email", "e-mail"),
+    "uppercase domain": ({"site_domain": "Playback.Example.com"}, "site_domain", "lowercase"),
+    "same site and api domain": (
+        {"api_domain": "test.playback.example.com"}, "api_domain", "must differ"),
+    "too many tasks for the subnets": (
+        {"vpc_cidr": "10.0.0.0/23", "max_app_tasks": 40}, "vpc_cidr", "2 x max_app_tasks"),
+    "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
+    "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change, field, fix", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_gets_one_clear_error_naming_environment_field_and_fix(change, field, fix):
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **{**VALID, **change})
+    messages = [str(p) for p in raised.value.problems]
+    named = [m for m in messages if m.startswith(f"environment 'qa', field '{field}':")]
+    assert named, messages
+    assert fix in named[0]
+
+
+def test_prod_with_nat_none_is_refused_even_with_endpoints():
+    with pytest.raises(ConfigError) as raised:
+        define("prod", Kind.PRODUCTION, **VALID, nat_mode="none")
+    assert [p.field for p in raised.value.problems] == ["nat_mode"]
+    assert "use 'per-az'" in str(raised.value)
+
+
+def test_prod_with_a_single_nat_is_refused():
+    with pytest.raises(ConfigError, match="field 'nat_mode'.*use 'per-az'"):
+        define("prod", Kind.PRODUCTION, **VALID, nat_mode=NatMode.SINGLE)
+
+
+def test_missing_required_field_is_named():
+    fields = {k: v for k, v in VALID.items() if k != "alarm_email"}
+    with pytest.raises(ConfigError, match="field 'alarm_email': required field is missing"):
+        define("qa", Kind.DEVELOPMENT, **fields)
+
+
+def test_unknown_kind_lists_the_kinds():
+    with pytest.raises(ConfigError, match="field 'kind': 'testing' is not valid; use one of: development"):
+        define("qa", "testing", **VALID)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **{**VALID, "region": "mars-1", "account_id": "x"}, app_port=1)
+    assert {p.field for p in raised.value.problems} == {"region", "account_id", "app_port"}
+
+
+def test_environments_must_not_share_vpc_ranges_or_names():
+    a = define("one", Kind.DEVELOPMENT, **VALID)
+    b = define("two", Kind.DEVELOPMENT, **{**VALID, "vpc_cidr": "10.30.128.0/17"})
+    with pytest.raises(ConfigError, match="environment 'two', field 'vpc_cidr': 10.30.128.0/17 overlaps one's"):
+        validate_catalog([a, b])
+    with pytest.raises(ConfigError, match="field 'name': defined twice"):
+        validate_catalog([a, a])

@@ -1,0 +1,348 @@
+"""Deploy every environment into the AWS emulator on 127.0.0.1, read it back, update, delete.
+
+Deployments go through `playback-infra deploy` (package, change set, execute), as a user runs
+it; the assertions read state back through the same boto3 APIs a user would. Every resource
+type read back is recorded, and the last test checks that this covers every type
+`emulator.coverage.READ_BACK` (and so docs/emulator-coverage.md) claims.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import boto3
+import pytest
+
+from playback_infra.cli import EXIT_OK, main
+from playback_infra.emulator.coverage import READ_BACK
+from playback_infra.emulator.process import run_emulator
+from playback_infra.environments.catalog import environments
+from playback_infra.paths import REPO_ROOT
+from playback_infra.synth import render
+
+pytestmark = pytest.mark.emulator
+
+ENVS = {env.name: env for env in environments()}
+EXPECTED_NATS = {"dev": 1, "staging": 1, "prod": 3}
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 0, "staging": 4, "prod": 4}
+READ: set[str] = set()  # resource types read back by the tests in this module
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with run_emulator() as url:
+        yield url
+
+
+def _clients(endpoint: str):
+    session = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    )
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+@pytest.fixture(scope="module")
+def aws(endpoint):
+    return _clients(endpoint)
+
+
+def _outputs(aws, stack_name: str) -> dict[str, str]:
+    stack = aws("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def _wait(aws, stack_name: str) -> str:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        stacks = aws("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+        status = stacks[0]["StackStatus"]
+        if not status.endswith("_IN_PROGRESS"):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"{stack_name} still in progress")
+
+
+def _deploy(endpoint: str, env: str, capsys) -> str:
+    code = main(["deploy", "--env", env, "--endpoint-url", endpoint])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK, out
+    return out
+
+
+def _vpc_filter(vpc_id: str) -> list[dict]:
+    return [{"Name": "vpc-id", "Values": [vpc_id]}]
+
+
+def _assert_network(aws, name: str) -> None:
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    ec2 = aws("ec2")
+    vpc_id = out["VpcId"]
+
+    vpc = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+    assert vpc["CidrBlock"] == env.vpc_cidr
+    READ.update({"AWS::EC2::VPC", "AWS::CloudFormation::Stack"})
+
+    subnets = ec2.describe_subnets(Filters=_vpc_filter(vpc_id))["Subnets"]
+    layout = env.subnets
+    expected = {
+        (str(cidr), env.availability_zones[i])
+        for tier in (layout.public, layout.app, layout.data)
+        for i, cidr in enumerate(tier.subnets)
+    }
+    assert {(s["CidrBlock"], s["AvailabilityZone"]) for s in subnets} == expected
+    by_id = {s["SubnetId"]: IPv4Network(s["CidrBlock"]) for s in subnets}
+    for output, tier in (("PublicSubnetIds", layout.public), ("PrivateAppSubnetIds", layout.app),
+                         ("PrivateDataSubnetIds", layout.data)):  # fmt: skip
+        assert [by_id[s] for s in out[output].split(",")] == list(tier.subnets)
+    READ.add("AWS::EC2::Subnet")
+
+    gateways = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    )["InternetGateways"]
+    assert len(gateways) == 1
+    igw = gateways[0]["InternetGatewayId"]
+    READ.update({"AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment"})
+
+    nats = [
+        n for n in ec2.describe_nat_gateways(Filters=_vpc_filter(vpc_id))["NatGateways"]
+        if n["State"] == "available"
+    ]  # fmt: skip
+    assert len(nats) == EXPECTED_NATS[name]
+    public_ids = out["PublicSubnetIds"].split(",")
+    assert sorted(n["SubnetId"] for n in nats) == sorted(public_ids[: len(nats)])
+    addresses = ec2.describe_addresses()["Addresses"]
+    nat_addresses = [a for a in addresses if a.get("AssociationId")]
+    assert len(nat_addresses) >= len(nats)
+    READ.update({"AWS::EC2::NatGateway", "AWS::EC2::EIP"})
+
+    tables = [
+        t for t in ec2.describe_route_tables(Filters=_vpc_filter(vpc_id))["RouteTables"]
+        if not any(a.get("Main") for a in t.get("Associations", []))
+    ]  # fmt: skip
+    assert len(tables) == 3 * env.az_count
+    tier_of = {s: "public" for s in public_ids}
+    tier_of |= {s: "app" for s in out["PrivateAppSubnetIds"].split(",")}
+    tier_of |= {s: "data" for s in out["PrivateDataSubnetIds"].split(",")}
+    nat_ids = {n["NatGatewayId"] for n in nats}
+    for table in tables:
+        (subnet,) = [a["SubnetId"] for a in table["Associations"]]
+        default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        if tier_of[subnet] == "public":
+            assert [r.get("GatewayId") for r in default] == [igw]
+        elif tier_of[subnet] == "app":
+            assert len(default) == 1
+            assert default[0].get("NatGatewayId") in nat_ids
+        else:
+            assert default == [], "the data tier must have no route out of the VPC"
+    READ.update(
+        {"AWS::EC2::RouteTable", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route"}
+    )
+
+    acls = [
+        a for a in ec2.describe_network_acls(Filters=_vpc_filter(vpc_id))["NetworkAcls"]
+        if not a["IsDefault"]
+    ]  # fmt: skip
+    assert len(acls) == 3
+    data_ids = set(out["PrivateDataSubnetIds"].split(","))
+    (data_acl,) = [a for a in acls if {x["SubnetId"] for x in a["Associations"]} == data_ids]
+    entries = {(e["Egress"], e["RuleNumber"], e["Protocol"], e["CidrBlock"]) for e in data_acl["Entries"]}
+    assert entries == {(False, 100, "6", str(layout.app.block)), (True, 100, "6", str(layout.app.block))}
+    READ.update(
+        {"AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry", "AWS::EC2::SubnetNetworkAclAssociation"}
+    )
+
+    endpoints = ec2.describe_vpc_endpoints(Filters=_vpc_filter(vpc_id))["VpcEndpoints"]
+    # The emulator ignores the vpc-id filter here, so select by VpcId as well.
+    kinds = sorted(e["VpcEndpointType"] for e in endpoints if e["VpcId"] == vpc_id)
+    assert kinds == ["Gateway"] + ["Interface"] * EXPECTED_INTERFACE_ENDPOINTS[name]
+    READ.add("AWS::EC2::VPCEndpoint")
+
+
+def _assert_security(aws, name: str) -> None:
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    ec2 = aws("ec2")
+    ids = {key.removesuffix("SecurityGroupId"): value for key, value in out.items()
+           if key.endswith("SecurityGroupId")}  # fmt: skip
+    names = {value: key for key, value in ids.items()}
+    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=list(ids.values()))["SecurityGroups"]}
+
+    def peers(group: str, direction: str) -> set[tuple]:
+        rules = groups[ids[group]][direction]
+        return {
+            (r.get("FromPort"), names.get(pair["GroupId"], pair["GroupId"]))
+            for r in rules for pair in r["UserIdGroupPairs"]
+        } | {(r.get("FromPort"), ip["CidrIp"]) for r in rules for ip in r["IpRanges"]} | {
+            (r.get("FromPort"), pl["PrefixListId"]) for r in rules for pl in r["PrefixListIds"]
+        }  # fmt: skip
+
+    assert peers("Alb", "IpPermissions") == {(443, env.cloudfront_prefix_list)}
+    assert peers("App", "IpPermissions") == {(env.app_port, "Alb")}
+    assert peers("Database", "IpPermissions") == {(3306, "App"), (3306, "DatabaseProxy"), (3306, "Jobs")}
+    assert peers("DatabaseProxy", "IpPermissions") == {(3306, "App"), (3306, "Jobs")}
+    assert peers("Jobs", "IpPermissions") == set()
+    assert peers("Alb", "IpPermissionsEgress") == {(252, "255.255.255.255/32"), (env.app_port, "App")}
+    assert peers("App", "IpPermissionsEgress") == {(443, "0.0.0.0/0"), (3306, "Database"), (3306, "DatabaseProxy")}
+    assert peers("Database", "IpPermissionsEgress") == {(252, "255.255.255.255/32")}
+    READ.update({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"})
+
+    kms = aws("kms")
+    for key in ("DataKeyArn", "LogsKeyArn"):
+        key_id = out[key].rsplit("/", 1)[1]
+        assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+        assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+        assert "KeyAdministration" in kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    assert {f"alias/baseball-playback/{name}/data", f"alias/baseball-playback/{name}/logs"} <= aliases
+    READ.update({"AWS::KMS::Key", "AWS::KMS::Alias"})
+
+    group_name = out["FlowLogGroupName"]
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+    assert group["retentionInDays"] == env.flow_log_retention_days
+    assert group["kmsKeyId"] == out["LogsKeyArn"]
+    READ.add("AWS::Logs::LogGroup")
+
+    flow_logs = aws("ec2").describe_flow_logs(
+        Filters=[{"Name": "resource-id", "Values": [out["VpcId"]]}]
+    )["FlowLogs"]
+    assert [(f["TrafficType"], f["LogDestinationType"]) for f in flow_logs] == [("ALL", "cloud-watch-logs")]
+    assert group_name in flow_logs[0]["LogDestination"]
+    READ.add("AWS::EC2::FlowLog")
+
+    iam = aws("iam")
+    role_name = _stack_resources(aws, env.stack_name)["FlowLogRole"]
+    role = iam.get_role(RoleName=role_name)["Role"]
+    assert role["Arn"] in flow_logs[0].get("DeliverLogsPermissionArn", role["Arn"])
+    trust = role["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": ["vpc-flow-logs.amazonaws.com"]}
+    policy = iam.get_role_policy(RoleName=role_name, PolicyName="write-flow-logs")
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Resource"] != "*" and "*" not in statement["Action"]
+    READ.add("AWS::IAM::Role")
+
+
+@pytest.mark.parametrize("name", ["dev", "staging", "prod"])
+def test_deploy_reads_back_network_and_security(endpoint, aws, capsys, name):
+    out = _deploy(endpoint, name, capsys)
+    assert f"{ENVS[name].stack_name}: CREATE_COMPLETE" in out
+    _assert_network(aws, name)
+    _assert_security(aws, name)
+
+
+@pytest.mark.parametrize("name", ["dev", "staging", "prod"])
+def test_second_deploy_without_changes_changes_nothing(endpoint, capsys, name):
+    assert f"{ENVS[name].stack_name}: no changes" in _deploy(endpoint, name, capsys)
+
+
+def test_parameter_update_reaches_the_resources(aws):
+    """dev from one NAT to one per AZ, and a longer flow-log retention, as a user would."""
+    env = ENVS["dev"]
+    cfn = aws("cloudformation")
+    stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0]
+    changed = {"NatMode": "per-az", "FlowLogRetentionDays": "60"}
+    cfn.update_stack(
+        StackName=env.stack_name,
+        UsePreviousTemplate=True,
+        Parameters=[
+            {"ParameterKey": p["ParameterKey"], "ParameterValue": changed[p["ParameterKey"]]}
+            if p["ParameterKey"] in changed
+            else {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+            for p in stack["Parameters"]
+        ],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    assert _wait(aws, env.stack_name) == "UPDATE_COMPLETE"
+    out = _outputs(aws, env.stack_name)
+    nats = aws("ec2").describe_nat_gateways(Filters=_vpc_filter(out["VpcId"]))["NatGateways"]
+    assert len([n for n in nats if n["State"] == "available"]) == 2
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"]
+    assert group["retentionInDays"] == 60
+
+
+def _stack_resources(aws, stack_name: str) -> dict[str, str]:
+    """Physical ID by logical ID, across the root and its nested stacks."""
+    cfn = aws("cloudformation")
+    found = {}
+    for resource in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]:
+        if resource["ResourceType"] == "AWS::CloudFormation::Stack":
+            found |= _stack_resources(aws, resource["PhysicalResourceId"])
+        found[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+    return found
+
+
+@pytest.mark.parametrize(("name", "retained"), [("dev", False), ("prod", True)])
+def test_delete_removes_everything_but_what_must_be_retained(endpoint, aws, capsys, name, retained):
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    physical = _stack_resources(aws, env.stack_name)
+    aws("cloudformation").delete_stack(StackName=env.stack_name)
+    deadline = time.time() + 120
+    while time.time() < deadline and aws("cloudformation").describe_stacks(
+        StackName=env.stack_name
+    )["Stacks"][0]["StackStatus"] == "DELETE_IN_PROGRESS":
+        time.sleep(0.5)
+
+    ec2 = aws("ec2")
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["VpcId"]]}])["Vpcs"] == []
+    nats = ec2.describe_nat_gateways(Filters=_vpc_filter(out["VpcId"]))["NatGateways"]
+    assert all(n["State"] == "deleted" for n in nats)
+    groups = ec2.describe_security_groups()["SecurityGroups"]
+    assert not {g["GroupId"] for g in groups} & {v for k, v in out.items() if k.endswith("SecurityGroupId")}
+
+    kms = aws("kms")
+    for key in ("DataKeyArn", "LogsKeyArn"):
+        state = kms.describe_key(KeyId=out[key].rsplit("/", 1)[1])["KeyMetadata"]["KeyState"]
+        assert state == ("Enabled" if retained else "PendingDeletion")
+    log_groups = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"]
+    assert len(log_groups) == (1 if retained else 0)
+    assert physical["FlowLogGroup"] == out["FlowLogGroupName"]
+
+    # The environment can be built again from the same templates and parameters.
+    assert f"{env.stack_name}: CREATE_COMPLETE" in _deploy(endpoint, name, capsys)
+    _assert_network(aws, name)
+
+
+def test_awscli_v1_package_and_deploy_with_key_value_overrides(tmp_path):
+    """The README's path for awscli v1 users, in a fresh emulator: package, then deploy with
+    the overrides `playback-infra parameters` prints, one word per line."""
+    aws_cli = str(Path(sys.executable).with_name("aws"))
+    cli_env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+               "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+
+    def run(*args: str) -> str:
+        done = subprocess.run(args, capture_output=True, text=True, env=cli_env, cwd=REPO_ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    with run_emulator() as endpoint:
+        # AWS_ENDPOINT_URL points every client at the emulator, including package's S3 client.
+        cli_env["AWS_ENDPOINT_URL"] = endpoint
+        run(aws_cli, "s3", "mb", "s3://artifacts")
+        packaged = tmp_path / "packaged.yaml"
+        run(aws_cli, "cloudformation", "package", "--template-file", "templates/root.yaml",
+            "--s3-bucket", "artifacts", "--output-template-file", str(packaged))  # fmt: skip
+        assert f"TemplateURL: {endpoint}/artifacts/" in packaged.read_text()
+        playback = [sys.executable, "-m", "playback_infra", "parameters", "staging"]
+        overrides = run(*playback).splitlines()
+        tags = run(*playback, "--format", "tags").splitlines()
+        run(aws_cli, "cloudformation", "deploy", "--template-file", str(packaged),
+            "--stack-name", ENVS["staging"].stack_name, "--parameter-overrides", *overrides,
+            "--tags", *tags, "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")  # fmt: skip
+        _assert_network(_clients(endpoint), "staging")
+        stack = _clients(endpoint)("cloudformation").describe_stacks(
+            StackName=ENVS["staging"].stack_name
+        )["Stacks"][0]
+        assert {t["Key"]: t["Value"] for t in stack["Tags"]}["Environment"] == "staging"
+
+
+def test_every_claimed_type_was_read_back():
+    template_types = {
+        r["Type"] for t in render().templates.values() for r in t.to_dict()["Resources"].values()
+    }
+    assert set(READ_BACK) & template_types == READ
