@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: synth test lint clean
+.PHONY: synth test bench clean
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -24,9 +24,12 @@ synth: $(VENV)/.installed .venv-checkov/.installed
 	$(BIN)/playback-infra check
 
 test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed
-	$(BIN)/ruff check troposphere_src tests
-	$(BIN)/ruff format --check troposphere_src tests
+	$(BIN)/ruff check troposphere_src tests benchmarks
+	$(BIN)/ruff format --check troposphere_src tests benchmarks
 	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-emulator
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/synth.py

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from playback_infra import synth
 from playback_infra.cli import EXIT_CONFIG, EXIT_OK, main
 from playback_infra.environments.model import Kind, Tags, define
@@ -25,7 +24,9 @@ def test_every_command_has_help(command):
 
 
 def test_unknown_command_is_a_usage_error():
-    done = subprocess.run([sys.executable, "-m", "playback_infra", "synthesize"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "playback_infra", "synthesize"], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "invalid choice: 'synthesize'" in done.stderr
 
@@ -38,13 +39,13 @@ def test_synth_writes_everything_and_a_second_run_changes_nothing(tmp_path: Path
     assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written == [
-        "parameters/dev.json", "parameters/prod.json", "parameters/staging.json",
+        "docs/emulator-coverage.md", "docs/stacks.md", "parameters/dev.json", "parameters/prod.json", "parameters/staging.json",
         "templates/network.yaml", "templates/root.yaml", "templates/security.yaml",
     ]  # fmt: skip
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     capsys.readouterr()
     assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
-    assert "6 files, 0 changed" in capsys.readouterr().out
+    assert "8 files, 0 changed" in capsys.readouterr().out
     assert before == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
 
@@ -55,7 +56,9 @@ def test_synth_removes_a_stale_generated_file(tmp_path: Path):
     assert not (tmp_path / "parameters" / "qa.json").exists()
 
 
-def test_bad_configuration_exits_2_with_the_message_and_writes_nothing(tmp_path, capsys, monkeypatch):
+def test_bad_configuration_exits_2_with_the_message_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
     def broken_catalog():
         return (
             define(
@@ -88,8 +91,9 @@ def test_parameters_prints_key_value_lines_for_awscli_v1(capsys):
 
 def test_parameters_for_an_unknown_environment_names_the_known_ones(capsys):
     assert main(["parameters", "qa"]) == EXIT_CONFIG
-    assert "environment 'qa', field 'env': no qa.json in parameters/; known: dev, prod, staging" in (
-        capsys.readouterr().err
+    assert (
+        "environment 'qa', field 'env': no qa.json in parameters/; known: dev, prod, staging"
+        in (capsys.readouterr().err)
     )
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from playback_infra.checks import iam, runner, suppressions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import render
@@ -45,7 +44,9 @@ def test_cfn_lint_checks_the_nested_stack_wiring(tmp_path: Path):
     root.write_text(text.replace("AppPort: !Ref 'AppPort'", "AppPortTypo: !Ref 'AppPort'", 1))
     done = subprocess.run([CFN_LINT, str(root)], capture_output=True, text=True)
     assert "E3043" in done.stdout
-    assert 'Specified parameter "AppPortTypo" doesn\'t exist in nested stack template' in done.stdout
+    assert (
+        'Specified parameter "AppPortTypo" doesn\'t exist in nested stack template' in done.stdout
+    )
 
 
 def _role(statement: dict, resource_type: str = "AWS::IAM::Role") -> dict:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 
 import pytest
-
 from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import (
     AlbIngress,
@@ -43,7 +43,9 @@ def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
 
 
 def test_strings_are_accepted_for_enums_and_sets():
-    env = define("qa", "development", **VALID, nat_mode="per-az", interface_endpoints=["ecr", "logs"])
+    env = define(
+        "qa", "development", **VALID, nat_mode="per-az", interface_endpoints=["ecr", "logs"]
+    )
     assert env.kind is Kind.DEVELOPMENT
     assert env.nat_mode is NatMode.PER_AZ
     assert env.interface_endpoints == {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS}
@@ -63,11 +65,17 @@ def test_subnets_are_tier_blocks_cut_into_fixed_slots():
     assert layout.app.block == IPv4Network("10.30.0.0/17")
     assert layout.public.block == IPv4Network("10.30.128.0/18")
     assert layout.data.block == IPv4Network("10.30.192.0/18")
-    assert [str(s) for s in layout.app.subnets] == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
+    assert [str(s) for s in layout.app.subnets] == [
+        "10.30.0.0/19",
+        "10.30.32.0/19",
+        "10.30.64.0/19",
+    ]
     assert [str(s) for s in layout.data.subnets] == [
         "10.30.192.0/20", "10.30.208.0/20", "10.30.224.0/20",
     ]  # fmt: skip
-    assert all(s.subnet_of(t.block) for t in (layout.public, layout.app, layout.data) for s in t.subnets)
+    assert all(
+        s.subnet_of(t.block) for t in (layout.public, layout.app, layout.data) for s in t.subnets
+    )
     assert layout.app.usable_per_subnet == 8192 - 5
 
 
@@ -139,7 +147,7 @@ def test_prod_with_nat_none_is_refused_even_with_endpoints():
 
 
 def test_prod_with_a_single_nat_is_refused():
-    with pytest.raises(ConfigError, match="field 'nat_mode'.*use 'per-az'"):
+    with pytest.raises(ConfigError, match=r"field 'nat_mode'.*use 'per-az'"):
         define("prod", Kind.PRODUCTION, **VALID, nat_mode=NatMode.SINGLE)
 
 
@@ -150,20 +158,27 @@ def test_missing_required_field_is_named():
 
 
 def test_unknown_kind_lists_the_kinds():
-    with pytest.raises(ConfigError, match="field 'kind': 'testing' is not valid; use one of: development"):
+    with pytest.raises(
+        ConfigError, match="field 'kind': 'testing' is not valid; use one of: development"
+    ):
         define("qa", "testing", **VALID)
 
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as raised:
-        define("qa", Kind.DEVELOPMENT, **{**VALID, "region": "mars-1", "account_id": "x"}, app_port=1)
+        define(
+            "qa", Kind.DEVELOPMENT, **{**VALID, "region": "mars-1", "account_id": "x"}, app_port=1
+        )
     assert {p.field for p in raised.value.problems} == {"region", "account_id", "app_port"}
 
 
 def test_environments_must_not_share_vpc_ranges_or_names():
     a = define("one", Kind.DEVELOPMENT, **VALID)
     b = define("two", Kind.DEVELOPMENT, **{**VALID, "vpc_cidr": "10.30.128.0/17"})
-    with pytest.raises(ConfigError, match="environment 'two', field 'vpc_cidr': 10.30.128.0/17 overlaps one's"):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("environment 'two', field 'vpc_cidr': 10.30.128.0/17 overlaps one's"),
+    ):
         validate_catalog([a, b])
     with pytest.raises(ConfigError, match="field 'name': defined twice"):
         validate_catalog([a, a])

@@ -16,8 +16,8 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import ClientError
 import pytest
-
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
@@ -151,10 +151,19 @@ def _assert_network(aws, name: str) -> None:
     assert len(acls) == 3
     data_ids = set(out["PrivateDataSubnetIds"].split(","))
     (data_acl,) = [a for a in acls if {x["SubnetId"] for x in a["Associations"]} == data_ids]
-    entries = {(e["Egress"], e["RuleNumber"], e["Protocol"], e["CidrBlock"]) for e in data_acl["Entries"]}
-    assert entries == {(False, 100, "6", str(layout.app.block)), (True, 100, "6", str(layout.app.block))}
+    entries = {
+        (e["Egress"], e["RuleNumber"], e["Protocol"], e["CidrBlock"]) for e in data_acl["Entries"]
+    }
+    assert entries == {
+        (False, 100, "6", str(layout.app.block)),
+        (True, 100, "6", str(layout.app.block)),
+    }
     READ.update(
-        {"AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry", "AWS::EC2::SubnetNetworkAclAssociation"}
+        {
+            "AWS::EC2::NetworkAcl",
+            "AWS::EC2::NetworkAclEntry",
+            "AWS::EC2::SubnetNetworkAclAssociation",
+        }
     )
 
     endpoints = ec2.describe_vpc_endpoints(Filters=_vpc_filter(vpc_id))["VpcEndpoints"]
@@ -171,7 +180,10 @@ def _assert_security(aws, name: str) -> None:
     ids = {key.removesuffix("SecurityGroupId"): value for key, value in out.items()
            if key.endswith("SecurityGroupId")}  # fmt: skip
     names = {value: key for key, value in ids.items()}
-    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=list(ids.values()))["SecurityGroups"]}
+    groups = {
+        g["GroupId"]: g
+        for g in ec2.describe_security_groups(GroupIds=list(ids.values()))["SecurityGroups"]
+    }
 
     def peers(group: str, direction: str) -> set[tuple]:
         rules = groups[ids[group]][direction]
@@ -184,11 +196,22 @@ def _assert_security(aws, name: str) -> None:
 
     assert peers("Alb", "IpPermissions") == {(443, env.cloudfront_prefix_list)}
     assert peers("App", "IpPermissions") == {(env.app_port, "Alb")}
-    assert peers("Database", "IpPermissions") == {(3306, "App"), (3306, "DatabaseProxy"), (3306, "Jobs")}
+    assert peers("Database", "IpPermissions") == {
+        (3306, "App"),
+        (3306, "DatabaseProxy"),
+        (3306, "Jobs"),
+    }
     assert peers("DatabaseProxy", "IpPermissions") == {(3306, "App"), (3306, "Jobs")}
     assert peers("Jobs", "IpPermissions") == set()
-    assert peers("Alb", "IpPermissionsEgress") == {(252, "255.255.255.255/32"), (env.app_port, "App")}
-    assert peers("App", "IpPermissionsEgress") == {(443, "0.0.0.0/0"), (3306, "Database"), (3306, "DatabaseProxy")}
+    assert peers("Alb", "IpPermissionsEgress") == {
+        (252, "255.255.255.255/32"),
+        (env.app_port, "App"),
+    }
+    assert peers("App", "IpPermissionsEgress") == {
+        (443, "0.0.0.0/0"),
+        (3306, "Database"),
+        (3306, "DatabaseProxy"),
+    }
     assert peers("Database", "IpPermissionsEgress") == {(252, "255.255.255.255/32")}
     READ.update({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"})
 
@@ -197,9 +220,14 @@ def _assert_security(aws, name: str) -> None:
         key_id = out[key].rsplit("/", 1)[1]
         assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
         assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
-        assert "KeyAdministration" in kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+        assert (
+            "KeyAdministration" in kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+        )
     aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
-    assert {f"alias/baseball-playback/{name}/data", f"alias/baseball-playback/{name}/logs"} <= aliases
+    assert {
+        f"alias/baseball-playback/{name}/data",
+        f"alias/baseball-playback/{name}/logs",
+    } <= aliases
     READ.update({"AWS::KMS::Key", "AWS::KMS::Alias"})
 
     group_name = out["FlowLogGroupName"]
@@ -211,7 +239,9 @@ def _assert_security(aws, name: str) -> None:
     flow_logs = aws("ec2").describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [out["VpcId"]]}]
     )["FlowLogs"]
-    assert [(f["TrafficType"], f["LogDestinationType"]) for f in flow_logs] == [("ALL", "cloud-watch-logs")]
+    assert [(f["TrafficType"], f["LogDestinationType"]) for f in flow_logs] == [
+        ("ALL", "cloud-watch-logs")
+    ]
     assert group_name in flow_logs[0]["LogDestination"]
     READ.add("AWS::EC2::FlowLog")
 
@@ -261,7 +291,9 @@ def test_parameter_update_reaches_the_resources(aws):
     out = _outputs(aws, env.stack_name)
     nats = aws("ec2").describe_nat_gateways(Filters=_vpc_filter(out["VpcId"]))["NatGateways"]
     assert len([n for n in nats if n["State"] == "available"]) == 2
-    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"]
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])[
+        "logGroups"
+    ]
     assert group["retentionInDays"] == 60
 
 
@@ -282,24 +314,25 @@ def test_delete_removes_everything_but_what_must_be_retained(endpoint, aws, caps
     out = _outputs(aws, env.stack_name)
     physical = _stack_resources(aws, env.stack_name)
     aws("cloudformation").delete_stack(StackName=env.stack_name)
-    deadline = time.time() + 120
-    while time.time() < deadline and aws("cloudformation").describe_stacks(
-        StackName=env.stack_name
-    )["Stacks"][0]["StackStatus"] == "DELETE_IN_PROGRESS":
-        time.sleep(0.5)
+    with pytest.raises(ClientError, match="does not exist"):
+        _wait(aws, env.stack_name)  # a deleted stack is no longer found by name
 
     ec2 = aws("ec2")
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["VpcId"]]}])["Vpcs"] == []
     nats = ec2.describe_nat_gateways(Filters=_vpc_filter(out["VpcId"]))["NatGateways"]
     assert all(n["State"] == "deleted" for n in nats)
     groups = ec2.describe_security_groups()["SecurityGroups"]
-    assert not {g["GroupId"] for g in groups} & {v for k, v in out.items() if k.endswith("SecurityGroupId")}
+    assert not {g["GroupId"] for g in groups} & {
+        v for k, v in out.items() if k.endswith("SecurityGroupId")
+    }
 
     kms = aws("kms")
     for key in ("DataKeyArn", "LogsKeyArn"):
         state = kms.describe_key(KeyId=out[key].rsplit("/", 1)[1])["KeyMetadata"]["KeyState"]
         assert state == ("Enabled" if retained else "PendingDeletion")
-    log_groups = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"]
+    log_groups = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])[
+        "logGroups"
+    ]
     assert len(log_groups) == (1 if retained else 0)
     assert physical["FlowLogGroup"] == out["FlowLogGroupName"]
 

@@ -21,7 +21,10 @@ def _synth(args: argparse.Namespace) -> int:
 
     rendered = render()
     changed = write(rendered.files, args.root)
-    print(f"synth: {len(rendered.files)} files, {len(changed)} changed" + "".join(f"\n  {c}" for c in changed))
+    print(
+        f"synth: {len(rendered.files)} files, {len(changed)} changed"
+        + "".join(f"\n  {c}" for c in changed)
+    )
     return EXIT_OK
 
 
@@ -30,7 +33,9 @@ def _check(args: argparse.Namespace) -> int:
     from playback_infra.synth import render
 
     rendered = render()
-    results = run_all(args.root, rendered.files, {n: t.to_dict() for n, t in rendered.templates.items()})
+    results = run_all(
+        args.root, rendered.files, {n: t.to_dict() for n, t in rendered.templates.items()}
+    )
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.summary}")
         for detail in result.details:
@@ -54,37 +59,63 @@ def _deploy(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     from playback_infra.paths import REPO_ROOT
 
-    parser = argparse.ArgumentParser(prog="playback-infra", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=_path, default=REPO_ROOT,
-                        help="repository to read and write templates/ and parameters/ in (default: this checkout)")
+    parser = argparse.ArgumentParser(
+        prog="playback-infra",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--root",
+        type=_path,
+        default=REPO_ROOT,
+        help="repository to read and write templates/ and parameters/ in (default: this checkout)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    synth = commands.add_parser("synth", help="write templates/ and parameters/ from the code (no checks)")
+    synth = commands.add_parser(
+        "synth", help="write templates/ and parameters/ from the code (no checks)"
+    )
     synth.set_defaults(run=_synth)
 
-    check = commands.add_parser("check", help="cfn-lint, checkov, IAM, suppression and in-sync checks")
+    check = commands.add_parser(
+        "check", help="cfn-lint, checkov, IAM, suppression and in-sync checks"
+    )
     check.set_defaults(run=_check)
 
     parameters = commands.add_parser(
-        "parameters", help="print an environment's parameters for awscli v1 (Key=Value, one per line)")
+        "parameters",
+        help="print an environment's parameters for awscli v1 (Key=Value, one per line)",
+    )
     parameters.add_argument("env", help="environment name, e.g. dev")
-    parameters.add_argument("--format", choices=("overrides", "tags"), default="overrides",
-                            help="overrides: --parameter-overrides values; tags: --tags values")
+    parameters.add_argument(
+        "--format",
+        choices=("overrides", "tags"),
+        default="overrides",
+        help="overrides: --parameter-overrides values; tags: --tags values",
+    )
     parameters.set_defaults(run=_parameters)
 
     deploy = commands.add_parser(
-        "deploy", help="package and deploy an environment through a change set",
+        "deploy",
+        help="package and deploy an environment through a change set",
         description="Deploy an environment. With no --endpoint-url and no --profile, a local AWS "
-        "emulator is started on 127.0.0.1 for the run and stopped afterwards.")
+        "emulator is started on 127.0.0.1 for the run and stopped afterwards.",
+    )
     deploy.add_argument("--env", required=True, help="environment name, e.g. dev")
-    deploy.add_argument("--endpoint-url", help="an AWS emulator to deploy into instead of starting one")
+    deploy.add_argument(
+        "--endpoint-url", help="an AWS emulator to deploy into instead of starting one"
+    )
     deploy.add_argument("--profile", help="AWS profile of the real account to deploy to")
     deploy.add_argument("--region", help="region (default: the environment's)")
-    deploy.add_argument("--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)")
+    deploy.add_argument(
+        "--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)"
+    )
     deploy.add_argument("--yes", action="store_true", help="execute the change set without asking")
-    deploy.add_argument("--keep-emulator", action="store_true",
-                        help="leave the started emulator running and print its endpoint")
+    deploy.add_argument(
+        "--keep-emulator",
+        action="store_true",
+        help="leave the started emulator running and print its endpoint",
+    )
     deploy.set_defaults(run=_deploy)
     return parser
 

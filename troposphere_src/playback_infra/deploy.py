@@ -38,7 +38,15 @@ def deploy(args: argparse.Namespace) -> int:
     rendered = render()
     stale = differences(rendered.files, args.root)
     if stale:
-        raise ConfigError([Problem(env.name, "templates", f"{', '.join(stale)} differ from the code; run `make synth` first")])
+        raise ConfigError(
+            [
+                Problem(
+                    env.name,
+                    "templates",
+                    f"{', '.join(stale)} differ from the code; run `make synth` first",
+                )
+            ]
+        )
     region = args.region or env.region
     if args.endpoint_url or args.profile:
         return _guarded_run(args, env, rendered.templates, region, args.endpoint_url)
@@ -91,14 +99,33 @@ def _session(args: argparse.Namespace, region: str, endpoint: str | None):
 
 def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
     session = _session(args, region, endpoint)
-    clients = {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "cloudformation", "sts")}
+    clients = {
+        name: session.client(name, endpoint_url=endpoint)
+        for name in ("s3", "cloudformation", "sts")
+    }
     real_account = endpoint is None
     if real_account:
         account = clients["sts"].get_caller_identity()["Account"]
         if account != env.account_id:
-            raise ConfigError([Problem(env.name, "account_id", f"credentials are for account {account}, but {env.name} deploys to {env.account_id}; use that account's profile")])
+            raise ConfigError(
+                [
+                    Problem(
+                        env.name,
+                        "account_id",
+                        f"credentials are for account {account}, but {env.name} deploys to {env.account_id}; use that account's profile",
+                    )
+                ]
+            )
         if not args.artifact_bucket:
-            raise ConfigError([Problem(env.name, "artifact-bucket", "a real account needs --artifact-bucket (an S3 bucket you own in the region)")])
+            raise ConfigError(
+                [
+                    Problem(
+                        env.name,
+                        "artifact-bucket",
+                        "a real account needs --artifact-bucket (an S3 bucket you own in the region)",
+                    )
+                ]
+            )
     bucket = args.artifact_bucket or EMULATOR_BUCKET
     if not real_account:
         _ensure_bucket(clients["s3"], bucket, region)
@@ -111,7 +138,11 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
         print(f"{env.stack_name}: no changes")
         _print_outputs(cfn, env.stack_name)
         return EXIT_OK
-    if real_account and not args.yes and input("Execute this change set? [y/N] ").strip().lower() != "y":
+    if (
+        real_account
+        and not args.yes
+        and input("Execute this change set? [y/N] ").strip().lower() != "y"
+    ):
         print("not executed; the change set stays for review")
         return EXIT_FAILED
     started = time.time()
@@ -128,7 +159,11 @@ def _ensure_bucket(s3, bucket: str, region: str) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
     except s3.exceptions.ClientError:
-        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        extra = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
         s3.create_bucket(Bucket=bucket, **extra)
 
 
@@ -169,7 +204,10 @@ def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: 
         ChangeSetName=name,
         ChangeSetType="CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE",
         TemplateURL=template_url,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameter_file["Parameters"].items()],
+        Parameters=[
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in parameter_file["Parameters"].items()
+        ],
         Tags=[{"Key": k, "Value": v} for k, v in parameter_file["Tags"].items()],
         Capabilities=CAPABILITIES,
         IncludeNestedStacks=True,
@@ -189,7 +227,9 @@ def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: 
     for change in described.get("Changes", []):
         rc = change["ResourceChange"]
         replacement = f" (replacement: {rc['Replacement']})" if rc.get("Replacement") else ""
-        print(f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}")
+        print(
+            f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}"
+        )
     return name
 
 
@@ -212,10 +252,14 @@ def _follow(cfn, stack_name: str, since: float) -> str:
                     continue
                 seen.add(event["EventId"])
                 fresh.append(event)
-                if event["ResourceType"] == "AWS::CloudFormation::Stack" and event.get("PhysicalResourceId"):
+                if event["ResourceType"] == "AWS::CloudFormation::Stack" and event.get(
+                    "PhysicalResourceId"
+                ):
                     stacks.add(event["PhysicalResourceId"])
         for event in sorted(fresh, key=lambda e: e["Timestamp"]):
-            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            reason = (
+                f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            )
             print(
                 f"{event['Timestamp']:%H:%M:%S} {event['StackName'][-32:]:<32} "
                 f"{event['LogicalResourceId']:<36} {event['ResourceStatus']}{reason}"
@@ -235,4 +279,3 @@ def _print_outputs(cfn, stack_name: str) -> None:
     outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
     for output in sorted(outputs, key=lambda o: o["OutputKey"]):
         print(f"  {output['OutputKey']:<32} {output['OutputValue']}")
-

@@ -53,7 +53,9 @@ def _statement_problems(statement: dict, resource_type: str) -> Iterator[str]:
                 "permissions; name the resources"
             )
     principal = statement.get("Principal")
-    if principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS", []))):
+    if principal == "*" or (
+        isinstance(principal, dict) and "*" in _as_list(principal.get("AWS", []))
+    ):
         yield f"{label}: Allow to every principal '*'"
 
 

@@ -25,7 +25,10 @@ def _cfn_lint(base: Path) -> subprocess.Popen:
     paths = sorted(str(p) for p in (base / "templates").glob("*.yaml"))
     return subprocess.Popen(
         [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *paths],
-        cwd=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=base,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -37,7 +40,12 @@ def _cfn_lint_result(process: subprocess.Popen) -> Result:
     warnings = sum(r.startswith("W") for r in rules)
     ok = process.returncode == 0 and not findings
     details = findings + ([err.strip()] if err.strip() and not ok else [])
-    return Result("cfn-lint", ok, f"{errors} errors, {warnings} warnings, {len(findings) - errors - warnings} other", details)
+    return Result(
+        "cfn-lint",
+        ok,
+        f"{errors} errors, {warnings} warnings, {len(findings) - errors - warnings} other",
+        details,
+    )
 
 
 def _checkov(base: Path) -> subprocess.Popen | None:
@@ -53,12 +61,18 @@ def _checkov(base: Path) -> subprocess.Popen | None:
 
 def _checkov_result(process: subprocess.Popen | None) -> Result:
     if process is None:
-        return Result("checkov", False, "not installed: run `make .venv-checkov/.installed` or set PLAYBACK_CHECKOV")
+        return Result(
+            "checkov",
+            False,
+            "not installed: run `make .venv-checkov/.installed` or set PLAYBACK_CHECKOV",
+        )
     out, err = process.communicate()
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
-        return Result("checkov", False, f"no report (exit {process.returncode})", [err.strip()[-2000:]])
+        return Result(
+            "checkov", False, f"no report (exit {process.returncode})", [err.strip()[-2000:]]
+        )
     summary = report["summary"]
     failed = [
         f"{c['file_path']}: {c['resource']}: {c['check_id']} {c['check_name']}"
@@ -77,8 +91,14 @@ def run_all(base: Path, files: dict[str, str], templates: dict[str, dict]) -> li
     """`files` are the generated files as the code renders them; `templates` their dicts."""
     lint, scan = _cfn_lint(base), _checkov(base)
     results = [
-        _in_process("generated files in sync", differences(files, base), "files differ from the code: run `make synth`"),
+        _in_process(
+            "generated files in sync",
+            differences(files, base),
+            "files differ from the code: run `make synth`",
+        ),
         _in_process("IAM least privilege", iam.problems(templates), "violations"),
-        _in_process("suppressions have reasons", suppressions.problems(templates), "without a reason"),
+        _in_process(
+            "suppressions have reasons", suppressions.problems(templates), "without a reason"
+        ),
     ]
     return [*results, _cfn_lint_result(lint), _checkov_result(scan)]

@@ -12,7 +12,9 @@ def problems(templates: dict[str, dict]) -> list[str]:
             metadata = resource.get("Metadata", {})
             for skip in metadata.get("checkov", {}).get("skip", []):
                 if not str(skip.get("comment", "")).strip():
-                    found.append(f"{template_name}: {logical_id}: checkov skip {skip.get('id')} has no reason")
+                    found.append(
+                        f"{template_name}: {logical_id}: checkov skip {skip.get('id')} has no reason"
+                    )
             reasons = metadata.get(REASONS_KEY, {})
             for rule in metadata.get("cfn-lint", {}).get("config", {}).get("ignore_checks", []):
                 if not str(reasons.get(rule, "")).strip():

@@ -20,7 +20,9 @@ def render_overrides(root: Path, env: str, fmt: str) -> str:
     path = root / "parameters" / f"{env}.json"
     if not path.is_file():
         known = sorted(p.stem for p in (root / "parameters").glob("*.json"))
-        raise ConfigError([Problem(env, "env", f"no {path.name} in parameters/; known: {', '.join(known)}")])
+        raise ConfigError(
+            [Problem(env, "env", f"no {path.name} in parameters/; known: {', '.join(known)}")]
+        )
     content = json.loads(path.read_text())
     pairs = content["Parameters"] if fmt == "overrides" else content["Tags"]
     return "\n".join(f"{key}={value}" for key, value in sorted(pairs.items()))

@@ -23,6 +23,8 @@ class Value:
     allowed_values: tuple[str, ...] = ()
     allowed_pattern: str = ""
     constraint: str = ""
+    min_value: int | None = None
+    max_value: int | None = None
 
 
 # For a CommaDelimitedList, CloudFormation matches the pattern against each item.
@@ -142,7 +144,9 @@ VALUES: dict[str, Value] = {
             "3653",
         ),
     ),
-    APP_PORT: Value("Number", "Port the backend container listens on"),
+    APP_PORT: Value(
+        "Number", "Port the backend container listens on", min_value=1024, max_value=65535
+    ),
     CLOUDFRONT_PREFIX_LIST_ID: Value(
         "String",
         "CloudFront origin-facing prefix list the ALB admits; empty opens the ALB to the internet",
@@ -188,6 +192,9 @@ def consume(template: Template, *names: str) -> None:
             parameter.ConstraintDescription = (
                 value.constraint or f"must match {value.allowed_pattern}"
             )
+        if value.min_value is not None:
+            parameter.MinValue = value.min_value
+            parameter.MaxValue = value.max_value
         template.add_parameter(parameter)
 
 

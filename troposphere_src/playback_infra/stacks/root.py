@@ -14,7 +14,6 @@ from playback_infra.parts import values
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template
 
-
 PACKAGED = (
     "Local TemplateURL on purpose: `aws cloudformation package` uploads the child and "
     "rewrites the URL, and cfn-lint follows the local file to check the wiring"
