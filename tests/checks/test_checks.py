@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playback_infra.checks import iam, runner, suppressions
 from playback_infra.paths import REPO_ROOT
-from playback_infra.synth import render
+from playback_infra.synth import differences, render
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
@@ -97,8 +97,7 @@ def test_out_of_sync_files_are_reported(tmp_path: Path):
     rendered = render()
     shutil.copytree(REPO_ROOT / "templates", tmp_path / "templates")
     shutil.copytree(REPO_ROOT / "parameters", tmp_path / "parameters")
+    shutil.copytree(REPO_ROOT / "docs", tmp_path / "docs")
     (tmp_path / "parameters" / "dev.json").write_text("{}\n")
     (tmp_path / "templates" / "old.yaml").write_text("x: 1\n")
-    from playback_infra.synth import differences
-
     assert differences(rendered.files, tmp_path) == ["parameters/dev.json", "templates/old.yaml"]

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,7 +199,7 @@ def _stack_status(cfn, stack_name: str) -> str | None:
 def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: dict) -> str | None:
     """The change set's name, or None when the stack already matches."""
     status = _stack_status(cfn, stack_name)
-    name = f"playback-{int(time.time())}"
+    name = f"playback-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     cfn.create_change_set(
         StackName=stack_name,
         ChangeSetName=name,

@@ -14,6 +14,8 @@ from awacs.aws import (
 )
 from awacs.sts import AssumeRole
 from troposphere import Sub
+from troposphere.iam import Policy as InlinePolicy
+from troposphere.iam import Role
 
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
@@ -63,6 +65,33 @@ def service_trust_policy(service: str, source_arn: Sub) -> Policy:
                         ArnLike("aws:SourceArn", source_arn),
                     ]
                 ),
+            )
+        ],
+    )
+
+
+def service_role(
+    title: str,
+    description: str,
+    *,
+    service: str,
+    source_arn: Sub,
+    policy_name: str,
+    statements: list[Statement],
+) -> Role:
+    """A role only `service` may assume, for this account's `source_arn`, with one inline policy.
+
+    The pattern every stack follows for its roles: the trust names the service and the source,
+    each statement names its actions and resources (`playback-infra check` enforces it).
+    """
+    return Role(
+        title,
+        Description=description,
+        AssumeRolePolicyDocument=service_trust_policy(service, source_arn),
+        Policies=[
+            InlinePolicy(
+                PolicyName=policy_name,
+                PolicyDocument=Policy(Version="2012-10-17", Statement=statements),
             )
         ],
     )

@@ -126,9 +126,7 @@ def build() -> Template:
     _add_public_routes(t, route_tables["Public"], igw, attachment)
     _add_nat(t, subnets["Public"], route_tables["PrivateApp"], attachment)
     _add_network_acls(t, vpc, subnets)
-    _add_endpoints(
-        t, vpc, subnets["PrivateApp"], route_tables["PrivateApp"] + route_tables["PrivateData"]
-    )
+    _add_endpoints(t, vpc, subnets["PrivateApp"], route_tables["PrivateApp"])
 
     values.produce(t, values.VPC_ID, Ref(vpc))
     values.produce(t, values.VPC_CIDR, Ref(values.VPC_CIDR))
@@ -275,19 +273,15 @@ def _add_network_acls(t: Template, vpc: VPC, subnets: dict[str, list]) -> None:
             )
 
 
-def _add_endpoints(t: Template, vpc: VPC, app_subnets: list, private_tables: list) -> None:
-    app_tables, data_tables = private_tables[:3], private_tables[3:]
+def _add_endpoints(t: Template, vpc: VPC, app_subnets: list, app_tables: list) -> None:
     t.add_resource(
         VPCEndpoint(
             "S3GatewayEndpoint",
             VpcId=Ref(vpc),
             VpcEndpointType="Gateway",
             ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
-            RouteTableIds=If(
-                HAS_THIRD_AZ,
-                [Ref(r) for r in app_tables + data_tables],
-                [Ref(r) for r in app_tables[:2] + data_tables[:2]],
-            ),
+            # The app tier only: the data tier keeps no route out of the VPC, not even to S3.
+            RouteTableIds=per_az_list([Ref(r) for r in app_tables]),
         )
     )
     group = t.add_resource(

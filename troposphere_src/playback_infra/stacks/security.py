@@ -5,6 +5,7 @@ group before it exists and the whole who-may-reach-what picture is in one file:
 
     internet or CloudFront --443--> ALB --AppPort--> app tasks --3306--> RDS Proxy --3306--> RDS
                                                      jobs     --3306--> RDS Proxy, RDS
+    app tasks, jobs, RDS Proxy --443--> AWS APIs (and OpenAI) through NAT or VPC endpoints
 
 Ingress rules are inline. Egress rules that name another group are separate resources,
 because each such pair of groups refers to the other and inline rules would form a cycle.
@@ -27,8 +28,6 @@ from awacs.aws import (
 )
 from troposphere import Equals, GetAtt, If, Not, Ref, Sub, Template
 from troposphere.ec2 import FlowLog, SecurityGroup, SecurityGroupEgress, SecurityGroupRule
-from troposphere.iam import Policy as RolePolicy
-from troposphere.iam import Role
 from troposphere.kms import Alias, Key
 from troposphere.logs import LogGroup
 
@@ -40,7 +39,7 @@ from playback_infra.parts.iam import (
     KEY_USE_ACTIONS,
     THIS_KEY,
     key_admin_statement,
-    service_trust_policy,
+    service_role,
 )
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -235,7 +234,10 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
             _rule(MYSQL, "MySQL from the app tasks", SourceSecurityGroupId=Ref(app)),
             _rule(MYSQL, "MySQL from jobs", SourceSecurityGroupId=Ref(jobs)),
         ],
-        [NO_EGRESS],
+        # The proxy fetches its database credentials from Secrets Manager through its own
+        # interfaces (the NAT or the Secrets Manager endpoint); without 443 out, its targets
+        # never become available.
+        [_rule(443, "HTTPS to Secrets Manager", CidrIp="0.0.0.0/0")],
     )
     database = _group(
         t,
@@ -292,30 +294,19 @@ def _add_flow_logs(t: Template, logs_key: Key) -> LogGroup:
         )
     )
     role = t.add_resource(
-        Role(
+        service_role(
             "FlowLogRole",
-            Description="Lets VPC Flow Logs write to the flow-log group",
-            AssumeRolePolicyDocument=service_trust_policy(
-                "vpc-flow-logs.amazonaws.com",
-                Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
+            "Lets VPC Flow Logs write to the flow-log group",
+            service="vpc-flow-logs.amazonaws.com",
+            source_arn=Sub(
+                "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"
             ),
-            Policies=[
-                RolePolicy(
-                    PolicyName="write-flow-logs",
-                    PolicyDocument=Policy(
-                        Version="2012-10-17",
-                        Statement=[
-                            Statement(
-                                Effect=Allow,
-                                Action=[
-                                    logs.CreateLogStream,
-                                    logs.PutLogEvents,
-                                    logs.DescribeLogStreams,
-                                ],
-                                Resource=[GetAtt(group, "Arn")],
-                            )
-                        ],
-                    ),
+            policy_name="write-flow-logs",
+            statements=[
+                Statement(
+                    Effect=Allow,
+                    Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+                    Resource=[GetAtt(group, "Arn")],
                 )
             ],
         )

@@ -1,0 +1,88 @@
+"""`playback-infra deploy` against a "real" account: the emulator stands in for AWS through
+AWS_ENDPOINT_URL and a named profile, so the account guard and the confirmation prompt run."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from playback_infra import deploy
+from playback_infra.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
+from playback_infra.emulator.process import run_emulator
+from playback_infra.environments.catalog import environments
+
+pytestmark = pytest.mark.emulator
+EMULATOR_ACCOUNT = "000000000000"
+
+
+@pytest.fixture
+def real_looking_account(tmp_path, monkeypatch):
+    """A profile `emulated` whose every AWS call goes to a fresh emulator."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[emulated]\naws_access_key_id = test\naws_secret_access_key = test\n")
+    with run_emulator() as endpoint:
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        yield endpoint
+
+
+def _dev_in_account(account: str):
+    return lambda: tuple(
+        dataclasses.replace(env, account_id=account) if env.name == "dev" else env
+        for env in environments()
+    )
+
+
+ARGS = ["deploy", "--env", "dev", "--profile", "emulated", "--artifact-bucket", "artifacts"]
+
+
+def test_refuses_credentials_of_another_account(real_looking_account, capsys):
+    assert main(ARGS) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert f"credentials are for account {EMULATOR_ACCOUNT}, but dev deploys to 111111111111" in err
+
+
+def test_needs_an_artifact_bucket(real_looking_account, capsys, monkeypatch):
+    monkeypatch.setattr(deploy, "environments", _dev_in_account(EMULATOR_ACCOUNT))
+    assert main(ARGS[:-2]) == EXIT_CONFIG
+    assert "a real account needs --artifact-bucket" in capsys.readouterr().err
+
+
+def test_shows_the_change_set_and_asks_before_executing(real_looking_account, capsys, monkeypatch):
+    monkeypatch.setattr(deploy, "environments", _dev_in_account(EMULATOR_ACCOUNT))
+    import boto3
+
+    boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    ).client("s3").create_bucket(Bucket="artifacts")
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert main(ARGS) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "Add      NetworkStack" in out
+    assert "not executed; the change set stays for review" in out
+
+    assert main([*ARGS, "--yes"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "baseball-playback-dev: CREATE_COMPLETE" in out
+    assert "NetworkStack" in out and "VpcId" in out
+
+
+def test_deploy_without_an_endpoint_starts_and_stops_its_own_emulator():
+    done = subprocess.run(
+        [sys.executable, "-m", "playback_infra", "deploy", "--env", "dev"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+    endpoint = done.stdout.splitlines()[0].removeprefix("emulator: ")
+    assert endpoint.startswith("http://127.0.0.1:")
+    assert "baseball-playback-dev: CREATE_COMPLETE" in done.stdout
+    assert "Vpc" in done.stdout  # nested stacks' events are shown too
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=2)

@@ -1,0 +1,197 @@
+"""The root stack (stacks/root.py) as `synth.render()` builds it, and the parameter files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playback_infra import synth
+from playback_infra.paths import REPO_ROOT
+from playback_infra.stacks import root
+from troposphere import Output, Parameter, Template
+
+CHILDREN = {"NetworkStack": "network.yaml", "SecurityStack": "security.yaml"}
+STACK_TAGS = {"Project", "Environment", "CostCenter", "Owner"}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> synth.Rendered:
+    return synth.render()
+
+
+@pytest.fixture(scope="module")
+def r(rendered) -> dict:
+    return rendered.templates["root"].to_dict()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def resources_of_type(t: dict, type_: str) -> dict[str, dict]:
+    return {name: res for name, res in t["Resources"].items() if res["Type"] == type_}
+
+
+def ref(name: str) -> dict:
+    return {"Ref": name}
+
+
+def is_list_type(type_: str) -> bool:
+    return type_.startswith(("List<", "CommaDelimitedList"))
+
+
+def child_of(rendered, stack: dict) -> dict:
+    """The nested stack's own template, found by its TemplateURL."""
+    return rendered.templates[stack["Properties"]["TemplateURL"].removesuffix(".yaml")].to_dict()
+
+
+def refs(node) -> set[str]:
+    if isinstance(node, list):
+        return set().union(set(), *map(refs, node))
+    if isinstance(node, dict):
+        return ({node["Ref"]} if "Ref" in node else set()).union(set(), *map(refs, node.values()))
+    return set()
+
+
+def tiny(outputs=(), parameters=()) -> Template:
+    t = Template()
+    for name in parameters:
+        t.add_parameter(Parameter(name, Type="String"))
+    for name in outputs:
+        t.add_output(Output(name, Value="x"))
+    return t
+
+
+# --- nested stacks and wiring ----------------------------------------------------------------
+
+
+def test_nested_stacks_point_at_the_generated_local_templates(r):
+    stacks = resources_of_type(r, "AWS::CloudFormation::Stack")
+    assert {n: s["Properties"]["TemplateURL"] for n, s in stacks.items()} == CHILDREN
+    for file_name in CHILDREN.values():
+        assert (REPO_ROOT / "templates" / file_name).is_file()
+
+
+def test_committed_templates_and_parameter_files_match_the_code(rendered):
+    stale = synth.differences(rendered.files, REPO_ROOT)
+    assert [path for path in stale if path.startswith(("templates/", "parameters/"))] == []
+
+
+def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(rendered, r):
+    stacks = resources_of_type(r, "AWS::CloudFormation::Stack")
+    children = {name: child_of(rendered, stack) for name, stack in stacks.items()}
+    sibling_wires = set()
+    for name, stack in stacks.items():
+        given = stack["Properties"]["Parameters"]
+        child_parameters = children[name]["Parameters"]
+        assert set(given) == set(child_parameters), name
+        for parameter, value in given.items():
+            if "Fn::GetAtt" in value:
+                producer, attribute = value["Fn::GetAtt"]
+                assert attribute == f"Outputs.{parameter}"
+                assert producer != name and parameter in children[producer]["Outputs"]
+                sibling_wires.add((name, parameter, producer))
+                continue
+            root_parameter = r["Parameters"][parameter]
+            assert root_parameter["Type"] == child_parameters[parameter]["Type"], parameter
+            if is_list_type(root_parameter["Type"]):
+                assert value == {"Fn::Join": [",", ref(parameter)]}, parameter
+            else:
+                assert value == ref(parameter), parameter
+    assert sibling_wires == {("SecurityStack", "VpcId", "NetworkStack")}
+
+
+def test_every_root_parameter_is_used(r):
+    used = set()
+    for stack in resources_of_type(r, "AWS::CloudFormation::Stack").values():
+        for value in stack["Properties"]["Parameters"].values():
+            used |= refs(value)
+    assert used == set(r["Parameters"])
+    assert len(used) == 18
+
+
+def test_root_reexports_every_child_output(rendered, r):
+    expected = {}
+    for name, stack in resources_of_type(r, "AWS::CloudFormation::Stack").items():
+        for output in child_of(rendered, stack)["Outputs"]:
+            expected[output] = {"Fn::GetAtt": [name, f"Outputs.{output}"]}
+    assert {name: o["Value"] for name, o in r["Outputs"].items()} == expected
+
+
+def test_two_children_producing_the_same_output_is_a_wiring_error():
+    children = {
+        "A": ("a.yaml", tiny(outputs=["VpcId"])),
+        "B": ("b.yaml", tiny(outputs=["VpcId"])),
+    }
+    with pytest.raises(root.WiringError, match="VpcId is produced by both A and B"):
+        root.build(children)
+
+
+def test_wiring_by_name_on_tiny_templates():
+    built = root.build(
+        {
+            "A": ("a.yaml", tiny(outputs=["VpcId"])),
+            "B": ("b.yaml", tiny(parameters=["VpcId", "EnvironmentName", "AvailabilityZones"])),
+        }
+    ).to_dict()
+    assert set(built["Parameters"]) == {"EnvironmentName", "AvailabilityZones"}
+    assert built["Resources"]["B"]["Properties"]["Parameters"] == {
+        "VpcId": {"Fn::GetAtt": ["A", "Outputs.VpcId"]},
+        "EnvironmentName": ref("EnvironmentName"),
+        "AvailabilityZones": {"Fn::Join": [",", ref("AvailabilityZones")]},
+    }
+    assert built["Outputs"]["VpcId"]["Value"] == {"Fn::GetAtt": ["A", "Outputs.VpcId"]}
+
+
+# --- parameter files -------------------------------------------------------------------------
+
+
+def test_parameter_files_are_the_rendered_ones(rendered, parameter_files):
+    assert {f"parameters/{env}.json" for env in parameter_files} == {
+        path for path in rendered.files if path.startswith("parameters/")
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_parameter_file_has_exactly_the_root_parameters_and_the_stack_tags(r, parameter_files, env):
+    content = parameter_files[env]
+    assert set(content) == {"Parameters", "Tags"}
+    assert set(content["Parameters"]) == set(r["Parameters"])
+    assert set(content["Tags"]) == STACK_TAGS
+    assert content["Tags"]["Environment"] == content["Parameters"]["EnvironmentName"] == env
+    assert content["Tags"]["Project"] == "baseball-playback"
+    assert all(isinstance(v, str) and v for v in content["Tags"].values())
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_parameter_values_meet_the_root_parameter_constraints(r, parameter_files, env):
+    for name, value in parameter_files[env]["Parameters"].items():
+        declared = r["Parameters"][name]
+        assert isinstance(value, str), name
+        values = value.split(",") if is_list_type(declared["Type"]) else [value]
+        for item in values:
+            if "AllowedValues" in declared:
+                assert item in declared["AllowedValues"], (name, item)
+            if "AllowedPattern" in declared:
+                assert re.fullmatch(declared["AllowedPattern"], item), (name, item)
+            if declared["Type"] == "Number":
+                assert item.isdigit(), (name, item)
+                low, high = declared.get("MinValue", 0), declared.get("MaxValue", float("inf"))
+                assert low <= int(item) <= high, (name, item)
+
+
+@pytest.mark.parametrize(
+    ("env", "retain", "az_count", "nat_mode"),
+    [
+        ("dev", "false", "2", "single"),
+        ("staging", "true", "2", "single"),
+        ("prod", "true", "3", "per-az"),
+    ],
+)
+def test_environment_choices(parameter_files, env, retain, az_count, nat_mode):
+    p = parameter_files[env]["Parameters"]
+    assert (p["RetainStatefulResources"], p["AzCount"], p["NatMode"]) == (
+        retain,
+        az_count,
+        nat_mode,
+    )
+    assert len(p["AvailabilityZones"].split(",")) == int(az_count)
