@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+
 from playback_infra.paths import REPO_ROOT
 
 # --- shared by tests/stacks: parameter files and "what CloudFormation would create" ----------

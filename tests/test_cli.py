@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from playback_infra import synth
 from playback_infra.cli import EXIT_CONFIG, EXIT_OK, main
 from playback_infra.environments.model import Kind, Tags, define

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from playback_infra.checks import iam, runner, suppressions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import differences, render

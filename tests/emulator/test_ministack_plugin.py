@@ -12,6 +12,7 @@ import time
 
 import boto3
 import pytest
+
 from playback_infra.emulator.process import EmulatorError, run_emulator
 
 pytestmark = pytest.mark.emulator
@@ -189,6 +190,100 @@ def network_template(
     )
 
 
+def toggled_nat_template() -> str:
+    """A VPC whose NatMode parameter ("single" or "per-az") turns a second NAT gateway on.
+
+    NAT 1 and its EIP are always there. The PerAz condition holds NAT 2 and its
+    EIP (``Fn::GetAtt`` AllocationId), and three native types: a route table
+    with a default route to NAT 2, and a subnet in the public subnet's zone
+    (``Fn::GetAtt`` AvailabilityZone). On an update both turn on beside
+    resources the update leaves unchanged, whose attributes they read.
+    """
+    vpc, public = {"Ref": "Vpc"}, {"Ref": "PublicSubnet"}
+
+    def nat(eip, condition=None):
+        resources = {
+            f"{eip}Eip": {
+                "Type": "AWS::EC2::EIP",
+                "DependsOn": "IgwAttachment",
+                "Properties": {"Domain": "vpc"},
+            },
+            eip: {
+                "Type": "AWS::EC2::NatGateway",
+                "Properties": {
+                    "SubnetId": public,
+                    "AllocationId": {"Fn::GetAtt": [f"{eip}Eip", "AllocationId"]},
+                },
+            },
+        }
+        if condition:
+            for resource in resources.values():
+                resource["Condition"] = condition
+        return resources
+
+    per_az = {
+        "PrivateRouteTable2": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": vpc}},
+        "PrivateDefaultRoute2": {
+            "Type": "AWS::EC2::Route",
+            "Properties": {
+                "RouteTableId": {"Ref": "PrivateRouteTable2"},
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "NatGatewayId": {"Ref": "Nat2"},
+            },
+        },
+        "PrivateSubnet2": {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {
+                "VpcId": vpc,
+                "CidrBlock": "10.40.2.0/24",
+                "AvailabilityZone": {"Fn::GetAtt": ["PublicSubnet", "AvailabilityZone"]},
+            },
+        },
+    }
+    for resource in per_az.values():
+        resource["Condition"] = "PerAz"
+    resources = {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.40.0.0/16"}},
+        "PublicSubnet": {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {
+                "VpcId": vpc,
+                "CidrBlock": "10.40.1.0/24",
+                "AvailabilityZone": f"{REGION}a",
+            },
+        },
+        "Igw": {"Type": "AWS::EC2::InternetGateway"},
+        "IgwAttachment": {
+            "Type": "AWS::EC2::VPCGatewayAttachment",
+            "Properties": {"VpcId": vpc, "InternetGatewayId": {"Ref": "Igw"}},
+        },
+        **nat("Nat1"),
+        **nat("Nat2", "PerAz"),
+        **per_az,
+    }
+    outputs = {
+        "VpcId": {"Value": vpc},
+        "Nat1Id": {"Value": {"Ref": "Nat1"}},
+        "Nat1AllocationId": {"Value": {"Fn::GetAtt": ["Nat1Eip", "AllocationId"]}},
+    }
+    for name, value in (
+        ("Nat2Id", {"Ref": "Nat2"}),
+        ("Nat2AllocationId", {"Fn::GetAtt": ["Nat2Eip", "AllocationId"]}),
+        ("RouteTable2Id", {"Ref": "PrivateRouteTable2"}),
+        ("Subnet2Id", {"Ref": "PrivateSubnet2"}),
+    ):
+        outputs[name] = {"Condition": "PerAz", "Value": value}
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Parameters": {"NatMode": {"Type": "String", "AllowedValues": ["single", "per-az"]}},
+            "Conditions": {"PerAz": {"Fn::Equals": [{"Ref": "NatMode"}, "per-az"]}},
+            "Resources": resources,
+            "Outputs": outputs,
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def endpoint():
     with run_emulator() as url:
@@ -213,6 +308,14 @@ def cfn(endpoint):
 @pytest.fixture(scope="module")
 def ec2(endpoint):
     return _client("ec2", endpoint)
+
+
+@pytest.fixture(scope="module")
+def template_bucket(endpoint):
+    """An S3 bucket for nested-stack templates, and the URL its keys are read at."""
+    bucket = "plugin-test-templates"
+    _client("s3", endpoint).create_bucket(Bucket=bucket)
+    return _client("s3", endpoint), f"{endpoint}/{bucket}"
 
 
 def wait_stack(cfn, stack_id, in_progress) -> dict:
@@ -447,6 +550,311 @@ def test_deleting_a_rule_keeps_the_group_and_its_other_rules(cfn, ec2):
     after = update(cfn, stack_id, network_template(db_https_ingress=False))
     db_ingress = group(ec2, after["DbSgId"])["IpPermissions"]
     assert [p.get("FromPort") for p in db_ingress] == [3306]
+
+
+def _nat_mode_stack(cfn, template_bucket, nested, nat_mode) -> tuple[str, str]:
+    """Create a stack of ``toggled_nat_template`` -- itself, or a parent holding it as a
+    nested stack -- with ``nat_mode``: the stack id and the id of the stack holding the VPC."""
+    name = f"plugin-test-{next(_stack_numbers)}"
+    body = toggled_nat_template()
+    if nested:
+        s3, url = template_bucket
+        s3.put_object(Bucket=url.rsplit("/", 1)[1], Key=f"{name}.json", Body=body)
+        body = json.dumps(
+            {
+                "Parameters": {"NatMode": {"Type": "String"}},
+                "Resources": {
+                    "Network": {
+                        "Type": "AWS::CloudFormation::Stack",
+                        "Properties": {
+                            "TemplateURL": f"{url}/{name}.json",
+                            "Parameters": {"NatMode": {"Ref": "NatMode"}},
+                        },
+                    }
+                },
+            }
+        )
+    stack_id = cfn.create_stack(
+        StackName=name,
+        TemplateBody=body,
+        Parameters=[{"ParameterKey": "NatMode", "ParameterValue": nat_mode}],
+    )["StackId"]
+    stack = wait_stack(cfn, stack_id, "CREATE_IN_PROGRESS")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, stack_id)
+    network_id = stack_id
+    if nested:
+        network_id = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Network")[
+            "StackResourceDetail"
+        ]["PhysicalResourceId"]
+    return stack_id, network_id
+
+
+def _set_nat_mode(cfn, stack_id, network_id, nat_mode) -> dict:
+    """Update the stack's NatMode on its template; the network's outputs once UPDATE_COMPLETE."""
+    cfn.update_stack(
+        StackName=stack_id,
+        UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": "NatMode", "ParameterValue": nat_mode}],
+    )
+    stack = wait_stack(cfn, stack_id, "UPDATE_IN_PROGRESS")
+    reasons = failure_reasons(cfn, stack_id) + failure_reasons(cfn, network_id)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", reasons
+    return outputs_of(cfn.describe_stacks(StackName=network_id)["Stacks"][0])
+
+
+def _nat_states(ec2, vpc_id) -> dict:
+    """The state of each of the VPC's NAT gateways, by id."""
+    nats = ec2.describe_nat_gateways(Filters=where("vpc-id", vpc_id))["NatGateways"]
+    return {n["NatGatewayId"]: n["State"] for n in nats}
+
+
+def _is_associated(ec2, allocation_id) -> bool:
+    """Whether the Elastic IP is held (by its NAT gateway); it must exist."""
+    (address,) = ec2.describe_addresses(AllocationIds=[allocation_id])["Addresses"]
+    return address.get("AssociationId", "").startswith("eipassoc-")
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["stack", "nested-stack"])
+def test_condition_turned_on_by_an_update_creates_and_then_removes(
+    cfn, ec2, template_bucket, nested
+):
+    stack_id, network_id = _nat_mode_stack(cfn, template_bucket, nested, "single")
+    single = outputs_of(cfn.describe_stacks(StackName=network_id)["Stacks"][0])
+    vpc_id, nat1 = single["VpcId"], single["Nat1Id"]
+    assert "Nat2Id" not in single
+    assert _nat_states(ec2, vpc_id) == {nat1: "available"}
+
+    # On: NAT 2 holds its new EIP, the new route table routes to it, the new subnet
+    # is in the public subnet's zone; NAT 1 is the same gateway, on the same EIP.
+    per_az = _set_nat_mode(cfn, stack_id, network_id, "per-az")
+    nat2 = per_az["Nat2Id"]
+    assert (per_az["Nat1Id"], per_az["Nat1AllocationId"]) == (nat1, single["Nat1AllocationId"])
+    assert _nat_states(ec2, vpc_id) == {nat1: "available", nat2: "available"}
+    assert _is_associated(ec2, per_az["Nat2AllocationId"])
+    tables = ec2.describe_route_tables(RouteTableIds=[per_az["RouteTable2Id"]])["RouteTables"]
+    assert [
+        (r["DestinationCidrBlock"], r["NatGatewayId"])
+        for t in tables
+        for r in t["Routes"]
+        if r.get("NatGatewayId")
+    ] == [("0.0.0.0/0", nat2)]
+    subnet = ec2.describe_subnets(SubnetIds=[per_az["Subnet2Id"]])["Subnets"][0]
+    assert subnet["AvailabilityZone"] == f"{REGION}a"
+
+    # Off again: NAT 2 is deleted and its EIP released, the route table and subnet are
+    # gone; NAT 1 still holds its EIP.
+    single_again = _set_nat_mode(cfn, stack_id, network_id, "single")
+    assert "Nat2Id" not in single_again
+    assert single_again["Nat1Id"] == nat1
+    assert _nat_states(ec2, vpc_id) == {nat1: "available", nat2: "deleted"}
+    assert _is_associated(ec2, single["Nat1AllocationId"])
+    assert ec2.describe_addresses(AllocationIds=[per_az["Nat2AllocationId"]])["Addresses"] == []
+    route_tables = ec2.describe_route_tables(Filters=where("vpc-id", vpc_id))["RouteTables"]
+    assert per_az["RouteTable2Id"] not in [t["RouteTableId"] for t in route_tables]
+    subnets = ec2.describe_subnets(Filters=where("vpc-id", vpc_id))["Subnets"]
+    assert per_az["Subnet2Id"] not in [s["SubnetId"] for s in subnets]
+
+
+# --- Nested stacks keep what their DeletionPolicy / UpdateReplacePolicy retains -----
+
+RETAIN_IF = {"Fn::If": ["RetainData", "Retain", "Delete"]}
+
+
+@pytest.fixture(scope="module")
+def kms(endpoint):
+    return _client("kms", endpoint)
+
+
+@pytest.fixture(scope="module")
+def logs(endpoint):
+    return _client("logs", endpoint)
+
+
+def data_template(policy, *, key=True) -> str:
+    """A nested stack's template: a KMS key (unless not ``key``) and a log group named by the
+    LogGroupName parameter, both with ``policy`` as DeletionPolicy and UpdateReplacePolicy.
+
+    The Retain parameter sets the RetainData condition, which ``RETAIN_IF`` reads; the
+    AWS::LanguageExtensions transform is what allows an ``Fn::If`` there on AWS.
+    """
+    policies = {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+    resources = {
+        "Logs": {
+            "Type": "AWS::Logs::LogGroup",
+            **policies,
+            "Properties": {"LogGroupName": {"Ref": "LogGroupName"}},
+        }
+    }
+    outputs = {"LogGroupName": {"Value": {"Ref": "Logs"}}}
+    if key:
+        resources["Key"] = {"Type": "AWS::KMS::Key", **policies, "Properties": {}}
+        outputs["KeyId"] = {"Value": {"Ref": "Key"}}
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Transform": "AWS::LanguageExtensions",
+            "Parameters": {
+                "Retain": {"Type": "String", "AllowedValues": ["true", "false"]},
+                "LogGroupName": {"Type": "String"},
+            },
+            "Conditions": {"RetainData": {"Fn::Equals": [{"Ref": "Retain"}, "true"]}},
+            "Resources": resources,
+            "Outputs": outputs,
+        }
+    )
+
+
+def data_root_template(template_url, log_group_name, **extra_resources) -> str:
+    """A root stack holding the nested stack at ``template_url`` as Data, passing it its
+    Retain parameter and ``log_group_name``; ``extra_resources`` come beside it."""
+    data = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {
+            "TemplateURL": template_url,
+            "Parameters": {"Retain": {"Ref": "Retain"}, "LogGroupName": log_group_name},
+        },
+    }
+    return json.dumps(
+        {
+            "Parameters": {"Retain": {"Type": "String"}},
+            "Resources": {"Data": data, **extra_resources},
+        }
+    )
+
+
+def _put_template(template_bucket, key, body) -> str:
+    """Upload a nested-stack template; the URL it is read at."""
+    s3, url = template_bucket
+    s3.put_object(Bucket=url.rsplit("/", 1)[1], Key=key, Body=body)
+    return f"{url}/{key}"
+
+
+def _create_data_stack(cfn, template_bucket, policy, retain, **extra_resources) -> dict:
+    """Start creating a root stack over ``data_template(policy)``; the stack's name, its id
+    and the log group name it passes."""
+    name = f"plugin-test-{next(_stack_numbers)}"
+    url = _put_template(template_bucket, f"{name}.json", data_template(policy))
+    stack_id = cfn.create_stack(
+        StackName=name,
+        TemplateBody=data_root_template(url, f"/{name}/data", **extra_resources),
+        Parameters=[{"ParameterKey": "Retain", "ParameterValue": retain}],
+    )["StackId"]
+    return {"name": name, "stack_id": stack_id, "log_group": f"/{name}/data"}
+
+
+def _data_stack(cfn, template_bucket, policy, retain) -> dict:
+    """A created root stack over ``data_template(policy)``: what ``_create_data_stack``
+    returns, the nested stack's id and its outputs."""
+    created = _create_data_stack(cfn, template_bucket, policy, retain)
+    stack = wait_stack(cfn, created["stack_id"], "CREATE_IN_PROGRESS")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, created["stack_id"])
+    data_id = cfn.describe_stack_resource(StackName=created["stack_id"], LogicalResourceId="Data")[
+        "StackResourceDetail"
+    ]["PhysicalResourceId"]
+    data = outputs_of(cfn.describe_stacks(StackName=data_id)["Stacks"][0])
+    return {**created, "data_id": data_id, "outputs": data}
+
+
+def key_state(kms, key_id) -> str:
+    return kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+
+
+def log_groups(logs, prefix) -> list[str]:
+    groups = logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]
+    return sorted(g["logGroupName"] for g in groups)
+
+
+def skipped(cfn, stack_id) -> list[str]:
+    """The logical ids of the stack's DELETE_SKIPPED events, sorted."""
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    return sorted(e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "DELETE_SKIPPED")
+
+
+@pytest.mark.parametrize(
+    ("policy", "retain", "kept"),
+    [
+        (RETAIN_IF, "true", True),
+        (RETAIN_IF, "false", False),
+        ("Retain", "false", True),
+        ("RetainExceptOnCreate", "false", True),
+        ("Delete", "true", False),
+        # Neither type takes a snapshot: Snapshot deletes them, as in a top-level delete.
+        ("Snapshot", "true", False),
+    ],
+    ids=["if-retain", "if-delete", "retain", "retain-except-on-create", "delete", "snapshot"],
+)
+def test_deleting_the_parent_applies_the_nested_deletion_policy(
+    cfn, kms, logs, template_bucket, policy, retain, kept
+):
+    stack = _data_stack(cfn, template_bucket, policy, retain)
+    key_id, log_group = stack["outputs"]["KeyId"], stack["outputs"]["LogGroupName"]
+    assert (key_state(kms, key_id), log_groups(logs, log_group)) == ("Enabled", [log_group])
+
+    cfn.delete_stack(StackName=stack["stack_id"])
+    deleted = wait_stack(cfn, stack["stack_id"], "DELETE_IN_PROGRESS")
+    assert deleted["StackStatus"] == "DELETE_COMPLETE", failure_reasons(cfn, stack["stack_id"])
+    data = cfn.describe_stacks(StackName=stack["data_id"])["Stacks"][0]
+    assert data["StackStatus"] == "DELETE_COMPLETE"
+
+    if kept:
+        assert (key_state(kms, key_id), log_groups(logs, log_group)) == ("Enabled", [log_group])
+        assert skipped(cfn, stack["data_id"]) == ["Key", "Logs"]
+    else:
+        assert (key_state(kms, key_id), log_groups(logs, log_group)) == ("PendingDeletion", [])
+        assert skipped(cfn, stack["data_id"]) == []
+
+
+@pytest.mark.parametrize(("retain", "kept"), [("true", True), ("false", False)])
+def test_nested_update_applies_the_policies_to_what_it_removes_and_replaces(
+    cfn, kms, logs, template_bucket, retain, kept
+):
+    stack = _data_stack(cfn, template_bucket, RETAIN_IF, retain)
+    key_id, old_group = stack["outputs"]["KeyId"], stack["outputs"]["LogGroupName"]
+
+    # The key leaves the template; the log group's new name replaces it.
+    new_url = _put_template(
+        template_bucket, f"{stack['name']}-v2.json", data_template(RETAIN_IF, key=False)
+    )
+    new_group = f"/{stack['name']}/data-v2"
+    cfn.update_stack(
+        StackName=stack["stack_id"],
+        TemplateBody=data_root_template(new_url, new_group),
+        Parameters=[{"ParameterKey": "Retain", "UsePreviousValue": True}],
+    )
+    updated = wait_stack(cfn, stack["stack_id"], "UPDATE_IN_PROGRESS")
+    reasons = failure_reasons(cfn, stack["stack_id"]) + failure_reasons(cfn, stack["data_id"])
+    assert updated["StackStatus"] == "UPDATE_COMPLETE", reasons
+    data = outputs_of(cfn.describe_stacks(StackName=stack["data_id"])["Stacks"][0])
+    assert data == {"LogGroupName": new_group}
+
+    prefix = f"/{stack['name']}/"
+    if kept:
+        assert key_state(kms, key_id) == "Enabled"
+        assert log_groups(logs, prefix) == [old_group, new_group]
+    else:
+        assert key_state(kms, key_id) == "PendingDeletion"
+        assert log_groups(logs, prefix) == [new_group]
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept"),
+    [("Retain", True), ("RetainExceptOnCreate", False)],
+    ids=["retain", "retain-except-on-create"],
+)
+def test_rolled_back_parent_create_deletes_all_but_the_nested_retain(
+    cfn, logs, template_bucket, policy, kept
+):
+    # The alias fails after the nested stack is complete, so the parent's rollback deletes it.
+    broken = {
+        "Type": "AWS::KMS::Alias",
+        "DependsOn": "Data",
+        "Properties": {"AliasName": "not-an-alias", "TargetKeyId": "unused"},
+    }
+    created = _create_data_stack(cfn, template_bucket, policy, "false", Broken=broken)
+    stack = wait_stack(cfn, created["stack_id"], "CREATE_IN_PROGRESS")
+    stack = wait_stack(cfn, created["stack_id"], "ROLLBACK_IN_PROGRESS")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE", failure_reasons(cfn, created["stack_id"])
+    assert log_groups(logs, created["log_group"]) == ([created["log_group"]] if kept else [])
 
 
 def test_missing_emulator_python_is_reported(tmp_path):

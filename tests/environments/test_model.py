@@ -6,6 +6,7 @@ import re
 from ipaddress import IPv4Network
 
 import pytest
+
 from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import (
     AlbIngress,

@@ -16,8 +16,9 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import ClientError
 import pytest
+from botocore.exceptions import ClientError
+
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator

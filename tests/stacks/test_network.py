@@ -8,6 +8,7 @@ import itertools
 import re
 
 import pytest
+
 from playback_infra.stacks import network
 
 ANYWHERE = "0.0.0.0/0"

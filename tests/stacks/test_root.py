@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from troposphere import Output, Parameter, Template
+
 from playback_infra import synth
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import root
-from troposphere import Output, Parameter, Template
 
 CHILDREN = {"NetworkStack": "network.yaml", "SecurityStack": "security.yaml"}
 STACK_TAGS = {"Project", "Environment", "CostCenter", "Owner"}

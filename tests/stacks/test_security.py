@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from playback_infra.stacks import security
 
 GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database")

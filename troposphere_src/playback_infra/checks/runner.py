@@ -84,6 +84,7 @@ def _checkov_result(process: subprocess.Popen | None) -> Result:
 
 
 def _in_process(name: str, found: list[str], what: str) -> Result:
+    """`what` says what each finding is, e.g. "violations"."""
     return Result(name, not found, f"{len(found)} {what}", found)
 
 
@@ -94,7 +95,7 @@ def run_all(base: Path, files: dict[str, str], templates: dict[str, dict]) -> li
         _in_process(
             "generated files in sync",
             differences(files, base),
-            "files differ from the code: run `make synth`",
+            "files differ from the code (fix: `make synth`)",
         ),
         _in_process("IAM least privilege", iam.problems(templates), "violations"),
         _in_process(

@@ -12,6 +12,11 @@ The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
 table: the engine then creates the successor and deletes the predecessor
 itself, and the update handlers here apply only the in-place changes.
+
+Two engine fixes ride along: the update of a nested stack's resources keeps
+the attributes of those it leaves unchanged (``_keep_recorded_attributes``),
+and the delete of a nested stack applies its resources' ``DeletionPolicy``
+(``_honour_deletion_policy``).
 """
 
 import functools
@@ -20,8 +25,10 @@ import sys
 from xml.etree import ElementTree
 
 import ministack.app
+import ministack.services.cloudformation as cfn_service
 from ministack.services import ec2
 from ministack.services.cloudformation import provisioners as cfn
+from ministack.services.cloudformation import stacks as cfn_stacks
 
 _EC2_NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
 
@@ -347,6 +354,139 @@ def _sg_rule_delete(egress, physical_id, props):
         rules[:] = [r for r in rules if ec2._sg_rule_id(props["GroupId"], egress, r) != physical_id]
 
 
+# --- Engine patch: nested-stack updates keep unchanged resources' attributes ------
+
+
+def _keep_recorded_attributes(update_resource):
+    """Wrap ministack's ``_update_resource`` so a missing ``old_attrs`` comes from the stack record.
+
+    ``_update_resource`` answers an unchanged resource (old and new properties
+    equal) with ``old_attrs or {}``. A top-level stack update passes the
+    recorded attributes, but ministack 1.5.33's nested-stack update
+    (``_cfn_nested_stack_deploy``, the only caller that looks the function up
+    in the provisioners module) passes none: every resource it leaves alone is
+    recorded with no attributes, and a later ``Fn::GetAtt`` on it fails the
+    update with "Requested attribute ... does not exist in schema" -- for any
+    type (an EIP's AllocationId, a Subnet's AvailabilityZone). A child stack
+    update that turns on a conditioned NAT gateway beside an existing one
+    failed so, and so did its rollback.
+
+    At the call the child stack's record still holds the resource's previous
+    entry (the new one is written after), so its attributes are read there.
+    stacks.py imported the original function by name and keeps calling it.
+    """
+
+    @functools.wraps(update_resource)
+    def update(
+        resource_type,
+        physical_id,
+        old_props,
+        new_props,
+        stack_name,
+        logical_id=None,
+        old_attrs=None,
+    ):
+        if old_attrs is None and logical_id is not None:
+            stack = cfn_service._stacks.get(stack_name) or {}
+            record = stack.get("_resources", {}).get(logical_id) or {}
+            if record.get("PhysicalResourceId") == physical_id:
+                old_attrs = record.get("Attributes")
+        return update_resource(
+            resource_type, physical_id, old_props, new_props, stack_name, logical_id, old_attrs
+        )
+
+    update.keeps_recorded_attributes = True
+    return update
+
+
+# --- Engine patch: nested-stack deletes apply the child's DeletionPolicy ----------
+
+# The stack states in which a rollback deletes what the operation created.
+_ROLLING_BACK = (
+    "ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+)
+
+
+def _rolling_back(stack):
+    """Whether the stack's root stack is rolling an operation back.
+
+    A nested stack deleted then was created by that operation (an existing one
+    is updated back, not deleted), and so were its resources.
+    """
+    while stack.get("_parent_stack_name") in cfn_service._stacks:
+        stack = cfn_service._stacks[stack["_parent_stack_name"]]
+    return stack.get("StackStatus") in _ROLLING_BACK
+
+
+def _honour_deletion_policy(delete_nested_stack):
+    """Wrap ministack's nested-stack delete so it applies the child resources' DeletionPolicy.
+
+    ministack 1.5.33's ``_cfn_nested_stack_delete`` deletes every resource of the
+    child stack without reading its ``DeletionPolicy``: deleting the parent
+    scheduled a ``Retain`` KMS key for deletion and dropped a ``Retain`` log
+    group with its events -- literal policies as well as an ``Fn::If`` under
+    ``AWS::LanguageExtensions`` -- and took no snapshot for ``Snapshot``. The
+    top-level delete (``stacks._delete_stack_async``) and the nested-stack
+    update's removal of a resource read the policy; only this path did not.
+
+    Before the original runs, each child resource's policy is resolved as the
+    top-level delete resolves it (``stacks._resource_policy``, with the child
+    stack's template, resolved parameters, conditions and mappings). A
+    retaining one (``Retain``, ``RetainExceptOnCreate``) leaves the child's
+    record with a ``DELETE_SKIPPED`` event, so the original never sees it; a
+    ``Snapshot`` one is snapshotted and then deleted by the original. A failed
+    snapshot raises before anything is deleted: the parent records the nested
+    stack ``DELETE_FAILED`` and a retried delete starts over, rather than the
+    data going without its snapshot. During a rollback of the root stack the
+    child was created by the operation, so, as the top-level rollback does,
+    only ``Retain`` keeps a resource and nothing is snapshotted.
+    """
+
+    @functools.wraps(delete_nested_stack)
+    def delete(physical_id, props):
+        child_name = cfn._nested_stack_lookup_name(physical_id)
+        child = cfn_service._stacks.get(child_name)
+        if child:
+            resources = child.get("_resources") or {}
+            template = child.get("_template") or {}
+            rolling_back = _rolling_back(child)
+            policies = {
+                logical_id: cfn_stacks._resource_policy(
+                    template.get("Resources", {}).get(logical_id),
+                    "DeletionPolicy",
+                    resources,
+                    child.get("_resolved_params", {}),
+                    child.get("_conditions", {}),
+                    template.get("Mappings", {}),
+                    child_name,
+                    child.get("StackId", ""),
+                )
+                for logical_id in resources
+            }
+            for logical_id, policy in policies.items():
+                resource = resources[logical_id]
+                rtype = resource.get("ResourceType", "")
+                pid = resource.get("PhysicalResourceId", "")
+                if policy == "Retain" or (policy in cfn._RETAINING_POLICIES and not rolling_back):
+                    cfn_stacks._add_event(
+                        child.get("StackId", ""),
+                        child_name,
+                        logical_id,
+                        rtype,
+                        "DELETE_SKIPPED",
+                        physical_id=pid,
+                    )
+                    del resources[logical_id]
+                elif policy == "Snapshot" and not rolling_back:
+                    cfn._snapshot_resource(rtype, pid, resource.get("Properties", {}))
+        return delete_nested_stack(physical_id, props)
+
+    delete.honours_deletion_policy = True
+    return delete
+
+
 # --- Registration ---------------------------------------------------------------
 
 _HANDLERS = {
@@ -404,11 +544,18 @@ _REPLACING = {
 
 
 def register():
-    """Add the handlers, replacing properties and tag properties to ministack's tables.
+    """Add the handlers, replacing properties and tag properties to ministack's tables,
+    and patch the nested-stack update (``_keep_recorded_attributes``) and delete
+    (``_honour_deletion_policy``).
 
     The tagged types also get the stack tags and the aws:cloudformation:*
     tags, as CloudFormation gives them on AWS.
     """
+    if not getattr(cfn._update_resource, "keeps_recorded_attributes", False):
+        cfn._update_resource = _keep_recorded_attributes(cfn._update_resource)
+    nested_stack = cfn._RESOURCE_HANDLERS["AWS::CloudFormation::Stack"]
+    if not getattr(nested_stack["delete"], "honours_deletion_policy", False):
+        nested_stack["delete"] = _honour_deletion_policy(nested_stack["delete"])
     cfn._RESOURCE_HANDLERS.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
     for resource_type in ("EIP", "NatGateway", "NetworkAcl", "FlowLog"):
