@@ -10,6 +10,7 @@ import re
 import pytest
 
 from playback_infra.stacks import network
+from tests.stacks.helpers import props, ref, resources_of_type
 
 ANYWHERE = "0.0.0.0/0"
 AZS = (1, 2, 3)
@@ -45,18 +46,6 @@ def t(template) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def resources_of_type(t: dict, type_: str) -> dict[str, dict]:
-    return {name: r for name, r in t["Resources"].items() if r["Type"] == type_}
-
-
-def props(t: dict, name: str) -> dict:
-    return t["Resources"][name]["Properties"]
-
-
-def ref(name: str) -> dict:
-    return {"Ref": name}
 
 
 def az_condition(i: int) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playback_infra.stacks import security
+from tests.stacks.helpers import props, ref, resources_of_type
 
 GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database")
 ANYWHERE = "0.0.0.0/0"
@@ -42,18 +43,6 @@ def t(template) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def resources_of_type(t: dict, type_: str) -> dict[str, dict]:
-    return {name: r for name, r in t["Resources"].items() if r["Type"] == type_}
-
-
-def props(t: dict, name: str) -> dict:
-    return t["Resources"][name]["Properties"]
-
-
-def ref(name: str) -> dict:
-    return {"Ref": name}
 
 
 def getatt(name: str, attribute: str) -> dict:
