@@ -42,7 +42,7 @@ def test_cfn_lint_checks_the_nested_stack_wiring(tmp_path: Path):
     shutil.copytree(REPO_ROOT / "templates", tmp_path / "templates")
     root = tmp_path / "templates" / "root.yaml"
     text = root.read_text()
-    root.write_text(text.replace("AppPort: !Ref 'AppPort'", "AppPortTypo: !Ref 'AppPort'", 1))
+    root.write_text(text.replace("AppPort: !Ref AppPort", "AppPortTypo: !Ref AppPort", 1))
     done = subprocess.run([CFN_LINT, str(root)], capture_output=True, text=True)
     assert "E3043" in done.stdout
     assert (
