@@ -6,20 +6,24 @@ other's order. One emulator serves the module.
 
 from __future__ import annotations
 
-import itertools
 import json
-import time
 
-import boto3
 import pytest
 
+from conftest import (
+    REGION,
+    deploy,
+    failure_reasons,
+    nested_stack_id,
+    new_stack_name,
+    outputs_of,
+    put_template,
+    update,
+    wait_stack,
+)
 from playback_infra.emulator.process import EmulatorError, run_emulator
 
 pytestmark = pytest.mark.emulator
-
-REGION = "us-east-1"
-STACK_TIMEOUT = 20.0
-_stack_numbers = itertools.count(1)
 
 
 def network_template(
@@ -284,82 +288,6 @@ def toggled_nat_template() -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    with run_emulator() as url:
-        yield url
-
-
-def _client(service, endpoint):
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-@pytest.fixture(scope="module")
-def cfn(endpoint):
-    return _client("cloudformation", endpoint)
-
-
-@pytest.fixture(scope="module")
-def ec2(endpoint):
-    return _client("ec2", endpoint)
-
-
-@pytest.fixture(scope="module")
-def template_bucket(endpoint):
-    """An S3 bucket for nested-stack templates, and the URL its keys are read at."""
-    bucket = "plugin-test-templates"
-    _client("s3", endpoint).create_bucket(Bucket=bucket)
-    return _client("s3", endpoint), f"{endpoint}/{bucket}"
-
-
-def wait_stack(cfn, stack_id, in_progress) -> dict:
-    """The stack once its status leaves ``in_progress``; fails with its events' reasons."""
-    deadline = time.monotonic() + STACK_TIMEOUT
-    while time.monotonic() < deadline:
-        stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
-        if stack["StackStatus"] != in_progress:
-            return stack
-        time.sleep(0.1)
-    pytest.fail(f"{stack_id} still {in_progress} after {STACK_TIMEOUT} s")
-
-
-def failure_reasons(cfn, stack_id) -> list[str]:
-    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
-    return [
-        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
-        for e in events
-        if e["ResourceStatus"].endswith("FAILED")
-    ]
-
-
-def deploy(cfn, template) -> tuple[str, dict]:
-    """Create a stack from ``template``; its id and outputs once CREATE_COMPLETE."""
-    stack_id = cfn.create_stack(
-        StackName=f"plugin-test-{next(_stack_numbers)}", TemplateBody=template
-    )["StackId"]
-    stack = wait_stack(cfn, stack_id, "CREATE_IN_PROGRESS")
-    assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, stack_id)
-    return stack_id, outputs_of(stack)
-
-
-def update(cfn, stack_id, template) -> dict:
-    """Update the stack; its outputs once UPDATE_COMPLETE."""
-    cfn.update_stack(StackName=stack_id, TemplateBody=template)
-    stack = wait_stack(cfn, stack_id, "UPDATE_IN_PROGRESS")
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failure_reasons(cfn, stack_id)
-    return outputs_of(stack)
-
-
-def outputs_of(stack) -> dict:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
 def own_tags(resource) -> dict:
     """The resource's tags without the aws:cloudformation:* ones CloudFormation adds."""
     return {
@@ -555,11 +483,10 @@ def test_deleting_a_rule_keeps_the_group_and_its_other_rules(cfn, ec2):
 def _nat_mode_stack(cfn, template_bucket, nested, nat_mode) -> tuple[str, str]:
     """Create a stack of ``toggled_nat_template`` -- itself, or a parent holding it as a
     nested stack -- with ``nat_mode``: the stack id and the id of the stack holding the VPC."""
-    name = f"plugin-test-{next(_stack_numbers)}"
+    name = new_stack_name()
     body = toggled_nat_template()
     if nested:
-        s3, url = template_bucket
-        s3.put_object(Bucket=url.rsplit("/", 1)[1], Key=f"{name}.json", Body=body)
+        url = put_template(template_bucket, f"{name}.json", body)
         body = json.dumps(
             {
                 "Parameters": {"NatMode": {"Type": "String"}},
@@ -567,7 +494,7 @@ def _nat_mode_stack(cfn, template_bucket, nested, nat_mode) -> tuple[str, str]:
                     "Network": {
                         "Type": "AWS::CloudFormation::Stack",
                         "Properties": {
-                            "TemplateURL": f"{url}/{name}.json",
+                            "TemplateURL": url,
                             "Parameters": {"NatMode": {"Ref": "NatMode"}},
                         },
                     }
@@ -583,9 +510,7 @@ def _nat_mode_stack(cfn, template_bucket, nested, nat_mode) -> tuple[str, str]:
     assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, stack_id)
     network_id = stack_id
     if nested:
-        network_id = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Network")[
-            "StackResourceDetail"
-        ]["PhysicalResourceId"]
+        network_id = nested_stack_id(cfn, stack_id, "Network")
     return stack_id, network_id
 
 
@@ -660,16 +585,6 @@ def test_condition_turned_on_by_an_update_creates_and_then_removes(
 RETAIN_IF = {"Fn::If": ["RetainData", "Retain", "Delete"]}
 
 
-@pytest.fixture(scope="module")
-def kms(endpoint):
-    return _client("kms", endpoint)
-
-
-@pytest.fixture(scope="module")
-def logs(endpoint):
-    return _client("logs", endpoint)
-
-
 def data_template(policy, *, key=True) -> str:
     """A nested stack's template: a KMS key (unless not ``key``) and a log group named by the
     LogGroupName parameter, both with ``policy`` as DeletionPolicy and UpdateReplacePolicy.
@@ -722,18 +637,11 @@ def data_root_template(template_url, log_group_name, **extra_resources) -> str:
     )
 
 
-def _put_template(template_bucket, key, body) -> str:
-    """Upload a nested-stack template; the URL it is read at."""
-    s3, url = template_bucket
-    s3.put_object(Bucket=url.rsplit("/", 1)[1], Key=key, Body=body)
-    return f"{url}/{key}"
-
-
 def _create_data_stack(cfn, template_bucket, policy, retain, **extra_resources) -> dict:
     """Start creating a root stack over ``data_template(policy)``; the stack's name, its id
     and the log group name it passes."""
-    name = f"plugin-test-{next(_stack_numbers)}"
-    url = _put_template(template_bucket, f"{name}.json", data_template(policy))
+    name = new_stack_name()
+    url = put_template(template_bucket, f"{name}.json", data_template(policy))
     stack_id = cfn.create_stack(
         StackName=name,
         TemplateBody=data_root_template(url, f"/{name}/data", **extra_resources),
@@ -748,9 +656,7 @@ def _data_stack(cfn, template_bucket, policy, retain) -> dict:
     created = _create_data_stack(cfn, template_bucket, policy, retain)
     stack = wait_stack(cfn, created["stack_id"], "CREATE_IN_PROGRESS")
     assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, created["stack_id"])
-    data_id = cfn.describe_stack_resource(StackName=created["stack_id"], LogicalResourceId="Data")[
-        "StackResourceDetail"
-    ]["PhysicalResourceId"]
+    data_id = nested_stack_id(cfn, created["stack_id"], "Data")
     data = outputs_of(cfn.describe_stacks(StackName=data_id)["Stacks"][0])
     return {**created, "data_id": data_id, "outputs": data}
 
@@ -812,7 +718,7 @@ def test_nested_update_applies_the_policies_to_what_it_removes_and_replaces(
     key_id, old_group = stack["outputs"]["KeyId"], stack["outputs"]["LogGroupName"]
 
     # The key leaves the template; the log group's new name replaces it.
-    new_url = _put_template(
+    new_url = put_template(
         template_bucket, f"{stack['name']}-v2.json", data_template(RETAIN_IF, key=False)
     )
     new_group = f"/{stack['name']}/data-v2"

@@ -8,6 +8,7 @@ type read back is recorded, and the last test checks that this covers every type
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -258,12 +259,112 @@ def _assert_security(aws, name: str) -> None:
     READ.add("AWS::IAM::Role")
 
 
+def _assert_data(aws, name: str) -> None:
+    env = ENVS[name]
+    db = env.database
+    out = _outputs(aws, env.stack_name)
+    rds = aws("rds")
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=out["DatabaseInstanceId"])[
+        "DBInstances"
+    ]
+    assert instance["DBInstanceIdentifier"] == f"baseball-playback-{name}-{db.generation}"
+    assert (instance["Engine"], instance["EngineVersion"]) == ("mysql", db.engine_version)
+    assert (instance["DBInstanceClass"], instance["MultiAZ"]) == (db.instance_class, db.multi_az)
+    assert (instance["StorageType"], instance["StorageEncrypted"]) == ("gp3", True)
+    assert instance["KmsKeyId"] == out["DataKeyArn"]
+    assert instance["PubliclyAccessible"] is False
+    assert instance["DeletionProtection"] is env.retain_data
+    assert instance["BackupRetentionPeriod"] == db.backup_retention_days
+    assert instance["PreferredBackupWindow"] == db.backup_window
+    assert sorted(instance["EnabledCloudwatchLogsExports"]) == ["error", "slowquery"]
+    assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [
+        out["DatabaseSecurityGroupId"]
+    ]
+    subnets = {s["SubnetIdentifier"] for s in instance["DBSubnetGroup"]["Subnets"]}
+    assert subnets == set(out["PrivateDataSubnetIds"].split(","))
+    assert instance["MasterUserSecret"]["KmsKeyId"] == out["DataKeyArn"]
+    assert instance["MasterUserSecret"]["SecretArn"] == out["DatabaseMasterSecretArn"]
+    assert instance.get("PerformanceInsightsEnabled", False) is (db.insights_mode != "off")
+    READ.update({"AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup"})
+
+    (group,) = instance["DBParameterGroups"]
+    parameters = {
+        p["ParameterName"]: p.get("ParameterValue")
+        for page in rds.get_paginator("describe_db_parameters").paginate(
+            DBParameterGroupName=group["DBParameterGroupName"]
+        )
+        for p in page["Parameters"]
+    }
+    assert parameters["require_secure_transport"] == "1"
+    assert parameters["character_set_server"] == "utf8mb4"
+    assert parameters["long_query_time"] == f"{db.slow_query_seconds:g}"
+    READ.add("AWS::RDS::DBParameterGroup")
+
+    secrets = aws("secretsmanager")
+    for output, username in (("DatabaseAppSecretArn", "playback_app"),
+                             ("DatabaseMigrationSecretArn", "playback_migrate")):  # fmt: skip
+        assert secrets.describe_secret(SecretId=out[output])["KmsKeyId"] == out["DataKeyArn"]
+        value = json.loads(secrets.get_secret_value(SecretId=out[output])["SecretString"])
+        assert value["username"] == username and len(value["password"]) == 32
+        assert (value["host"], str(value["port"]), value["engine"]) == (
+            instance["Endpoint"]["Address"], out["DatabasePort"], "mysql")  # fmt: skip
+    READ.update({"AWS::SecretsManager::Secret", "AWS::SecretsManager::SecretTargetAttachment"})
+
+    proxies = [
+        p for p in rds.describe_db_proxies()["DBProxies"]
+        if p["DBProxyName"] == f"baseball-playback-{name}"
+    ]  # fmt: skip
+    if db.proxy:
+        (proxy,) = proxies
+        assert out["DatabaseEndpoint"] == proxy["Endpoint"]
+        assert proxy["RequireTLS"] is True
+        assert proxy["VpcSubnetIds"] == out["PrivateAppSubnetIds"].split(",")
+        assert proxy["Auth"][0]["SecretArn"] == out["DatabaseAppSecretArn"]
+        targets = rds.describe_db_proxy_targets(DBProxyName=proxy["DBProxyName"])["Targets"]
+        assert [t["RdsResourceId"] for t in targets if t["Type"] == "RDS_INSTANCE"] == [
+            instance["DBInstanceIdentifier"]
+        ]
+        READ.update({"AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup"})
+    else:
+        assert proxies == []
+        assert out["DatabaseEndpoint"] == instance["Endpoint"]["Address"]
+
+    sns = aws("sns")
+    topic = out["AlarmTopicArn"]
+    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == out["LogsKeyArn"]
+    assert "cloudwatch.amazonaws.com" in attributes["Policy"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", env.alarm_email)]
+    READ.update({"AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy"})
+
+    alarms = [
+        a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]
+        if {"Name": "DBInstanceIdentifier", "Value": instance["DBInstanceIdentifier"]} in a["Dimensions"]
+    ]  # fmt: skip
+    assert sorted(a["MetricName"] for a in alarms) == [
+        "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "FreeableMemory",
+        "ReadLatency", "WriteLatency",
+    ]  # fmt: skip
+    assert all(a["AlarmActions"] == [topic] == a["OKActions"] for a in alarms)
+    connections = next(a for a in alarms if a["MetricName"] == "DatabaseConnections")
+    assert connections["Threshold"] == db.max_connections * db.connections_alarm_percent // 100
+    READ.add("AWS::CloudWatch::Alarm")
+
+    for kind in ("error", "slowquery"):
+        name_ = f"/aws/rds/instance/{instance['DBInstanceIdentifier']}/{kind}"
+        (log_group,) = aws("logs").describe_log_groups(logGroupNamePrefix=name_)["logGroups"]
+        assert log_group["retentionInDays"] == db.log_retention_days
+        assert log_group["kmsKeyId"] == out["LogsKeyArn"]
+
+
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
-def test_deploy_reads_back_network_and_security(endpoint, aws, capsys, name):
+def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     out = _deploy(endpoint, name, capsys)
     assert f"{ENVS[name].stack_name}: CREATE_COMPLETE" in out
     _assert_network(aws, name)
     _assert_security(aws, name)
+    _assert_data(aws, name)
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
@@ -309,14 +410,21 @@ def _stack_resources(aws, stack_name: str) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize(("name", "retained"), [("dev", False), ("prod", True)])
-def test_delete_removes_everything_but_what_must_be_retained(endpoint, aws, capsys, name, retained):
-    env = ENVS[name]
+def _delete(aws, stack_name: str) -> str | None:
+    """Delete a stack; its final status, or None once it is gone."""
+    aws("cloudformation").delete_stack(StackName=stack_name)
+    try:
+        return _wait(aws, stack_name)
+    except ClientError as error:
+        assert "does not exist" in str(error)
+        return None
+
+
+def test_dev_delete_removes_everything_and_the_environment_is_built_again(endpoint, aws, capsys):
+    env = ENVS["dev"]
     out = _outputs(aws, env.stack_name)
     physical = _stack_resources(aws, env.stack_name)
-    aws("cloudformation").delete_stack(StackName=env.stack_name)
-    with pytest.raises(ClientError, match="does not exist"):
-        _wait(aws, env.stack_name)  # a deleted stack is no longer found by name
+    assert _delete(aws, env.stack_name) is None
 
     ec2 = aws("ec2")
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [out["VpcId"]]}])["Vpcs"] == []
@@ -326,20 +434,61 @@ def test_delete_removes_everything_but_what_must_be_retained(endpoint, aws, caps
     assert not {g["GroupId"] for g in groups} & {
         v for k, v in out.items() if k.endswith("SecurityGroupId")
     }
-
     kms = aws("kms")
     for key in ("DataKeyArn", "LogsKeyArn"):
         state = kms.describe_key(KeyId=out[key].rsplit("/", 1)[1])["KeyMetadata"]["KeyState"]
-        assert state == ("Enabled" if retained else "PendingDeletion")
-    log_groups = aws("logs").describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])[
-        "logGroups"
-    ]
-    assert len(log_groups) == (1 if retained else 0)
+        assert state == "PendingDeletion"
+    logs = aws("logs")
+    assert logs.describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"] == []
     assert physical["FlowLogGroup"] == out["FlowLogGroupName"]
+    rds = aws("rds")
+    assert out["DatabaseInstanceId"] not in {
+        i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]
+    }
+    assert (
+        rds.describe_db_snapshots(DBInstanceIdentifier=out["DatabaseInstanceId"])["DBSnapshots"]
+        == []
+    )
 
     # The environment can be built again from the same templates and parameters.
-    assert f"{env.stack_name}: CREATE_COMPLETE" in _deploy(endpoint, name, capsys)
-    _assert_network(aws, name)
+    assert f"{env.stack_name}: CREATE_COMPLETE" in _deploy(endpoint, "dev", capsys)
+    _assert_network(aws, "dev")
+    _assert_data(aws, "dev")
+
+
+def test_prod_delete_is_refused_by_the_database_and_keeps_data_when_forced(aws):
+    env = ENVS["prod"]
+    out = _outputs(aws, env.stack_name)
+    rds = aws("rds")
+    assert _delete(aws, env.stack_name) == "DELETE_FAILED"
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=out["DatabaseInstanceId"])[
+        "DBInstances"
+    ]
+    assert instance["DBInstanceStatus"] == "available"
+
+    # An operator who really means it turns deletion protection off first.
+    rds.modify_db_instance(DBInstanceIdentifier=out["DatabaseInstanceId"], DeletionProtection=False,
+                           ApplyImmediately=True)  # fmt: skip
+    assert _delete(aws, env.stack_name) is None
+    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=out["DatabaseInstanceId"])[
+        "DBSnapshots"
+    ]
+    assert len(snapshots) == 1, "DeletionPolicy Snapshot leaves a final snapshot"
+    kms = aws("kms")
+    for key in ("DataKeyArn", "LogsKeyArn"):
+        state = kms.describe_key(KeyId=out[key].rsplit("/", 1)[1])["KeyMetadata"]["KeyState"]
+        assert state == "Enabled"
+    secrets = aws("secretsmanager")
+    for output in ("DatabaseAppSecretArn", "DatabaseMigrationSecretArn"):
+        assert secrets.describe_secret(SecretId=out[output]).get("DeletedDate") is None
+    logs = aws("logs")
+    assert (
+        len(logs.describe_log_groups(logGroupNamePrefix=out["FlowLogGroupName"])["logGroups"]) == 1
+    )
+    db_logs = logs.describe_log_groups(
+        logGroupNamePrefix=f"/aws/rds/instance/{out['DatabaseInstanceId']}/"
+    )
+    assert len(db_logs["logGroups"]) == 2
 
 
 def test_awscli_v1_package_and_deploy_with_key_value_overrides(tmp_path):

@@ -11,3 +11,30 @@ def props(t: dict, name: str) -> dict:
 
 def ref(name: str) -> dict:
     return {"Ref": name}
+
+
+def getatt(name: str, attribute: str) -> dict:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def without_no_value(node):
+    """What CloudFormation passes on: entries and list items set to AWS::NoValue dropped."""
+    if isinstance(node, list):
+        return [without_no_value(item) for item in node if item != NO_VALUE]
+    if isinstance(node, dict):
+        return {key: without_no_value(item) for key, item in node.items() if item != NO_VALUE}
+    return node
+
+
+def with_parameters(node, parameters: dict[str, str]):
+    """Replace each `Ref` to one of `parameters` by its value (other Refs stay)."""
+    if isinstance(node, list):
+        return [with_parameters(item, parameters) for item in node]
+    if isinstance(node, dict):
+        if list(node) == ["Ref"] and node["Ref"] in parameters:
+            return parameters[node["Ref"]]
+        return {key: with_parameters(item, parameters) for key, item in node.items()}
+    return node

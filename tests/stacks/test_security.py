@@ -171,9 +171,10 @@ def test_data_key_is_used_only_through_rds_secrets_manager_and_s3(t):
     }
 
 
-def test_logs_key_is_used_only_by_cloudwatch_logs_for_this_accounts_log_groups(t):
+def test_logs_key_is_used_only_by_cloudwatch_logs_and_alarms_of_this_account(t):
     use = statements(t, "LogsKey")
-    assert set(use) == {"KeyAdministration", "CloudWatchLogs"}
+    # CloudWatchAlarmsToEncryptedTopic is asserted in test_alerts.py.
+    assert set(use) == {"KeyAdministration", "CloudWatchLogs", "CloudWatchAlarmsToEncryptedTopic"}
     logs = use["CloudWatchLogs"]
     assert logs["Principal"] == {"Service": [{"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}]}
     assert logs["Condition"] == {

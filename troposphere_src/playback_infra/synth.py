@@ -14,13 +14,15 @@ from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import parameter_file
 from playback_infra.reference import stack_reference
-from playback_infra.stacks import network, root, security
+from playback_infra.stacks import alerts, data, network, root, security
 from playback_infra.yaml_render import to_yaml
 
 # Nested stacks: logical ID in the root -> (template name, builder module).
 NESTED = {
     "NetworkStack": ("network", network),
     "SecurityStack": ("security", security),
+    "AlertsStack": ("alerts", alerts),
+    "DataStack": ("data", data),
 }
 COVERAGE_DOC = "docs/emulator-coverage.md"
 REFERENCE_DOC = "docs/stacks.md"

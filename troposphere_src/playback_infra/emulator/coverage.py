@@ -33,6 +33,17 @@ READ_BACK: dict[str, str] = {
     "AWS::KMS::Alias": "kms.list_aliases",
     "AWS::Logs::LogGroup": "logs.describe_log_groups: KMS key, retention",
     "AWS::IAM::Role": "iam.get_role, get_role_policy: trust and permissions",
+    "AWS::RDS::DBInstance": "rds.describe_db_instances: engine, class, storage, encryption, network, protection, logs, master secret",
+    "AWS::RDS::DBSubnetGroup": "rds.describe_db_instances: the private-data subnets",
+    "AWS::RDS::DBParameterGroup": "rds.describe_db_parameters: TLS, utf8mb4, slow-query threshold",
+    "AWS::RDS::DBProxy": "rds.describe_db_proxies: TLS, subnets, the app secret (prod)",
+    "AWS::RDS::DBProxyTargetGroup": "rds.describe_db_proxy_targets: the instance (prod)",
+    "AWS::SecretsManager::Secret": "secretsmanager.describe_secret, get_secret_value: key, user, password",
+    "AWS::SecretsManager::SecretTargetAttachment": "secretsmanager.get_secret_value: host, port, engine",
+    "AWS::SNS::Topic": "sns.get_topic_attributes: the logs key",
+    "AWS::SNS::Subscription": "sns.list_subscriptions_by_topic: the alarm e-mail",
+    "AWS::SNS::TopicPolicy": "sns.get_topic_attributes: CloudWatch may publish",
+    "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, thresholds, actions",
 }
 
 

@@ -1,32 +1,39 @@
-"""Teach ministack's CloudFormation engine eight EC2 resource types, then serve.
+"""Teach ministack's CloudFormation engine ten resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
 
 ministack's EC2 API implements Elastic IPs, NAT gateways, network ACLs, flow
-logs and security group rules, but its CloudFormation engine has no
-provisioner for them. The handlers below record each resource through those
-EC2 functions and stores, so the EC2 Describe* calls show what a stack made.
+logs and security group rules, and its RDS API RDS Proxy, but its
+CloudFormation engine has no provisioner for them. The handlers below record
+each resource through those EC2 and RDS functions and stores, so the
+Describe* calls show what a stack made.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
 table: the engine then creates the successor and deletes the predecessor
 itself, and the update handlers here apply only the in-place changes.
 
-Two engine fixes ride along: the update of a nested stack's resources keeps
-the attributes of those it leaves unchanged (``_keep_recorded_attributes``),
-and the delete of a nested stack applies its resources' ``DeletionPolicy``
-(``_honour_deletion_policy``).
+Engine fixes ride along: the update of a nested stack's resources keeps the
+attributes of those it leaves unchanged (``_keep_recorded_attributes``), the
+delete of a nested stack applies its resources' ``DeletionPolicy``
+(``_honour_deletion_policy``), a secret's Ref is its ARN (``_secret_ref_is_arn``),
+and a topic and a DB instance keep what their template says that ministack's
+provisioners drop (``_keep_topic_attributes``, ``_complete_db_instance``,
+``_render_db_instance_extras``).
 """
 
 import functools
+import json
 import random
 import sys
+import uuid
 from xml.etree import ElementTree
 
 import ministack.app
 import ministack.services.cloudformation as cfn_service
-from ministack.services import ec2
+from ministack.services import ec2, rds, secretsmanager, sns
+from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import provisioners as cfn
 from ministack.services.cloudformation import stacks as cfn_stacks
 
@@ -354,6 +361,488 @@ def _sg_rule_delete(egress, physical_id, props):
         rules[:] = [r for r in rules if ec2._sg_rule_id(props["GroupId"], egress, r) != physical_id]
 
 
+# --- AWS::RDS::DBProxy: Ref is the proxy name -------------------------------------
+
+_PROXY = "AWS::RDS::DBProxy"
+_PROXY_TARGET_GROUP = "AWS::RDS::DBProxyTargetGroup"
+_DB_INSTANCE = "AWS::RDS::DBInstance"
+
+
+def _bool_param(props, key):
+    """A template boolean as the RDS query API takes it ("true" / "false")."""
+    return "true" if cfn._cfn_bool(props.get(key, False)) else "false"
+
+
+def _proxy_attributes(name):
+    proxy = rds._db_proxies[name]
+    return {key: proxy[key] for key in ("DBProxyArn", "Endpoint", "VpcId")}
+
+
+# The properties CreateDBProxy takes as they are.
+_PROXY_CREATE_PROPERTIES = (
+    "EngineFamily",
+    "RoleArn",
+    "VpcSubnetIds",
+    "VpcSecurityGroupIds",
+    "IdleClientTimeout",
+    "Auth",
+    "DefaultAuthScheme",
+    "EndpointNetworkType",
+    "TargetConnectionNetworkType",
+)
+
+
+def _proxy_create(logical_id, props, stack_name):
+    """Create the proxy (CreateDBProxy), which RDS gives its default target group
+    and endpoint, and tag it."""
+    name = props["DBProxyName"]
+    params = cfn._ec_query({key: props[key] for key in _PROXY_CREATE_PROPERTIES if key in props})
+    params.update(
+        DBProxyName=name,
+        RequireTLS=_bool_param(props, "RequireTLS"),
+        DebugLogging=_bool_param(props, "DebugLogging"),
+    )
+    cfn._rds_call(rds._create_db_proxy, params, _PROXY, "create")
+    cfn._rds_sync_tags(rds._db_proxies[name]["DBProxyArn"], {}, props, _PROXY)
+    return name, _proxy_attributes(name)
+
+
+def _proxy_update(physical_id, old_props, new_props, stack_name):
+    """Auth, RoleArn, security groups, IdleClientTimeout, RequireTLS, DebugLogging,
+    DefaultAuthScheme and Tags change in place (ModifyDBProxy).
+
+    A setting the template drops goes back to RDS's default.
+    """
+    scheme = new_props.get("DefaultAuthScheme") or (
+        "NONE" if old_props.get("DefaultAuthScheme") else None
+    )
+    params = cfn._ec_query(
+        {
+            "RoleArn": new_props["RoleArn"],
+            "Auth": new_props.get("Auth") or [],
+            "SecurityGroups": new_props.get("VpcSecurityGroupIds") or [],
+            "DefaultAuthScheme": scheme,
+            "IdleClientTimeout": new_props.get("IdleClientTimeout", 1800),
+        }
+    )
+    params.update(
+        DBProxyName=physical_id,
+        RequireTLS=_bool_param(new_props, "RequireTLS"),
+        DebugLogging=_bool_param(new_props, "DebugLogging"),
+    )
+    cfn._rds_call(rds._modify_db_proxy, params, _PROXY, "update")
+    cfn._rds_sync_tags(rds._db_proxies[physical_id]["DBProxyArn"], old_props, new_props, _PROXY)
+    return physical_id, _proxy_attributes(physical_id)
+
+
+def _proxy_delete(physical_id, props):
+    """Delete the proxy (DeleteDBProxy), its endpoints and target group with it."""
+    if rds._db_proxies.get(physical_id):
+        cfn._rds_call(rds._delete_db_proxy, {"DBProxyName": physical_id}, _PROXY, "delete")
+
+
+# --- AWS::RDS::DBProxyTargetGroup: Ref is the target group ARN ----------------------
+
+# The target list properties, by the type RDS records a registered target as.
+_TARGET_LISTS = {"RDS_INSTANCE": "DBInstanceIdentifiers", "TRACKED_CLUSTER": "DBClusterIdentifiers"}
+
+
+def _tg_targets(props):
+    """The (list property, identifier) pairs the resource registers."""
+    return {(key, target) for key in _TARGET_LISTS.values() for target in props.get(key) or []}
+
+
+def _tg_registered(props):
+    """The (list property, identifier) pairs registered on the proxy now (none once it is gone)."""
+    proxy = rds._db_proxies.get(props["DBProxyName"]) or {"Targets": []}
+    return {(_TARGET_LISTS[t["Type"]], t["RdsResourceId"]) for t in proxy["Targets"]}
+
+
+def _tg_call(action, props, extra, verb):
+    """Run a target group action on the resource's proxy and group with ``extra`` parameters."""
+    params = {"DBProxyName": props["DBProxyName"], "TargetGroupName": props["TargetGroupName"]}
+    cfn._rds_call(action, {**params, **extra}, _PROXY_TARGET_GROUP, verb)
+
+
+def _tg_set_targets(action, props, targets, verb):
+    """Register or deregister ``targets`` (RegisterDBProxyTargets / DeregisterDBProxyTargets)."""
+    for key in _TARGET_LISTS.values():
+        identifiers = sorted(target for k, target in targets if k == key)
+        if identifiers:
+            _tg_call(action, props, cfn._ec_query({key: identifiers}), verb)
+
+
+def _tg_set_pool(props, verb):
+    """Write ConnectionPoolConfigurationInfo (ModifyDBProxyTargetGroup); without it, RDS's
+    defaults (an empty setting makes RDS fill in every default)."""
+    config = props.get("ConnectionPoolConfigurationInfo") or {}
+    params = cfn._ec_query({"ConnectionPoolConfig": config})
+    _tg_call(
+        rds._modify_db_proxy_target_group,
+        props,
+        params or {"ConnectionPoolConfig.MaxConnectionsPercent": ""},
+        verb,
+    )
+
+
+def _tg_arn(props):
+    return rds._db_proxies[props["DBProxyName"]]["TargetGroup"]["TargetGroupArn"]
+
+
+def _tg_create(logical_id, props, stack_name):
+    """Configure the proxy's default target group and register the targets.
+
+    RDS creates the group with the proxy, and "default" is the only TargetGroupName
+    it takes: any other fails with DBProxyTargetGroupNotFoundFault, as on AWS.
+    """
+    _tg_set_pool(props, "create")
+    _tg_set_targets(rds._register_db_proxy_targets, props, _tg_targets(props), "create")
+    arn = _tg_arn(props)
+    cfn._rds_sync_tags(arn, {}, props, _PROXY_TARGET_GROUP)
+    return arn, {"TargetGroupArn": arn}
+
+
+def _tg_update(physical_id, old_props, new_props, stack_name):
+    """The pool settings, targets and tags change in place. Dropped targets are
+    deregistered before new ones are registered: a proxy takes one target."""
+    _tg_set_pool(new_props, "update")
+    wanted = _tg_targets(new_props)
+    dropped = (_tg_targets(old_props) - wanted) & _tg_registered(new_props)
+    _tg_set_targets(rds._deregister_db_proxy_targets, new_props, dropped, "update")
+    added = wanted - _tg_registered(new_props)
+    _tg_set_targets(rds._register_db_proxy_targets, new_props, added, "update")
+    cfn._rds_sync_tags(physical_id, old_props, new_props, _PROXY_TARGET_GROUP)
+    return physical_id, {"TargetGroupArn": physical_id}
+
+
+def _tg_delete(physical_id, props):
+    """Deregister the targets; the group itself lives as long as its proxy."""
+    proxy = rds._db_proxies.get(props["DBProxyName"])
+    if proxy and proxy["TargetGroup"]["TargetGroupArn"] == physical_id:
+        registered = _tg_targets(props) & _tg_registered(props)
+        _tg_set_targets(rds._deregister_db_proxy_targets, props, registered, "delete")
+
+
+# --- AWS::RDS::DBInstance: what ministack's provisioner drops -----------------------
+
+_PROTECTED = (
+    f"{_DB_INSTANCE} delete failed: InvalidParameterCombination: Cannot delete protected"
+    " DB Instance, please disable deletion protection and try again."
+)
+
+
+def _instance_extras(props, instance):
+    """The instance fields of the template that ministack 1.5.33's provisioner leaves out."""
+    insights = cfn._cfn_bool(props.get("EnablePerformanceInsights", False))
+    region, account = instance["DBInstanceArn"].split(":")[3:5]
+    monitoring_arn = (
+        f"arn:aws:logs:{region}:{account}:log-group:RDSOSMetrics:log-stream:"
+        f"{instance['DbiResourceId']}"
+    )
+    return {
+        "EngineLifecycleSupport": props.get(
+            "EngineLifecycleSupport", "open-source-rds-extended-support"
+        ),
+        "DatabaseInsightsMode": props.get("DatabaseInsightsMode", "standard"),
+        "EnabledCloudwatchLogsExports": list(props.get("EnableCloudwatchLogsExports") or []),
+        "PerformanceInsightsKMSKeyId": props.get("PerformanceInsightsKMSKeyId", "")
+        if insights
+        else "",
+        "PerformanceInsightsRetentionPeriod": int(
+            props.get("PerformanceInsightsRetentionPeriod", 7)
+        ),
+        "EnhancedMonitoringResourceArn": monitoring_arn
+        if int(props.get("MonitoringInterval", 0))
+        else "",
+    }
+
+
+def _secret_call(action, data):
+    """Run a Secrets Manager action on ``data``; its JSON answer, or ValueError."""
+    status, _headers, body = action(data)
+    if status >= 400:
+        raise ValueError(f"{_DB_INSTANCE} master user secret: {body!r}")
+    return json.loads(body)
+
+
+def _master_secret_key(props, instance):
+    """MasterUserSecret.KmsKeyId, or the ARN ministack gives Secrets Manager's default key."""
+    region, account = instance["DBInstanceArn"].split(":")[3:5]
+    return (props.get("MasterUserSecret") or {}).get("KmsKeyId") or (
+        f"arn:aws:kms:{region}:{account}:key/aws-secretsmanager-default"
+    )
+
+
+def _create_master_secret(instance, props):
+    """Generate the master password into RDS's own secret (CreateSecret), as
+    ManageMasterUserPassword does, with the MasterUserSecret KMS key."""
+    password = rds._generate_master_user_password()
+    arn = instance["DBInstanceArn"]
+    created = _secret_call(
+        secretsmanager._create_secret,
+        {
+            "Name": f"rds!db-{uuid.uuid4()}",
+            "Description": f"Secret associated with primary RDS DB instance: {arn}",
+            "SecretString": json.dumps(
+                {"username": instance["MasterUsername"], "password": password}
+            ),
+            "KmsKeyId": (props.get("MasterUserSecret") or {}).get("KmsKeyId"),
+            "Tags": [
+                {"Key": "aws:rds:primaryDBInstanceArn", "Value": arn},
+                {"Key": "aws:secretsmanager:owningService", "Value": "rds"},
+            ],
+        },
+    )
+    instance["_MasterUserPassword"] = password
+    instance["MasterUserSecret"] = {
+        "SecretArn": created["ARN"],
+        "SecretStatus": "active",
+        "KmsKeyId": _master_secret_key(props, instance),
+    }
+
+
+def _drop_master_secret(instance):
+    """Delete RDS's secret of the instance at once, as RDS does (DeleteSecret)."""
+    secret = instance.pop("MasterUserSecret", None)
+    if secret and secretsmanager._resolve(secret["SecretArn"])[1]:
+        _secret_call(
+            secretsmanager._delete_secret,
+            {"SecretId": secret["SecretArn"], "ForceDeleteWithoutRecovery": True},
+        )
+
+
+def _update_master_secret(instance, old_props, new_props):
+    """Turn the managed secret on or off, or move it to another KMS key, as
+    ModifyDBInstance does."""
+    was, now = (
+        cfn._cfn_bool(props.get("ManageMasterUserPassword", False))
+        for props in (old_props, new_props)
+    )
+    secret = instance.get("MasterUserSecret")
+    if now and not secret:
+        _create_master_secret(instance, new_props)
+    elif was and not now:
+        _drop_master_secret(instance)
+        instance["_MasterUserPassword"] = new_props.get("MasterUserPassword", "password")
+    elif now and secret["KmsKeyId"] != _master_secret_key(new_props, instance):
+        key = (new_props.get("MasterUserSecret") or {}).get("KmsKeyId")
+        _secret_call(
+            secretsmanager._update_secret, {"SecretId": secret["SecretArn"], "KmsKeyId": key}
+        )
+        secret["KmsKeyId"] = _master_secret_key(new_props, instance)
+
+
+def _restored_snapshot(props):
+    """The snapshot DBSnapshotIdentifier (an id or an ARN) names, None without one; an unknown
+    one fails the create, as RestoreDBInstanceFromDBSnapshot does."""
+    wanted = props.get("DBSnapshotIdentifier")
+    if not wanted:
+        return None
+    for snapshot in rds._snapshots.values():
+        if wanted in (snapshot["DBSnapshotIdentifier"], snapshot["DBSnapshotArn"]):
+            return snapshot
+    raise ValueError(
+        f"{_DB_INSTANCE} create failed: DBSnapshotNotFound: DBSnapshot {wanted} not found."
+    )
+
+
+def _refuse_protected(physical_id):
+    """Fail like RDS when the instance has DeletionProtection on."""
+    if (rds._instances.get(physical_id) or {}).get("DeletionProtection"):
+        raise ValueError(_PROTECTED)
+
+
+def _with_secret_arn(instance, attributes):
+    """The attributes with ``MasterUserSecret.SecretArn`` while the instance has the secret."""
+    secret = instance.get("MasterUserSecret")
+    return (
+        {**attributes, "MasterUserSecret.SecretArn": secret["SecretArn"]} if secret else attributes
+    )
+
+
+def _complete_db_instance(handlers):
+    """Wrap ministack's AWS::RDS::DBInstance handlers so the instance keeps what the template says.
+
+    ministack 1.5.33's provisioner writes the instance record straight into the RDS
+    store (no Docker container; ``available`` at once). It drops EngineLifecycleSupport,
+    DatabaseInsightsMode, EnableCloudwatchLogsExports and PerformanceInsightsKMSKeyId,
+    leaves PerformanceInsightsRetentionPeriod and EnhancedMonitoringResourceArn unset,
+    ignores ManageMasterUserPassword and MasterUserSecret (no secret, and no
+    ``MasterUserSecret.SecretArn`` attribute, so a ``Fn::GetAtt`` on it fails the stack),
+    reports a database "mydb" that RDS for MySQL would not create, ignores
+    DBSnapshotIdentifier, and deletes (and snapshots) an instance whose
+    DeletionProtection is on.
+
+    The wrappers record those fields on the instance (``_render_db_instance_extras``
+    shows them), keep RDS's managed master user secret through Secrets Manager's API
+    (created, re-keyed, dropped with the instance), take the master username and
+    database name from the restored snapshot and fail on an unknown one, and refuse
+    to snapshot or delete a protected instance with RDS's error, so the stack delete
+    fails as on AWS.
+    """
+    create, update, delete, snapshot = (
+        handlers[k] for k in ("create", "update", "delete", "snapshot")
+    )
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        source = _restored_snapshot(props)
+        physical_id, attributes = create(logical_id, props, stack_name)
+        instance = rds._instances[physical_id]
+        instance.update(_instance_extras(props, instance))
+        if source:
+            instance["MasterUsername"] = source["MasterUsername"]
+        if not instance.get("DBClusterIdentifier"):
+            instance["DBName"] = props.get("DBName") or (source or {}).get("DBName", "")
+        if cfn._cfn_bool(props.get("ManageMasterUserPassword", False)):
+            _create_master_secret(instance, props)
+        return physical_id, _with_secret_arn(instance, attributes)
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        new_id, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        instance = rds._instances[new_id]
+        if new_id == physical_id:
+            # As ministack's update: a field changes when its template value did.
+            old, new = _instance_extras(old_props, instance), _instance_extras(new_props, instance)
+            instance.update({key: value for key, value in new.items() if old[key] != value})
+            _update_master_secret(instance, old_props, new_props)
+        return new_id, _with_secret_arn(instance, attributes)
+
+    @functools.wraps(delete)
+    def deleted(physical_id, props):
+        _refuse_protected(physical_id)
+        instance = rds._instances.get(physical_id)
+        delete(physical_id, props)
+        if instance:
+            _drop_master_secret(instance)
+
+    @functools.wraps(snapshot)
+    def snapshotted(physical_id, props):
+        _refuse_protected(physical_id)
+        snapshot(physical_id, props)
+
+    created.completes_template = True
+    return {
+        **handlers,
+        "create": created,
+        "update": updated,
+        "delete": deleted,
+        "snapshot": snapshotted,
+    }
+
+
+def _render_db_instance_extras(instance_xml):
+    """Wrap RDS's DBInstance XML so DescribeDBInstances shows what ``_complete_db_instance``
+    records: ministack 1.5.33 renders EnabledCloudwatchLogsExports always empty and leaves out
+    MasterUserSecret, EngineLifecycleSupport, DatabaseInsightsMode and
+    PerformanceInsightsKMSKeyId. An instance without them renders as before."""
+
+    @functools.wraps(instance_xml)
+    def render(instance):
+        exports = "".join(
+            f"<member>{rds._esc(e)}</member>"
+            for e in instance.get("EnabledCloudwatchLogsExports") or []
+        )
+        xml = instance_xml(instance).replace(
+            "<EnabledCloudwatchLogsExports/>",
+            f"<EnabledCloudwatchLogsExports>{exports}</EnabledCloudwatchLogsExports>",
+        )
+        for key in (
+            "EngineLifecycleSupport",
+            "DatabaseInsightsMode",
+            "PerformanceInsightsKMSKeyId",
+        ):
+            if instance.get(key):
+                xml += f"<{key}>{rds._esc(instance[key])}</{key}>"
+        secret = instance.get("MasterUserSecret")
+        if secret:
+            fields = "".join(
+                f"<{key}>{rds._esc(secret[key])}</{key}>"
+                for key in ("SecretArn", "SecretStatus", "KmsKeyId")
+            )
+            xml += f"<MasterUserSecret>{fields}</MasterUserSecret>"
+        return xml
+
+    render.renders_extras = True
+    return render
+
+
+# --- AWS::SNS::Topic: what ministack's provisioner drops ----------------------------
+
+# The topic attributes the template sets as properties of the same name.
+_TOPIC_ATTRIBUTES = ("KmsMasterKeyId", "SignatureVersion", "TracingConfig")
+
+
+def _set_topic_attributes(arn, old_props, new_props):
+    """Write the attribute properties the template sets (SetTopicAttributes); one it no
+    longer sets goes, as the topic then has none."""
+    for name in _TOPIC_ATTRIBUTES:
+        if name in new_props and new_props[name] != old_props.get(name):
+            params = {"TopicArn": arn, "AttributeName": name, "AttributeValue": new_props[name]}
+            status, _headers, body = sns._set_topic_attributes(params)
+            if status >= 400:
+                raise ValueError(f"AWS::SNS::Topic {name}: {body!r}")
+        elif name not in new_props and name in old_props:
+            sns._topics[arn]["attributes"].pop(name, None)
+
+
+def _keep_topic_attributes(handlers):
+    """Wrap ministack's AWS::SNS::Topic handlers so the topic gets its KmsMasterKeyId,
+    SignatureVersion and TracingConfig: ministack 1.5.33's provisioner drops them, and a
+    topic the template encrypts with a KMS key was left unencrypted."""
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        arn, attributes = create(logical_id, props, stack_name)
+        _set_topic_attributes(arn, {}, props)
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _set_topic_attributes(arn, old_props if arn == physical_id else {}, new_props)
+        return arn, attributes
+
+    created.keeps_attributes = True
+    return {**handlers, "create": created, "update": updated}
+
+
+# --- AWS::SecretsManager::Secret: Ref is the ARN ------------------------------------
+
+
+def _secret_ref_is_arn(handlers):
+    """Wrap ministack's AWS::SecretsManager::Secret handlers so the physical id, which Ref
+    returns, is the secret's ARN, as on AWS.
+
+    ministack 1.5.33 records the secret's name: a ``Ref`` in an RDS Proxy's Auth SecretArn,
+    an IAM policy's Resource or a task definition's secret got a name where AWS gives the
+    ARN. ministack's handlers are still called with the name.
+    """
+    create, update, delete = (handlers[k] for k in ("create", "update", "delete"))
+
+    def name(physical_id):
+        return secretsmanager._resolve(physical_id)[0] or physical_id
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        attributes = create(logical_id, props, stack_name)[1]
+        return attributes["Arn"], attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        attributes = update(name(physical_id), old_props, new_props, stack_name, logical_id)[1]
+        return attributes["Arn"], attributes
+
+    @functools.wraps(delete)
+    def deleted(physical_id, props):
+        delete(name(physical_id), props)
+
+    created.ref_is_arn = True
+    return {**handlers, "create": created, "update": updated, "delete": deleted}
+
+
 # --- Engine patch: nested-stack updates keep unchanged resources' attributes ------
 
 
@@ -420,6 +909,64 @@ def _rolling_back(stack):
     return stack.get("StackStatus") in _ROLLING_BACK
 
 
+def _record_delete_failure(child_name, child, logical_id, exc):
+    """A ``DELETE_FAILED`` event for the child stack's resource, with the error."""
+    resource = child["_resources"][logical_id]
+    cfn_stacks._add_event(
+        child.get("StackId", ""),
+        child_name,
+        logical_id,
+        resource.get("ResourceType", ""),
+        "DELETE_FAILED",
+        str(exc),
+        resource.get("PhysicalResourceId", ""),
+    )
+
+
+def _fail_child(child, failed):
+    """Mark the child stack ``DELETE_FAILED`` for the ``failed`` resources, and raise: the
+    parent records the nested stack ``DELETE_FAILED`` too."""
+    reason = f"The following resource(s) failed to delete: [{', '.join(sorted(failed))}]."
+    child.update(StackStatus="DELETE_FAILED", StackStatusReason=reason)
+    raise ValueError(reason)
+
+
+def _delete_child_resources(child_name, child):
+    """Delete a child stack's resources in reverse dependency order, as ministack's nested
+    delete does, but keep each one whose delete fails, with a ``DELETE_FAILED`` event.
+
+    Returns the logical ids of those.
+    """
+    resources = child.get("_resources") or {}
+    try:
+        order = cfn_engine._topological_sort(
+            (child.get("_template") or {}).get("Resources", {}), child.get("_conditions", {})
+        )
+    except ValueError:
+        order = list(resources)
+    # Resources the template no longer declares have no dependents: they go first.
+    order += [logical_id for logical_id in resources if logical_id not in order]
+    failed = []
+    for logical_id in reversed(order):
+        resource = resources.get(logical_id)
+        if not resource:
+            continue
+        try:
+            cfn._delete_resource(
+                resource.get("ResourceType", ""),
+                resource.get("PhysicalResourceId", ""),
+                resource.get("Properties", {}),
+                child_name,
+                logical_id,
+            )
+        except Exception as exc:
+            _record_delete_failure(child_name, child, logical_id, exc)
+            failed.append(logical_id)
+        else:
+            del resources[logical_id]
+    return failed
+
+
 def _honour_deletion_policy(delete_nested_stack):
     """Wrap ministack's nested-stack delete so it applies the child resources' DeletionPolicy.
 
@@ -442,6 +989,14 @@ def _honour_deletion_policy(delete_nested_stack):
     data going without its snapshot. During a rollback of the root stack the
     child was created by the operation, so, as the top-level rollback does,
     only ``Retain`` keeps a resource and nothing is snapshotted.
+
+    ministack's nested delete also logs and forgets a resource whose delete
+    fails (an RDS instance with DeletionProtection on) and reports the child
+    stack ``DELETE_COMPLETE``. So the wrapper deletes the child's resources
+    itself, in the same order (``_delete_child_resources``), and the original
+    only finishes a child that has none left. As on AWS, a failed one stays in
+    the child with a ``DELETE_FAILED`` event, the child and then the parent end
+    ``DELETE_FAILED``, and a retried delete takes it up again.
     """
 
     @functools.wraps(delete_nested_stack)
@@ -480,7 +1035,14 @@ def _honour_deletion_policy(delete_nested_stack):
                     )
                     del resources[logical_id]
                 elif policy == "Snapshot" and not rolling_back:
-                    cfn._snapshot_resource(rtype, pid, resource.get("Properties", {}))
+                    try:
+                        cfn._snapshot_resource(rtype, pid, resource.get("Properties", {}))
+                    except Exception as exc:
+                        _record_delete_failure(child_name, child, logical_id, exc)
+                        _fail_child(child, [logical_id])
+            failed = _delete_child_resources(child_name, child)
+            if failed:
+                _fail_child(child, failed)
         return delete_nested_stack(physical_id, props)
 
     delete.honours_deletion_policy = True
@@ -516,6 +1078,8 @@ _HANDLERS = {
         }
         for direction, egress in (("Ingress", False), ("Egress", True))
     },
+    _PROXY: {"create": _proxy_create, "update": _proxy_update, "delete": _proxy_delete},
+    _PROXY_TARGET_GROUP: {"create": _tg_create, "update": _tg_update, "delete": _tg_delete},
 }
 
 # createOnlyProperties of each type's CloudFormation registry schema.
@@ -540,26 +1104,50 @@ _REPLACING = {
         "CidrIp CidrIpv6 DestinationPrefixListId DestinationSecurityGroupId FromPort GroupId"
         " IpProtocol ToPort"
     ),
+    _PROXY: (
+        "DBProxyName EndpointNetworkType EngineFamily TargetConnectionNetworkType VpcSubnetIds"
+    ),
+    _PROXY_TARGET_GROUP: "DBProxyName TargetGroupName",
 }
 
 
 def register():
     """Add the handlers, replacing properties and tag properties to ministack's tables,
-    and patch the nested-stack update (``_keep_recorded_attributes``) and delete
-    (``_honour_deletion_policy``).
+    patch the nested-stack update (``_keep_recorded_attributes``) and delete
+    (``_honour_deletion_policy``), and complete the secret (``_secret_ref_is_arn``), topic
+    (``_keep_topic_attributes``) and DB instance (``_complete_db_instance``,
+    ``_render_db_instance_extras``) handlers.
 
-    The tagged types also get the stack tags and the aws:cloudformation:*
-    tags, as CloudFormation gives them on AWS.
+    The tagged types also get the stack tags and the aws:cloudformation:* tags, as
+    CloudFormation gives them on AWS. A proxy keeps its name across a replacement, so
+    CloudFormation refuses one, as for the other custom-named types.
     """
+    handlers = cfn._RESOURCE_HANDLERS
     if not getattr(cfn._update_resource, "keeps_recorded_attributes", False):
         cfn._update_resource = _keep_recorded_attributes(cfn._update_resource)
-    nested_stack = cfn._RESOURCE_HANDLERS["AWS::CloudFormation::Stack"]
+    nested_stack = handlers["AWS::CloudFormation::Stack"]
     if not getattr(nested_stack["delete"], "honours_deletion_policy", False):
         nested_stack["delete"] = _honour_deletion_policy(nested_stack["delete"])
-    cfn._RESOURCE_HANDLERS.update(_HANDLERS)
+    secret = "AWS::SecretsManager::Secret"
+    if not getattr(handlers[secret]["create"], "ref_is_arn", False):
+        handlers[secret] = _secret_ref_is_arn(handlers[secret])
+    topic = "AWS::SNS::Topic"
+    if not getattr(handlers[topic]["create"], "keeps_attributes", False):
+        handlers[topic] = _keep_topic_attributes(handlers[topic])
+    if not getattr(handlers[_DB_INSTANCE]["create"], "completes_template", False):
+        handlers[_DB_INSTANCE] = _complete_db_instance(handlers[_DB_INSTANCE])
+        # ministack's update handler replaces through these names in some cases.
+        cfn._rds_db_instance_create = handlers[_DB_INSTANCE]["create"]
+        cfn._rds_db_instance_delete = handlers[_DB_INSTANCE]["delete"]
+    if not getattr(rds._instance_xml, "renders_extras", False):
+        rds._instance_xml = _render_db_instance_extras(rds._instance_xml)
+    handlers.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
+    cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     for resource_type in ("EIP", "NatGateway", "NetworkAcl", "FlowLog"):
         cfn._STACK_TAG_PROPERTY[f"AWS::EC2::{resource_type}"] = ("Tags", "list")
+    for resource_type in (_PROXY, _PROXY_TARGET_GROUP):
+        cfn._STACK_TAG_PROPERTY[resource_type] = ("Tags", "list")
 
 
 if __name__ == "__main__":

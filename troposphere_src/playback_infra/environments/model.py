@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from typing import Any
 
+from playback_infra.environments import database as database_rules
+from playback_infra.environments.database import Database, Insights
 from playback_infra.environments.layout import SubnetLayout, plan_subnets
 from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
     SUPPORTED_REGIONS,
 )
+from playback_infra.parts.values import LOG_RETENTION_DAYS
 
 PROJECT = "baseball-playback"
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 # The ALB needs subnets of /27 or larger with 8 free addresses; RDS needs /28 or larger.
 MIN_PUBLIC_SUBNET_PREFIX = 27
 MIN_DATA_SUBNET_PREFIX = 28
@@ -113,6 +111,8 @@ class Environment:
     """Host name users open (CloudFront alias)."""
     api_domain: str
     """Host name of the ALB origin CloudFront connects to over HTTPS."""
+    database: Database
+    """The RDS for MySQL instance; give a dict to change some fields of the kind's default."""
 
     @property
     def retain_data(self) -> bool:
@@ -141,6 +141,7 @@ class Environment:
 
 KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.DEVELOPMENT: {
+        "database": database_rules.DEFAULTS["development"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(),
@@ -148,6 +149,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "max_app_tasks": 4,
     },
     Kind.STAGING: {
+        "database": database_rules.DEFAULTS["staging"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -155,6 +157,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "max_app_tasks": 6,
     },
     Kind.PRODUCTION: {
+        "database": database_rules.DEFAULTS["production"],
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -197,6 +200,13 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
         "name": name,
         "kind": kind_value,
     }
+    if isinstance(fields.get("database"), Mapping):
+        try:
+            values["database"] = _database(
+                KIND_DEFAULTS[kind_value]["database"], fields["database"]
+            )
+        except (TypeError, ValueError) as error:
+            raise ConfigError([Problem(label, "database", str(error))]) from error
     if "region" in values and "availability_zones" not in values:
         zones = ("a", "b", "c")[
             : values.get("az_count", 0) if _is_int(values.get("az_count")) else 0
@@ -300,6 +310,8 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, str) or not isinstance(value, Iterable):
             return value, f"expected a list of AZ names, got {_describe(value)}"
         return tuple(value), None
+    if field_name == "database" and not isinstance(value, Database):
+        return value, f"expected Database(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "tags":
         if isinstance(value, Mapping):
             try:
@@ -312,6 +324,28 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, Tags):
             return value, f"expected Tags(cost_center=..., owner=...), got {_describe(value)}"
     return value, None
+
+
+_DATABASE_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
+
+
+def _database(default: Database, changes: Mapping[str, Any]) -> Database:
+    """The kind's default database with `changes`, each type-checked (TypeError names the field)."""
+    fields = {f.name: f for f in dataclasses.fields(Database)}
+    for name, value in changes.items():
+        if name not in fields:
+            raise TypeError(f"unknown field {name!r}; valid fields: {', '.join(fields)}")
+        if name == "insights":
+            if value is not None and _coerce_enum(Insights, value) is None:
+                raise ValueError(f"insights: {_one_of(value, Insights)}, or None")
+            continue
+        expected = _DATABASE_TYPES[str(fields[name].type)]
+        if not isinstance(value, expected) or (bool not in expected and isinstance(value, bool)):
+            raise TypeError(f"{name}: expected {fields[name].type}, got {_describe(value)}")
+    coerced = dict(changes)
+    if coerced.get("insights") is not None:
+        coerced["insights"] = Insights(coerced["insights"])
+    return dataclasses.replace(default, **coerced)
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -413,6 +447,9 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                     f"{getattr(env, host)!r} is not a lowercase DNS host name like app.example.com",
                 )
             )
+    found += database_rules.violations(
+        env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS
+    )
     if env.site_domain == env.api_domain:
         found.append(
             (

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from playback_infra.environments.database import Database
 from playback_infra.environments.model import PROJECT, Environment, InterfaceEndpoint
 from playback_infra.parts import values
+
+KNEX_POOL_MAX = 10
 
 
 def _flag(on: bool) -> str:
@@ -34,6 +37,37 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.FLOW_LOG_RETENTION_DAYS: str(env.flow_log_retention_days),
         values.APP_PORT: str(env.app_port),
         values.CLOUDFRONT_PREFIX_LIST_ID: env.cloudfront_prefix_list,
+        values.ALARM_EMAIL: env.alarm_email,
+        **database_values(env.database),
+        # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
+        values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
+    }
+
+
+def database_values(db: Database) -> dict[str, str]:
+    return {
+        values.DATABASE_INSTANCE_CLASS: db.instance_class,
+        values.DATABASE_ENGINE_VERSION: db.engine_version,
+        values.DATABASE_MULTI_AZ: _flag(db.multi_az),
+        values.DATABASE_ALLOCATED_STORAGE: str(db.allocated_storage_gib),
+        values.DATABASE_MAX_ALLOCATED_STORAGE: str(db.max_allocated_storage_gib),
+        values.DATABASE_BACKUP_RETENTION_DAYS: str(db.backup_retention_days),
+        values.DATABASE_BACKUP_WINDOW: db.backup_window,
+        values.DATABASE_MAINTENANCE_WINDOW: db.maintenance_window,
+        values.DATABASE_INSIGHTS_MODE: db.insights_mode.value,
+        values.ENABLE_DATABASE_PROXY: _flag(db.proxy),
+        values.DATABASE_LOG_RETENTION_DAYS: str(db.log_retention_days),
+        values.DATABASE_SLOW_QUERY_SECONDS: f"{db.slow_query_seconds:g}",
+        values.DATABASE_SNAPSHOT_IDENTIFIER: db.restore_snapshot,
+        values.DATABASE_GENERATION: str(db.generation),
+        values.DATABASE_CPU_ALARM_PERCENT: str(db.cpu_alarm_percent),
+        values.DATABASE_CONNECTIONS_ALARM_COUNT: str(
+            db.max_connections * db.connections_alarm_percent // 100
+        ),
+        values.DATABASE_FREE_STORAGE_ALARM_BYTES: str(db.free_storage_alarm_gib * 2**30),
+        values.DATABASE_FREEABLE_MEMORY_ALARM_BYTES: str(db.freeable_memory_alarm_bytes),
+        values.DATABASE_READ_LATENCY_ALARM_SECONDS: f"{db.read_latency_alarm_ms / 1000:g}",
+        values.DATABASE_WRITE_LATENCY_ALARM_SECONDS: f"{db.write_latency_alarm_ms / 1000:g}",
     }
 
 

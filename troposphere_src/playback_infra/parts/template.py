@@ -61,14 +61,14 @@ def add_retain_condition(template: Template) -> None:
     template.add_condition(RETAIN_DATA, Equals(Ref(values.RETAIN_STATEFUL_RESOURCES), "true"))
 
 
-def stateful(resource: R) -> R:
-    """Keep the resource on stack deletion and replacement where `RetainData` holds.
+def stateful(resource: R, policy: str = "Retain") -> R:
+    """Keep (or, with policy="Snapshot", snapshot) the resource on stack deletion and on
+    replacement where `RetainData` holds; delete it in development.
 
     The template needs the LanguageExtensions transform and the RetainData condition.
     """
-    policy = If(RETAIN_DATA, "Retain", "Delete")
-    resource.DeletionPolicy = policy
-    resource.UpdateReplacePolicy = policy
+    resource.DeletionPolicy = If(RETAIN_DATA, policy, "Delete")
+    resource.UpdateReplacePolicy = If(RETAIN_DATA, policy, "Delete")
     return resource
 
 

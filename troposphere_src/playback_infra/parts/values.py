@@ -30,6 +30,12 @@ class Value:
 # For a CommaDelimitedList, CloudFormation matches the pattern against each item.
 _CIDR = r"^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$"
 _TRUE_FALSE = ("true", "false")
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+VALUES_LOG_RETENTION = tuple(map(str, LOG_RETENTION_DAYS))
 
 # Environment inputs, written to the parameter files from the environment model.
 ENVIRONMENT_NAME = "EnvironmentName"
@@ -51,6 +57,29 @@ FLOW_LOG_RETENTION_DAYS = "FlowLogRetentionDays"
 APP_PORT = "AppPort"
 CLOUDFRONT_PREFIX_LIST_ID = "CloudFrontPrefixListId"
 
+ALARM_EMAIL = "AlarmEmail"
+DATABASE_INSTANCE_CLASS = "DatabaseInstanceClass"
+DATABASE_ENGINE_VERSION = "DatabaseEngineVersion"
+DATABASE_MULTI_AZ = "DatabaseMultiAz"
+DATABASE_ALLOCATED_STORAGE = "DatabaseAllocatedStorage"
+DATABASE_MAX_ALLOCATED_STORAGE = "DatabaseMaxAllocatedStorage"
+DATABASE_BACKUP_RETENTION_DAYS = "DatabaseBackupRetentionDays"
+DATABASE_BACKUP_WINDOW = "DatabaseBackupWindow"
+DATABASE_MAINTENANCE_WINDOW = "DatabaseMaintenanceWindow"
+DATABASE_INSIGHTS_MODE = "DatabaseInsightsMode"
+ENABLE_DATABASE_PROXY = "EnableDatabaseProxy"
+DATABASE_LOG_RETENTION_DAYS = "DatabaseLogRetentionDays"
+DATABASE_SLOW_QUERY_SECONDS = "DatabaseSlowQuerySeconds"
+DATABASE_SNAPSHOT_IDENTIFIER = "DatabaseSnapshotIdentifier"
+DATABASE_GENERATION = "DatabaseGeneration"
+DATABASE_CPU_ALARM_PERCENT = "DatabaseCpuAlarmPercent"
+DATABASE_CONNECTIONS_ALARM_COUNT = "DatabaseConnectionsAlarmCount"
+DATABASE_FREE_STORAGE_ALARM_BYTES = "DatabaseFreeStorageAlarmBytes"
+DATABASE_FREEABLE_MEMORY_ALARM_BYTES = "DatabaseFreeableMemoryAlarmBytes"
+DATABASE_READ_LATENCY_ALARM_SECONDS = "DatabaseReadLatencyAlarmSeconds"
+DATABASE_WRITE_LATENCY_ALARM_SECONDS = "DatabaseWriteLatencyAlarmSeconds"
+DATABASE_PROXY_CLIENTS_ALARM_COUNT = "DatabaseProxyClientsAlarmCount"
+
 # Network stack outputs.
 VPC_ID = "VpcId"
 PUBLIC_SUBNET_IDS = "PublicSubnetIds"
@@ -66,6 +95,17 @@ DATABASE_SECURITY_GROUP_ID = "DatabaseSecurityGroupId"
 DATABASE_PROXY_SECURITY_GROUP_ID = "DatabaseProxySecurityGroupId"
 JOBS_SECURITY_GROUP_ID = "JobsSecurityGroupId"
 FLOW_LOG_GROUP_NAME = "FlowLogGroupName"
+
+# Alerts stack outputs.
+ALARM_TOPIC_ARN = "AlarmTopicArn"
+
+# Data stack outputs.
+DATABASE_INSTANCE_ID = "DatabaseInstanceId"
+DATABASE_ENDPOINT = "DatabaseEndpoint"
+DATABASE_PORT = "DatabasePort"
+DATABASE_MASTER_SECRET_ARN = "DatabaseMasterSecretArn"
+DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
+DATABASE_MIGRATION_SECRET_ARN = "DatabaseMigrationSecretArn"
 
 VALUES: dict[str, Value] = {
     ENVIRONMENT_NAME: Value(
@@ -117,32 +157,7 @@ VALUES: dict[str, Value] = {
         "String", "Create the Secrets Manager interface endpoint", allowed_values=_TRUE_FALSE
     ),
     FLOW_LOG_RETENTION_DAYS: Value(
-        "Number",
-        "Days to keep VPC flow logs",
-        allowed_values=(
-            "1",
-            "3",
-            "5",
-            "7",
-            "14",
-            "30",
-            "60",
-            "90",
-            "120",
-            "150",
-            "180",
-            "365",
-            "400",
-            "545",
-            "731",
-            "1096",
-            "1827",
-            "2192",
-            "2557",
-            "2922",
-            "3288",
-            "3653",
-        ),
+        "Number", "Days to keep VPC flow logs", allowed_values=VALUES_LOG_RETENTION
     ),
     APP_PORT: Value(
         "Number", "Port the backend container listens on", min_value=1024, max_value=65535
@@ -151,6 +166,90 @@ VALUES: dict[str, Value] = {
         "String",
         "CloudFront origin-facing prefix list the ALB admits; empty opens the ALB to the internet",
         allowed_pattern=r"^(pl-[0-9a-f]{8,17})?$",
+    ),
+    ALARM_EMAIL: Value(
+        "String",
+        "E-mail address the alarm topic notifies",
+        allowed_pattern=r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        constraint="an e-mail address",
+    ),
+    DATABASE_INSTANCE_CLASS: Value(
+        "String", "RDS instance class", allowed_pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+    ),
+    DATABASE_ENGINE_VERSION: Value(
+        "String", "MySQL engine version (8.4.x)", allowed_pattern=r"^8\.4\.\d+$"
+    ),
+    DATABASE_MULTI_AZ: Value("String", "A standby in a second AZ", allowed_values=_TRUE_FALSE),
+    DATABASE_ALLOCATED_STORAGE: Value(
+        "Number", "Initial gp3 storage (GiB)", min_value=20, max_value=65536
+    ),
+    DATABASE_MAX_ALLOCATED_STORAGE: Value(
+        "Number", "Storage autoscaling ceiling (GiB)", min_value=22, max_value=65536
+    ),
+    DATABASE_BACKUP_RETENTION_DAYS: Value(
+        "Number", "Days of automated backups and point-in-time restore", min_value=1, max_value=35
+    ),
+    DATABASE_BACKUP_WINDOW: Value(
+        "String",
+        "Daily backup window (UTC, hh:mm-hh:mm)",
+        allowed_pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+    ),
+    DATABASE_MAINTENANCE_WINDOW: Value(
+        "String",
+        "Weekly maintenance window (UTC, ddd:hh:mm-ddd:hh:mm)",
+        allowed_pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+        r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$",
+    ),
+    DATABASE_INSIGHTS_MODE: Value(
+        "String",
+        "CloudWatch Database Insights: off where the class does not support it",
+        allowed_values=("off", "standard", "advanced"),
+    ),
+    ENABLE_DATABASE_PROXY: Value(
+        "String", "Put an RDS Proxy in front of the database", allowed_values=_TRUE_FALSE
+    ),
+    DATABASE_LOG_RETENTION_DAYS: Value(
+        "Number",
+        "Days to keep the database's error and slow-query logs",
+        allowed_values=VALUES_LOG_RETENTION,
+    ),
+    DATABASE_SLOW_QUERY_SECONDS: Value(
+        "String",
+        "long_query_time: slower statements go to the slow-query log",
+        allowed_pattern=r"^\d+(\.\d+)?$",
+    ),
+    DATABASE_SNAPSHOT_IDENTIFIER: Value(
+        "String",
+        "Snapshot to create the database from (disaster recovery); empty for a new one",
+        allowed_pattern=r"^([A-Za-z][A-Za-z0-9:/._-]{0,254})?$",
+    ),
+    DATABASE_GENERATION: Value(
+        "Number",
+        "Part of the instance name; raise it to replace the instance from a snapshot",
+        min_value=1,
+        max_value=99,
+    ),
+    DATABASE_CPU_ALARM_PERCENT: Value(
+        "Number", "CPU alarm threshold (%)", min_value=1, max_value=100
+    ),
+    DATABASE_CONNECTIONS_ALARM_COUNT: Value(
+        "Number",
+        "Connections alarm threshold (a share of max_connections)",
+        min_value=1,
+        max_value=100000,
+    ),
+    DATABASE_FREE_STORAGE_ALARM_BYTES: Value("Number", "Free storage alarm threshold (bytes)"),
+    DATABASE_FREEABLE_MEMORY_ALARM_BYTES: Value(
+        "Number", "Freeable memory alarm threshold (bytes)"
+    ),
+    DATABASE_READ_LATENCY_ALARM_SECONDS: Value(
+        "String", "Read latency alarm threshold (seconds)", allowed_pattern=r"^\d+(\.\d+)?$"
+    ),
+    DATABASE_WRITE_LATENCY_ALARM_SECONDS: Value(
+        "String", "Write latency alarm threshold (seconds)", allowed_pattern=r"^\d+(\.\d+)?$"
+    ),
+    DATABASE_PROXY_CLIENTS_ALARM_COUNT: Value(
+        "Number", "RDS Proxy client connections alarm threshold", min_value=1, max_value=1000000
     ),
     VPC_ID: Value("AWS::EC2::VPC::Id", "The VPC"),
     PUBLIC_SUBNET_IDS: Value("List<AWS::EC2::Subnet::Id>", "Public subnets (ALB, NAT), one per AZ"),
@@ -177,6 +276,17 @@ VALUES: dict[str, Value] = {
         "AWS::EC2::SecurityGroup::Id", "Security group of one-off jobs (imports, migrations)"
     ),
     FLOW_LOG_GROUP_NAME: Value("String", "Log group receiving the VPC flow logs"),
+    ALARM_TOPIC_ARN: Value("String", "SNS topic every alarm of the environment notifies"),
+    DATABASE_INSTANCE_ID: Value("String", "RDS instance identifier"),
+    DATABASE_ENDPOINT: Value(
+        "String", "Host the app connects to: the RDS Proxy where enabled, else the instance"
+    ),
+    DATABASE_PORT: Value("String", "MySQL port"),
+    DATABASE_MASTER_SECRET_ARN: Value(
+        "String", "Secret of the master user, managed and rotated by RDS"
+    ),
+    DATABASE_APP_SECRET_ARN: Value("String", "Secret of the application user (DML only)"),
+    DATABASE_MIGRATION_SECRET_ARN: Value("String", "Secret of the migration user (DDL)"),
 }
 
 

@@ -15,7 +15,7 @@ logs key, and this stack needs the VPC from the network stack.
 
 from __future__ import annotations
 
-from awacs import logs
+from awacs import kms, logs
 from awacs.aws import (
     Allow,
     ArnLike,
@@ -74,7 +74,9 @@ def build() -> Template:
     data_key = _add_key(
         t, "DataKey", "data", "RDS, data buckets and secrets", _data_key_statements()
     )
-    logs_key = _add_key(t, "LogsKey", "logs", "CloudWatch Logs", _logs_key_statements())
+    logs_key = _add_key(
+        t, "LogsKey", "logs", "CloudWatch Logs and alarm notifications", _logs_key_statements()
+    )
     groups = _add_security_groups(t)
     flow_log_group = _add_flow_logs(t, logs_key)
 
@@ -146,8 +148,17 @@ def _data_key_statements() -> list[Statement]:
 
 
 def _logs_key_statements() -> list[Statement]:
-    """CloudWatch Logs may use the key, only for this account's log groups in this region."""
+    """CloudWatch Logs may use the key for this account's log groups in this region, and
+    CloudWatch alarms of this account to publish to the encrypted alarm topic."""
     return [
+        Statement(
+            Sid="CloudWatchAlarmsToEncryptedTopic",
+            Effect=Allow,
+            Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
+            Action=[kms.Decrypt, kms.GenerateDataKey],
+            Resource=[THIS_KEY],
+            Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+        ),
         Statement(
             Sid="CloudWatchLogs",
             Effect=Allow,
@@ -160,7 +171,7 @@ def _logs_key_statements() -> list[Statement]:
                     Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
                 )
             ),
-        )
+        ),
     ]
 
 

@@ -1,0 +1,120 @@
+"""Shared by the emulator tests: one emulator per test module, its clients, and stack helpers.
+
+The helpers are plain functions; the test modules import them (``from conftest import ...``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import boto3
+import pytest
+
+from playback_infra.emulator.process import run_emulator
+
+REGION = "us-east-1"
+STACK_TIMEOUT = 20.0
+_stack_numbers = itertools.count(1)
+
+
+def new_stack_name() -> str:
+    """A stack name no other test uses."""
+    return f"plugin-test-{next(_stack_numbers)}"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with run_emulator() as url:
+        yield url
+
+
+def client(service, endpoint):
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def cfn(endpoint):
+    return client("cloudformation", endpoint)
+
+
+@pytest.fixture(scope="module")
+def ec2(endpoint):
+    return client("ec2", endpoint)
+
+
+@pytest.fixture(scope="module")
+def kms(endpoint):
+    return client("kms", endpoint)
+
+
+@pytest.fixture(scope="module")
+def logs(endpoint):
+    return client("logs", endpoint)
+
+
+@pytest.fixture(scope="module")
+def template_bucket(endpoint):
+    """An S3 bucket for nested-stack templates, and the URL its keys are read at."""
+    bucket = "plugin-test-templates"
+    client("s3", endpoint).create_bucket(Bucket=bucket)
+    return client("s3", endpoint), f"{endpoint}/{bucket}"
+
+
+def put_template(template_bucket, key, body) -> str:
+    """Upload a nested-stack template; the URL it is read at."""
+    s3, url = template_bucket
+    s3.put_object(Bucket=url.rsplit("/", 1)[1], Key=key, Body=body)
+    return f"{url}/{key}"
+
+
+def wait_stack(cfn, stack_id, in_progress) -> dict:
+    """The stack once its status leaves ``in_progress``; fails with its events' reasons."""
+    deadline = time.monotonic() + STACK_TIMEOUT
+    while time.monotonic() < deadline:
+        stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+        if stack["StackStatus"] != in_progress:
+            return stack
+        time.sleep(0.1)
+    pytest.fail(f"{stack_id} still {in_progress} after {STACK_TIMEOUT} s")
+
+
+def failure_reasons(cfn, stack_id) -> list[str]:
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    return [
+        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+        for e in events
+        if e["ResourceStatus"].endswith("FAILED")
+    ]
+
+
+def deploy(cfn, template) -> tuple[str, dict]:
+    """Create a stack from ``template``; its id and outputs once CREATE_COMPLETE."""
+    stack_id = cfn.create_stack(StackName=new_stack_name(), TemplateBody=template)["StackId"]
+    stack = wait_stack(cfn, stack_id, "CREATE_IN_PROGRESS")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failure_reasons(cfn, stack_id)
+    return stack_id, outputs_of(stack)
+
+
+def update(cfn, stack_id, template) -> dict:
+    """Update the stack; its outputs once UPDATE_COMPLETE."""
+    cfn.update_stack(StackName=stack_id, TemplateBody=template)
+    stack = wait_stack(cfn, stack_id, "UPDATE_IN_PROGRESS")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failure_reasons(cfn, stack_id)
+    return outputs_of(stack)
+
+
+def outputs_of(stack) -> dict:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def nested_stack_id(cfn, stack_id, logical_id) -> str:
+    """The id of the stack's nested stack ``logical_id``."""
+    resource = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
+    return resource["StackResourceDetail"]["PhysicalResourceId"]
