@@ -100,3 +100,14 @@ def test_parameters_for_an_unknown_environment_names_the_known_ones(capsys):
 def test_deploy_to_an_unknown_environment_is_a_config_error(capsys):
     assert main(["deploy", "--env", "qa", "--endpoint-url", "http://127.0.0.1:9"]) == EXIT_CONFIG
     assert "unknown environment; known: dev, staging, prod" in capsys.readouterr().err
+
+
+def test_synth_loads_neither_the_linters_nor_the_aws_sdk(tmp_path: Path):
+    """What keeps synth fast (benchmarks/synth.py): it imports troposphere and awacs only."""
+    code = (
+        "import sys; from playback_infra.cli import main; "
+        f"main(['--root', {str(tmp_path)!r}, 'synth']); "
+        "print(sorted(m for m in ('cfnlint', 'boto3', 'botocore', 'checkov') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -104,6 +104,12 @@ BAD = {
     "log retention CloudWatch refuses": ({"log_retention_days": 10}, "log_retention_days", "14"),
     "slow query threshold zero": ({"slow_query_seconds": 0}, "slow_query_seconds", "above 0"),
     "bad snapshot id": ({"restore_snapshot": "my snapshot!"}, "restore_snapshot", "snapshot identifier"),
+    "rotation too rare": ({"rotation_days": 400}, "rotation_days", "1-365"),
+    "copy without a plan": ({"backup_copy_region": "us-west-2"}, "backup_copy_region", "backup_plan=True"),
+    "copy to the same region": (
+        {"backup_plan": True, "backup_copy_region": "us-east-1"}, "backup_copy_region", "another"),
+    "copy to an unknown region": (
+        {"backup_plan": True, "backup_copy_region": "mars-1"}, "backup_copy_region", "us-west-2"),
     "wrong type": ({"multi_az": "yes"}, "database", "multi_az: expected bool, got str 'yes'"),
     "unknown field": ({"iops": 3000}, "database", "unknown field 'iops'"),
 }  # fmt: skip

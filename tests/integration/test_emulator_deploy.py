@@ -202,6 +202,11 @@ def _assert_security(aws, name: str) -> None:
         (3306, "App"),
         (3306, "DatabaseProxy"),
         (3306, "Jobs"),
+        (3306, "SecretsRotation"),
+    }
+    assert peers("SecretsRotation", "IpPermissionsEgress") == {
+        (443, "0.0.0.0/0"),
+        (3306, "Database"),
     }
     assert peers("DatabaseProxy", "IpPermissions") == {(3306, "App"), (3306, "Jobs")}
     assert peers("Jobs", "IpPermissions") == set()
@@ -350,6 +355,37 @@ def _assert_data(aws, name: str) -> None:
     connections = next(a for a in alarms if a["MetricName"] == "DatabaseConnections")
     assert connections["Threshold"] == db.max_connections * db.connections_alarm_percent // 100
     READ.add("AWS::CloudWatch::Alarm")
+
+    for output in ("DatabaseAppSecretArn", "DatabaseMigrationSecretArn"):
+        described = secrets.describe_secret(SecretId=out[output])
+        assert described["RotationEnabled"] is True
+        assert described["RotationRules"]["AutomaticallyAfterDays"] == db.rotation_days
+    READ.add("AWS::SecretsManager::RotationSchedule")
+
+    backup = aws("backup")
+    if db.backup_plan:
+        vault = backup.describe_backup_vault(BackupVaultName=out["BackupVaultName"])
+        assert vault["EncryptionKeyArn"] == out["DataKeyArn"]
+        plans = [p for p in backup.list_backup_plans()["BackupPlansList"]
+                 if p["BackupPlanName"] == f"baseball-playback-{name}-database"]  # fmt: skip
+        (plan,) = plans
+        (rule,) = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"]
+        assert rule["TargetBackupVaultName"] == out["BackupVaultName"]
+        assert rule["Lifecycle"]["DeleteAfterDays"] == 35
+        (copy,) = rule["CopyActions"]
+        assert f":{db.backup_copy_region}:" in copy["DestinationBackupVaultArn"]
+        (selection,) = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])[
+            "BackupSelectionsList"
+        ]
+        chosen = backup.get_backup_selection(
+            BackupPlanId=plan["BackupPlanId"], SelectionId=selection["SelectionId"]
+        )["BackupSelection"]
+        assert chosen["Resources"] == [instance["DBInstanceArn"]]
+        READ.update(
+            {"AWS::Backup::BackupVault", "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection"}
+        )
+    else:
+        assert out["BackupVaultName"] == ""
 
     for kind in ("error", "slowquery"):
         name_ = f"/aws/rds/instance/{instance['DBInstanceIdentifier']}/{kind}"

@@ -232,6 +232,13 @@ def test_template_uses_language_extensions_and_its_conditions(t):
         "MultiAz": {"Fn::Equals": [ref("DatabaseMultiAz"), "true"]},
         "UseDatabaseProxy": {"Fn::Equals": [ref("EnableDatabaseProxy"), "true"]},
         "FromSnapshot": {"Fn::Not": [{"Fn::Equals": [ref("DatabaseSnapshotIdentifier"), ""]}]},
+        "UseBackupPlan": {"Fn::Equals": [ref("EnableBackupPlan"), "true"]},
+        "CopyBackupsToAnotherRegion": {
+            "Fn::And": [
+                {"Condition": "UseBackupPlan"},
+                {"Fn::Not": [{"Fn::Equals": [ref("BackupCopyRegion"), ""]}]},
+            ]
+        },
     }
 
 
@@ -482,7 +489,7 @@ def test_prod_has_standard_database_insights_encrypted_with_the_data_key(live):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_proxy_exists_only_where_enabled(t, live, env):
-    conditional = {n for n, r in t["Resources"].items() if "Condition" in r}
+    conditional = {n for n, r in t["Resources"].items() if r.get("Condition") == "UseDatabaseProxy"}
     assert conditional == PROXY_RESOURCES
     assert all(t["Resources"][n]["Condition"] == "UseDatabaseProxy" for n in PROXY_RESOURCES)
     present = PROXY_RESOURCES & set(live[env]["resources"])
@@ -504,16 +511,19 @@ def test_database_endpoint_is_the_proxy_where_there_is_one(live, env, endpoint):
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_stateful_resources_per_environment(t, live, env):
     stateful = {n for n, r in t["Resources"].items() if "DeletionPolicy" in r}
-    assert stateful == {"DatabaseInstance", *LOG_GROUPS.values(), *SECRETS}
+    assert stateful == {"DatabaseInstance", "DatabaseBackupVault", *LOG_GROUPS.values(), *SECRETS}
     for name in stateful:
         r = t["Resources"][name]
         assert r["UpdateReplacePolicy"] == r["DeletionPolicy"], name
     resources = live[env]["resources"]
     kept = "Retain" if EXPECTED[env]["retain"] else "Delete"
-    assert {n: resources[n]["DeletionPolicy"] for n in stateful} == {
+    expected = {
         "DatabaseInstance": "Snapshot" if EXPECTED[env]["retain"] else "Delete",
         **dict.fromkeys([*LOG_GROUPS.values(), *SECRETS], kept),
     }
+    if env == "prod":  # the only environment with a backup plan
+        expected["DatabaseBackupVault"] = "Retain"
+    assert {n: resources[n]["DeletionPolicy"] for n in stateful if n in resources} == expected
 
 
 # --- parameter group -------------------------------------------------------------------------
@@ -647,7 +657,9 @@ def test_no_value_in_a_parameter_file_looks_like_a_secret(parameter_files):
     assert len(scanned) > 3 * 40
     assert [(path, s) for path, s in scanned if looks_like_a_secret(s)] == []
     names = {n for f in parameter_files.values() for n in f["Parameters"]}
-    assert [n for n in names if re.search("(?i)passw|token|secret(?!smanager)", n)] == []
+    assert [
+        n for n in names if re.search("(?i)passw|token|secret(?!smanager|rotation|arn)", n)
+    ] == []
 
 
 @pytest.mark.parametrize(
@@ -780,6 +792,7 @@ def test_no_iam_statement_uses_a_wildcard(t):
     assert set(resources_of_type(t, "AWS::IAM::Role")) == {
         "DatabaseMonitoringRole",
         "DatabaseProxyRole",
+        "DatabaseBackupRole",  # AWS managed policies only, asserted in test_backup.py
     }
 
 
@@ -884,14 +897,16 @@ def test_outputs(t):
         "DatabaseMasterSecretArn": getatt("DatabaseInstance", "MasterUserSecret.SecretArn"),
         "DatabaseAppSecretArn": ref("DatabaseAppSecret"),
         "DatabaseMigrationSecretArn": ref("DatabaseMigrationSecret"),
+        "BackupVaultName": {"Fn::If": ["UseBackupPlan", ref("DatabaseBackupVault"), ""]},
     }
 
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
     # 2 log groups, subnet and parameter groups, 2 roles, instance, 2 secrets, proxy, target
-    # group, 7 alarms; the secret attachments take no tags.
-    assert len(taggable) == 18
+    # group, 7 alarms, the backup role; the secret attachments take no tags, the backup vault
+    # and plan take theirs as a map and get them from the stack.
+    assert len(taggable) == 19
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

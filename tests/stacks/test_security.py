@@ -7,7 +7,7 @@ import pytest
 from playback_infra.stacks import security
 from tests.stacks.helpers import props, ref, resources_of_type
 
-GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database")
+GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database", "SecretsRotation")
 ANYWHERE = "0.0.0.0/0"
 MYSQL = ("tcp", 3306, 3306)
 HTTPS_OUT = (ANYWHERE, "tcp", 443, 443)
@@ -147,12 +147,12 @@ def test_key_administration_cannot_use_the_key(t, key):
     assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
 
 
-def test_data_key_is_used_only_through_rds_secrets_manager_and_s3(t):
+def test_data_key_is_used_only_through_rds_secrets_manager_s3_and_backup(t):
     via_services = {
         "kms:CallerAccount": ACCOUNT_ID,
         "kms:ViaService": [
             {"Fn::Sub": f"{service}.${{AWS::Region}}.amazonaws.com"}
-            for service in ("rds", "secretsmanager", "s3")
+            for service in ("rds", "secretsmanager", "s3", "backup")
         ],
     }
     use = statements(t, "DataKey")
@@ -233,14 +233,18 @@ def test_who_may_reach_what(t, as_deployed, cloudfront):
         "App": {("Alb", "tcp", "AppPort", "AppPort")},
         "Jobs": set(),
         "DatabaseProxy": {("App", *MYSQL), ("Jobs", *MYSQL)},
-        "Database": {("App", *MYSQL), ("DatabaseProxy", *MYSQL), ("Jobs", *MYSQL)},
-    }
+        "Database": {
+            ("App", *MYSQL), ("DatabaseProxy", *MYSQL), ("Jobs", *MYSQL), ("SecretsRotation", *MYSQL),
+        },
+        "SecretsRotation": set(),
+    }  # fmt: skip
     assert egress == {
         "Alb": {("App", "tcp", "AppPort", "AppPort")},
         "App": {HTTPS_OUT, ("DatabaseProxy", *MYSQL), ("Database", *MYSQL)},
         "Jobs": {HTTPS_OUT, ("DatabaseProxy", *MYSQL), ("Database", *MYSQL)},
         "DatabaseProxy": {HTTPS_OUT, ("Database", *MYSQL)},
         "Database": set(),
+        "SecretsRotation": {HTTPS_OUT, ("Database", *MYSQL)},
     }
 
 
@@ -355,7 +359,7 @@ def test_outputs(t):
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    assert len(taggable) == 10  # 2 keys, 5 groups, log group, role, flow log
+    assert len(taggable) == 11  # 2 keys, 6 groups, log group, role, flow log
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

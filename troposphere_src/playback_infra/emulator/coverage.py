@@ -43,6 +43,10 @@ READ_BACK: dict[str, str] = {
     "AWS::SNS::Topic": "sns.get_topic_attributes: the logs key",
     "AWS::SNS::Subscription": "sns.list_subscriptions_by_topic: the alarm e-mail",
     "AWS::SNS::TopicPolicy": "sns.get_topic_attributes: CloudWatch may publish",
+    "AWS::SecretsManager::RotationSchedule": "secretsmanager.describe_secret: rotation on, 30 days (the hosted rotation function itself is not created: the emulator cannot fetch it)",
+    "AWS::Backup::BackupVault": "backup.describe_backup_vault: the data key (prod)",
+    "AWS::Backup::BackupPlan": "backup.get_backup_plan: daily, 35 days, the cross-region copy (prod)",
+    "AWS::Backup::BackupSelection": "backup.get_backup_selection: the database instance (prod)",
     "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, thresholds, actions",
 }
 

@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine ten resource types, then serve.
+"""Teach ministack's CloudFormation engine twelve resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -7,7 +7,11 @@ ministack's EC2 API implements Elastic IPs, NAT gateways, network ACLs, flow
 logs and security group rules, and its RDS API RDS Proxy, but its
 CloudFormation engine has no provisioner for them. The handlers below record
 each resource through those EC2 and RDS functions and stores, so the
-Describe* calls show what a stack made.
+Describe* calls show what a stack made. A Secrets Manager RotationSchedule
+turns rotation on in the secret's record (no rotation function runs), and the
+AWS::SecretsManager transform that goes with it is accepted and applied as a
+no-op (``_accept_secrets_manager_transform``). An AWS Backup selection is added
+to its plan through ministack's Backup API, which has the call but no provisioner.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -18,22 +22,27 @@ Engine fixes ride along: the update of a nested stack's resources keeps the
 attributes of those it leaves unchanged (``_keep_recorded_attributes``), the
 delete of a nested stack applies its resources' ``DeletionPolicy``
 (``_honour_deletion_policy``), a secret's Ref is its ARN (``_secret_ref_is_arn``),
-and a topic and a DB instance keep what their template says that ministack's
+a topic and a DB instance keep what their template says that ministack's
 provisioners drop (``_keep_topic_attributes``, ``_complete_db_instance``,
-``_render_db_instance_extras``).
+``_render_db_instance_extras``), and a backup vault whose name is taken fails
+(``_refuse_taken_vault_name``).
 """
 
+import copy
 import functools
 import json
 import random
 import sys
+import time
 import uuid
 from xml.etree import ElementTree
 
 import ministack.app
 import ministack.services.cloudformation as cfn_service
-from ministack.services import ec2, rds, secretsmanager, sns
+from ministack.services import backup, ec2, rds, secretsmanager, sns
+from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
+from ministack.services.cloudformation import handlers as cfn_handlers
 from ministack.services.cloudformation import provisioners as cfn
 from ministack.services.cloudformation import stacks as cfn_stacks
 
@@ -843,6 +852,207 @@ def _secret_ref_is_arn(handlers):
     return {**handlers, "create": created, "update": updated, "delete": deleted}
 
 
+# --- AWS::SecretsManager::RotationSchedule: Ref is the secret's ARN -------------------
+
+_ROTATION = "AWS::SecretsManager::RotationSchedule"
+
+
+def _rotation_secret(secret_id):
+    """The secret a schedule rotates; a missing one or one marked for deletion fails the
+    resource with RotateSecret's error."""
+    _key, secret = secretsmanager._resolve(secret_id)
+    if secret is None:
+        raise ValueError(
+            f"{_ROTATION}: ResourceNotFoundException: "
+            "Secrets Manager can't find the specified secret."
+        )
+    if secret.get("DeletedDate"):
+        raise ValueError(
+            f"{_ROTATION}: InvalidRequestException: You can't perform this operation on the"
+            " secret because it was marked for deletion."
+        )
+    return secret
+
+
+def _rotation_rules(props):
+    """RotationRules as Secrets Manager keeps them: AutomaticallyAfterDays a number (a
+    template parameter arrives as a string), ScheduleExpression and Duration as given.
+
+    RotateSecret takes AutomaticallyAfterDays or ScheduleExpression, not both.
+    """
+    rules = props.get("RotationRules") or {}
+    if "AutomaticallyAfterDays" in rules and "ScheduleExpression" in rules:
+        raise ValueError(
+            f"{_ROTATION}: InvalidParameterException: You cannot specify both rotation"
+            " frequency and schedule expression together."
+        )
+    kept = {key: str(rules[key]) for key in ("ScheduleExpression", "Duration") if key in rules}
+    if "AutomaticallyAfterDays" in rules:
+        kept["AutomaticallyAfterDays"] = int(rules["AutomaticallyAfterDays"])
+    return kept
+
+
+def _set_rotation(props):
+    """Turn rotation on with the schedule's rules, as RotateSecret with RotateImmediately
+    false does (less the function's testSecret run); returns the secret's ARN, which Ref gives.
+
+    Written into the store directly: ministack 1.5.33's RotateSecret ignores RotateImmediately
+    and always "rotates" by copying AWSCURRENT into a new version, a rotation that changes
+    no password. So nothing rotates, whatever RotateImmediatelyOnUpdate says: no rotation
+    function runs here. A RotationLambdaARN is recorded. A HostedRotationLambda stands for
+    the Serverless Application Repository application the transform creates on AWS, which
+    no emulator here can fetch or run: the secret gets no RotationLambdaARN at all rather
+    than a made-up one.
+    """
+    if props.get("HostedRotationLambda") and props.get("RotationLambdaARN"):
+        raise ValueError(
+            f"{_ROTATION}: Can only specify either HostedRotationLambda or RotationLambdaARN."
+        )
+    secret = _rotation_secret(props["SecretId"])
+    rules = _rotation_rules(props)
+    if rules:
+        secret["RotationRules"] = rules
+    if props.get("RotationLambdaARN"):
+        secret["RotationLambdaARN"] = props["RotationLambdaARN"]
+    elif props.get("HostedRotationLambda"):
+        secret["RotationLambdaARN"] = None
+    secret.update(RotationEnabled=True, LastChangedDate=int(time.time()))
+    secretsmanager._sync_replicas(secret)
+    return secret["ARN"], {}
+
+
+def _rotation_create(logical_id, props, stack_name):
+    """Turn the secret's rotation on (``_set_rotation``)."""
+    return _set_rotation(props)
+
+
+def _rotation_update(physical_id, old_props, new_props, stack_name):
+    """The rules and the rotation function change in place; SecretId replaces."""
+    return _set_rotation(new_props)
+
+
+def _rotation_delete(physical_id, props):
+    """Turn rotation off, as CancelRotateSecret does (ministack has no such action): the
+    rules and function stay recorded, as DescribeSecret shows them after a cancel. A secret
+    already gone is left alone."""
+    _key, secret = secretsmanager._resolve(physical_id)
+    if secret is not None:
+        secret.update(RotationEnabled=False, LastChangedDate=int(time.time()))
+        secretsmanager._sync_replicas(secret)
+
+
+# --- AWS::Backup::BackupSelection: Ref is the selection id ------------------------------
+
+_SELECTION = "AWS::Backup::BackupSelection"
+_VAULT = "AWS::Backup::BackupVault"
+
+
+def _backup_answer(response, what):
+    """The JSON answer of a Backup API function (``backup._create_selection`` ...); an error
+    answer raises ValueError with its error type and message."""
+    status, _headers, body = response
+    answer = json.loads(body) if body else {}
+    if status >= 400:
+        raise ValueError(f"{what}: {answer.get('__type')}: {answer.get('Message')}")
+    return answer
+
+
+def _selection_create(logical_id, props, stack_name):
+    """Add the selection to its plan (CreateBackupSelection); an unknown plan fails, as on AWS.
+
+    SelectionName and IamRoleArn are required, as by the API: ministack's function takes a
+    selection without them.
+    """
+    selection = copy.deepcopy(props["BackupSelection"])
+    missing = [key for key in ("SelectionName", "IamRoleArn") if not selection.get(key)]
+    if missing:
+        raise ValueError(f"{_SELECTION}: BackupSelection requires {' and '.join(missing)}")
+    plan_id = props["BackupPlanId"]
+    answer = _backup_answer(
+        backup._create_selection(plan_id, {"BackupSelection": selection}),
+        f"{_SELECTION} create failed",
+    )
+    selection_id = answer["SelectionId"]
+    return selection_id, {"Id": selection_id, "SelectionId": selection_id, "BackupPlanId": plan_id}
+
+
+def _selection_delete(physical_id, props):
+    """Remove the selection from its plan (DeleteBackupSelection). One whose plan is gone, which
+    the call no longer finds, is dropped from the store; one already gone is left alone."""
+    selection = backup._selections.get(physical_id)
+    if selection is None:
+        return
+    status, _headers, _body = backup._delete_selection(selection["BackupPlanId"], physical_id)
+    if status >= 400:
+        backup._selections.pop(physical_id, None)
+
+
+# --- AWS::Backup::BackupVault: what ministack's provisioner misses ------------------------
+
+
+def _refuse_taken_vault_name(handlers):
+    """Wrap ministack's AWS::Backup::BackupVault create so a vault name already taken in the
+    region fails the resource, as CreateBackupVault does (AlreadyExistsException).
+
+    ministack 1.5.33's provisioner drops CreateBackupVault's error answer: the stack then
+    took over the existing vault with its encryption key, not the template's. A vault a
+    deleted stack retained (DeletionPolicy Retain), which blocks a redeploy on AWS, went
+    unnoticed. ministack's update handler creates a renamed vault through the module's
+    ``_backup_vault_create``, which ``register()`` points at the wrapper too.
+    """
+    create = handlers["create"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        name = props.get("BackupVaultName")
+        if name and name in backup._vaults:
+            raise ValueError(
+                f"{_VAULT} create failed: AlreadyExistsException: Backup vault {name} already"
+                " exists in this account and region."
+            )
+        return create(logical_id, props, stack_name)
+
+    created.refuses_taken_name = True
+    return {**handlers, "create": created}
+
+
+# --- Engine patch: the AWS::SecretsManager transform ----------------------------------
+
+_SECRETS_MANAGER_TRANSFORMS = ("AWS::SecretsManager-2020-07-23", "AWS::SecretsManager-2024-09-16")
+
+
+def _accept_secrets_manager_transform(apply_transforms):
+    """Wrap ministack's ``_apply_transforms`` so it applies the AWS::SecretsManager transforms
+    (``-2020-07-23``, ``-2024-09-16``) by dropping them from ``Transform``, the resources
+    unchanged.
+
+    On AWS the transform turns each RotationSchedule's HostedRotationLambda into an
+    AWS::Serverless::Application (the rotation function of the Serverless Application
+    Repository) and points the schedule's RotationLambdaARN at it. No emulator here can
+    fetch or run that application: the schedule keeps HostedRotationLambda and its
+    provisioner records the rotation without a function (``_set_rotation``).
+
+    ministack 1.5.33 knows neither name. A template that declares any transform, known or
+    not, skips the up-front resource type check (a macro could rewrite any resource) and is
+    then provisioned as it is. Dropped, the SecretsManager transform no longer exempts the
+    template, which is then checked as AWS checks the processed one; the other transforms
+    (AWS::LanguageExtensions in the same list, an unknown name) go to ministack as before.
+    Nested stack templates pass through no transform in ministack (``_cfn_nested_stack_deploy``
+    provisions them as parsed), so there the transform stays ignored, as before.
+    """
+
+    @functools.wraps(apply_transforms)
+    def apply(template, *args, **kwargs):
+        declared = cfn_engine.declared_transforms(template)
+        for name in _SECRETS_MANAGER_TRANSFORMS:
+            if name in declared:
+                template = cfn_engine._without_transform(template, name)
+        return apply_transforms(template, *args, **kwargs)
+
+    apply.accepts_secrets_manager = True
+    return apply
+
+
 # --- Engine patch: nested-stack updates keep unchanged resources' attributes ------
 
 
@@ -1080,6 +1290,9 @@ _HANDLERS = {
     },
     _PROXY: {"create": _proxy_create, "update": _proxy_update, "delete": _proxy_delete},
     _PROXY_TARGET_GROUP: {"create": _tg_create, "update": _tg_update, "delete": _tg_delete},
+    _ROTATION: {"create": _rotation_create, "update": _rotation_update, "delete": _rotation_delete},
+    # Both properties replace, so an update never reaches an update handler.
+    _SELECTION: {"create": _selection_create, "delete": _selection_delete},
 }
 
 # createOnlyProperties of each type's CloudFormation registry schema.
@@ -1108,15 +1321,18 @@ _REPLACING = {
         "DBProxyName EndpointNetworkType EngineFamily TargetConnectionNetworkType VpcSubnetIds"
     ),
     _PROXY_TARGET_GROUP: "DBProxyName TargetGroupName",
+    _ROTATION: "SecretId",
+    _SELECTION: "BackupPlanId BackupSelection",
 }
 
 
 def register():
     """Add the handlers, replacing properties and tag properties to ministack's tables,
     patch the nested-stack update (``_keep_recorded_attributes``) and delete
-    (``_honour_deletion_policy``), and complete the secret (``_secret_ref_is_arn``), topic
-    (``_keep_topic_attributes``) and DB instance (``_complete_db_instance``,
-    ``_render_db_instance_extras``) handlers.
+    (``_honour_deletion_policy``) and the transforms (``_accept_secrets_manager_transform``),
+    and complete the secret (``_secret_ref_is_arn``), topic (``_keep_topic_attributes``),
+    DB instance (``_complete_db_instance``, ``_render_db_instance_extras``) and backup vault
+    (``_refuse_taken_vault_name``) handlers.
 
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
     CloudFormation gives them on AWS. A proxy keeps its name across a replacement, so
@@ -1139,8 +1355,16 @@ def register():
         # ministack's update handler replaces through these names in some cases.
         cfn._rds_db_instance_create = handlers[_DB_INSTANCE]["create"]
         cfn._rds_db_instance_delete = handlers[_DB_INSTANCE]["delete"]
+    if not getattr(handlers[_VAULT]["create"], "refuses_taken_name", False):
+        handlers[_VAULT] = _refuse_taken_vault_name(handlers[_VAULT])
+        # ministack's update handler creates a renamed vault through this name.
+        cfn._backup_vault_create = handlers[_VAULT]["create"]
     if not getattr(rds._instance_xml, "renders_extras", False):
         rds._instance_xml = _render_db_instance_extras(rds._instance_xml)
+    # handlers and changesets imported the function by name and call their own binding.
+    for module in (cfn_engine, cfn_handlers, cfn_changesets):
+        if not getattr(module._apply_transforms, "accepts_secrets_manager", False):
+            module._apply_transforms = _accept_secrets_manager_transform(module._apply_transforms)
     handlers.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}

@@ -8,11 +8,12 @@ must not overlap, retention ranges, storage bounds, and production's Multi-AZ.
 from __future__ import annotations
 
 import enum
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 ENGINE = "mysql"
 # The pinned minor version. To move it: change it here (a version cfn-lint lists for 8.4),
@@ -83,6 +84,12 @@ class Database:
     """For disaster recovery: a snapshot identifier or ARN to create the instance from, with a
     new generation. Keep it set afterwards: removing it would replace the instance with an
     empty one."""
+    backup_plan: bool = False
+    """An AWS Backup plan on top of RDS's backups: daily, kept 35 days."""
+    backup_copy_region: str = ""
+    """Region the backup plan copies each backup to (deploy templates/dr-vault.yaml there)."""
+    rotation_days: int = 30
+    """Days between rotations of the app and migration users' passwords."""
     generation: int = 1
     """Part of the instance name; raise it with restore_snapshot to replace the instance."""
     cpu_alarm_percent: int = 80
@@ -128,13 +135,16 @@ DEFAULTS = {  # by environment kind
     "production": Database(
         instance_class="db.m7g.large", multi_az=True, max_allocated_storage_gib=500,
         backup_retention_days=35, proxy=True, log_retention_days=365,
+        backup_plan=True, backup_copy_region="us-west-2",
     ),
 }  # fmt: skip
 
 
 def _mysql_versions(file_name: str, key: str) -> frozenset[str]:
-    data = resources.files("cfnlint.data.schemas.extensions.aws_rds_dbinstance")
-    for branch in json.loads((data / file_name).read_text())["allOf"]:
+    # Found by path: importing cfnlint itself would cost synth half a second.
+    spec = importlib.util.find_spec("cfnlint")
+    data = Path(spec.origin).parent / "data/schemas/extensions/aws_rds_dbinstance" / file_name
+    for branch in json.loads(data.read_text())["allOf"]:
         if branch["if"]["properties"].get("Engine", {}).get("const") == ENGINE:
             return frozenset(branch[key]["properties"]["EngineVersion"]["enum"])
     return frozenset()
@@ -178,7 +188,11 @@ def _overlaps(daily: tuple[int, int], weekly: tuple[int, int]) -> bool:
 
 
 def violations(
-    db: Database, production: bool, log_retentions: tuple[int, ...]
+    db: Database,
+    production: bool,
+    log_retentions: tuple[int, ...],
+    region: str,
+    regions: tuple[str, ...],
 ) -> list[tuple[str, str]]:
     """Every broken rule of a database config as (field, message); fields are `database.x`."""
     found: list[tuple[str, str]] = []
@@ -261,6 +275,17 @@ def violations(
         r"[A-Za-z][A-Za-z0-9:/._-]{0,254}", db.restore_snapshot
     ):
         bad("restore_snapshot", f"{db.restore_snapshot!r} is not a snapshot identifier or ARN")
+    if db.backup_copy_region and not db.backup_plan:
+        bad("backup_copy_region", "copies come from the backup plan; set backup_plan=True too")
+    if db.backup_copy_region and (
+        db.backup_copy_region == region or db.backup_copy_region not in regions
+    ):
+        bad(
+            "backup_copy_region",
+            f"{db.backup_copy_region!r} must be another supported region than {region}: one of {', '.join(r for r in regions if r != region)}",
+        )
+    if not 1 <= db.rotation_days <= 365:
+        bad("rotation_days", f"{db.rotation_days} must be 1-365")
     if not 1 <= db.generation <= 99:
         bad("generation", f"{db.generation} must be 1-99")
     for field, low, high in (

@@ -448,7 +448,7 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                 )
             )
     found += database_rules.violations(
-        env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS
+        env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS, env.region, SUPPORTED_REGIONS
     )
     if env.site_domain == env.api_domain:
         found.append(

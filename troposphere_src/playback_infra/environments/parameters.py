@@ -60,6 +60,9 @@ def database_values(db: Database) -> dict[str, str]:
         values.DATABASE_SLOW_QUERY_SECONDS: f"{db.slow_query_seconds:g}",
         values.DATABASE_SNAPSHOT_IDENTIFIER: db.restore_snapshot,
         values.DATABASE_GENERATION: str(db.generation),
+        values.SECRET_ROTATION_DAYS: str(db.rotation_days),
+        values.ENABLE_BACKUP_PLAN: _flag(db.backup_plan),
+        values.BACKUP_COPY_REGION: db.backup_copy_region,
         values.DATABASE_CPU_ALARM_PERCENT: str(db.cpu_alarm_percent),
         values.DATABASE_CONNECTIONS_ALARM_COUNT: str(
             db.max_connections * db.connections_alarm_percent // 100

@@ -79,6 +79,9 @@ DATABASE_FREEABLE_MEMORY_ALARM_BYTES = "DatabaseFreeableMemoryAlarmBytes"
 DATABASE_READ_LATENCY_ALARM_SECONDS = "DatabaseReadLatencyAlarmSeconds"
 DATABASE_WRITE_LATENCY_ALARM_SECONDS = "DatabaseWriteLatencyAlarmSeconds"
 DATABASE_PROXY_CLIENTS_ALARM_COUNT = "DatabaseProxyClientsAlarmCount"
+SECRET_ROTATION_DAYS = "SecretRotationDays"
+ENABLE_BACKUP_PLAN = "EnableBackupPlan"
+BACKUP_COPY_REGION = "BackupCopyRegion"
 
 # Network stack outputs.
 VPC_ID = "VpcId"
@@ -94,6 +97,7 @@ APP_SECURITY_GROUP_ID = "AppSecurityGroupId"
 DATABASE_SECURITY_GROUP_ID = "DatabaseSecurityGroupId"
 DATABASE_PROXY_SECURITY_GROUP_ID = "DatabaseProxySecurityGroupId"
 JOBS_SECURITY_GROUP_ID = "JobsSecurityGroupId"
+SECRETS_ROTATION_SECURITY_GROUP_ID = "SecretsRotationSecurityGroupId"
 FLOW_LOG_GROUP_NAME = "FlowLogGroupName"
 
 # Alerts stack outputs.
@@ -106,6 +110,7 @@ DATABASE_PORT = "DatabasePort"
 DATABASE_MASTER_SECRET_ARN = "DatabaseMasterSecretArn"
 DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
 DATABASE_MIGRATION_SECRET_ARN = "DatabaseMigrationSecretArn"
+BACKUP_VAULT_NAME = "BackupVaultName"
 
 VALUES: dict[str, Value] = {
     ENVIRONMENT_NAME: Value(
@@ -251,6 +256,22 @@ VALUES: dict[str, Value] = {
     DATABASE_PROXY_CLIENTS_ALARM_COUNT: Value(
         "Number", "RDS Proxy client connections alarm threshold", min_value=1, max_value=1000000
     ),
+    SECRET_ROTATION_DAYS: Value(
+        "Number",
+        "Days between rotations of the app and migration users' passwords",
+        min_value=1,
+        max_value=365,
+    ),
+    ENABLE_BACKUP_PLAN: Value(
+        "String",
+        "An AWS Backup plan for the database (daily, kept 35 days)",
+        allowed_values=_TRUE_FALSE,
+    ),
+    BACKUP_COPY_REGION: Value(
+        "String",
+        "Region the backup plan copies to (its dr-vault stack must exist); empty for none",
+        allowed_pattern=r"^([a-z]{2}-[a-z]+-\d)?$",
+    ),
     VPC_ID: Value("AWS::EC2::VPC::Id", "The VPC"),
     PUBLIC_SUBNET_IDS: Value("List<AWS::EC2::Subnet::Id>", "Public subnets (ALB, NAT), one per AZ"),
     PRIVATE_APP_SUBNET_IDS: Value(
@@ -275,6 +296,9 @@ VALUES: dict[str, Value] = {
     JOBS_SECURITY_GROUP_ID: Value(
         "AWS::EC2::SecurityGroup::Id", "Security group of one-off jobs (imports, migrations)"
     ),
+    SECRETS_ROTATION_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of the secret rotation Lambda functions"
+    ),
     FLOW_LOG_GROUP_NAME: Value("String", "Log group receiving the VPC flow logs"),
     ALARM_TOPIC_ARN: Value("String", "SNS topic every alarm of the environment notifies"),
     DATABASE_INSTANCE_ID: Value("String", "RDS instance identifier"),
@@ -287,6 +311,7 @@ VALUES: dict[str, Value] = {
     ),
     DATABASE_APP_SECRET_ARN: Value("String", "Secret of the application user (DML only)"),
     DATABASE_MIGRATION_SECRET_ARN: Value("String", "Secret of the migration user (DDL)"),
+    BACKUP_VAULT_NAME: Value("String", "AWS Backup vault of the database's backups"),
 }
 
 

@@ -7,7 +7,7 @@ environment's parameter file sets. The root re-exports every child output under 
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Join, Ref, Template
+from troposphere import Equals, GetAtt, Join, Not, Or, Ref, Template
 from troposphere.cloudformation import Stack
 
 from playback_infra.parts import values
@@ -64,4 +64,27 @@ def build(children: dict[str, tuple[str, Template]]) -> Template:
         root.add_resource(suppress(stack, {"W3002": PACKAGED}))
     for name, title in sorted(producers.items()):
         values.produce(root, name, GetAtt(title, f"Outputs.{name}"))
+    _add_rules(root)
     return root
+
+
+def _add_rules(root: Template) -> None:
+    """Deploy-time checks on the parameters, for whoever edits a parameter file by hand
+    (the environment model refuses the same combinations before it writes one)."""
+    root.add_rule(
+        "PrivateSubnetsReachAwsApis",
+        {
+            "Assertions": [
+                {
+                    "Assert": Or(
+                        Not(Equals(Ref(values.NAT_MODE), "none")),
+                        Equals(Ref(values.ENABLE_SECRETS_MANAGER_ENDPOINT), "true"),
+                    ),
+                    "AssertDescription": (
+                        "NatMode none needs EnableSecretsManagerEndpoint true: secret rotation "
+                        "and the tasks reach Secrets Manager through the NAT or the endpoint"
+                    ),
+                }
+            ]
+        },
+    )

@@ -5,6 +5,7 @@ group before it exists and the whole who-may-reach-what picture is in one file:
 
     internet or CloudFront --443--> ALB --AppPort--> app tasks --3306--> RDS Proxy --3306--> RDS
                                                      jobs     --3306--> RDS Proxy, RDS
+                                        secret rotation  --3306--> RDS
     app tasks, jobs, RDS Proxy --443--> AWS APIs (and OpenAI) through NAT or VPC endpoints
 
 Ingress rules are inline. Egress rules that name another group are separate resources,
@@ -52,8 +53,8 @@ from playback_infra.parts.template import (
 COMPONENT = "security"
 ALB_FROM_CLOUDFRONT = "AlbFromCloudFront"
 MYSQL = 3306
-# Services that use the data key on a caller's behalf (kms:ViaService).
-DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3")
+# Services that use the data key on a caller's behalf (kms:ViaService); AWS Backup for the vault.
+DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup")
 
 
 def build() -> Template:
@@ -250,6 +251,13 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         # never become available.
         [_rule(443, "HTTPS to Secrets Manager", CidrIp="0.0.0.0/0")],
     )
+    rotation = _group(
+        t,
+        "SecretsRotationSecurityGroup",
+        "Secret rotation functions: no inbound traffic",
+        [],
+        [_rule(443, "HTTPS to Secrets Manager and RDS APIs", CidrIp="0.0.0.0/0")],
+    )
     database = _group(
         t,
         "DatabaseSecurityGroup",
@@ -258,6 +266,7 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
             _rule(MYSQL, "MySQL from the app tasks", SourceSecurityGroupId=Ref(app)),
             _rule(MYSQL, "MySQL from the RDS Proxy", SourceSecurityGroupId=Ref(proxy)),
             _rule(MYSQL, "MySQL from jobs", SourceSecurityGroupId=Ref(jobs)),
+            _rule(MYSQL, "MySQL from secret rotation", SourceSecurityGroupId=Ref(rotation)),
         ],
         [NO_EGRESS],
     )
@@ -268,6 +277,7 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         (jobs, proxy, MYSQL, "Jobs to the RDS Proxy"),
         (jobs, database, MYSQL, "Jobs to the database"),
         (proxy, database, MYSQL, "RDS Proxy to the database"),
+        (rotation, database, MYSQL, "Secret rotation to the database"),
     ):
         t.add_resource(
             SecurityGroupEgress(
@@ -287,6 +297,7 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         values.DATABASE_SECURITY_GROUP_ID: database,
         values.DATABASE_PROXY_SECURITY_GROUP_ID: proxy,
         values.JOBS_SECURITY_GROUP_ID: jobs,
+        values.SECRETS_ROTATION_SECURITY_GROUP_ID: rotation,
     }
 
 

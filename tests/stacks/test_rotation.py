@@ -1,0 +1,85 @@
+"""The rotation stack (stacks/rotation.py) and the root rule that keeps rotation reachable."""
+
+from __future__ import annotations
+
+import pytest
+
+from playback_infra.stacks import rotation
+from playback_infra.synth import render
+from tests.stacks.helpers import props, ref, resources_of_type
+
+
+@pytest.fixture(scope="module")
+def t() -> dict:
+    return rotation.build().to_dict()
+
+
+def test_uses_the_secrets_manager_transform_for_hosted_rotation(t):
+    assert t["Transform"] == "AWS::SecretsManager-2024-09-16"
+
+
+@pytest.mark.parametrize(
+    ("title", "secret"),
+    [
+        ("DatabaseAppSecretRotation", "DatabaseAppSecretArn"),
+        ("DatabaseMigrationSecretRotation", "DatabaseMigrationSecretArn"),
+    ],
+)
+def test_each_user_secret_rotates_with_alternating_users(t, title, secret):
+    p = props(t, title)
+    assert p["SecretId"] == ref(secret)
+    assert p["RotationRules"] == {"AutomaticallyAfterDays": ref("SecretRotationDays")}
+    # The users come with the migrations, after this stack: no rotation at creation.
+    assert p["RotateImmediatelyOnUpdate"] is False
+    hosted = p["HostedRotationLambda"]
+    assert hosted["RotationType"] == "MySQLMultiUser"
+    assert hosted["MasterSecretArn"] == ref("DatabaseMasterSecretArn")
+    assert hosted["MasterSecretKmsKeyArn"] == hosted["KmsKeyArn"] == ref("DataKeyArn")
+    assert hosted["VpcSubnetIds"] == {"Fn::Join": [",", ref("PrivateAppSubnetIds")]}
+    assert hosted["VpcSecurityGroupIds"] == ref("SecretsRotationSecurityGroupId")
+    assert '"' in hosted["ExcludeCharacters"] and "@" in hosted["ExcludeCharacters"]
+
+
+def test_only_the_two_user_secrets_rotate_here(t):
+    # The master secret is RDS's own: RDS rotates it.
+    assert set(resources_of_type(t, "AWS::SecretsManager::RotationSchedule")) == {
+        "DatabaseAppSecretRotation",
+        "DatabaseMigrationSecretRotation",
+    }
+    assert set(t["Resources"]) == set(resources_of_type(t, "AWS::SecretsManager::RotationSchedule"))
+
+
+@pytest.mark.parametrize(("env", "days"), [("dev", "30"), ("staging", "30"), ("prod", "30")])
+def test_rotation_every_30_days(parameter_files, env, days):
+    assert parameter_files[env]["Parameters"]["SecretRotationDays"] == days
+
+
+def _rule_holds(assertion: dict, parameters: dict[str, str]) -> bool:
+    def value(node):
+        if isinstance(node, dict):
+            ((function, argument),) = node.items()
+            if function == "Ref":
+                return parameters[argument]
+            if function == "Fn::Equals":
+                return value(argument[0]) == value(argument[1])
+            if function == "Fn::Not":
+                return not value(argument[0])
+            if function == "Fn::Or":
+                return any(value(a) for a in argument)
+            raise AssertionError(function)
+        return node
+
+    return value(assertion)
+
+
+def test_root_rule_refuses_no_nat_without_the_secrets_manager_endpoint(parameter_files):
+    root = render().templates["root"].to_dict()
+    (assertion,) = root["Rules"]["PrivateSubnetsReachAwsApis"]["Assertions"]
+    assert "NatMode none" in assertion["AssertDescription"]
+    for env, content in parameter_files.items():
+        assert _rule_holds(assertion["Assert"], content["Parameters"]), env
+    base = parameter_files["dev"]["Parameters"]
+    assert not _rule_holds(assertion["Assert"], {**base, "NatMode": "none"})
+    assert _rule_holds(
+        assertion["Assert"], {**base, "NatMode": "none", "EnableSecretsManagerEndpoint": "true"}
+    )

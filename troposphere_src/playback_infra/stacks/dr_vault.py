@@ -1,0 +1,92 @@
+"""The dr-vault stack: where prod's database backups are copied, in another region.
+
+Not nested in the environment root: deploy it once per environment in the copy region
+(`database.backup_copy_region`) before the backup plan's first copy job, e.g.
+
+    aws cloudformation deploy --region us-west-2 --stack-name baseball-playback-prod-dr \\
+        --template-file templates/dr-vault.yaml --parameter-overrides EnvironmentName=prod
+
+Its key and vault are always retained: they hold the copies that survive the loss of the
+primary region, so no stack operation may take them away.
+"""
+
+from __future__ import annotations
+
+from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
+from troposphere import GetAtt, Output, Ref, Sub, Template
+from troposphere.backup import BackupVault
+from troposphere.kms import Alias, Key
+
+from playback_infra.parts import values
+from playback_infra.parts.iam import (
+    ACCOUNT_ROOT,
+    KEY_GRANT_ACTIONS,
+    KEY_USE_ACTIONS,
+    THIS_KEY,
+    key_admin_statement,
+)
+from playback_infra.parts.names import DR_VAULT_NAME
+from playback_infra.parts.template import new_template, tag_component
+
+COMPONENT = "dr-vault"
+
+
+def build() -> Template:
+    t = new_template("disaster-recovery backup vault (deployed in the copy region)")
+    values.consume(t, values.ENVIRONMENT_NAME)
+    via_backup = StringEquals(
+        {
+            "kms:CallerAccount": Sub("${AWS::AccountId}"),
+            "kms:ViaService": Sub("backup.${AWS::Region}.amazonaws.com"),
+        }
+    )
+    key = t.add_resource(
+        Key(
+            "DrVaultKey",
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            Description=Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: copied backups"),
+            EnableKeyRotation=True,
+            RotationPeriodInDays=365,
+            PendingWindowInDays=30,
+            KeyPolicy=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    key_admin_statement(),
+                    Statement(
+                        Sid="UseThroughAwsBackup",
+                        Effect=Allow,
+                        Principal=Principal("AWS", [ACCOUNT_ROOT]),
+                        Action=KEY_USE_ACTIONS + KEY_GRANT_ACTIONS,
+                        Resource=[THIS_KEY],
+                        Condition=Condition(via_backup),
+                    ),
+                ],
+            ),
+        )
+    )
+    t.add_resource(
+        Alias(
+            "DrVaultKeyAlias",
+            AliasName=Sub(f"alias/baseball-playback/${{{values.ENVIRONMENT_NAME}}}/dr-backups"),
+            TargetKeyId=Ref(key),
+        )
+    )
+    vault = t.add_resource(
+        BackupVault(
+            "DrBackupVault",
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            BackupVaultName=Sub(DR_VAULT_NAME),
+            EncryptionKeyArn=GetAtt(key, "Arn"),
+        )
+    )
+    t.add_output(
+        Output(
+            "DrBackupVaultArn",
+            Description="Vault the backup plan copies to",
+            Value=GetAtt(vault, "BackupVaultArn"),
+        )
+    )
+    tag_component(t, COMPONENT)
+    return t

@@ -1,0 +1,66 @@
+"""The rotation stack: the application and migration users' passwords rotate every 30 days.
+
+Secrets Manager's hosted rotation function for MySQL, alternating users: the function clones
+the user (`playback_app_clone`) on the first rotation and from then on changes the password of
+whichever of the two is not current, so connections made with the previous secret keep working.
+It signs in with the master user's secret, which RDS manages (and rotates) itself.
+
+It is its own stack because the `AWS::SecretsManager-2024-09-16` transform it needs expands the
+whole template into a Serverless application; the data stack stays plain.
+The function runs in the private-app subnets with the rotation security group, which may reach
+the database on 3306 and AWS APIs on 443 through the NAT or the Secrets Manager endpoint (the
+root template's rule refuses an environment with neither).
+"""
+
+from __future__ import annotations
+
+from troposphere import Join, Ref, Template
+from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule
+
+from playback_infra.parts import values
+from playback_infra.parts.secrets import PASSWORD_EXCLUDE
+from playback_infra.parts.template import new_template
+
+SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
+ROTATED = {  # logical ID -> the secret's ARN (a data stack output)
+    "DatabaseAppSecretRotation": values.DATABASE_APP_SECRET_ARN,
+    "DatabaseMigrationSecretRotation": values.DATABASE_MIGRATION_SECRET_ARN,
+}
+
+
+def build() -> Template:
+    t = new_template("secret rotation (app and migration database users)")
+    t.set_transform(SECRETS_MANAGER_TRANSFORM)
+    values.consume(
+        t,
+        *ROTATED.values(),
+        values.DATABASE_MASTER_SECRET_ARN,
+        values.DATA_KEY_ARN,
+        values.PRIVATE_APP_SUBNET_IDS,
+        values.SECRETS_ROTATION_SECURITY_GROUP_ID,
+        values.SECRET_ROTATION_DAYS,
+    )
+    for title, secret in ROTATED.items():
+        t.add_resource(
+            RotationSchedule(
+                title,
+                SecretId=Ref(secret),
+                HostedRotationLambda=HostedRotationLambda(
+                    RotationType="MySQLMultiUser",
+                    MasterSecretArn=Ref(values.DATABASE_MASTER_SECRET_ARN),
+                    MasterSecretKmsKeyArn=Ref(values.DATA_KEY_ARN),
+                    KmsKeyArn=Ref(values.DATA_KEY_ARN),
+                    VpcSubnetIds=Join(",", Ref(values.PRIVATE_APP_SUBNET_IDS)),
+                    VpcSecurityGroupIds=Ref(values.SECRETS_ROTATION_SECURITY_GROUP_ID),
+                    ExcludeCharacters=PASSWORD_EXCLUDE,
+                    Runtime="python3.12",
+                ),
+                # The users are created by the migrations after this stack exists; rotating at
+                # once would fail on a user that is not there yet.
+                RotateImmediatelyOnUpdate=False,
+                RotationRules=RotationRules(
+                    AutomaticallyAfterDays=Ref(values.SECRET_ROTATION_DAYS)
+                ),
+            )
+        )
+    return t
