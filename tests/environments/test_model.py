@@ -20,6 +20,7 @@ from playback_infra.environments.model import (
 )
 
 VALID = {
+    "ingress": {"hosted_zone_id": "Z0TESTZONE"},
     "account_id": "123456789012",
     "region": "us-east-1",
     "vpc_cidr": "10.30.0.0/16",

@@ -394,6 +394,107 @@ def _assert_data(aws, name: str) -> None:
         assert log_group["kmsKeyId"] == out["LogsKeyArn"]
 
 
+def _assert_ingress(aws, name: str) -> None:
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    elbv2 = aws("elbv2")
+    (alb,) = elbv2.describe_load_balancers(LoadBalancerArns=[out["ApiLoadBalancerArn"]])[
+        "LoadBalancers"
+    ]
+    assert (alb["Scheme"], alb["Type"]) == ("internet-facing", "application")
+    assert alb["SecurityGroups"] == [out["AlbSecurityGroupId"]]
+    assert sorted(z["SubnetId"] for z in alb["AvailabilityZones"]) == sorted(
+        out["PublicSubnetIds"].split(",")
+    )
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])[
+            "Attributes"
+        ]
+    }
+    assert attributes["deletion_protection.enabled"] == str(env.retain_data).lower()
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    READ.add("AWS::ElasticLoadBalancingV2::LoadBalancer")
+
+    listeners = {
+        listener["Port"]: listener for listener in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    }  # fmt: skip
+    assert set(listeners) == {80, 443}
+    assert listeners[80]["DefaultActions"][0]["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    assert listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["Certificates"][0]["CertificateArn"] == out["ApiCertificateArn"]
+    assert listeners[443]["DefaultActions"][0]["Type"] == "fixed-response"
+    READ.add("AWS::ElasticLoadBalancingV2::Listener")
+    rules = {
+        r["RuleArn"]: r
+        for r in elbv2.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"]
+        if not r["IsDefault"]
+    }
+    secret = aws("secretsmanager").get_secret_value(SecretId=out["OriginVerifySecretArn"])[
+        "SecretString"
+    ]
+    for arn, priority in (
+        (out["ApiTestListenerRuleArn"], "1"),
+        (out["ApiProductionListenerRuleArn"], "10"),
+    ):
+        rule = rules[arn]
+        assert rule["Priority"] == priority
+        headers = {c["HttpHeaderConfig"]["HttpHeaderName"]: c["HttpHeaderConfig"]["Values"]
+                   for c in rule["Conditions"] if c["Field"] == "http-header"}  # fmt: skip
+        assert headers["X-Origin-Verify"] == [secret]  # CloudFront fronts every environment
+        assert rule["Actions"][0]["TargetGroupArn"] == out["ApiTargetGroupBlueArn"]
+    READ.add("AWS::ElasticLoadBalancingV2::ListenerRule")
+
+    ingress = env.ingress
+    for output in ("ApiTargetGroupBlueArn", "ApiTargetGroupGreenArn"):
+        (group,) = elbv2.describe_target_groups(TargetGroupArns=[out[output]])["TargetGroups"]
+        assert (group["TargetType"], group["Port"]) == ("ip", env.app_port)
+        assert group["HealthCheckPath"] == ingress.health_check_path
+        assert group["HealthCheckIntervalSeconds"] == ingress.health_check_interval_seconds
+        assert group["UnhealthyThresholdCount"] == ingress.unhealthy_threshold
+        group_attributes = {
+            a["Key"]: a["Value"]
+            for a in elbv2.describe_target_group_attributes(TargetGroupArn=out[output])[
+                "Attributes"
+            ]
+        }
+        assert group_attributes["deregistration_delay.timeout_seconds"] == str(
+            ingress.deregistration_delay_seconds
+        )
+    READ.add("AWS::ElasticLoadBalancingV2::TargetGroup")
+
+    certificate = aws("acm").describe_certificate(CertificateArn=out["ApiCertificateArn"])[
+        "Certificate"
+    ]
+    assert certificate["DomainName"] == env.api_domain
+    READ.add("AWS::CertificateManager::Certificate")
+
+    s3 = aws("s3")
+    bucket = attributes["access_logs.s3.bucket"]
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["Expiration"]["Days"] == ingress.access_log_days
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert "arn:aws:iam::127311923021:root" in json.dumps(policy)  # us-east-1's ELB account
+    READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
+
+    wafv2 = aws("wafv2")
+    acl = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
+    assert acl["ARN"] == out["ApiWebAclArn"]
+    assert sorted(r["Name"] for r in acl["Rules"]) == [
+        "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
+    ]  # fmt: skip
+    logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+    (destination,) = logging["LogDestinationConfigs"]
+    assert ":log-group:aws-waf-logs-" in destination
+    READ.update(
+        {"AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration"}
+    )
+
+
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
 def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     out = _deploy(endpoint, name, capsys)
@@ -401,6 +502,7 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_network(aws, name)
     _assert_security(aws, name)
     _assert_data(aws, name)
+    _assert_ingress(aws, name)
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
@@ -502,7 +604,11 @@ def test_prod_delete_is_refused_by_the_database_and_keeps_data_when_forced(aws):
     ]
     assert instance["DBInstanceStatus"] == "available"
 
-    # An operator who really means it turns deletion protection off first.
+    # An operator who really means it turns deletion protection off first (database and ALB).
+    aws("elbv2").modify_load_balancer_attributes(
+        LoadBalancerArn=out["ApiLoadBalancerArn"],
+        Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}],
+    )
     rds.modify_db_instance(DBInstanceIdentifier=out["DatabaseInstanceId"], DeletionProtection=False,
                            ApplyImmediately=True)  # fmt: skip
     assert _delete(aws, env.stack_name) is None

@@ -15,6 +15,7 @@ CHILDREN = {
     "NetworkStack": "network.yaml",
     "SecurityStack": "security.yaml",
     "AlertsStack": "alerts.yaml",
+    "IngressStack": "ingress.yaml",
     "DataStack": "data.yaml",
     "RotationStack": "rotation.yaml",
 }
@@ -120,6 +121,11 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("RotationStack", "DataKeyArn", "SecurityStack"),
         ("RotationStack", "PrivateAppSubnetIds", "NetworkStack"),
         ("RotationStack", "SecretsRotationSecurityGroupId", "SecurityStack"),
+        ("IngressStack", "VpcId", "NetworkStack"),
+        ("IngressStack", "PublicSubnetIds", "NetworkStack"),
+        ("IngressStack", "AlbSecurityGroupId", "SecurityStack"),
+        ("IngressStack", "LogsKeyArn", "SecurityStack"),
+        ("IngressStack", "DataKeyArn", "SecurityStack"),
     }
 
 

@@ -66,6 +66,8 @@ def _rule_holds(assertion: dict, parameters: dict[str, str]) -> bool:
                 return not value(argument[0])
             if function == "Fn::Or":
                 return any(value(a) for a in argument)
+            if function == "Fn::And":
+                return all(value(a) for a in argument)
             raise AssertionError(function)
         return node
 
@@ -83,3 +85,19 @@ def test_root_rule_refuses_no_nat_without_the_secrets_manager_endpoint(parameter
     assert _rule_holds(
         assertion["Assert"], {**base, "NatMode": "none", "EnableSecretsManagerEndpoint": "true"}
     )
+
+
+def test_root_rule_wants_exactly_one_certificate_source(parameter_files):
+    root = render().templates["root"].to_dict()
+    (assertion,) = root["Rules"]["OneCertificateSource"]["Assertions"]
+
+    def holds(parameters):
+        return _rule_holds(assertion["Assert"], parameters)
+
+    for env, content in parameter_files.items():
+        assert holds(content["Parameters"]), env
+    base = parameter_files["dev"]["Parameters"]
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    assert not holds({**base, "CertificateArn": arn})  # both
+    assert not holds({**base, "HostedZoneId": ""})  # neither
+    assert holds({**base, "HostedZoneId": "", "CertificateArn": arn})

@@ -14,7 +14,7 @@ from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import parameter_file
 from playback_infra.reference import stack_reference
-from playback_infra.stacks import alerts, data, dr_vault, network, root, rotation, security
+from playback_infra.stacks import alerts, data, dr_vault, ingress, network, root, rotation, security
 from playback_infra.yaml_render import to_yaml
 
 # Nested stacks: logical ID in the root -> (template name, builder module).
@@ -22,6 +22,7 @@ NESTED = {
     "NetworkStack": ("network", network),
     "SecurityStack": ("security", security),
     "AlertsStack": ("alerts", alerts),
+    "IngressStack": ("ingress", ingress),
     "DataStack": ("data", data),
     "RotationStack": ("rotation", rotation),
 }

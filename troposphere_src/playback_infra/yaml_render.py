@@ -7,6 +7,8 @@ pure-Python dumper. Keys are sorted, so the output is stable.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 SHORT_FORMS = {
@@ -44,6 +46,19 @@ def _represent(dumper: _Dumper, data: dict):
 
 
 _Dumper.add_representer(dict, _represent)
+
+# PyYAML resolves YAML 1.1, where "054676820928" (a leading zero and an 8 or 9) is no number and
+# so goes out unquoted; a YAML 1.2 reader takes it for 54676820928. Quote every string that
+# YAML 1.2 would read as a number.
+_YAML12_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+
+def _represent_str(dumper: _Dumper, data: str):
+    style = "'" if _YAML12_NUMBER.match(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def to_yaml(template: dict) -> str:

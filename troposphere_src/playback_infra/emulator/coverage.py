@@ -47,6 +47,16 @@ READ_BACK: dict[str, str] = {
     "AWS::Backup::BackupVault": "backup.describe_backup_vault: the data key (prod)",
     "AWS::Backup::BackupPlan": "backup.get_backup_plan: daily, 35 days, the cross-region copy (prod)",
     "AWS::Backup::BackupSelection": "backup.get_backup_selection: the database instance (prod)",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "elbv2.describe_load_balancers, attributes: scheme, subnets, group, protection, logs",
+    "AWS::ElasticLoadBalancingV2::Listener": "elbv2.describe_listeners: 80 redirects, 443 TLS 1.3 policy, certificate, 403 default",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "elbv2.describe_rules: priorities, the origin header from the secret, forward to blue",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "elbv2.describe_target_groups, attributes: ip targets, health checks, deregistration",
+    "AWS::CertificateManager::Certificate": "acm.describe_certificate: the API domain",
+    "AWS::S3::Bucket": "s3.get_bucket_encryption, get_bucket_lifecycle_configuration: SSE-S3, expiry",
+    "AWS::S3::BucketPolicy": "s3.get_bucket_policy: the region's ELB log delivery account",
+    "AWS::WAFv2::WebACL": "wafv2.get_web_acl_for_resource: the four managed rule groups",
+    "AWS::WAFv2::WebACLAssociation": "wafv2.get_web_acl_for_resource: the ALB",
+    "AWS::WAFv2::LoggingConfiguration": "wafv2.get_logging_configuration: the aws-waf-logs- group",
     "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, thresholds, actions",
 }
 

@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twelve resource types, then serve.
+"""Teach ministack's CloudFormation engine fourteen resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -12,6 +12,10 @@ turns rotation on in the secret's record (no rotation function runs), and the
 AWS::SecretsManager transform that goes with it is accepted and applied as a
 no-op (``_accept_secrets_manager_transform``). An AWS Backup selection is added
 to its plan through ministack's Backup API, which has the call but no provisioner.
+A WAFv2 web ACL association goes through ministack's AssociateWebACL and
+DisassociateWebACL; a WAFv2 logging configuration through the
+PutLoggingConfiguration family, which the plugin adds to ministack's WAFv2 API
+(``_serve_waf_logging``).
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -25,13 +29,24 @@ delete of a nested stack applies its resources' ``DeletionPolicy``
 a topic and a DB instance keep what their template says that ministack's
 provisioners drop (``_keep_topic_attributes``, ``_complete_db_instance``,
 ``_render_db_instance_extras``), and a backup vault whose name is taken fails
-(``_refuse_taken_vault_name``).
+(``_refuse_taken_vault_name``). For the ingress stack: a nested stack resolves
+dynamic references (``_resolve_nested_dynamic_references``) and keeps its
+resources' generated names across updates (``_record_name_seeds``); a web ACL's
+rules keep their numbers (``_waf_integer_members``); a load balancer, target
+group, listener and listener rule keep what their template says and ELBv2 shows
+(``_complete_load_balancer``, ``_render_load_balancer_zones``,
+``_complete_target_group``, ``_render_target_group_extras``,
+``_link_target_groups``, ``_complete_listener_rule``); a certificate validates in
+its hosted zone (``_validate_in_hosted_zone``); a bucket gets its encryption,
+lifecycle, ownership and tags (``_configure_bucket_settings``); and a generated
+secret takes every GenerateSecretString option (``_generate_with_every_option``).
 """
 
 import copy
 import functools
 import json
 import random
+import re
 import sys
 import time
 import uuid
@@ -39,7 +54,8 @@ from xml.etree import ElementTree
 
 import ministack.app
 import ministack.services.cloudformation as cfn_service
-from ministack.services import backup, ec2, rds, secretsmanager, sns
+from ministack.core.responses import AccountRegionScopedDict, error_response_json, json_response
+from ministack.services import acm, alb, backup, ec2, rds, route53, s3, secretsmanager, sns, waf
 from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
@@ -1016,6 +1032,884 @@ def _refuse_taken_vault_name(handlers):
     return {**handlers, "create": created}
 
 
+# --- WAFv2 logging configurations: the API ministack's WAFv2 service lacks ------------
+
+# Web ACL ARN -> its LoggingConfiguration, as GetLoggingConfiguration answers it.
+_waf_logging = AccountRegionScopedDict()
+_WAF_LOG_PREFIX = "aws-waf-logs-"
+
+
+def _waf_logging_scope(arn):
+    """REGIONAL or CLOUDFRONT, from the ``regional``/``global`` segment of a web ACL ARN."""
+    return "CLOUDFRONT" if ":global/" in arn else "REGIONAL"
+
+
+def _put_logging_configuration(data):
+    """PutLoggingConfiguration: the web ACL must exist, and its one destination (a log group,
+    bucket or Firehose stream) must be named ``aws-waf-logs-...``. Replaces the ACL's
+    configuration; ManagedByFirewallManager is false, LogType WAF_LOGS, LogScope CUSTOMER."""
+    config = copy.deepcopy(data.get("LoggingConfiguration") or {})
+    arn = config.get("ResourceArn", "")
+    _acl, error = waf._resolve_local_web_acl(arn)
+    if error:
+        return error
+    destinations = config.get("LogDestinationConfigs") or []
+    if len(destinations) != 1:
+        return waf._waf_err(
+            "WAFInvalidParameterException", "A web ACL takes exactly one logging destination."
+        )
+    name = re.split(r"[:/]", destinations[0].removesuffix(":*"))[-1]
+    if not name.startswith(_WAF_LOG_PREFIX):
+        return waf._waf_err(
+            "WAFInvalidParameterException",
+            f"The logging destination name must start with {_WAF_LOG_PREFIX}: {destinations[0]}",
+        )
+    config.update(ManagedByFirewallManager=False, LogType="WAF_LOGS", LogScope="CUSTOMER")
+    _waf_logging[arn] = config
+    return json_response({"LoggingConfiguration": config})
+
+
+def _waf_logging_missing(arn):
+    return waf._waf_err(
+        "WAFNonexistentItemException", f"No logging configuration for the web ACL {arn}."
+    )
+
+
+def _get_logging_configuration(data):
+    """GetLoggingConfiguration of a web ACL; WAFNonexistentItemException without one."""
+    arn = data.get("ResourceArn", "")
+    if arn not in _waf_logging:
+        return _waf_logging_missing(arn)
+    return json_response({"LoggingConfiguration": _waf_logging[arn]})
+
+
+def _delete_logging_configuration(data):
+    """DeleteLoggingConfiguration of a web ACL; WAFNonexistentItemException without one."""
+    arn = data.get("ResourceArn", "")
+    if _waf_logging.pop(arn, None) is None:
+        return _waf_logging_missing(arn)
+    return json_response({})
+
+
+def _list_logging_configurations(data):
+    """ListLoggingConfigurations of the scope (one page)."""
+    scope = (data.get("Scope") or "REGIONAL").upper()
+    configs = [c for c in _waf_logging.values() if _waf_logging_scope(c["ResourceArn"]) == scope]
+    return json_response({"LoggingConfigurations": configs})
+
+
+_WAF_LOGGING_ACTIONS = {
+    "PutLoggingConfiguration": _put_logging_configuration,
+    "GetLoggingConfiguration": _get_logging_configuration,
+    "DeleteLoggingConfiguration": _delete_logging_configuration,
+    "ListLoggingConfigurations": _list_logging_configurations,
+}
+
+
+def _serve_waf_logging(handle_request):
+    """Wrap ministack's WAFv2 request handler so it answers the logging configuration actions
+    (``_WAF_LOGGING_ACTIONS``): ministack 1.5.33 has none of them ("Unknown WAF action"), so a
+    web ACL's logging could be neither set nor read. The other actions go to ministack."""
+
+    @functools.wraps(handle_request)
+    async def handle(method, path, headers, body, query_params):
+        action = _WAF_LOGGING_ACTIONS.get(headers.get("x-amz-target", "").rpartition(".")[2])
+        if action is None:
+            return await handle_request(method, path, headers, body, query_params)
+        try:
+            return action(json.loads(body) if body else {})
+        except json.JSONDecodeError:
+            return error_response_json("SerializationException", "Invalid JSON", 400)
+
+    handle.serves_logging = True
+    return handle
+
+
+def _reset_waf_logging(reset):
+    """Wrap WAFv2's ``reset`` (``/_ministack/reset``) so it drops the logging configurations too."""
+
+    @functools.wraps(reset)
+    def reset_all():
+        reset()
+        _waf_logging.clear()
+
+    reset_all.resets_logging = True
+    return reset_all
+
+
+def _json_answer(response, what):
+    """The JSON answer of a JSON-protocol API function; an error answer raises ValueError
+    with its error type and message."""
+    status, _headers, body = response
+    answer = json.loads(body) if body else {}
+    if status >= 400:
+        message = answer.get("message") or answer.get("Message")
+        raise ValueError(f"{what}: {answer.get('__type')}: {message}")
+    return answer
+
+
+# --- AWS::WAFv2::WebACLAssociation: Ref is "<resource ARN>|<web ACL ARN>" ---------------
+
+_WAF_ASSOCIATION = "AWS::WAFv2::WebACLAssociation"
+
+
+def _waf_association_create(logical_id, props, stack_name):
+    """Associate the web ACL with the resource (AssociateWebACL). An unknown web ACL fails,
+    as on AWS, and so does an unknown load balancer: ministack's call takes any resource ARN.
+
+    The Ref is the schema's primaryIdentifier, ResourceArn and WebACLArn joined by "|";
+    the type has no Fn::GetAtt attributes.
+    """
+    resource_arn, acl_arn = props["ResourceArn"], props["WebACLArn"]
+    if ":loadbalancer/" in resource_arn and resource_arn not in alb._lbs:
+        raise ValueError(
+            f"{_WAF_ASSOCIATION} create failed: WAFNonexistentItemException: AWS WAF couldn't"
+            f" perform the operation because your resource doesn't exist: {resource_arn}"
+        )
+    _json_answer(
+        waf._associate_web_acl({"ResourceArn": resource_arn, "WebACLArn": acl_arn}),
+        f"{_WAF_ASSOCIATION} create failed",
+    )
+    return f"{resource_arn}|{acl_arn}", {}
+
+
+def _waf_association_delete(physical_id, props):
+    """Disassociate the resource (DisassociateWebACL) while GetWebACLForResource still names
+    this web ACL: a replacing association to another ACL took the resource over first."""
+    resource_arn = props["ResourceArn"]
+    status, _headers, body = waf._get_web_acl_for_resource({"ResourceArn": resource_arn})
+    if status < 400 and json.loads(body)["WebACL"]["ARN"] == props["WebACLArn"]:
+        _json_answer(
+            waf._disassociate_web_acl({"ResourceArn": resource_arn}),
+            f"{_WAF_ASSOCIATION} delete failed",
+        )
+
+
+# --- AWS::WAFv2::LoggingConfiguration: Ref is the web ACL's ARN ------------------------
+
+_WAF_LOGGING = "AWS::WAFv2::LoggingConfiguration"
+
+
+def _waf_logging_put(props, verb):
+    """Write the web ACL's configuration (``_put_logging_configuration``)."""
+    config = {key: props[key] for key in ("RedactedFields", "LoggingFilter") if props.get(key)}
+    config.update(
+        ResourceArn=props["ResourceArn"], LogDestinationConfigs=list(props["LogDestinationConfigs"])
+    )
+    answer = _json_answer(
+        _put_logging_configuration({"LoggingConfiguration": config}),
+        f"{_WAF_LOGGING} {verb} failed",
+    )["LoggingConfiguration"]
+    # A string, as a stack output shows the boolean.
+    managed = str(answer["ManagedByFirewallManager"]).lower()
+    return answer["ResourceArn"], {"ManagedByFirewallManager": managed}
+
+
+def _waf_logging_create(logical_id, props, stack_name):
+    """Turn the web ACL's logging on; an unknown ACL or a destination not named
+    ``aws-waf-logs-...`` fails, as on AWS."""
+    return _waf_logging_put(props, "create")
+
+
+def _waf_logging_update(physical_id, old_props, new_props, stack_name):
+    """LogDestinationConfigs, RedactedFields and LoggingFilter change in place; ResourceArn
+    replaces."""
+    return _waf_logging_put(new_props, "update")
+
+
+def _waf_logging_delete(physical_id, props):
+    """Turn the web ACL's logging off (DeleteLoggingConfiguration); one already off is left."""
+    if physical_id in _waf_logging:
+        _json_answer(
+            _delete_logging_configuration({"ResourceArn": physical_id}),
+            f"{_WAF_LOGGING} delete failed",
+        )
+
+
+# --- AWS::WAFv2::WebACL: what ministack's provisioner misses ------------------------------
+
+# The WAFv2 API's integer members that a web ACL's rules can carry.
+_WAF_INTEGERS = frozenset(
+    ("Priority", "Limit", "EvaluationWindowSec", "Size", "ResponseCode", "ImmunityTime")
+)
+
+
+def _waf_numbers(value):
+    """``value`` with the WAFv2 integer members that arrive as strings made numbers."""
+    if isinstance(value, list):
+        return [_waf_numbers(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: int(item)
+        if key in _WAF_INTEGERS and isinstance(item, str) and item.lstrip("-").isdigit()
+        else _waf_numbers(item)
+        for key, item in value.items()
+    }
+
+
+def _waf_integer_members(handlers):
+    """Wrap ministack's AWS::WAFv2::WebACL create and update so the rules' integer members
+    (Priority, a rate-based statement's Limit ...) are numbers, as GetWebACL answers them.
+
+    ministack 1.5.33 stores the rules as the template resolved them: a ``Ref`` to a Number
+    parameter (the rate limit) is a string there, and GetWebACL answered ``"Limit": "2000"``.
+    """
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        return create(logical_id, _waf_numbers(props), stack_name)
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        return update(
+            physical_id, _waf_numbers(old_props), _waf_numbers(new_props), stack_name, logical_id
+        )
+
+    created.integer_members = True
+    return {**handlers, "create": created, "update": updated}
+
+
+# --- AWS::ElasticLoadBalancingV2::*: what ministack's provisioners drop ------------------
+
+_LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+_TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
+_LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
+_LISTENER_RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
+
+
+def _subnets_vpc(props):
+    """The VPC of the load balancer's subnets, as ELB derives it; subnets of two VPCs fail,
+    as on AWS. None when the EC2 store knows none of them."""
+    subnets = cfn._elbv2_as_list(props.get("Subnets"))
+    vpcs = {ec2._subnets[s]["VpcId"] for s in subnets if s in ec2._subnets}
+    if len(vpcs) > 1:
+        raise ValueError(
+            f"{_LOAD_BALANCER}: InvalidConfigurationRequest: the subnets of a load balancer"
+            f" must belong to one VPC, not {sorted(vpcs)}"
+        )
+    return vpcs.pop() if vpcs else None
+
+
+def _place_load_balancer(arn, vpc_id):
+    """Record the load balancer's VPC (``_subnets_vpc``), when there is one."""
+    if vpc_id:
+        alb._lbs[arn]["VpcId"] = vpc_id
+
+
+def _refuse_protected_load_balancer(arn):
+    """Fail like ELB when the load balancer has deletion_protection.enabled on."""
+    attributes = {a["Key"]: a["Value"] for a in alb._lb_attrs.get(arn) or []}
+    if str(attributes.get("deletion_protection.enabled", "false")).lower() == "true":
+        raise ValueError(
+            f"{_LOAD_BALANCER} delete failed: OperationNotPermitted: Load balancer '{arn}'"
+            " cannot be deleted because deletion protection is enabled"
+        )
+
+
+def _complete_load_balancer(handlers):
+    """Wrap ministack's AWS::ElasticLoadBalancingV2::LoadBalancer handlers.
+
+    ministack 1.5.33 reports a load balancer in ``vpc-00000001`` (the type has no VpcId
+    property; ELB takes the subnets' VPC), deletes one whose deletion_protection.enabled
+    is true (ELB refuses: the stack delete fails on AWS) and leaves a deleted load
+    balancer's WAF association behind. The wrappers set the VPC from the EC2 subnets,
+    refuse the protected delete with ELB's error, and disassociate the web ACL
+    (DisassociateWebACL), as deleting the load balancer does on AWS.
+    """
+    create, update, delete = (handlers[k] for k in ("create", "update", "delete"))
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        vpc_id = _subnets_vpc(props)
+        arn, attributes = create(logical_id, props, stack_name)
+        _place_load_balancer(arn, vpc_id)
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        vpc_id = _subnets_vpc(new_props)
+        arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _place_load_balancer(arn, vpc_id)
+        return arn, attributes
+
+    @functools.wraps(delete)
+    def deleted(physical_id, props):
+        _refuse_protected_load_balancer(physical_id)
+        delete(physical_id, props)
+        waf._disassociate_web_acl({"ResourceArn": physical_id})
+
+    created.completes_template = True
+    return {**handlers, "create": created, "update": updated, "delete": deleted}
+
+
+def _render_load_balancer_zones(lb_xml):
+    """Wrap ELBv2's LoadBalancer XML so each subnet shows its own Availability Zone: ministack
+    1.5.33 renders every subnet in the region's "a" zone. Subnets the EC2 store does not
+    know keep that."""
+
+    @functools.wraps(lb_xml)
+    def render(lb):
+        xml = lb_xml(lb)
+        for subnet_id in lb.get("Subnets", []):
+            zone = (ec2._subnets.get(subnet_id) or {}).get("AvailabilityZone")
+            if zone:
+                xml = xml.replace(
+                    f"<ZoneName>{alb.get_region()}a</ZoneName><SubnetId>{subnet_id}</SubnetId>",
+                    f"<ZoneName>{zone}</ZoneName><SubnetId>{subnet_id}</SubnetId>",
+                )
+        return xml
+
+    render.renders_zones = True
+    return render
+
+
+# The target group fields ministack's provisioner leaves out, with ELB's defaults.
+_TARGET_GROUP_EXTRAS = {"IpAddressType": "ipv4", "ProtocolVersion": "HTTP1"}
+
+
+def _target_group_extras(arn, props):
+    """Record IpAddressType and, for an HTTP or HTTPS group, ProtocolVersion."""
+    tg = alb._tgs[arn]
+    tg["IpAddressType"] = props.get("IpAddressType") or _TARGET_GROUP_EXTRAS["IpAddressType"]
+    if tg.get("Protocol") in ("HTTP", "HTTPS"):
+        tg["ProtocolVersion"] = (
+            props.get("ProtocolVersion") or _TARGET_GROUP_EXTRAS["ProtocolVersion"]
+        )
+
+
+def _complete_target_group(handlers):
+    """Wrap ministack's AWS::ElasticLoadBalancingV2::TargetGroup create and update so the group
+    keeps its ProtocolVersion and IpAddressType, which ministack 1.5.33 drops
+    (``_render_target_group_extras`` shows them)."""
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        arn, attributes = create(logical_id, props, stack_name)
+        _target_group_extras(arn, props)
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _target_group_extras(arn, new_props)
+        return arn, attributes
+
+    created.completes_template = True
+    return {**handlers, "create": created, "update": updated}
+
+
+def _render_target_group_extras(tg_xml):
+    """Wrap ELBv2's TargetGroup XML so DescribeTargetGroups shows ProtocolVersion and
+    IpAddressType, which ministack 1.5.33 never renders. A group without them renders as
+    before."""
+
+    @functools.wraps(tg_xml)
+    def render(tg):
+        extras = "".join(f"<{key}>{tg[key]}</{key}>" for key in _TARGET_GROUP_EXTRAS if tg.get(key))
+        return tg_xml(tg).removesuffix("</member>") + extras + "</member>"
+
+    render.renders_extras = True
+    return render
+
+
+def _sync_target_group_load_balancers():
+    """Set each target group's LoadBalancerArns to the load balancers whose listener rules
+    (the default rules included) forward to it, as DescribeTargetGroups shows them on AWS."""
+    forwarded = {}
+    for rule in alb._rules.values():
+        listener = alb._listeners.get(rule.get("ListenerArn")) or {}
+        for action in rule.get("Actions") or []:
+            if listener and action.get("TargetGroupArn"):
+                arns = forwarded.setdefault(action["TargetGroupArn"], [])
+                if listener["LoadBalancerArn"] not in arns:
+                    arns.append(listener["LoadBalancerArn"])
+    for arn, tg in alb._tgs.items():
+        tg["LoadBalancerArns"] = forwarded.get(arn, [])
+
+
+def _link_target_groups(handlers):
+    """Wrap ministack's AWS::ElasticLoadBalancingV2::Listener handlers so the target groups'
+    LoadBalancerArns follow the listener's forwards (``_sync_target_group_load_balancers``):
+    ministack 1.5.33 adds the load balancer for a default forward and never takes it off."""
+    create, update, delete = (handlers[k] for k in ("create", "update", "delete"))
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        result = create(logical_id, props, stack_name)
+        _sync_target_group_load_balancers()
+        return result
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        result = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _sync_target_group_load_balancers()
+        return result
+
+    @functools.wraps(delete)
+    def deleted(physical_id, props):
+        delete(physical_id, props)
+        _sync_target_group_load_balancers()
+
+    created.links_target_groups = True
+    return {**handlers, "create": created, "update": updated, "delete": deleted}
+
+
+def _complete_listener_rule(handlers):
+    """Wrap ministack's AWS::ElasticLoadBalancingV2::ListenerRule handlers.
+
+    ministack 1.5.33 drops a rule's Tags (DescribeTags answered none; with the type added to
+    the stack-tag table the rule also gets the aws:cloudformation:* tags) and leaves a
+    target group the rule forwards to without the rule's load balancer in LoadBalancerArns.
+    The wrappers keep the tags in ELBv2's tag store (dropped with the rule) and resync the
+    target groups' load balancers (``_sync_target_group_load_balancers``).
+    """
+    create, update, delete = (handlers[k] for k in ("create", "update", "delete"))
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        arn, attributes = create(logical_id, props, stack_name)
+        alb._tags[arn] = cfn._elbv2_tags(props.get("Tags"))
+        _sync_target_group_load_balancers()
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        if arn == physical_id:
+            cfn._reconcile_tag_list(alb._tags.setdefault(arn, []), old_props, new_props)
+        else:
+            alb._tags[arn] = cfn._elbv2_tags(new_props.get("Tags"))
+        _sync_target_group_load_balancers()
+        return arn, attributes
+
+    @functools.wraps(delete)
+    def deleted(physical_id, props):
+        delete(physical_id, props)
+        alb._tags.pop(physical_id, None)
+        _sync_target_group_load_balancers()
+
+    created.keeps_tags = True
+    return {**handlers, "create": created, "update": updated, "delete": deleted}
+
+
+# --- AWS::CertificateManager::Certificate: DNS validation in the hosted zone ---------------
+
+_CERTIFICATE = "AWS::CertificateManager::Certificate"
+_ROUTE53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
+
+
+def _upsert_validation_record(zone_id, record):
+    """Write a validation CNAME into the zone (ChangeResourceRecordSets, UPSERT)."""
+    record_set = {
+        "Name": record["Name"],
+        "Type": record["Type"],
+        "TTL": 300,
+        "ResourceRecords": {"ResourceRecord": {"Value": record["Value"]}},
+    }
+    root = ElementTree.Element("ChangeResourceRecordSetsRequest", xmlns=_ROUTE53_NS)
+    _xml_members(
+        root,
+        {
+            "ChangeBatch": {
+                "Changes": {"Change": {"Action": "UPSERT", "ResourceRecordSet": record_set}}
+            }
+        },
+    )
+    status, _headers, body = route53._change_resource_record_sets(
+        zone_id, ElementTree.tostring(root)
+    )
+    if status >= 400:
+        error = ElementTree.fromstring(body)
+        raise ValueError(
+            f"{_CERTIFICATE}: DNS validation in hosted zone {zone_id} failed:"
+            f" {error.findtext('.//{*}Code')}: {error.findtext('.//{*}Message')}"
+        )
+
+
+def _write_validation_records(arn, props):
+    """For DNS validation, each domain's validation CNAME goes into the HostedZoneId its
+    DomainValidationOptions entry names, when Route 53 here has that zone."""
+    if props.get("ValidationMethod", "DNS") != "DNS":
+        return
+    zones = {
+        option["DomainName"]: option["HostedZoneId"]
+        for option in props.get("DomainValidationOptions") or []
+        if option.get("HostedZoneId") in route53._zones and option.get("DomainName")
+    }
+    for option in acm._certificates[arn].get("DomainValidationOptions") or []:
+        if option["DomainName"] in zones and option.get("ResourceRecord"):
+            _upsert_validation_record(zones[option["DomainName"]], option["ResourceRecord"])
+
+
+def _validate_in_hosted_zone(handlers):
+    """Wrap ministack's AWS::CertificateManager::Certificate create and update so DNS
+    validation writes each domain's validation CNAME into the hosted zone its
+    DomainValidationOptions HostedZoneId names, as CloudFormation does.
+
+    ministack 1.5.33 ignores HostedZoneId (DescribeCertificate has no such field, so the zone
+    only shows in Route 53). As on AWS, the record stays when the certificate is deleted
+    (aws-cloudformation/cloudformation-coverage-roadmap#1603). A zone Route 53 here does not
+    have (an environment's real zone id, which fails the validation on AWS) gets no record,
+    and the certificate is issued at once, as ministack issues every certificate: an
+    environment deploys into the emulator without its zones.
+    """
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        arn, attributes = create(logical_id, props, stack_name)
+        try:
+            _write_validation_records(arn, props)
+        except ValueError:
+            acm._certificates.pop(arn, None)
+            raise
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _write_validation_records(arn, new_props)
+        return arn, attributes
+
+    created.validates_in_zone = True
+    return {**handlers, "create": created, "update": updated}
+
+
+# --- AWS::S3::Bucket: what ministack's provisioner drops ----------------------------------
+
+
+def _xml_members(parent, members):
+    """Append ``members`` (a dict of tag -> text, dict or list of repeated elements) to an
+    XML element; None values are left out."""
+    for tag, value in members.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            element = ElementTree.SubElement(parent, tag)
+            if isinstance(item, dict):
+                _xml_members(element, item)
+            else:
+                element.text = str(item).lower() if isinstance(item, bool) else str(item)
+
+
+def _s3_body(root_tag, members):
+    """An S3 request body: ``root_tag`` in S3's namespace holding ``members``."""
+    root = ElementTree.Element(root_tag, xmlns=s3.S3_NS)
+    _xml_members(root, members)
+    return ElementTree.tostring(root)
+
+
+def _encryption_body(config):
+    """BucketEncryption as the PutBucketEncryption body."""
+    rules = [
+        {
+            "ApplyServerSideEncryptionByDefault": rule.get("ServerSideEncryptionByDefault"),
+            "BucketKeyEnabled": cfn._cfn_bool(rule.get("BucketKeyEnabled", False)),
+        }
+        for rule in config.get("ServerSideEncryptionConfiguration") or []
+    ]
+    return _s3_body("ServerSideEncryptionConfiguration", {"Rule": rules})
+
+
+def _ownership_body(config):
+    """OwnershipControls as the PutBucketOwnershipControls body."""
+    rules = [{"ObjectOwnership": rule["ObjectOwnership"]} for rule in config.get("Rules") or []]
+    return _s3_body("OwnershipControls", {"Rule": rules})
+
+
+def _tagging_body(tags):
+    """Tags as the PutBucketTagging body."""
+    tag_set = [{"Key": tag["Key"], "Value": tag.get("Value", "")} for tag in tags or []]
+    return _s3_body("Tagging", {"TagSet": {"Tag": tag_set}})
+
+
+def _lifecycle_filter(rule):
+    """A template rule's Prefix, TagFilters and object sizes as the API's Filter."""
+    conditions = {
+        "Prefix": rule.get("Prefix"),
+        "Tag": [{"Key": t["Key"], "Value": t["Value"]} for t in rule.get("TagFilters") or []],
+        "ObjectSizeGreaterThan": rule.get("ObjectSizeGreaterThan"),
+        "ObjectSizeLessThan": rule.get("ObjectSizeLessThan"),
+    }
+    count = sum(
+        len(value) if isinstance(value, list) else value is not None
+        for value in conditions.values()
+    )
+    if count > 1:
+        return {"And": conditions}
+    return {key: value for key, value in conditions.items() if value not in (None, [])} or {
+        "Prefix": ""
+    }
+
+
+def _lifecycle_rule(rule):
+    """One template lifecycle rule in the API's Rule shape."""
+    transitions = list(rule.get("Transitions") or []) + (
+        [rule["Transition"]] if rule.get("Transition") else []
+    )
+    noncurrent_transitions = list(rule.get("NoncurrentVersionTransitions") or []) + (
+        [rule["NoncurrentVersionTransition"]] if rule.get("NoncurrentVersionTransition") else []
+    )
+    noncurrent = rule.get("NoncurrentVersionExpiration") or (
+        {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]}
+        if "NoncurrentVersionExpirationInDays" in rule
+        else None
+    )
+    expiration = {
+        "Days": rule.get("ExpirationInDays"),
+        "Date": rule.get("ExpirationDate"),
+        "ExpiredObjectDeleteMarker": cfn._cfn_bool(rule["ExpiredObjectDeleteMarker"])
+        if "ExpiredObjectDeleteMarker" in rule
+        else None,
+    }
+    return {
+        "ID": rule.get("Id"),
+        "Filter": _lifecycle_filter(rule),
+        "Status": rule["Status"],
+        "Expiration": expiration if any(v is not None for v in expiration.values()) else None,
+        "Transition": [
+            {
+                "Days": t.get("TransitionInDays"),
+                "Date": t.get("TransitionDate"),
+                "StorageClass": t["StorageClass"],
+            }
+            for t in transitions
+        ],
+        "NoncurrentVersionTransition": [
+            {
+                "NoncurrentDays": t.get("TransitionInDays"),
+                "NewerNoncurrentVersions": t.get("NewerNoncurrentVersions"),
+                "StorageClass": t["StorageClass"],
+            }
+            for t in noncurrent_transitions
+        ],
+        "NoncurrentVersionExpiration": noncurrent,
+        "AbortIncompleteMultipartUpload": rule.get("AbortIncompleteMultipartUpload"),
+    }
+
+
+def _lifecycle_body(config):
+    """LifecycleConfiguration as the PutBucketLifecycleConfiguration body."""
+    rules = [_lifecycle_rule(rule) for rule in config.get("Rules") or []]
+    return _s3_body("LifecycleConfiguration", {"Rule": rules})
+
+
+# Each bucket property: its request body, and the S3 calls that set and remove it.
+_BUCKET_SETTINGS = (
+    ("BucketEncryption", _encryption_body, s3._put_bucket_encryption, s3._delete_bucket_encryption),
+    (
+        "LifecycleConfiguration",
+        _lifecycle_body,
+        s3._put_bucket_lifecycle,
+        s3._delete_bucket_lifecycle,
+    ),
+    (
+        "OwnershipControls",
+        _ownership_body,
+        s3._put_bucket_ownership_controls,
+        s3._delete_bucket_ownership_controls,
+    ),
+    ("Tags", _tagging_body, s3._put_bucket_tagging, s3._delete_bucket_tagging),
+)
+
+
+def _configure_bucket(name, props, old_props):
+    """Set the bucket properties the template declares through the S3 API; one it dropped
+    is removed."""
+    for key, body, put, remove in _BUCKET_SETTINGS:
+        if props.get(key):
+            status, _headers, answer = put(name, body(props[key]))
+        elif old_props.get(key):
+            status, _headers, answer = remove(name)
+        else:
+            continue
+        if status >= 400:
+            error = ElementTree.fromstring(answer)
+            raise ValueError(
+                f"AWS::S3::Bucket {key}: {error.findtext('Code')}: {error.findtext('Message')}"
+            )
+
+
+def _configure_bucket_settings(handlers):
+    """Wrap ministack's AWS::S3::Bucket create and update so BucketEncryption,
+    LifecycleConfiguration, OwnershipControls and Tags reach the bucket (PutBucketEncryption,
+    PutBucketLifecycleConfiguration, PutBucketOwnershipControls, PutBucketTagging).
+
+    ministack 1.5.33's provisioner drops all four: a bucket read back the S3 defaults
+    (SSE-S3, BucketOwnerEnforced) whatever its template said, no lifecycle rules and no
+    tags. With the type in the stack-tag table the bucket gets the stack's and the
+    aws:cloudformation:* tags too, as on AWS.
+    """
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        name, attributes = create(logical_id, props, stack_name)
+        _configure_bucket(name, props, {})
+        return name, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name):
+        name, attributes = update(physical_id, old_props, new_props, stack_name)
+        _configure_bucket(name, new_props, old_props if name == physical_id else {})
+        return name, attributes
+
+    created.configures_settings = True
+    return {**handlers, "create": created, "update": updated}
+
+
+# --- AWS::SecretsManager::Secret: GenerateSecretString -----------------------------------
+
+# GenerateSecretString's options that GetRandomPassword takes, with their types.
+_PASSWORD_OPTIONS = {
+    "PasswordLength": int,
+    "ExcludeCharacters": str,
+    "ExcludeNumbers": cfn._cfn_bool,
+    "ExcludePunctuation": cfn._cfn_bool,
+    "ExcludeUppercase": cfn._cfn_bool,
+    "ExcludeLowercase": cfn._cfn_bool,
+    "IncludeSpace": cfn._cfn_bool,
+    "RequireEachIncludedType": cfn._cfn_bool,
+}
+
+
+def _generate_with_every_option(secret_string):
+    """Wrap ministack's ``_sm_secret_string`` so GenerateSecretString generates through
+    GetRandomPassword with all its options.
+
+    ministack 1.5.33 honours PasswordLength and ExcludeCharacters only: ExcludePunctuation,
+    ExcludeNumbers, ExcludeUppercase, ExcludeLowercase, IncludeSpace and
+    RequireEachIncludedType were ignored, and a secret meant to be letters and digits (an
+    HTTP header value) got punctuation. A SecretStringTemplate gets the password under
+    GenerateStringKey, as before.
+    """
+
+    @functools.wraps(secret_string)
+    def generate(props):
+        options = props.get("GenerateSecretString")
+        if not options or props.get("SecretString"):
+            return secret_string(props)
+        request = {
+            key: kind(options[key]) for key, kind in _PASSWORD_OPTIONS.items() if key in options
+        }
+        password = _json_answer(
+            secretsmanager._get_random_password(request),
+            "AWS::SecretsManager::Secret GenerateSecretString",
+        )["RandomPassword"]
+        template = options.get("SecretStringTemplate")
+        if not template:
+            return password
+        document = json.loads(template)
+        document[options.get("GenerateStringKey", "password")] = password
+        return json.dumps(document)
+
+    generate.uses_every_option = True
+    return generate
+
+
+# --- Engine patch: nested stacks keep their resources' generated names --------------------
+
+# (child stack name, logical id) -> (physical id, name seed) of the resources a nested
+# stack's deploy created, until ``_record_name_seeds`` writes the seeds on their records.
+_created_seeds = {}
+
+
+def _note_name_seed(stack_name, logical_id, physical_id):
+    """Remember the name seed a nested stack's resource was created under."""
+    if (cfn_service._stacks.get(stack_name) or {}).get("_parent_stack_name"):
+        _created_seeds[(stack_name, logical_id)] = (physical_id, cfn._NAME_SEED.get())
+
+
+def _record_name_seeds(nested_stack_deploy):
+    """Wrap ministack's ``_cfn_nested_stack_deploy`` so each resource the deploy created
+    keeps, on its record, the name seed its generated name was drawn with.
+
+    ministack 1.5.33 records the seed (``_name_seed``) of a nested resource it updates but
+    not of one it creates, and the seed a bucket draws is never reset within the deploy, so
+    the resources created after it (a load balancer, target groups) got names drawn with it.
+    The next update of the nested stack recomputed their names without it and replaced
+    every such resource under a new ARN: an ingress stack's update changed its load
+    balancer, target groups and listeners, though nothing about them had changed. The
+    seeds are noted as the resources are created (``_note_name_seed``) and written once a
+    deploy is over, failed or not, on the records written by then; a record that already
+    has one keeps it.
+    """
+
+    @functools.wraps(nested_stack_deploy)
+    def deploy(*args, **kwargs):
+        try:
+            return nested_stack_deploy(*args, **kwargs)
+        finally:
+            for key, (physical_id, seed) in list(_created_seeds.items()):
+                stack = cfn_service._stacks.get(key[0])
+                record = ((stack or {}).get("_resources") or {}).get(key[1])
+                if record is None and stack is not None:
+                    continue  # not recorded yet: another deploy under way
+                if seed and record and record.get("PhysicalResourceId") == physical_id:
+                    record.setdefault("_name_seed", seed)
+                del _created_seeds[key]
+
+    deploy.records_name_seeds = True
+    return deploy
+
+
+# --- Engine patch: nested stacks resolve dynamic references -------------------------------
+
+
+def _resolved(props, *, lenient=False):
+    """``props`` with its ``{{resolve:...}}`` dynamic references replaced by their values.
+    ``lenient`` leaves them as they are when one no longer resolves."""
+    try:
+        return cfn_engine._resolve_dynamic_references(props)[0]
+    except ValueError:
+        if lenient:
+            return props
+        raise
+
+
+def _resolve_nested_dynamic_references(provision_resource, update_resource):
+    """Wrap ministack's ``_provision_resource`` and ``_update_resource`` as the provisioners
+    module calls them so resource properties get their ``{{resolve:ssm:...}}``,
+    ``{{resolve:ssm-secure:...}}`` and ``{{resolve:secretsmanager:...}}`` values.
+
+    ministack 1.5.33 resolves dynamic references in a top-level stack only
+    (``stacks._deploy_stack_async``); a nested stack's deploy (``_cfn_nested_stack_deploy``,
+    the one caller that looks the functions up in the provisioners module) passed the
+    literal text: a listener rule matching an ``X-Origin-Verify`` header against a secret
+    compared it with ``{{resolve:secretsmanager:arn:...}}``. A top-level stack's calls
+    arrive resolved, and resolving again changes nothing.
+
+    On update both the old and the new properties are resolved, so a resource whose
+    definition did not change is left alone. The old ones are resolved leniently: the
+    secret they named may be gone by then (a replaced secret).
+    """
+
+    @functools.wraps(provision_resource)
+    def provision(resource_type, logical_id, props, stack_name):
+        created = provision_resource(resource_type, logical_id, _resolved(props), stack_name)
+        _note_name_seed(stack_name, logical_id, created[0])
+        return created
+
+    @functools.wraps(update_resource)
+    def update(resource_type, physical_id, old_props, new_props, stack_name, *args, **kwargs):
+        return update_resource(
+            resource_type,
+            physical_id,
+            _resolved(old_props, lenient=True),
+            _resolved(new_props),
+            stack_name,
+            *args,
+            **kwargs,
+        )
+
+    provision.resolves_dynamic_references = True
+    update.resolves_dynamic_references = True
+    return provision, update
+
+
 # --- Engine patch: the AWS::SecretsManager transform ----------------------------------
 
 _SECRETS_MANAGER_TRANSFORMS = ("AWS::SecretsManager-2020-07-23", "AWS::SecretsManager-2024-09-16")
@@ -1293,6 +2187,13 @@ _HANDLERS = {
     _ROTATION: {"create": _rotation_create, "update": _rotation_update, "delete": _rotation_delete},
     # Both properties replace, so an update never reaches an update handler.
     _SELECTION: {"create": _selection_create, "delete": _selection_delete},
+    # Both properties replace, so an update never reaches an update handler.
+    _WAF_ASSOCIATION: {"create": _waf_association_create, "delete": _waf_association_delete},
+    _WAF_LOGGING: {
+        "create": _waf_logging_create,
+        "update": _waf_logging_update,
+        "delete": _waf_logging_delete,
+    },
 }
 
 # createOnlyProperties of each type's CloudFormation registry schema.
@@ -1323,16 +2224,35 @@ _REPLACING = {
     _PROXY_TARGET_GROUP: "DBProxyName TargetGroupName",
     _ROTATION: "SecretId",
     _SELECTION: "BackupPlanId BackupSelection",
+    _WAF_ASSOCIATION: "ResourceArn WebACLArn",
+    _WAF_LOGGING: "ResourceArn",
 }
+
+
+# The wrappers of ministack's handlers: (type, wrapper, the flag it sets on the create).
+_HANDLER_WRAPPERS = (
+    ("AWS::WAFv2::WebACL", _waf_integer_members, "integer_members"),
+    (_LOAD_BALANCER, _complete_load_balancer, "completes_template"),
+    (_TARGET_GROUP, _complete_target_group, "completes_template"),
+    (_LISTENER, _link_target_groups, "links_target_groups"),
+    (_LISTENER_RULE, _complete_listener_rule, "keeps_tags"),
+    (_CERTIFICATE, _validate_in_hosted_zone, "validates_in_zone"),
+    ("AWS::S3::Bucket", _configure_bucket_settings, "configures_settings"),
+)
 
 
 def register():
     """Add the handlers, replacing properties and tag properties to ministack's tables,
-    patch the nested-stack update (``_keep_recorded_attributes``) and delete
-    (``_honour_deletion_policy``) and the transforms (``_accept_secrets_manager_transform``),
-    and complete the secret (``_secret_ref_is_arn``), topic (``_keep_topic_attributes``),
-    DB instance (``_complete_db_instance``, ``_render_db_instance_extras``) and backup vault
-    (``_refuse_taken_vault_name``) handlers.
+    patch the nested-stack update (``_keep_recorded_attributes``), delete
+    (``_honour_deletion_policy``) and deploy (``_record_name_seeds``,
+    ``_resolve_nested_dynamic_references``) and the transforms
+    (``_accept_secrets_manager_transform``), and complete the secret (``_secret_ref_is_arn``,
+    ``_generate_with_every_option``), topic (``_keep_topic_attributes``), DB instance
+    (``_complete_db_instance``, ``_render_db_instance_extras``) and backup vault
+    (``_refuse_taken_vault_name``) handlers and those of ``_HANDLER_WRAPPERS``. ELBv2 renders
+    its load balancers' zones and target groups' extras (``_render_load_balancer_zones``,
+    ``_render_target_group_extras``), and WAFv2 answers the logging configuration actions
+    (``_serve_waf_logging``, ``_reset_waf_logging``).
 
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
     CloudFormation gives them on AWS. A proxy keeps its name across a replacement, so
@@ -1365,12 +2285,30 @@ def register():
     for module in (cfn_engine, cfn_handlers, cfn_changesets):
         if not getattr(module._apply_transforms, "accepts_secrets_manager", False):
             module._apply_transforms = _accept_secrets_manager_transform(module._apply_transforms)
+    if not getattr(waf.handle_request, "serves_logging", False):
+        waf.handle_request = _serve_waf_logging(waf.handle_request)
+        waf.reset = _reset_waf_logging(waf.reset)
+    for resource_type, wrap, flag in _HANDLER_WRAPPERS:
+        if not getattr(handlers[resource_type]["create"], flag, False):
+            handlers[resource_type] = wrap(handlers[resource_type])
+    if not getattr(cfn._sm_secret_string, "uses_every_option", False):
+        cfn._sm_secret_string = _generate_with_every_option(cfn._sm_secret_string)
+    if not getattr(alb._lb_xml, "renders_zones", False):
+        alb._lb_xml = _render_load_balancer_zones(alb._lb_xml)
+    if not getattr(alb._tg_xml, "renders_extras", False):
+        alb._tg_xml = _render_target_group_extras(alb._tg_xml)
+    if not getattr(cfn._cfn_nested_stack_deploy, "records_name_seeds", False):
+        cfn._cfn_nested_stack_deploy = _record_name_seeds(cfn._cfn_nested_stack_deploy)
+    if not getattr(cfn._provision_resource, "resolves_dynamic_references", False):
+        cfn._provision_resource, cfn._update_resource = _resolve_nested_dynamic_references(
+            cfn._provision_resource, cfn._update_resource
+        )
     handlers.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     for resource_type in ("EIP", "NatGateway", "NetworkAcl", "FlowLog"):
         cfn._STACK_TAG_PROPERTY[f"AWS::EC2::{resource_type}"] = ("Tags", "list")
-    for resource_type in (_PROXY, _PROXY_TARGET_GROUP):
+    for resource_type in (_PROXY, _PROXY_TARGET_GROUP, _LISTENER_RULE, "AWS::S3::Bucket"):
         cfn._STACK_TAG_PROPERTY[resource_type] = ("Tags", "list")
 
 

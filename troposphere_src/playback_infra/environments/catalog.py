@@ -1,7 +1,7 @@
 """The environments Baseball Playback deploys to. Add one here, then run `make synth`.
 
-Account IDs: set each environment's real account before its first deploy; `deploy` refuses
-to deploy into any other account than the one named here.
+Account IDs and hosted zone IDs: set each environment's real ones before its first deploy;
+`deploy` refuses to deploy into any other account than the one named here.
 """
 
 from playback_infra.environments.model import Environment, Kind, Tags, define
@@ -22,6 +22,7 @@ def environments() -> tuple[Environment, ...]:
             alarm_email="playback-alerts-dev@example.com",
             site_domain="dev.playback.example.com",
             api_domain="api.dev.playback.example.com",
+            ingress={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE", "access_log_days": 30},
         ),
         define(
             "staging",
@@ -33,6 +34,7 @@ def environments() -> tuple[Environment, ...]:
             alarm_email="playback-alerts-staging@example.com",
             site_domain="staging.playback.example.com",
             api_domain="api.staging.playback.example.com",
+            ingress={"hosted_zone_id": "Z0STAGINGPLAYBACKEXAMPLE"},
         ),
         define(
             "prod",
@@ -44,5 +46,10 @@ def environments() -> tuple[Environment, ...]:
             alarm_email="playback-alerts@example.com",
             site_domain="playback.example.com",
             api_domain="api.playback.example.com",
+            ingress={
+                "hosted_zone_id": "Z0PRODPLAYBACKEXAMPLE",
+                "waf_log_retention_days": 365,
+                "access_log_days": 365,
+            },
         ),
     )

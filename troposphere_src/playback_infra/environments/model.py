@@ -17,7 +17,9 @@ from ipaddress import IPv4Network, ip_network
 from typing import Any
 
 from playback_infra.environments import database as database_rules
+from playback_infra.environments import ingress as ingress_rules
 from playback_infra.environments.database import Database, Insights
+from playback_infra.environments.ingress import Ingress
 from playback_infra.environments.layout import SubnetLayout, plan_subnets
 from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
@@ -113,6 +115,8 @@ class Environment:
     """Host name of the ALB origin CloudFront connects to over HTTPS."""
     database: Database
     """The RDS for MySQL instance; give a dict to change some fields of the kind's default."""
+    ingress: Ingress
+    """The ALB: its certificate (required), health checks, WAF; a dict changes the defaults."""
 
     @property
     def retain_data(self) -> bool:
@@ -200,13 +204,15 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
         "name": name,
         "kind": kind_value,
     }
-    if isinstance(fields.get("database"), Mapping):
-        try:
-            values["database"] = _database(
-                KIND_DEFAULTS[kind_value]["database"], fields["database"]
-            )
-        except (TypeError, ValueError) as error:
-            raise ConfigError([Problem(label, "database", str(error))]) from error
+    for section, default in (
+        ("database", KIND_DEFAULTS[kind_value]["database"]),
+        ("ingress", Ingress()),
+    ):
+        if isinstance(fields.get(section), Mapping):
+            try:
+                values[section] = _section(default, fields[section])
+            except (TypeError, ValueError) as error:
+                raise ConfigError([Problem(label, section, str(error))]) from error
     if "region" in values and "availability_zones" not in values:
         zones = ("a", "b", "c")[
             : values.get("az_count", 0) if _is_int(values.get("az_count")) else 0
@@ -312,6 +318,8 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         return tuple(value), None
     if field_name == "database" and not isinstance(value, Database):
         return value, f"expected Database(...) or a dict of its fields, got {_describe(value)}"
+    if field_name == "ingress" and not isinstance(value, Ingress):
+        return value, f"expected Ingress(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "tags":
         if isinstance(value, Mapping):
             try:
@@ -326,12 +334,12 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-_DATABASE_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
+_SECTION_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
 
 
-def _database(default: Database, changes: Mapping[str, Any]) -> Database:
-    """The kind's default database with `changes`, each type-checked (TypeError names the field)."""
-    fields = {f.name: f for f in dataclasses.fields(Database)}
+def _section(default: Any, changes: Mapping[str, Any]) -> Any:
+    """`default` (a Database or Ingress) with `changes`, each type-checked (the error names the field)."""
+    fields = {f.name: f for f in dataclasses.fields(default)}
     for name, value in changes.items():
         if name not in fields:
             raise TypeError(f"unknown field {name!r}; valid fields: {', '.join(fields)}")
@@ -339,7 +347,7 @@ def _database(default: Database, changes: Mapping[str, Any]) -> Database:
             if value is not None and _coerce_enum(Insights, value) is None:
                 raise ValueError(f"insights: {_one_of(value, Insights)}, or None")
             continue
-        expected = _DATABASE_TYPES[str(fields[name].type)]
+        expected = _SECTION_TYPES[str(fields[name].type)]
         if not isinstance(value, expected) or (bool not in expected and isinstance(value, bool)):
             raise TypeError(f"{name}: expected {fields[name].type}, got {_describe(value)}")
     coerced = dict(changes)
@@ -450,6 +458,7 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
     found += database_rules.violations(
         env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS, env.region, SUPPORTED_REGIONS
     )
+    found += ingress_rules.violations(env.ingress, env.region, LOG_RETENTION_DAYS)
     if env.site_domain == env.api_domain:
         found.append(
             (

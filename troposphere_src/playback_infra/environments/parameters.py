@@ -39,8 +39,27 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.CLOUDFRONT_PREFIX_LIST_ID: env.cloudfront_prefix_list,
         values.ALARM_EMAIL: env.alarm_email,
         **database_values(env.database),
+        **ingress_values(env),
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
+    }
+
+
+def ingress_values(env: Environment) -> dict[str, str]:
+    ingress = env.ingress
+    return {
+        values.API_DOMAIN: env.api_domain,
+        values.HOSTED_ZONE_ID: ingress.hosted_zone_id,
+        values.CERTIFICATE_ARN: ingress.certificate_arn,
+        values.HEALTH_CHECK_PATH: ingress.health_check_path,
+        values.HEALTH_CHECK_INTERVAL_SECONDS: str(ingress.health_check_interval_seconds),
+        values.HEALTH_CHECK_TIMEOUT_SECONDS: str(ingress.health_check_timeout_seconds),
+        values.HEALTHY_THRESHOLD: str(ingress.healthy_threshold),
+        values.UNHEALTHY_THRESHOLD: str(ingress.unhealthy_threshold),
+        values.DEREGISTRATION_DELAY_SECONDS: str(ingress.deregistration_delay_seconds),
+        values.WAF_RATE_LIMIT: str(ingress.waf_rate_limit),
+        values.WAF_LOG_RETENTION_DAYS: str(ingress.waf_log_retention_days),
+        values.ACCESS_LOG_DAYS: str(ingress.access_log_days),
     }
 
 

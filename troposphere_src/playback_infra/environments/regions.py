@@ -27,3 +27,25 @@ CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS: dict[str, str] = {
 }
 
 SUPPORTED_REGIONS = tuple(sorted(CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS))
+
+# The Elastic Load Balancing account that writes ALB access logs, per region (regions opened
+# before August 2022; later ones use the logdelivery.elasticloadbalancing.amazonaws.com service
+# principal). Every supported region has one.
+ELB_LOG_DELIVERY_ACCOUNTS: dict[str, str] = {
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "sa-east-1": "507241528517",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+}

@@ -80,6 +80,18 @@ DATABASE_READ_LATENCY_ALARM_SECONDS = "DatabaseReadLatencyAlarmSeconds"
 DATABASE_WRITE_LATENCY_ALARM_SECONDS = "DatabaseWriteLatencyAlarmSeconds"
 DATABASE_PROXY_CLIENTS_ALARM_COUNT = "DatabaseProxyClientsAlarmCount"
 SECRET_ROTATION_DAYS = "SecretRotationDays"
+API_DOMAIN = "ApiDomain"
+HOSTED_ZONE_ID = "HostedZoneId"
+CERTIFICATE_ARN = "CertificateArn"
+HEALTH_CHECK_PATH = "HealthCheckPath"
+HEALTH_CHECK_INTERVAL_SECONDS = "HealthCheckIntervalSeconds"
+HEALTH_CHECK_TIMEOUT_SECONDS = "HealthCheckTimeoutSeconds"
+HEALTHY_THRESHOLD = "HealthyThreshold"
+UNHEALTHY_THRESHOLD = "UnhealthyThreshold"
+DEREGISTRATION_DELAY_SECONDS = "DeregistrationDelaySeconds"
+WAF_RATE_LIMIT = "WafRateLimit"
+WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
+ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 BACKUP_COPY_REGION = "BackupCopyRegion"
 
@@ -111,6 +123,18 @@ DATABASE_MASTER_SECRET_ARN = "DatabaseMasterSecretArn"
 DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
 DATABASE_MIGRATION_SECRET_ARN = "DatabaseMigrationSecretArn"
 BACKUP_VAULT_NAME = "BackupVaultName"
+
+# Ingress stack outputs.
+API_LOAD_BALANCER_ARN = "ApiLoadBalancerArn"
+API_LOAD_BALANCER_DNS_NAME = "ApiLoadBalancerDnsName"
+API_LOAD_BALANCER_FULL_NAME = "ApiLoadBalancerFullName"
+API_TARGET_GROUP_BLUE_ARN = "ApiTargetGroupBlueArn"
+API_TARGET_GROUP_GREEN_ARN = "ApiTargetGroupGreenArn"
+API_PRODUCTION_LISTENER_RULE_ARN = "ApiProductionListenerRuleArn"
+API_TEST_LISTENER_RULE_ARN = "ApiTestListenerRuleArn"
+API_CERTIFICATE_ARN = "ApiCertificateArn"
+ORIGIN_VERIFY_SECRET_ARN = "OriginVerifySecretArn"
+API_WEB_ACL_ARN = "ApiWebAclArn"
 
 VALUES: dict[str, Value] = {
     ENVIRONMENT_NAME: Value(
@@ -262,6 +286,48 @@ VALUES: dict[str, Value] = {
         min_value=1,
         max_value=365,
     ),
+    API_DOMAIN: Value("String", "Host name of the API origin (the ALB's certificate)"),
+    HOSTED_ZONE_ID: Value(
+        "String",
+        "Route 53 zone the ALB certificate is validated in; empty to use CertificateArn",
+        allowed_pattern=r"^(Z[A-Z0-9]{1,32})?$",
+    ),
+    CERTIFICATE_ARN: Value(
+        "String",
+        "An existing ACM certificate for the ALB; empty to issue one",
+        allowed_pattern=r"^(arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+)?$",
+    ),
+    HEALTH_CHECK_PATH: Value(
+        "String", "Path the ALB checks each task on", allowed_pattern=r"^/.*$"
+    ),
+    HEALTH_CHECK_INTERVAL_SECONDS: Value(
+        "Number", "Seconds between health checks", min_value=5, max_value=300
+    ),
+    HEALTH_CHECK_TIMEOUT_SECONDS: Value(
+        "Number", "Seconds a health check may take", min_value=2, max_value=120
+    ),
+    HEALTHY_THRESHOLD: Value(
+        "Number", "Passed checks before a task gets traffic", min_value=2, max_value=10
+    ),
+    UNHEALTHY_THRESHOLD: Value(
+        "Number", "Failed checks before a task loses traffic", min_value=2, max_value=10
+    ),
+    DEREGISTRATION_DELAY_SECONDS: Value(
+        "Number",
+        "Seconds in-flight requests get before a task is removed",
+        min_value=0,
+        max_value=3600,
+    ),
+    WAF_RATE_LIMIT: Value(
+        "Number",
+        "Requests per IP in 5 minutes before the WAF blocks it",
+        min_value=10,
+        max_value=2000000000,
+    ),
+    WAF_LOG_RETENTION_DAYS: Value(
+        "Number", "Days to keep WAF logs", allowed_values=VALUES_LOG_RETENTION
+    ),
+    ACCESS_LOG_DAYS: Value("Number", "Days to keep ALB access logs", min_value=1, max_value=3650),
     ENABLE_BACKUP_PLAN: Value(
         "String",
         "An AWS Backup plan for the database (daily, kept 35 days)",
@@ -311,6 +377,20 @@ VALUES: dict[str, Value] = {
     ),
     DATABASE_APP_SECRET_ARN: Value("String", "Secret of the application user (DML only)"),
     DATABASE_MIGRATION_SECRET_ARN: Value("String", "Secret of the migration user (DDL)"),
+    API_LOAD_BALANCER_ARN: Value("String", "The API's Application Load Balancer"),
+    API_LOAD_BALANCER_DNS_NAME: Value(
+        "String", "DNS name of the ALB (CloudFront's API origin points here)"
+    ),
+    API_LOAD_BALANCER_FULL_NAME: Value("String", "The ALB's name in CloudWatch metrics"),
+    API_TARGET_GROUP_BLUE_ARN: Value("String", "Target group the service starts in (blue)"),
+    API_TARGET_GROUP_GREEN_ARN: Value("String", "Target group blue/green deployments shift to"),
+    API_PRODUCTION_LISTENER_RULE_ARN: Value("String", "Listener rule carrying production traffic"),
+    API_TEST_LISTENER_RULE_ARN: Value("String", "Listener rule for test traffic during blue/green"),
+    API_CERTIFICATE_ARN: Value("String", "The ALB's certificate"),
+    ORIGIN_VERIFY_SECRET_ARN: Value(
+        "String", "Secret header value CloudFront sends and the ALB requires"
+    ),
+    API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
     BACKUP_VAULT_NAME: Value("String", "AWS Backup vault of the database's backups"),
 }
 

@@ -7,7 +7,7 @@ environment's parameter file sets. The root re-exports every child output under 
 
 from __future__ import annotations
 
-from troposphere import Equals, GetAtt, Join, Not, Or, Ref, Template
+from troposphere import And, Equals, GetAtt, Join, Not, Or, Ref, Template
 from troposphere.cloudformation import Stack
 
 from playback_infra.parts import values
@@ -71,6 +71,24 @@ def build(children: dict[str, tuple[str, Template]]) -> Template:
 def _add_rules(root: Template) -> None:
     """Deploy-time checks on the parameters, for whoever edits a parameter file by hand
     (the environment model refuses the same combinations before it writes one)."""
+    no_zone = Equals(Ref(values.HOSTED_ZONE_ID), "")
+    no_certificate = Equals(Ref(values.CERTIFICATE_ARN), "")
+    root.add_rule(
+        "OneCertificateSource",
+        {
+            "Assertions": [
+                {
+                    "Assert": Or(
+                        And(no_zone, Not(no_certificate)), And(Not(no_zone), no_certificate)
+                    ),
+                    "AssertDescription": (
+                        "Give exactly one of HostedZoneId (a certificate is issued there) and "
+                        "CertificateArn (an existing certificate)"
+                    ),
+                }
+            ]
+        },
+    )
     root.add_rule(
         "PrivateSubnetsReachAwsApis",
         {
