@@ -80,12 +80,12 @@ def test_an_existing_certificate_in_the_environments_region_is_accepted(region):
 
 
 def test_ingress_values_are_the_parameter_strings():
-    env = define("qa", Kind.DEVELOPMENT, **BASE, ingress={**ZONE, "health_check_path": "/ping"})
+    env = define("qa", Kind.DEVELOPMENT, **BASE, ingress={**ZONE, "health_check_path": "/api/ping"})
     assert ingress_values(env) == {
         "ApiDomain": "api.test.playback.example.com",
         "HostedZoneId": "Z0QAPLAYBACKEXAMPLE",
         "CertificateArn": "",
-        "HealthCheckPath": "/ping",
+        "HealthCheckPath": "/api/ping",
         "HealthCheckIntervalSeconds": "10",
         "HealthCheckTimeoutSeconds": "5",
         "HealthyThreshold": "2",
@@ -110,7 +110,7 @@ EDGES = {  # the limits AWS allows, each accepted
     "longest WAF log retention": {"waf_log_retention_days": 3653},
     "one day of access logs": {"access_log_days": 1},
     "ten years of access logs": {"access_log_days": 3650},
-    "root health path": {"health_check_path": "/"},
+    "longest health path": {"health_check_path": "/api/" + "h" * 1019},
 }
 
 
@@ -135,10 +135,20 @@ BAD = {
     "certificate in another region": (
         {"certificate_arn": certificate("us-west-2")},
         "certificate_arn", "the certificate is in us-west-2; the ALB needs one in us-east-1"),
-    "health path without a leading slash": (
-        {**ZONE, "health_check_path": "api/health"}, "health_check_path", "starting with /"),
     "health path with a space": (
         {**ZONE, "health_check_path": "/api/he alth"}, "health_check_path", "starting with /"),
+    "health path too long": (
+        {**ZONE, "health_check_path": "/api/" + "h" * 1020}, "health_check_path", "starting with /"),
+    # The ALB must check the backend's own health route, under the API's base path (/api).
+    "root health path": (
+        {**ZONE, "health_check_path": "/"},
+        "health_check_path", "/ is outside the API's base path /api; the ALB must check"),
+    "health path outside the API": (
+        {**ZONE, "health_check_path": "/health"},
+        "health_check_path", "/health is outside the API's base path /api"),
+    "health path only sharing the API's prefix": (
+        {**ZONE, "health_check_path": "/apiv2/health"},
+        "health_check_path", "e.g. /api/health"),
     "interval too short": (
         {**ZONE, "health_check_interval_seconds": 4, "health_check_timeout_seconds": 2},
         "health_check_interval_seconds", "must be 5-300"),
@@ -186,6 +196,19 @@ def test_bad_ingress_input_names_the_field_and_the_fix(change, field, fix):
     assert "environment 'qa'" in str(raised.value)
 
 
+def test_a_health_path_without_a_leading_slash_is_neither_a_path_nor_under_the_api():
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **BASE, ingress={**ZONE, "health_check_path": "api/health"})
+    assert [(p.field, p.message) for p in raised.value.problems] == [
+        ("ingress.health_check_path", "'api/health' must be a path starting with /"),
+        (
+            "ingress.health_check_path",
+            "api/health is outside the API's base path /api; the ALB must check the backend's "
+            "own health route, e.g. /api/health",
+        ),
+    ]
+
+
 def test_ingress_that_is_neither_a_dict_nor_an_ingress_is_refused():
     with pytest.raises(ConfigError) as raised:
         define("qa", Kind.DEVELOPMENT, **BASE, ingress="Z0QAPLAYBACKEXAMPLE")
@@ -204,7 +227,8 @@ def test_every_broken_ingress_rule_is_reported_at_once():
         )
     assert sorted(p.field for p in raised.value.problems) == [
         "ingress.access_log_days",
-        "ingress.health_check_path",
+        "ingress.health_check_path",  # not a path
+        "ingress.health_check_path",  # not under the API's base path
         "ingress.hosted_zone_id",
         "ingress.waf_rate_limit",
     ]

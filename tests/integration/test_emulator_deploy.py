@@ -495,6 +495,81 @@ def _assert_ingress(aws, name: str) -> None:
     )
 
 
+def _assert_app(aws, name: str) -> None:
+    env = ENVS[name]
+    app = env.app
+    out = _outputs(aws, env.stack_name)
+    ecs = aws("ecs")
+    (cluster,) = ecs.describe_clusters(clusters=[out["ClusterName"]], include=["SETTINGS"])[
+        "clusters"
+    ]
+    assert {"name": "containerInsights", "value": "enhanced"} in cluster["settings"]
+    READ.update({"AWS::ECS::Cluster", "AWS::ECS::ClusterCapacityProviderAssociations"})
+    assert set(cluster["capacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
+
+    (service,) = ecs.describe_services(cluster=out["ClusterName"], services=[out["ServiceName"]])[
+        "services"
+    ]
+    assert service["desiredCount"] == app.desired_tasks
+    assert [s["capacityProvider"] for s in service["capacityProviderStrategy"]] == [
+        "FARGATE_SPOT" if app.spot else "FARGATE"
+    ]
+    network = service["networkConfiguration"]["awsvpcConfiguration"]
+    assert network["assignPublicIp"] == "DISABLED"
+    assert sorted(network["subnets"]) == sorted(out["PrivateAppSubnetIds"].split(","))
+    assert network["securityGroups"] == [out["AppSecurityGroupId"]]
+    (balancer,) = service["loadBalancers"]
+    assert balancer["targetGroupArn"] == out["ApiTargetGroupBlueArn"]
+    deployment = service["deploymentConfiguration"]
+    assert deployment["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert deployment["alarms"]["rollback"] is True
+    assert deployment.get("strategy", "ROLLING") == app.deployment
+    if app.deployment == "BLUE_GREEN":
+        advanced = balancer["advancedConfiguration"]
+        assert advanced["alternateTargetGroupArn"] == out["ApiTargetGroupGreenArn"]
+        assert advanced["productionListenerRule"] == out["ApiProductionListenerRuleArn"]
+        assert advanced["testListenerRule"] == out["ApiTestListenerRuleArn"]
+        READ.add("AWS::IAM::Role")
+    READ.add("AWS::ECS::Service")
+
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    assert (task["cpu"], task["memory"]) == (str(app.cpu), str(app.memory))
+    assert task["runtimePlatform"]["cpuArchitecture"] == app.architecture
+    backend = next(c for c in task["containerDefinitions"] if c["name"] == "backend")
+    assert backend["image"].endswith(f"/baseball-playback/backend:{app.image_tag}")
+    assert backend["readonlyRootFilesystem"] is True and backend["user"] == "1000:1000"
+    assert {s["name"] for s in backend["secrets"]} == {"DB_USER", "DB_PASSWORD", "OPENAI_API_KEY"}
+    environment = {e["name"]: e["value"] for e in backend["environment"]}
+    assert environment["DB_HOST"] == out["DatabaseEndpoint"]
+    assert [c["name"] for c in task["containerDefinitions"]] == (
+        ["backend", "adot-collector"] if app.xray else ["backend"]
+    )
+    READ.add("AWS::ECS::TaskDefinition")
+
+    scaling = aws("application-autoscaling")
+    resource_id = f"service/{out['ClusterName']}/{out['ServiceName']}"
+    (target,) = scaling.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource_id]
+    )["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (app.min_tasks, env.max_app_tasks)
+    policies = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)[
+        "ScalingPolicies"
+    ]
+    assert sorted(p["PolicyName"] for p in policies) == [
+        "alb-requests-per-task-blue", "alb-requests-per-task-green", "cpu",
+    ]  # fmt: skip
+    scheduled = scaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource_id)[
+        "ScheduledActions"
+    ]
+    assert len(scheduled) == (2 if app.peak_start else 0)
+    READ.update(
+        {
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+        }
+    )
+
+
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
 def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     out = _deploy(endpoint, name, capsys)
@@ -503,6 +578,7 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_security(aws, name)
     _assert_data(aws, name)
     _assert_ingress(aws, name)
+    _assert_app(aws, name)
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
@@ -664,6 +740,34 @@ def test_awscli_v1_package_and_deploy_with_key_value_overrides(tmp_path):
             StackName=ENVS["staging"].stack_name
         )["Stacks"][0]
         assert {t["Key"]: t["Value"] for t in stack["Tags"]}["Environment"] == "staging"
+
+
+def test_registry_deploys_and_reads_back(aws):
+    """templates/registry.yaml, deployed on its own as each account does once."""
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName="baseball-playback-registry",
+        TemplateBody=(REPO_ROOT / "templates" / "registry.yaml").read_text(),
+    )
+    assert _wait(aws, "baseball-playback-registry") == "CREATE_COMPLETE"
+    ecr = aws("ecr")
+    repositories = {
+        r["repositoryName"]: r
+        for r in ecr.describe_repositories(
+            repositoryNames=["baseball-playback/backend", "baseball-playback/jobs"]
+        )["repositories"]
+    }
+    key = _outputs(aws, "baseball-playback-registry")
+    assert set(key) == {"BackendRepositoryUri", "JobsRepositoryUri"}
+    for name, repository in repositories.items():
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert repository["imageScanningConfiguration"]["scanOnPush"] is True
+        assert repository["encryptionConfiguration"]["encryptionType"] == "KMS"
+        lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
+        assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "tagged"]
+        policy = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
+        assert policy["Statement"][0]["Effect"] == "Deny"
+    READ.add("AWS::ECR::Repository")
 
 
 def test_every_claimed_type_was_read_back():

@@ -665,6 +665,8 @@ def test_outputs(t):
         "ApiLoadBalancerFullName": getatt("ApiLoadBalancer", "LoadBalancerFullName"),
         "ApiTargetGroupBlueArn": ref("ApiTargetGroupBlue"),
         "ApiTargetGroupGreenArn": ref("ApiTargetGroupGreen"),
+        "ApiTargetGroupBlueFullName": getatt("ApiTargetGroupBlue", "TargetGroupFullName"),
+        "ApiTargetGroupGreenFullName": getatt("ApiTargetGroupGreen", "TargetGroupFullName"),
         "ApiProductionListenerRuleArn": ref("ApiProductionListenerRule"),
         "ApiTestListenerRuleArn": ref("ApiTestListenerRule"),
         "ApiCertificateArn": {

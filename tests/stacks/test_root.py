@@ -18,6 +18,7 @@ CHILDREN = {
     "IngressStack": "ingress.yaml",
     "DataStack": "data.yaml",
     "RotationStack": "rotation.yaml",
+    "AppStack": "app.yaml",
 }
 STACK_TAGS = {"Project", "Environment", "CostCenter", "Owner"}
 
@@ -126,6 +127,26 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("IngressStack", "AlbSecurityGroupId", "SecurityStack"),
         ("IngressStack", "LogsKeyArn", "SecurityStack"),
         ("IngressStack", "DataKeyArn", "SecurityStack"),
+        *{
+            ("AppStack", name, producer)
+            for name, producer in (
+                ("PrivateAppSubnetIds", "NetworkStack"),
+                ("AppSecurityGroupId", "SecurityStack"),
+                ("LogsKeyArn", "SecurityStack"),
+                ("DataKeyArn", "SecurityStack"),
+                ("AlarmTopicArn", "AlertsStack"),
+                ("DatabaseEndpoint", "DataStack"),
+                ("DatabasePort", "DataStack"),
+                ("DatabaseAppSecretArn", "DataStack"),
+                ("ApiTargetGroupBlueArn", "IngressStack"),
+                ("ApiTargetGroupGreenArn", "IngressStack"),
+                ("ApiTargetGroupBlueFullName", "IngressStack"),
+                ("ApiTargetGroupGreenFullName", "IngressStack"),
+                ("ApiLoadBalancerFullName", "IngressStack"),
+                ("ApiProductionListenerRuleArn", "IngressStack"),
+                ("ApiTestListenerRuleArn", "IngressStack"),
+            )
+        },
     }
 
 

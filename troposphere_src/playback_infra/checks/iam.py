@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 # Actions without resource-level permissions, each with the reason it may use "*".
-UNSCOPED_ACTIONS: dict[str, str] = {}
+UNSCOPED_ACTIONS: dict[str, str] = {
+    "ecr:GetAuthorizationToken": "returns a registry-wide login token; no resource-level permission",
+    "xray:PutTraceSegments": "X-Ray has no resource-level permissions for writing traces",
+    "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions for writing traces",
+    "xray:GetSamplingRules": "sampling rules are read account-wide",
+    "xray:GetSamplingTargets": "sampling targets are read account-wide",
+    "cloudwatch:PutMetricData": "no resource-level permission; scoped by the cloudwatch:namespace condition",
+    "ssmmessages:CreateControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+    "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+    "ssmmessages:OpenControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+    "ssmmessages:OpenDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+}
 
 KEY_POLICY_TYPES = {"AWS::KMS::Key", "AWS::KMS::ReplicaKey"}
 

@@ -57,6 +57,13 @@ READ_BACK: dict[str, str] = {
     "AWS::WAFv2::WebACL": "wafv2.get_web_acl_for_resource: the four managed rule groups",
     "AWS::WAFv2::WebACLAssociation": "wafv2.get_web_acl_for_resource: the ALB",
     "AWS::WAFv2::LoggingConfiguration": "wafv2.get_logging_configuration: the aws-waf-logs- group",
+    "AWS::ECS::Cluster": "ecs.describe_clusters: Container Insights enhanced",
+    "AWS::ECS::ClusterCapacityProviderAssociations": "ecs.describe_clusters: Fargate and Fargate Spot",
+    "AWS::ECS::TaskDefinition": "ecs.describe_task_definition: size, architecture, image tag, read-only root, user, secrets, sidecar",
+    "AWS::ECS::Service": "ecs.describe_services: count, Spot, subnets, group, target group, circuit breaker, blue/green",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "application-autoscaling.describe_scalable_targets, describe_scheduled_actions",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "application-autoscaling.describe_scaling_policies: CPU and requests per task",
+    "AWS::ECR::Repository": "ecr.describe_repositories, get_lifecycle_policy, get_repository_policy: immutable, scanned, KMS",
     "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, thresholds, actions",
 }
 

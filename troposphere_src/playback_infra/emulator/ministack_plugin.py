@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine fourteen resource types, then serve.
+"""Teach ministack's CloudFormation engine seventeen resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -15,7 +15,10 @@ to its plan through ministack's Backup API, which has the call but no provisione
 A WAFv2 web ACL association goes through ministack's AssociateWebACL and
 DisassociateWebACL; a WAFv2 logging configuration through the
 PutLoggingConfiguration family, which the plugin adds to ministack's WAFv2 API
-(``_serve_waf_logging``).
+(``_serve_waf_logging``). An ECS cluster's capacity provider associations go through
+PutClusterCapacityProviders. ministack has no Application Auto Scaling at all: the plugin
+serves its API (``_serve_application_autoscaling``: scalable targets, scaling policies,
+scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded through it.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -40,8 +43,14 @@ group, listener and listener rule keep what their template says and ELBv2 shows
 its hosted zone (``_validate_in_hosted_zone``); a bucket gets its encryption,
 lifecycle, ownership and tags (``_configure_bucket_settings``); and a generated
 secret takes every GenerateSecretString option (``_generate_with_every_option``).
+For the app stack: a target group's TargetGroupFullName is ELB's
+(``_complete_target_group``); a task definition is registered with every property
+(``_register_task_definitions``); a service keeps what its template says and is refused
+what ECS refuses (``_complete_service``); and a cluster update keeps the capacity
+providers its associations gave it (``_keep_capacity_providers``).
 """
 
+import asyncio
 import copy
 import functools
 import json
@@ -54,8 +63,26 @@ from xml.etree import ElementTree
 
 import ministack.app
 import ministack.services.cloudformation as cfn_service
-from ministack.core.responses import AccountRegionScopedDict, error_response_json, json_response
-from ministack.services import acm, alb, backup, ec2, rds, route53, s3, secretsmanager, sns, waf
+from ministack.core.responses import (
+    AccountRegionScopedDict,
+    error_response_json,
+    get_account_id,
+    get_region,
+    json_response,
+)
+from ministack.services import (
+    acm,
+    alb,
+    backup,
+    ec2,
+    ecs,
+    rds,
+    route53,
+    s3,
+    secretsmanager,
+    sns,
+    waf,
+)
 from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
@@ -1379,23 +1406,32 @@ def _target_group_extras(arn, props):
         )
 
 
+def _with_full_name(arn, attributes):
+    """The attributes with TargetGroupFullName as ELB names the group in CloudWatch metrics:
+    ``targetgroup/<name>/<id>``, the ARN's resource part."""
+    return {**attributes, "TargetGroupFullName": arn.split(":", 5)[5]}
+
+
 def _complete_target_group(handlers):
     """Wrap ministack's AWS::ElasticLoadBalancingV2::TargetGroup create and update so the group
     keeps its ProtocolVersion and IpAddressType, which ministack 1.5.33 drops
-    (``_render_target_group_extras`` shows them)."""
+    (``_render_target_group_extras`` shows them), and its TargetGroupFullName attribute is
+    ``targetgroup/<name>/<id>``: ministack's left ``targetgroup/`` out, so an alarm's
+    TargetGroup dimension and an ALBRequestCountPerTarget ResourceLabel built from it named
+    no target group."""
     create, update = handlers["create"], handlers["update"]
 
     @functools.wraps(create)
     def created(logical_id, props, stack_name):
         arn, attributes = create(logical_id, props, stack_name)
         _target_group_extras(arn, props)
-        return arn, attributes
+        return arn, _with_full_name(arn, attributes)
 
     @functools.wraps(update)
     def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
         arn, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
         _target_group_extras(arn, new_props)
-        return arn, attributes
+        return arn, _with_full_name(arn, attributes)
 
     created.completes_template = True
     return {**handlers, "create": created, "update": updated}
@@ -1810,6 +1846,910 @@ def _generate_with_every_option(secret_string):
     return generate
 
 
+# --- AWS::ECS::*: what ministack's provisioners drop -------------------------------------
+
+_CLUSTER = "AWS::ECS::Cluster"
+_TASK_DEFINITION = "AWS::ECS::TaskDefinition"
+_SERVICE = "AWS::ECS::Service"
+_ASSOCIATIONS = "AWS::ECS::ClusterCapacityProviderAssociations"
+
+# The ECS API's integer and boolean members that a Ref to a parameter or an Fn::If makes strings.
+_ECS_INTEGERS = frozenset(
+    (
+        "Base",
+        "BakeTimeInMinutes",
+        "ContainerPort",
+        "Cpu",
+        "DesiredCount",
+        "HardLimit",
+        "HealthCheckGracePeriodSeconds",
+        "HostPort",
+        "Interval",
+        "MaxSwap",
+        "MaximumPercent",
+        "Memory",
+        "MemoryReservation",
+        "MinimumHealthyPercent",
+        "Retries",
+        "SharedMemorySize",
+        "Size",
+        "SizeInGiB",
+        "SoftLimit",
+        "StartPeriod",
+        "StartTimeout",
+        "StopTimeout",
+        "Swappiness",
+        "Timeout",
+        "Weight",
+    )
+)
+_ECS_BOOLEANS = frozenset(
+    (
+        "Enable",
+        "EnableECSManagedTags",
+        "EnableExecuteCommand",
+        "Essential",
+        "InitProcessEnabled",
+        "ReadOnly",
+        "ReadonlyRootFilesystem",
+        "Rollback",
+    )
+)
+# Maps whose keys are the template author's, not the API's: they stay as they are.
+_ECS_FREE_FORM = frozenset(("DockerLabels", "DriverOpts", "Labels", "Options"))
+# The CloudFormation names the ECS API spells other than with a lower-case first letter.
+_ECS_NAMES = {
+    "EFSVolumeConfiguration": "efsVolumeConfiguration",
+    "FSxWindowsFileServerVolumeConfiguration": "fsxWindowsFileServerVolumeConfiguration",
+}
+
+
+def _ecs_member(key, item):
+    """One member with its integer or boolean made a number or a bool."""
+    if isinstance(item, str) and key in _ECS_INTEGERS and item.lstrip("-").isdigit():
+        return int(item)
+    if isinstance(item, str) and key in _ECS_BOOLEANS:
+        return cfn._cfn_bool(item)
+    return item if key in _ECS_FREE_FORM else _ecs_numbers(item)
+
+
+def _ecs_numbers(value):
+    """``value`` with the ECS integer and boolean members that arrive as strings made numbers
+    and bools; the names stay CloudFormation's."""
+    if isinstance(value, list):
+        return [_ecs_numbers(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: _ecs_member(key, item) for key, item in value.items()}
+
+
+def _ecs_camel(value):
+    """``value`` with CloudFormation's PascalCase names made the ECS API's camelCase ones;
+    free-form maps (a log driver's options, Docker labels) stay as they are."""
+    if isinstance(value, list):
+        return [_ecs_camel(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        _ECS_NAMES.get(key, key[:1].lower() + key[1:]): item
+        if key in _ECS_FREE_FORM
+        else _ecs_camel(item)
+        for key, item in value.items()
+    }
+
+
+def _ecs_shape(value):
+    """A CloudFormation ECS property as the ECS API takes and answers it."""
+    return _ecs_camel(_ecs_numbers(value))
+
+
+# --- AWS::ECS::Cluster: what ministack's update handler drops ----------------------------
+
+_CLUSTER_CAPACITY = ("capacityProviders", "defaultCapacityProviderStrategy")
+
+
+def _keep_capacity_providers(handlers):
+    """Wrap ministack's AWS::ECS::Cluster update so a cluster whose template sets neither
+    CapacityProviders nor DefaultCapacityProviderStrategy keeps the ones it has.
+
+    ministack 1.5.33's update writes both from the template whatever it says: any change to
+    a cluster (its tags, the stack's tags) dropped the FARGATE and FARGATE_SPOT an
+    AWS::ECS::ClusterCapacityProviderAssociations gave it, and the services' capacity
+    provider strategies then named providers the cluster no longer had.
+    """
+    update = handlers["update"]
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name, logical_id=None):
+        cluster = ecs._clusters.get(physical_id) or {}
+        kept = {key: copy.deepcopy(cluster.get(key)) for key in _CLUSTER_CAPACITY}
+        name, attributes = update(physical_id, old_props, new_props, stack_name, logical_id)
+        declared = any(
+            props.get(key)
+            for props in (old_props, new_props)
+            for key in ("CapacityProviders", "DefaultCapacityProviderStrategy")
+        )
+        if name == physical_id and not declared and name in ecs._clusters:
+            ecs._clusters[name].update({k: v for k, v in kept.items() if v is not None})
+        return name, attributes
+
+    updated.keeps_capacity_providers = True
+    return {**handlers, "update": updated}
+
+
+# --- AWS::ECS::ClusterCapacityProviderAssociations: Ref is the cluster name ---------------
+
+
+def _providers_in_use(cluster_name):
+    """The capacity providers the strategies of the cluster's active services name."""
+    return {
+        item["capacityProvider"]
+        for key, service in ecs._services.items()
+        if key.startswith(f"{cluster_name}/") and service["status"] == "ACTIVE"
+        for item in service.get("capacityProviderStrategy") or []
+    }
+
+
+def _check_capacity_providers(cluster_name, providers, strategy, verb):
+    """Refuse what PutClusterCapacityProviders refuses: an unknown provider, a default strategy
+    naming one the cluster is not given, and taking away one a service's strategy uses."""
+    what = f"{_ASSOCIATIONS} {verb} failed"
+    unknown = [
+        p for p in providers if p not in ecs._FARGATE_PROVIDERS and p not in ecs._capacity_providers
+    ]
+    if unknown:
+        raise ValueError(
+            f"{what}: InvalidParameterException: The specified capacity providers do not exist:"
+            f" {', '.join(unknown)}"
+        )
+    if any(item["capacityProvider"] not in providers for item in strategy):
+        raise ValueError(
+            f"{what}: InvalidParameterException: The specified capacity provider strategy"
+            " cannot contain a capacity provider that is not associated with the cluster."
+        )
+    in_use = sorted(_providers_in_use(cluster_name) - set(providers))
+    if in_use:
+        raise ValueError(
+            f"{what}: ResourceInUseException: The specified capacity providers are in use by"
+            f" services of the cluster and cannot be removed: {', '.join(in_use)}"
+        )
+
+
+def _put_capacity_providers(props, verb, providers=None, strategy=None):
+    """Set the cluster's capacity providers and default strategy (PutClusterCapacityProviders);
+    without ``providers``, the resource's. An unknown cluster fails, as on AWS."""
+    cluster_name = ecs._resolve_cluster_name(props["Cluster"])
+    if providers is None:
+        providers = list(props.get("CapacityProviders") or [])
+        strategy = _ecs_shape(props.get("DefaultCapacityProviderStrategy") or [])
+    if cluster_name in ecs._clusters:
+        _check_capacity_providers(cluster_name, providers, strategy, verb)
+    request = {
+        "cluster": cluster_name,
+        "capacityProviders": providers,
+        "defaultCapacityProviderStrategy": strategy,
+    }
+    _json_answer(ecs._put_cluster_capacity_providers(request), f"{_ASSOCIATIONS} {verb} failed")
+    return cluster_name, {}
+
+
+def _associations_create(logical_id, props, stack_name):
+    """Give the cluster its capacity providers and default strategy."""
+    return _put_capacity_providers(props, "create")
+
+
+def _associations_update(physical_id, old_props, new_props, stack_name):
+    """The providers and the default strategy change in place; Cluster replaces."""
+    return _put_capacity_providers(new_props, "update")
+
+
+def _associations_delete(physical_id, props):
+    """Take the cluster's capacity providers and default strategy away, as CloudFormation does;
+    a cluster already gone is left alone."""
+    if ecs._resolve_cluster_name(props["Cluster"]) in ecs._clusters:
+        _put_capacity_providers(props, "delete", [], [])
+
+
+# --- AWS::ECS::TaskDefinition: registered through RegisterTaskDefinition ------------------
+
+# The properties RegisterTaskDefinition takes, shaped as ECS takes them.
+_TASK_DEFINITION_PROPERTIES = (
+    "ContainerDefinitions",
+    "EnableFaultInjection",
+    "EphemeralStorage",
+    "ExecutionRoleArn",
+    "InferenceAccelerators",
+    "IpcMode",
+    "NetworkMode",
+    "PidMode",
+    "PlacementConstraints",
+    "ProxyConfiguration",
+    "RequiresCompatibilities",
+    "RuntimePlatform",
+    "TaskRoleArn",
+    "Volumes",
+)
+
+
+def _task_definition_request(logical_id, props, stack_name):
+    """The RegisterTaskDefinition request of the resource's properties. Cpu and Memory are
+    strings, as ECS keeps them; in awsvpc mode (a Fargate task's default) a container port is
+    also its host port, as ECS records it."""
+    request = {
+        _ECS_NAMES.get(key, key[:1].lower() + key[1:]): _ecs_shape(props[key])
+        for key in _TASK_DEFINITION_PROPERTIES
+        if key in props
+    }
+    request.update(
+        {key.lower(): str(props[key]) for key in ("Cpu", "Memory") if key in props},
+        family=props.get("Family") or f"{stack_name}-{logical_id}",
+        tags=_ecs_shape(props.get("Tags") or []),
+    )
+    fargate = "FARGATE" in request.get("requiresCompatibilities", [])
+    if request.get("networkMode", "awsvpc" if fargate else "bridge") == "awsvpc":
+        for container in request.get("containerDefinitions") or []:
+            for mapping in container.get("portMappings") or []:
+                if "containerPort" in mapping:
+                    mapping.setdefault("hostPort", mapping["containerPort"])
+    return request
+
+
+def _register_task_definitions(handlers):
+    """Wrap ministack's AWS::ECS::TaskDefinition create so the revision is registered through
+    RegisterTaskDefinition with every property of the template.
+
+    ministack 1.5.33's provisioner writes the record itself and drops RuntimePlatform,
+    EphemeralStorage, ProxyConfiguration and InferenceAccelerators; it leaves the containers'
+    nested members (Secrets, HealthCheck, LinuxParameters, Ulimits ...) and the Volumes in
+    CloudFormation's PascalCase, so DescribeTaskDefinition answered ``Secrets`` with
+    ``ValueFrom`` where ECS answers ``secrets`` with ``valueFrom``, and it keeps a container
+    port a Ref gave as a string. Its update registers the next revision for any change but
+    Tags and leaves the previous one ACTIVE; with the type's createOnlyProperties in
+    ``_REPLACING`` the engine replaces instead, so the new revision is registered here and the
+    previous one deregistered (INACTIVE), as on AWS. ministack's update handler, which then
+    sees only Tags, creates through the module's ``_ecs_task_def_create``, which
+    ``register()`` points at the wrapper too.
+    """
+    create = handlers["create"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        request = _task_definition_request(logical_id, props, stack_name)
+        answer = _json_answer(
+            ecs._register_task_definition(request), f"{_TASK_DEFINITION} create failed"
+        )
+        arn = answer["taskDefinition"]["taskDefinitionArn"]
+        return arn, {"TaskDefinitionArn": arn}
+
+    created.registers = True
+    return {**handlers, "create": created}
+
+
+# --- AWS::ECS::Service: what ministack's provisioner drops -------------------------------
+
+# The CreateService fields ministack's provisioner leaves out, with the values ECS gives a
+# service whose template does not set them.
+_SERVICE_EXTRAS = {
+    "HealthCheckGracePeriodSeconds": 0,
+    "EnableExecuteCommand": False,
+    "EnableECSManagedTags": False,
+    "PropagateTags": "NONE",
+    "PlatformVersion": "",
+    "SchedulingStrategy": "REPLICA",
+    "DeploymentController": {"Type": "ECS"},
+}
+
+
+def _service_key(arn):
+    """The ECS store's "<cluster>/<service>" key of a service ARN."""
+    return arn.split(":service/", 1)[1]
+
+
+def _check_service_capacity(props):
+    """Refuse what CreateService and UpdateService refuse: an unknown cluster (ministack makes
+    one up) and a capacity provider strategy naming a provider not associated with the
+    cluster."""
+    cluster_name = ecs._resolve_cluster_name(props.get("Cluster") or "default")
+    cluster = ecs._clusters.get(cluster_name)
+    if cluster is None:
+        raise ValueError(f"{_SERVICE}: ClusterNotFoundException: Cluster not found: {cluster_name}")
+    missing = [
+        item["CapacityProvider"]
+        for item in props.get("CapacityProviderStrategy") or []
+        if item["CapacityProvider"] not in (cluster.get("capacityProviders") or [])
+    ]
+    if missing:
+        raise ValueError(
+            f"{_SERVICE}: InvalidParameterException: The specified capacity provider strategy"
+            " cannot contain a capacity provider that is not associated with the cluster."
+            f" Associate the capacity provider with the cluster: {', '.join(missing)}"
+        )
+
+
+def _check_service_load_balancers(props):
+    """Refuse a LoadBalancers entry whose target group ELBv2 does not know or that no load
+    balancer forwards to, as ECS does, and blue/green's alternate target group and listener
+    rules (or listeners) ELBv2 does not know."""
+    for entry in props.get("LoadBalancers") or []:
+        advanced = entry.get("AdvancedConfiguration") or {}
+        group = entry.get("TargetGroupArn")
+        if group and not (alb._tgs.get(group) or {}).get("LoadBalancerArns"):
+            raise ValueError(
+                f"{_SERVICE}: InvalidParameterException: The target group with targetGroupArn"
+                f" {group} does not have an associated load balancer."
+            )
+        alternate = advanced.get("AlternateTargetGroupArn")
+        if alternate and alternate not in alb._tgs:
+            raise ValueError(
+                f"{_SERVICE}: InvalidParameterException: The alternate target group"
+                f" {alternate} does not exist."
+            )
+        for key in ("ProductionListenerRule", "TestListenerRule"):
+            arn = advanced.get(key)
+            if arn and arn not in alb._rules and arn not in alb._listeners:
+                raise ValueError(
+                    f"{_SERVICE}: InvalidParameterException: The {key} {arn} does not exist."
+                )
+
+
+def _service_extras(arn, old_props, new_props):
+    """Record the ``_SERVICE_EXTRAS`` fields on the service, and reconcile its tags (ministack's
+    update leaves them as they were)."""
+    service = ecs._services[_service_key(arn)]
+    for key, default in _SERVICE_EXTRAS.items():
+        name = key[:1].lower() + key[1:]
+        service[name] = _ecs_shape({key: new_props.get(key, default)})[name]
+    cfn._reconcile_tag_list(
+        ecs._tags.setdefault(arn, []), old_props, new_props, key="key", value="value"
+    )
+
+
+def _complete_service(handlers):
+    """Wrap ministack's AWS::ECS::Service handlers so the service keeps what its template says.
+
+    ministack 1.5.33's create drops HealthCheckGracePeriodSeconds, EnableExecuteCommand,
+    EnableECSManagedTags, PropagateTags, PlatformVersion, SchedulingStrategy and
+    DeploymentController (DescribeServices answered 0, false, NONE, ""), and passes the
+    numbers a Ref gives as strings: a DesiredCount parameter failed the create in ECS's task
+    accounting (``"2" - 0``), a container port or bake time was a string. Its update also
+    ignores those fields and Tags. It takes a cluster that does not exist (and makes it) and
+    a capacity provider strategy naming providers the cluster is not associated with.
+
+    The wrappers pass the numbers as numbers, record the fields (``_service_extras``) and
+    refuse an unknown cluster, an unassociated capacity provider
+    (``_check_service_capacity``) and a target group no load balancer forwards to or
+    blue/green resources ELBv2 does not know (``_check_service_load_balancers``), as
+    CreateService and UpdateService do.
+    """
+    create, update = handlers["create"], handlers["update"]
+
+    @functools.wraps(create)
+    def created(logical_id, props, stack_name):
+        _check_service_capacity(props)
+        _check_service_load_balancers(props)
+        arn, attributes = create(logical_id, _ecs_numbers(props), stack_name)
+        _service_extras(arn, {}, props)
+        return arn, attributes
+
+    @functools.wraps(update)
+    def updated(physical_id, old_props, new_props, stack_name):
+        _check_service_capacity(new_props)
+        _check_service_load_balancers(new_props)
+        arn, attributes = update(
+            physical_id, _ecs_numbers(old_props), _ecs_numbers(new_props), stack_name
+        )
+        _service_extras(arn, old_props, new_props)
+        return arn, attributes
+
+    created.completes_template = True
+    return {**handlers, "create": created, "update": updated}
+
+
+# --- Application Auto Scaling: the API ministack lacks ------------------------------------
+
+_APPLICATION_AUTOSCALING = "application-autoscaling"
+# Scalable targets by (namespace, resource id, dimension); scaling policies and scheduled
+# actions by (that key, name); each target's tags by its ARN.
+_scalable_targets = AccountRegionScopedDict()
+_scaling_policies = AccountRegionScopedDict()
+_scheduled_actions = AccountRegionScopedDict()
+_scalable_target_tags = AccountRegionScopedDict()
+
+_ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+# The service-linked role Application Auto Scaling takes for a namespace's targets.
+_SERVICE_LINKED_ROLES = {
+    "ecs": (
+        "ecs.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_ECSService"
+    ),
+}
+_POLICY_CONFIGURATIONS = {
+    "TargetTrackingScaling": "TargetTrackingScalingPolicyConfiguration",
+    "StepScaling": "StepScalingPolicyConfiguration",
+    "PredictiveScaling": "PredictiveScalingPolicyConfiguration",
+}
+# ALBRequestCountPerTarget's ResourceLabel: "<load balancer full name>/<target group full name>".
+_RESOURCE_LABEL = re.compile(r"^app/[^/]+/[^/]+/targetgroup/[^/]+/[^/]+$")
+_SCHEDULE = re.compile(r"^(at|rate|cron)\(.+\)$")
+
+
+def _aas_error(code, message):
+    return error_response_json(code, message, 400)
+
+
+def _aas_validation(message):
+    return _aas_error("ValidationException", message)
+
+
+def _target_key(data):
+    """The (namespace, resource id, dimension) a request names."""
+    return (
+        data.get("ServiceNamespace", ""),
+        data.get("ResourceId", ""),
+        data.get("ScalableDimension", ""),
+    )
+
+
+def _no_target(key):
+    namespace, resource_id, dimension = key
+    return _aas_error(
+        "ObjectNotFoundException",
+        f"No scalable target registered for service namespace: {namespace}, resource ID:"
+        f" {resource_id}, scalable dimension: {dimension}",
+    )
+
+
+def _ecs_service_of(resource_id):
+    """The active ECS service a ``service/<cluster>/<service>`` resource id names, else None."""
+    kind, _, rest = resource_id.partition("/")
+    service = ecs._services.get(rest) if kind == "service" and rest.count("/") == 1 else None
+    return service if service and service["status"] == "ACTIVE" else None
+
+
+def _resource_arn(key, kind, name_field, name):
+    """A scaling policy's or scheduled action's ARN."""
+    namespace, resource_id, _dimension = key
+    return (
+        f"arn:aws:autoscaling:{get_region()}:{get_account_id()}:{kind}:{uuid.uuid4()}:"
+        f"resource/{namespace}/{resource_id}:{name_field}/{name}"
+    )
+
+
+def _scale_ecs_service(service, minimum, maximum):
+    """Bring the service's desired count into [minimum, maximum] (UpdateService)."""
+    desired = service["desiredCount"]
+    wanted = min(max(desired, minimum), maximum)
+    if wanted != desired:
+        cluster, name = _service_key(service["serviceArn"]).split("/")
+        ecs._update_service({"cluster": cluster, "service": name, "desiredCount": wanted})
+
+
+def _register_scalable_target(data):
+    """RegisterScalableTarget. A new target needs MinCapacity and MaxCapacity, and an ECS one an
+    active service and the DesiredCount dimension; an existing one takes what the request
+    gives. As on AWS, an ECS service's desired count is then brought into the new range.
+    Other namespaces' resources are not checked, and their targets get the RoleARN the request
+    gives (none without)."""
+    key = _target_key(data)
+    namespace, resource_id, dimension = key
+    service = None
+    if namespace == "ecs":
+        if dimension != _ECS_DESIRED_COUNT:
+            return _aas_validation(f"Unsupported scalable dimension for ecs: {dimension}")
+        service = _ecs_service_of(resource_id)
+        if service is None:
+            return _aas_validation(f"ECS service doesn't exist: {resource_id}")
+    target = copy.deepcopy(_scalable_targets.get(key))
+    if target is None:
+        if "MinCapacity" not in data or "MaxCapacity" not in data:
+            return _aas_validation(
+                "MinCapacity and MaxCapacity are required for registering a new scalable target"
+            )
+        role = _SERVICE_LINKED_ROLES.get(namespace)
+        target = {
+            "ServiceNamespace": namespace,
+            "ResourceId": resource_id,
+            "ScalableDimension": dimension,
+            "RoleARN": f"arn:aws:iam::{get_account_id()}:role/aws-service-role/{role}"
+            if role
+            else "",
+            "CreationTime": time.time(),
+            "SuspendedState": {
+                "DynamicScalingInSuspended": False,
+                "DynamicScalingOutSuspended": False,
+                "ScheduledScalingSuspended": False,
+            },
+            "ScalableTargetARN": (
+                f"arn:aws:application-autoscaling:{get_region()}:{get_account_id()}:"
+                f"scalable-target/{uuid.uuid4().hex[:4]}{uuid.uuid4().hex}"
+            ),
+        }
+    for field in ("MinCapacity", "MaxCapacity", "RoleARN"):
+        if data.get(field) is not None:
+            target[field] = data[field]
+    target["SuspendedState"].update(data.get("SuspendedState") or {})
+    if target["MinCapacity"] > target["MaxCapacity"]:
+        return _aas_validation("Minimum capacity cannot be greater than maximum capacity")
+    _scalable_targets[key] = target
+    if data.get("Tags"):
+        _scalable_target_tags[target["ScalableTargetARN"]] = dict(data["Tags"])
+    if service is not None:
+        _scale_ecs_service(service, target["MinCapacity"], target["MaxCapacity"])
+    return json_response({"ScalableTargetARN": target["ScalableTargetARN"]})
+
+
+def _matches(item, data, names_key, name_field):
+    """Whether a target, policy or action is among those a Describe request filters for."""
+    if item["ServiceNamespace"] != data.get("ServiceNamespace"):
+        return False
+    if data.get("ResourceId") and item["ResourceId"] != data["ResourceId"]:
+        return False
+    if data.get("ResourceIds") and item["ResourceId"] not in data["ResourceIds"]:
+        return False
+    if data.get("ScalableDimension") and item["ScalableDimension"] != data["ScalableDimension"]:
+        return False
+    return not data.get(names_key) or item[name_field] in data[names_key]
+
+
+def _describe_scalable_targets(data):
+    """DescribeScalableTargets of a namespace, by resource ids and dimension (one page)."""
+    targets = [t for t in _scalable_targets.values() if _matches(t, data, None, None)]
+    return json_response({"ScalableTargets": targets})
+
+
+def _deregister_scalable_target(data):
+    """DeregisterScalableTarget, which deletes its scaling policies and scheduled actions."""
+    key = _target_key(data)
+    target = _scalable_targets.pop(key, None)
+    if target is None:
+        return _no_target(key)
+    _scalable_target_tags.pop(target["ScalableTargetARN"], None)
+    for store in (_scaling_policies, _scheduled_actions):
+        for owned in [k for k in store if k[0] == key]:
+            del store[owned]
+    return json_response({})
+
+
+def _put_scaling_policy(data):
+    """PutScalingPolicy on a registered target; a policy of the same name is replaced, its ARN
+    kept. The type's configuration is required, and an ALBRequestCountPerTarget metric needs
+    a ResourceLabel naming a load balancer and target group. No CloudWatch alarm is created:
+    the policy's Alarms are empty."""
+    key = _target_key(data)
+    if key not in _scalable_targets:
+        return _no_target(key)
+    name, policy_type = data.get("PolicyName", ""), data.get("PolicyType", "StepScaling")
+    configuration = _POLICY_CONFIGURATIONS.get(policy_type)
+    if configuration is None:
+        return _aas_validation(f"Unsupported PolicyType: {policy_type}")
+    if not data.get(configuration):
+        return _aas_validation(f"A {policy_type} policy requires {configuration}")
+    metric = data[configuration].get("PredefinedMetricSpecification") or {}
+    label = metric.get("ResourceLabel") or ""
+    per_target = metric.get("PredefinedMetricType") == "ALBRequestCountPerTarget"
+    if per_target and not _RESOURCE_LABEL.match(label):
+        return _aas_validation(f"Invalid ResourceLabel for ALBRequestCountPerTarget: {label}")
+    existing = _scaling_policies.get((key, name))
+    arn = (
+        existing["PolicyARN"]
+        if existing
+        else _resource_arn(key, "scalingPolicy", "policyName", name)
+    )
+    policy = {
+        "PolicyARN": arn,
+        "PolicyName": name,
+        "ServiceNamespace": key[0],
+        "ResourceId": key[1],
+        "ScalableDimension": key[2],
+        "PolicyType": policy_type,
+        configuration: copy.deepcopy(data[configuration]),
+        "Alarms": [],
+        "CreationTime": existing["CreationTime"] if existing else time.time(),
+    }
+    _scaling_policies[(key, name)] = policy
+    return json_response({"PolicyARN": policy["PolicyARN"], "Alarms": []})
+
+
+def _describe_scaling_policies(data):
+    """DescribeScalingPolicies of a namespace, by policy names, resource and dimension."""
+    policies = [
+        p for p in _scaling_policies.values() if _matches(p, data, "PolicyNames", "PolicyName")
+    ]
+    return json_response({"ScalingPolicies": policies})
+
+
+def _delete_scaling_policy(data):
+    """DeleteScalingPolicy; ObjectNotFoundException for one that does not exist."""
+    name = data.get("PolicyName", "")
+    if _scaling_policies.pop((_target_key(data), name), None) is None:
+        return _aas_error("ObjectNotFoundException", f"No scaling policy found for {name}")
+    return json_response({})
+
+
+def _put_scheduled_action(data):
+    """PutScheduledAction on a registered target: an at(), rate() or cron() Schedule (required
+    for a new action), Timezone, StartTime, EndTime and the ScalableTargetAction. A same-named
+    action is updated with what the request gives. Nothing runs on the schedule."""
+    key = _target_key(data)
+    if key not in _scalable_targets:
+        return _no_target(key)
+    name = data.get("ScheduledActionName", "")
+    action = copy.deepcopy(_scheduled_actions.get((key, name))) or {
+        "ScheduledActionName": name,
+        "ScheduledActionARN": _resource_arn(key, "scheduledAction", "scheduledActionName", name),
+        "ServiceNamespace": key[0],
+        "ResourceId": key[1],
+        "ScalableDimension": key[2],
+        "CreationTime": time.time(),
+    }
+    action.update(
+        {
+            field: copy.deepcopy(data[field])
+            for field in ("Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
+            if data.get(field) is not None
+        }
+    )
+    if not _SCHEDULE.match(action.get("Schedule") or ""):
+        return _aas_validation(f"Invalid schedule expression: {action.get('Schedule')}")
+    _scheduled_actions[(key, name)] = action
+    return json_response({})
+
+
+def _describe_scheduled_actions(data):
+    """DescribeScheduledActions of a namespace, by action names, resource and dimension."""
+    actions = [
+        a
+        for a in _scheduled_actions.values()
+        if _matches(a, data, "ScheduledActionNames", "ScheduledActionName")
+    ]
+    return json_response({"ScheduledActions": actions})
+
+
+def _delete_scheduled_action(data):
+    """DeleteScheduledAction; ObjectNotFoundException for one that does not exist."""
+    name = data.get("ScheduledActionName", "")
+    if _scheduled_actions.pop((_target_key(data), name), None) is None:
+        return _aas_error("ObjectNotFoundException", f"No scheduled action found for {name}")
+    return json_response({})
+
+
+def _tagged_target(arn):
+    """Whether a scalable target has the ARN."""
+    return any(t["ScalableTargetARN"] == arn for t in _scalable_targets.values())
+
+
+def _tag_resource(data):
+    """TagResource of a scalable target (Tags a map)."""
+    arn = data.get("ResourceARN", "")
+    if not _tagged_target(arn):
+        return _aas_error("ResourceNotFoundException", f"No scalable target found for {arn}")
+    _scalable_target_tags[arn] = {**_scalable_target_tags.get(arn, {}), **(data.get("Tags") or {})}
+    return json_response({})
+
+
+def _untag_resource(data):
+    """UntagResource of a scalable target."""
+    arn = data.get("ResourceARN", "")
+    if not _tagged_target(arn):
+        return _aas_error("ResourceNotFoundException", f"No scalable target found for {arn}")
+    kept = _scalable_target_tags.get(arn, {})
+    _scalable_target_tags[arn] = {k: v for k, v in kept.items() if k not in data.get("TagKeys", [])}
+    return json_response({})
+
+
+def _list_tags_for_resource(data):
+    """ListTagsForResource of a scalable target."""
+    arn = data.get("ResourceARN", "")
+    if not _tagged_target(arn):
+        return _aas_error("ResourceNotFoundException", f"No scalable target found for {arn}")
+    return json_response({"Tags": _scalable_target_tags.get(arn, {})})
+
+
+_APPLICATION_AUTOSCALING_ACTIONS = {
+    "RegisterScalableTarget": _register_scalable_target,
+    "DescribeScalableTargets": _describe_scalable_targets,
+    "DeregisterScalableTarget": _deregister_scalable_target,
+    "PutScalingPolicy": _put_scaling_policy,
+    "DescribeScalingPolicies": _describe_scaling_policies,
+    "DeleteScalingPolicy": _delete_scaling_policy,
+    "PutScheduledAction": _put_scheduled_action,
+    "DescribeScheduledActions": _describe_scheduled_actions,
+    "DeleteScheduledAction": _delete_scheduled_action,
+    "TagResource": _tag_resource,
+    "UntagResource": _untag_resource,
+    "ListTagsForResource": _list_tags_for_resource,
+}
+
+
+async def _serve_application_autoscaling(method, path, headers, body, query_params):
+    """Answer Application Auto Scaling's JSON actions (``_APPLICATION_AUTOSCALING_ACTIONS``):
+    ministack 1.5.33 has no such service, and its router answered every call "Unsupported
+    service: application-autoscaling". ``register()`` adds this to ministack's service handlers.
+    The actions run off the event loop: registering an ECS target can update the service."""
+    name = headers.get("x-amz-target", "").rpartition(".")[2]
+    action = _APPLICATION_AUTOSCALING_ACTIONS.get(name)
+    if action is None:
+        return _aas_error("UnknownOperationException", f"Unknown operation {name}")
+    try:
+        data = json.loads(body) if body else {}
+    except json.JSONDecodeError:
+        return error_response_json("SerializationException", "Invalid JSON", 400)
+    return await asyncio.to_thread(action, data)
+
+
+def _reset_application_autoscaling(reset_all_state):
+    """Wrap ministack's ``_reset_all_state`` (``/_ministack/reset``) so it drops the scalable
+    targets, scaling policies and scheduled actions too."""
+
+    @functools.wraps(reset_all_state)
+    def reset_all():
+        reset_all_state()
+        for store in (
+            _scalable_targets,
+            _scaling_policies,
+            _scheduled_actions,
+            _scalable_target_tags,
+        ):
+            store.clear()
+
+    reset_all.resets_application_autoscaling = True
+    return reset_all
+
+
+# --- AWS::ApplicationAutoScaling::ScalableTarget: Ref is "<resource id>|<dimension>|<namespace>"
+
+_SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
+_SCALING_POLICY = "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+# The Application Auto Scaling members that a Ref to a parameter makes strings.
+_SCALING_INTEGERS = frozenset(
+    (
+        "MinCapacity",
+        "MaxCapacity",
+        "ScaleInCooldown",
+        "ScaleOutCooldown",
+        "Cooldown",
+        "MinAdjustmentMagnitude",
+        "ScalingAdjustment",
+    )
+)
+_SCALING_FLOATS = frozenset(("TargetValue", "MetricIntervalLowerBound", "MetricIntervalUpperBound"))
+_SCALING_BOOLEANS = frozenset(
+    (
+        "DisableScaleIn",
+        "DynamicScalingInSuspended",
+        "DynamicScalingOutSuspended",
+        "ScheduledScalingSuspended",
+    )
+)
+
+
+def _scaling_numbers(value):
+    """``value`` with its integer, number and boolean members that arrive as strings made so."""
+    if isinstance(value, list):
+        return [_scaling_numbers(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kinds = [(_SCALING_INTEGERS, int), (_SCALING_FLOATS, float), (_SCALING_BOOLEANS, cfn._cfn_bool)]
+    return {
+        key: next((kind(item) for names, kind in kinds if key in names), item)
+        if isinstance(item, str)
+        else _scaling_numbers(item)
+        for key, item in value.items()
+    }
+
+
+def _target_request(props):
+    """The target's (namespace, resource id, dimension) fields of a request."""
+    return {key: props[key] for key in ("ServiceNamespace", "ResourceId", "ScalableDimension")}
+
+
+def _set_scheduled_actions(props, old_props, what):
+    """Put the target's ScheduledActions (PutScheduledAction); delete those the template dropped."""
+    target = _target_request(props)
+    wanted = {
+        a["ScheduledActionName"]: a for a in _scaling_numbers(props.get("ScheduledActions") or [])
+    }
+    for action in old_props.get("ScheduledActions") or []:
+        name = action["ScheduledActionName"]
+        if name not in wanted and (_target_key(target), name) in _scheduled_actions:
+            _json_answer(_delete_scheduled_action({**target, "ScheduledActionName": name}), what)
+    for action in wanted.values():
+        _json_answer(_put_scheduled_action({**target, **action}), what)
+
+
+def _scalable_target_put(props, old_props, verb):
+    """Register the target with its capacities, role and suspended state (RegisterScalableTarget),
+    then its scheduled actions and tags. A SuspendedState the template dropped goes back to
+    none suspended."""
+    what = f"{_SCALABLE_TARGET} {verb} failed"
+    numbers = _scaling_numbers(props)
+    request = {
+        **_target_request(props),
+        "MinCapacity": numbers["MinCapacity"],
+        "MaxCapacity": numbers["MaxCapacity"],
+        "SuspendedState": {key: False for key in _SCALING_BOOLEANS if key != "DisableScaleIn"}
+        | (numbers.get("SuspendedState") or {}),
+    }
+    if props.get("RoleARN"):
+        request["RoleARN"] = props["RoleARN"]
+    arn = _json_answer(_register_scalable_target(request), what)["ScalableTargetARN"]
+    _set_scheduled_actions(props, old_props, what)
+    _scalable_target_tags[arn] = {t["Key"]: t["Value"] for t in props.get("Tags") or []}
+    physical_id = f"{props['ResourceId']}|{props['ScalableDimension']}|{props['ServiceNamespace']}"
+    return physical_id, {"Id": physical_id}
+
+
+def _scalable_target_create(logical_id, props, stack_name):
+    """Register the target; an ECS one needs its service, as on AWS."""
+    return _scalable_target_put(props, {}, "create")
+
+
+def _scalable_target_update(physical_id, old_props, new_props, stack_name):
+    """The capacities, role, suspended state, scheduled actions and tags change in place;
+    ResourceId, ScalableDimension and ServiceNamespace replace."""
+    return _scalable_target_put(new_props, old_props, "update")
+
+
+def _scalable_target_delete(physical_id, props):
+    """Deregister the target (DeregisterScalableTarget), its policies and actions with it."""
+    if _target_key(props) in _scalable_targets:
+        _json_answer(
+            _deregister_scalable_target(_target_request(props)), f"{_SCALABLE_TARGET} delete failed"
+        )
+
+
+# --- AWS::ApplicationAutoScaling::ScalingPolicy: Ref is the policy ARN --------------------
+
+
+def _policy_target(props):
+    """The policy's target: ScalingTargetId (a target's Ref) or the three target properties,
+    one or the other, as CloudFormation takes them."""
+    fields = ("ResourceId", "ScalableDimension", "ServiceNamespace")
+    if props.get("ScalingTargetId"):
+        if any(props.get(field) for field in fields):
+            raise ValueError(
+                f"{_SCALING_POLICY}: specify ScalingTargetId or ResourceId, ScalableDimension"
+                " and ServiceNamespace, not both"
+            )
+        return dict(zip(fields, props["ScalingTargetId"].split("|"), strict=True))
+    return {field: props.get(field, "") for field in fields}
+
+
+def _scaling_policy_put(props, verb):
+    """Write the policy (PutScalingPolicy); its target must be registered."""
+    request = {
+        **_policy_target(props),
+        "PolicyName": props["PolicyName"],
+        "PolicyType": props["PolicyType"],
+    }
+    for configuration in _POLICY_CONFIGURATIONS.values():
+        if props.get(configuration):
+            request[configuration] = _scaling_numbers(props[configuration])
+    arn = _json_answer(_put_scaling_policy(request), f"{_SCALING_POLICY} {verb} failed")[
+        "PolicyARN"
+    ]
+    return arn, {"Arn": arn}
+
+
+def _scaling_policy_create(logical_id, props, stack_name):
+    """Put the policy on its target; an unregistered target fails, as on AWS."""
+    return _scaling_policy_put(props, "create")
+
+
+def _scaling_policy_update(physical_id, old_props, new_props, stack_name):
+    """PolicyType and the configurations change in place (the ARN stays); the name and the
+    target replace."""
+    return _scaling_policy_put(new_props, "update")
+
+
+def _scaling_policy_delete(physical_id, props):
+    """Delete the policy (DeleteScalingPolicy); one its target's deregistration took is gone."""
+    request = {**_policy_target(props), "PolicyName": props["PolicyName"]}
+    if (_target_key(request), props["PolicyName"]) in _scaling_policies:
+        _json_answer(_delete_scaling_policy(request), f"{_SCALING_POLICY} delete failed")
+
+
 # --- Engine patch: nested stacks keep their resources' generated names --------------------
 
 # (child stack name, logical id) -> (physical id, name seed) of the resources a nested
@@ -2194,6 +3134,21 @@ _HANDLERS = {
         "update": _waf_logging_update,
         "delete": _waf_logging_delete,
     },
+    _ASSOCIATIONS: {
+        "create": _associations_create,
+        "update": _associations_update,
+        "delete": _associations_delete,
+    },
+    _SCALABLE_TARGET: {
+        "create": _scalable_target_create,
+        "update": _scalable_target_update,
+        "delete": _scalable_target_delete,
+    },
+    _SCALING_POLICY: {
+        "create": _scaling_policy_create,
+        "update": _scaling_policy_update,
+        "delete": _scaling_policy_delete,
+    },
 }
 
 # createOnlyProperties of each type's CloudFormation registry schema.
@@ -2226,6 +3181,16 @@ _REPLACING = {
     _SELECTION: "BackupPlanId BackupSelection",
     _WAF_ASSOCIATION: "ResourceArn WebACLArn",
     _WAF_LOGGING: "ResourceArn",
+    _ASSOCIATIONS: "Cluster",
+    _SCALABLE_TARGET: "ResourceId ScalableDimension ServiceNamespace",
+    _SCALING_POLICY: "PolicyName ResourceId ScalableDimension ScalingTargetId ServiceNamespace",
+    # ministack has no entries for these two types of its own.
+    _TASK_DEFINITION: (
+        "ContainerDefinitions Cpu EnableFaultInjection EphemeralStorage ExecutionRoleArn Family"
+        " InferenceAccelerators IpcMode Memory NetworkMode PidMode PlacementConstraints"
+        " ProxyConfiguration RequiresCompatibilities RuntimePlatform TaskRoleArn Volumes"
+    ),
+    _SERVICE: "Cluster Role SchedulingStrategy ServiceName",
 }
 
 
@@ -2238,6 +3203,8 @@ _HANDLER_WRAPPERS = (
     (_LISTENER_RULE, _complete_listener_rule, "keeps_tags"),
     (_CERTIFICATE, _validate_in_hosted_zone, "validates_in_zone"),
     ("AWS::S3::Bucket", _configure_bucket_settings, "configures_settings"),
+    (_TASK_DEFINITION, _register_task_definitions, "registers"),
+    (_SERVICE, _complete_service, "completes_template"),
 )
 
 
@@ -2251,12 +3218,14 @@ def register():
     (``_complete_db_instance``, ``_render_db_instance_extras``) and backup vault
     (``_refuse_taken_vault_name``) handlers and those of ``_HANDLER_WRAPPERS``. ELBv2 renders
     its load balancers' zones and target groups' extras (``_render_load_balancer_zones``,
-    ``_render_target_group_extras``), and WAFv2 answers the logging configuration actions
-    (``_serve_waf_logging``, ``_reset_waf_logging``).
+    ``_render_target_group_extras``), WAFv2 answers the logging configuration actions
+    (``_serve_waf_logging``, ``_reset_waf_logging``), and Application Auto Scaling is served
+    (``_serve_application_autoscaling``, ``_reset_application_autoscaling``). An ECS cluster's
+    update keeps its capacity providers (``_keep_capacity_providers``).
 
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
-    CloudFormation gives them on AWS. A proxy keeps its name across a replacement, so
-    CloudFormation refuses one, as for the other custom-named types.
+    CloudFormation gives them on AWS. A proxy and an ECS service keep their names across a
+    replacement, so CloudFormation refuses one, as for the other custom-named types.
     """
     handlers = cfn._RESOURCE_HANDLERS
     if not getattr(cfn._update_resource, "keeps_recorded_attributes", False):
@@ -2288,9 +3257,18 @@ def register():
     if not getattr(waf.handle_request, "serves_logging", False):
         waf.handle_request = _serve_waf_logging(waf.handle_request)
         waf.reset = _reset_waf_logging(waf.reset)
+    if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
+        ministack.app._reset_all_state = _reset_application_autoscaling(
+            ministack.app._reset_all_state
+        )
+    if not getattr(handlers[_CLUSTER]["update"], "keeps_capacity_providers", False):
+        handlers[_CLUSTER] = _keep_capacity_providers(handlers[_CLUSTER])
     for resource_type, wrap, flag in _HANDLER_WRAPPERS:
         if not getattr(handlers[resource_type]["create"], flag, False):
             handlers[resource_type] = wrap(handlers[resource_type])
+    # ministack's update handler registers a revision through this name.
+    cfn._ecs_task_def_create = handlers[_TASK_DEFINITION]["create"]
     if not getattr(cfn._sm_secret_string, "uses_every_option", False):
         cfn._sm_secret_string = _generate_with_every_option(cfn._sm_secret_string)
     if not getattr(alb._lb_xml, "renders_zones", False):
@@ -2306,9 +3284,17 @@ def register():
     handlers.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
+    cfn._CUSTOM_NAME_REPLACEMENT[_SERVICE] = {"name": "ServiceName"}
     for resource_type in ("EIP", "NatGateway", "NetworkAcl", "FlowLog"):
         cfn._STACK_TAG_PROPERTY[f"AWS::EC2::{resource_type}"] = ("Tags", "list")
-    for resource_type in (_PROXY, _PROXY_TARGET_GROUP, _LISTENER_RULE, "AWS::S3::Bucket"):
+    for resource_type in (
+        _PROXY,
+        _PROXY_TARGET_GROUP,
+        _LISTENER_RULE,
+        "AWS::S3::Bucket",
+        _TASK_DEFINITION,
+        _SCALABLE_TARGET,
+    ):
         cfn._STACK_TAG_PROPERTY[resource_type] = ("Tags", "list")
 
 

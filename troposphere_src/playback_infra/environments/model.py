@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from typing import Any
 
+from playback_infra.environments import app as app_rules
 from playback_infra.environments import database as database_rules
 from playback_infra.environments import ingress as ingress_rules
+from playback_infra.environments.app import App
 from playback_infra.environments.database import Database, Insights
 from playback_infra.environments.ingress import Ingress
 from playback_infra.environments.layout import SubnetLayout, plan_subnets
@@ -117,6 +119,8 @@ class Environment:
     """The RDS for MySQL instance; give a dict to change some fields of the kind's default."""
     ingress: Ingress
     """The ALB: its certificate (required), health checks, WAF; a dict changes the defaults."""
+    app: App
+    """The backend's ECS service; a dict changes some fields of the kind's default."""
 
     @property
     def retain_data(self) -> bool:
@@ -146,6 +150,7 @@ class Environment:
 KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.DEVELOPMENT: {
         "database": database_rules.DEFAULTS["development"],
+        "app": app_rules.DEFAULTS["development"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(),
@@ -154,6 +159,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     },
     Kind.STAGING: {
         "database": database_rules.DEFAULTS["staging"],
+        "app": app_rules.DEFAULTS["staging"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -162,6 +168,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     },
     Kind.PRODUCTION: {
         "database": database_rules.DEFAULTS["production"],
+        "app": app_rules.DEFAULTS["production"],
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -207,6 +214,7 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
     for section, default in (
         ("database", KIND_DEFAULTS[kind_value]["database"]),
         ("ingress", Ingress()),
+        ("app", KIND_DEFAULTS[kind_value]["app"]),
     ):
         if isinstance(fields.get(section), Mapping):
             try:
@@ -318,6 +326,8 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         return tuple(value), None
     if field_name == "database" and not isinstance(value, Database):
         return value, f"expected Database(...) or a dict of its fields, got {_describe(value)}"
+    if field_name == "app" and not isinstance(value, App):
+        return value, f"expected App(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "ingress" and not isinstance(value, Ingress):
         return value, f"expected Ingress(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "tags":
@@ -459,6 +469,16 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS, env.region, SUPPORTED_REGIONS
     )
     found += ingress_rules.violations(env.ingress, env.region, LOG_RETENTION_DAYS)
+    if not env.ingress.health_check_path.startswith(env.app.api_base_path + "/"):
+        found.append(
+            (
+                "ingress.health_check_path",
+                f"{env.ingress.health_check_path} is outside the API's base path {env.app.api_base_path}; the ALB must check the backend's own health route, e.g. {env.app.api_base_path}/health",
+            )
+        )
+    found += app_rules.violations(
+        env.app, env.max_app_tasks, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS
+    )
     if env.site_domain == env.api_domain:
         found.append(
             (

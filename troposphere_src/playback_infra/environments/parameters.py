@@ -40,8 +40,35 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.ALARM_EMAIL: env.alarm_email,
         **database_values(env.database),
         **ingress_values(env),
+        **app_values(env),
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
+    }
+
+
+def app_values(env: Environment) -> dict[str, str]:
+    app = env.app
+    return {
+        values.APP_CPU: str(app.cpu),
+        values.APP_MEMORY: str(app.memory),
+        values.APP_ARCHITECTURE: app.architecture,
+        values.APP_DESIRED_TASKS: str(app.desired_tasks),
+        values.APP_MIN_TASKS: str(app.min_tasks),
+        values.APP_MAX_TASKS: str(env.max_app_tasks),
+        values.USE_FARGATE_SPOT: _flag(app.spot),
+        values.DEPLOYMENT_STRATEGY: app.deployment,
+        values.BAKE_MINUTES: str(app.bake_minutes),
+        values.CPU_TARGET_PERCENT: str(app.cpu_target_percent),
+        values.REQUESTS_PER_TASK_TARGET: str(app.requests_per_task_target),
+        values.PEAK_START: app.peak_start,
+        values.PEAK_END: app.peak_end,
+        values.PEAK_MIN_TASKS: str(app.peak_min_tasks),
+        values.APP_LOG_RETENTION_DAYS: str(app.log_retention_days),
+        values.ENABLE_ECS_EXEC: _flag(app.ecs_exec),
+        values.ENABLE_XRAY: _flag(app.xray),
+        values.IMAGE_TAG: app.image_tag,
+        values.API_BASE_PATH: app.api_base_path,
+        values.FEATURE_FLAGS: app.feature_flags,
     }
 
 

@@ -80,6 +80,26 @@ DATABASE_READ_LATENCY_ALARM_SECONDS = "DatabaseReadLatencyAlarmSeconds"
 DATABASE_WRITE_LATENCY_ALARM_SECONDS = "DatabaseWriteLatencyAlarmSeconds"
 DATABASE_PROXY_CLIENTS_ALARM_COUNT = "DatabaseProxyClientsAlarmCount"
 SECRET_ROTATION_DAYS = "SecretRotationDays"
+APP_CPU = "AppCpu"
+APP_MEMORY = "AppMemory"
+APP_ARCHITECTURE = "AppArchitecture"
+APP_DESIRED_TASKS = "AppDesiredTasks"
+APP_MIN_TASKS = "AppMinTasks"
+APP_MAX_TASKS = "AppMaxTasks"
+USE_FARGATE_SPOT = "UseFargateSpot"
+DEPLOYMENT_STRATEGY = "DeploymentStrategy"
+BAKE_MINUTES = "BakeMinutes"
+CPU_TARGET_PERCENT = "CpuTargetPercent"
+REQUESTS_PER_TASK_TARGET = "RequestsPerTaskTarget"
+PEAK_START = "PeakStart"
+PEAK_END = "PeakEnd"
+PEAK_MIN_TASKS = "PeakMinTasks"
+APP_LOG_RETENTION_DAYS = "AppLogRetentionDays"
+ENABLE_ECS_EXEC = "EnableEcsExec"
+ENABLE_XRAY = "EnableXRay"
+IMAGE_TAG = "ImageTag"
+API_BASE_PATH = "ApiBasePath"
+FEATURE_FLAGS = "FeatureFlags"
 API_DOMAIN = "ApiDomain"
 HOSTED_ZONE_ID = "HostedZoneId"
 CERTIFICATE_ARN = "CertificateArn"
@@ -130,11 +150,19 @@ API_LOAD_BALANCER_DNS_NAME = "ApiLoadBalancerDnsName"
 API_LOAD_BALANCER_FULL_NAME = "ApiLoadBalancerFullName"
 API_TARGET_GROUP_BLUE_ARN = "ApiTargetGroupBlueArn"
 API_TARGET_GROUP_GREEN_ARN = "ApiTargetGroupGreenArn"
+API_TARGET_GROUP_BLUE_FULL_NAME = "ApiTargetGroupBlueFullName"
+API_TARGET_GROUP_GREEN_FULL_NAME = "ApiTargetGroupGreenFullName"
 API_PRODUCTION_LISTENER_RULE_ARN = "ApiProductionListenerRuleArn"
 API_TEST_LISTENER_RULE_ARN = "ApiTestListenerRuleArn"
 API_CERTIFICATE_ARN = "ApiCertificateArn"
 ORIGIN_VERIFY_SECRET_ARN = "OriginVerifySecretArn"
 API_WEB_ACL_ARN = "ApiWebAclArn"
+
+# App stack outputs.
+CLUSTER_NAME = "ClusterName"
+SERVICE_NAME = "ServiceName"
+OPENAI_API_KEY_SECRET_ARN = "OpenAiApiKeySecretArn"
+APP_LOG_GROUP_NAME = "AppLogGroupName"
 
 VALUES: dict[str, Value] = {
     ENVIRONMENT_NAME: Value(
@@ -286,6 +314,61 @@ VALUES: dict[str, Value] = {
         min_value=1,
         max_value=365,
     ),
+    APP_CPU: Value(
+        "Number",
+        "Task CPU units (1024 = 1 vCPU)",
+        allowed_values=("256", "512", "1024", "2048", "4096"),
+    ),
+    APP_MEMORY: Value(
+        "Number", "Task memory (MiB), valid for the CPU size", min_value=512, max_value=30720
+    ),
+    APP_ARCHITECTURE: Value(
+        "String", "CPU architecture of the image", allowed_values=("ARM64", "X86_64")
+    ),
+    APP_DESIRED_TASKS: Value("Number", "Tasks the service starts with", min_value=1, max_value=500),
+    APP_MIN_TASKS: Value("Number", "Fewest tasks autoscaling keeps", min_value=1, max_value=500),
+    APP_MAX_TASKS: Value("Number", "Most tasks autoscaling runs", min_value=1, max_value=500),
+    USE_FARGATE_SPOT: Value("String", "Run the tasks on Fargate Spot", allowed_values=_TRUE_FALSE),
+    DEPLOYMENT_STRATEGY: Value(
+        "String", "How new versions roll out", allowed_values=("ROLLING", "BLUE_GREEN")
+    ),
+    BAKE_MINUTES: Value(
+        "Number", "Blue/green: minutes before the old version goes", min_value=0, max_value=1440
+    ),
+    CPU_TARGET_PERCENT: Value(
+        "Number", "Average CPU autoscaling keeps", min_value=10, max_value=90
+    ),
+    REQUESTS_PER_TASK_TARGET: Value(
+        "Number",
+        "ALB requests per task per minute autoscaling keeps",
+        min_value=1,
+        max_value=1000000,
+    ),
+    PEAK_START: Value(
+        "String",
+        "cron() when the game-traffic peak starts; empty for none",
+        allowed_pattern=r"^(cron\(.+\))?$",
+    ),
+    PEAK_END: Value("String", "cron() when the peak ends", allowed_pattern=r"^(cron\(.+\))?$"),
+    PEAK_MIN_TASKS: Value("Number", "Fewest tasks during the peak", min_value=0, max_value=500),
+    APP_LOG_RETENTION_DAYS: Value(
+        "Number", "Days to keep the backend's logs", allowed_values=VALUES_LOG_RETENTION
+    ),
+    ENABLE_ECS_EXEC: Value(
+        "String", "Allow ECS Exec shells into tasks (logged)", allowed_values=_TRUE_FALSE
+    ),
+    ENABLE_XRAY: Value(
+        "String", "Run the ADOT sidecar sending traces to X-Ray", allowed_values=_TRUE_FALSE
+    ),
+    IMAGE_TAG: Value(
+        "String",
+        "Backend image tag (a git SHA or release; never latest)",
+        allowed_pattern=r"^(?!latest$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+    ),
+    API_BASE_PATH: Value("String", "Path prefix of the API", allowed_pattern=r"^/[a-z0-9/_-]*$"),
+    FEATURE_FLAGS: Value(
+        "String", "Comma-separated feature flags for the backend", allowed_pattern=r"^[a-z0-9_,-]*$"
+    ),
     API_DOMAIN: Value("String", "Host name of the API origin (the ALB's certificate)"),
     HOSTED_ZONE_ID: Value(
         "String",
@@ -383,6 +466,12 @@ VALUES: dict[str, Value] = {
     ),
     API_LOAD_BALANCER_FULL_NAME: Value("String", "The ALB's name in CloudWatch metrics"),
     API_TARGET_GROUP_BLUE_ARN: Value("String", "Target group the service starts in (blue)"),
+    API_TARGET_GROUP_BLUE_FULL_NAME: Value(
+        "String", "The blue target group's name in CloudWatch metrics"
+    ),
+    API_TARGET_GROUP_GREEN_FULL_NAME: Value(
+        "String", "The green target group's name in CloudWatch metrics"
+    ),
     API_TARGET_GROUP_GREEN_ARN: Value("String", "Target group blue/green deployments shift to"),
     API_PRODUCTION_LISTENER_RULE_ARN: Value("String", "Listener rule carrying production traffic"),
     API_TEST_LISTENER_RULE_ARN: Value("String", "Listener rule for test traffic during blue/green"),
@@ -391,6 +480,12 @@ VALUES: dict[str, Value] = {
         "String", "Secret header value CloudFront sends and the ALB requires"
     ),
     API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
+    CLUSTER_NAME: Value("String", "ECS cluster of the environment"),
+    SERVICE_NAME: Value("String", "ECS service of the backend"),
+    OPENAI_API_KEY_SECRET_ARN: Value(
+        "String", "Secret holding the OpenAI API key (value set out of band)"
+    ),
+    APP_LOG_GROUP_NAME: Value("String", "Log group of the backend's containers"),
     BACKUP_VAULT_NAME: Value("String", "AWS Backup vault of the database's backups"),
 }
 

@@ -165,6 +165,8 @@ def build() -> Template:
     values.produce(t, values.API_LOAD_BALANCER_FULL_NAME, GetAtt(alb, "LoadBalancerFullName"))
     values.produce(t, values.API_TARGET_GROUP_BLUE_ARN, Ref(blue))
     values.produce(t, values.API_TARGET_GROUP_GREEN_ARN, Ref(green))
+    values.produce(t, values.API_TARGET_GROUP_BLUE_FULL_NAME, GetAtt(blue, "TargetGroupFullName"))
+    values.produce(t, values.API_TARGET_GROUP_GREEN_FULL_NAME, GetAtt(green, "TargetGroupFullName"))
     values.produce(t, values.API_PRODUCTION_LISTENER_RULE_ARN, Ref(production))
     values.produce(t, values.API_TEST_LISTENER_RULE_ARN, Ref(test))
     values.produce(t, values.API_CERTIFICATE_ARN, certificate)

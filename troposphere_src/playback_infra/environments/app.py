@@ -1,0 +1,141 @@
+"""The backend service part of an environment: Fargate size, counts, scaling and deployments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Fargate's valid memory (MiB) for each CPU size (vCPU x 1024).
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+ARCHITECTURES = ("ARM64", "X86_64")
+STRATEGIES = ("ROLLING", "BLUE_GREEN")
+# Application Auto Scaling cron: six fields (minutes hours day-of-month month day-of-week year).
+_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class App:
+    """The backend's ECS service. `max_tasks` is the environment's max_app_tasks."""
+
+    cpu: int = 512
+    memory: int = 1024
+    architecture: str = "ARM64"
+    """ARM64 (Graviton, about 20% cheaper) by default; X86_64 where an image needs it."""
+    desired_tasks: int = 2
+    min_tasks: int = 2
+    spot: bool = False
+    """Run on Fargate Spot (interruptible, about 70% cheaper): dev only by default."""
+    deployment: str = "ROLLING"
+    """ROLLING with circuit breaker and alarm rollback, or ECS native BLUE_GREEN."""
+    bake_minutes: int = 5
+    """Blue/green: how long the new version serves all traffic before the old one goes."""
+    cpu_target_percent: int = 60
+    requests_per_task_target: int = 200
+    """Target of ALB requests per task per minute for scaling."""
+    peak_start: str = ""
+    """cron() in UTC when game traffic peaks (e.g. evening first pitches); empty for none."""
+    peak_end: str = ""
+    peak_min_tasks: int = 0
+    log_retention_days: int = 30
+    ecs_exec: bool = False
+    """Shell access into tasks; off by default, and every session is logged when on."""
+    xray: bool = True
+    """An AWS Distro for OpenTelemetry sidecar sending traces to X-Ray."""
+    image_tag: str = "bootstrap"
+    """The backend image's tag until the backend pipeline deploys a release (git SHA)."""
+    api_base_path: str = "/api"
+    feature_flags: str = ""
+    """Comma-separated flags the backend reads from FEATURE_FLAGS."""
+
+
+def violations(
+    app: App, max_tasks: int, production: bool, log_retentions: tuple[int, ...]
+) -> list[tuple[str, str]]:
+    """Every broken rule of an app config as (field, message); fields are `app.x`."""
+    found: list[tuple[str, str]] = []
+
+    def bad(field: str, message: str) -> None:
+        found.append((f"app.{field}", message))
+
+    if app.cpu not in FARGATE_MEMORY:
+        bad(
+            "cpu",
+            f"{app.cpu} is not a Fargate CPU size; use one of: {', '.join(map(str, FARGATE_MEMORY))}",
+        )
+    elif app.memory not in FARGATE_MEMORY[app.cpu]:
+        sizes = FARGATE_MEMORY[app.cpu]
+        bad(
+            "memory",
+            f"{app.memory} MiB is not valid with {app.cpu} CPU; use {sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}",
+        )
+    if app.architecture not in ARCHITECTURES:
+        bad("architecture", f"{app.architecture!r} is not valid; use ARM64 or X86_64")
+    if not 1 <= app.min_tasks <= app.desired_tasks <= max_tasks:
+        bad(
+            "min_tasks",
+            f"need 1 <= min_tasks ({app.min_tasks}) <= desired_tasks ({app.desired_tasks}) <= max_app_tasks ({max_tasks})",
+        )
+    if production and app.min_tasks < 2:
+        bad("min_tasks", "production keeps at least 2 tasks, in two AZs")
+    if production and app.spot:
+        bad(
+            "spot",
+            "production does not run on Fargate Spot (tasks may be stopped at two minutes' notice); set spot=False",
+        )
+    if app.deployment not in STRATEGIES:
+        bad("deployment", f"{app.deployment!r} is not valid; use ROLLING or BLUE_GREEN")
+    if not 0 <= app.bake_minutes <= 1440:
+        bad("bake_minutes", f"{app.bake_minutes} must be 0-1440")
+    if not 10 <= app.cpu_target_percent <= 90:
+        bad("cpu_target_percent", f"{app.cpu_target_percent} must be 10-90")
+    if not 1 <= app.requests_per_task_target <= 1_000_000:
+        bad("requests_per_task_target", f"{app.requests_per_task_target} must be 1-1000000")
+    if bool(app.peak_start) != bool(app.peak_end):
+        bad("peak_end", "give both peak_start and peak_end, or neither")
+    for field in ("peak_start", "peak_end"):
+        if getattr(app, field) and not _CRON.match(getattr(app, field)):
+            bad(
+                field,
+                f"{getattr(app, field)!r} must be an Application Auto Scaling cron(...) expression in UTC",
+            )
+    if app.peak_start and not app.min_tasks <= app.peak_min_tasks <= max_tasks:
+        bad(
+            "peak_min_tasks",
+            f"{app.peak_min_tasks} must be between min_tasks ({app.min_tasks}) and max_app_tasks ({max_tasks})",
+        )
+    if app.log_retention_days not in log_retentions:
+        bad(
+            "log_retention_days",
+            f"{app.log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
+        )
+    if (
+        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", app.image_tag)
+        or app.image_tag == "latest"
+    ):
+        bad(
+            "image_tag",
+            f"{app.image_tag!r} must be an immutable tag (a git SHA or release), never 'latest'",
+        )
+    if not re.fullmatch(r"(/[a-z0-9_-]+)+", app.api_base_path):
+        bad("api_base_path", f"{app.api_base_path!r} must be a path like /api (no trailing slash)")
+    if not re.fullmatch(r"[a-z0-9_,-]*", app.feature_flags):
+        bad("feature_flags", f"{app.feature_flags!r} must be comma-separated lowercase flag names")
+    return found
+
+
+DEFAULTS = {  # by environment kind
+    "development": App(desired_tasks=1, min_tasks=1, spot=True),
+    "staging": App(log_retention_days=90),
+    "production": App(
+        cpu=1024, memory=2048, desired_tasks=3, min_tasks=3, deployment="BLUE_GREEN",
+        log_retention_days=365,
+        # US evening first pitches (about 18:00-01:00 Eastern): more tasks before the rush.
+        peak_start="cron(30 21 * * ? *)", peak_end="cron(0 6 * * ? *)", peak_min_tasks=6,
+    ),
+}  # fmt: skip
