@@ -38,3 +38,14 @@ def with_parameters(node, parameters: dict[str, str]):
             return parameters[node["Ref"]]
         return {key: with_parameters(item, parameters) for key, item in node.items()}
     return node
+
+
+def deploy(t: dict, as_deployed, parameters: dict[str, str]) -> dict:
+    """Resources and outputs as CloudFormation creates them: conditions applied, AWS::NoValue
+    dropped, the given parameter values in place of their Refs."""
+    d = as_deployed(t, parameters)
+    return {
+        "conditions": d.conditions,
+        "resources": with_parameters(without_no_value(d.resources), parameters),
+        "outputs": with_parameters(without_no_value(d.outputs), parameters),
+    }

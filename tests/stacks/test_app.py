@@ -16,12 +16,12 @@ import pytest
 from playback_infra.checks import iam as iam_checks
 from playback_infra.stacks import app, security
 from tests.stacks.helpers import (
+    deploy,
     getatt,
     props,
     ref,
     resources_of_type,
     with_parameters,
-    without_no_value,
 )
 from tests.stacks.test_data import looks_like_a_secret
 
@@ -110,17 +110,6 @@ def template():
 @pytest.fixture(scope="module")
 def t(template) -> dict:
     return template.to_dict()
-
-
-def deploy(t: dict, as_deployed, parameters: dict[str, str]) -> dict:
-    """Resources and outputs as CloudFormation creates them: conditions applied, AWS::NoValue
-    dropped, the given parameter values in place of their Refs."""
-    d = as_deployed(t, parameters)
-    return {
-        "conditions": d.conditions,
-        "resources": with_parameters(without_no_value(d.resources), parameters),
-        "outputs": with_parameters(without_no_value(d.outputs), parameters),
-    }
 
 
 @pytest.fixture(scope="module")

@@ -100,6 +100,6 @@ def test_dr_vault_key_is_used_only_through_aws_backup(vault_template):
     }
     assert set(statements) == {"KeyAdministration", "UseThroughAwsBackup"}
     use = statements["UseThroughAwsBackup"]["Condition"]["StringEquals"]
-    assert use["kms:ViaService"] == {"Fn::Sub": "backup.${AWS::Region}.amazonaws.com"}
+    assert use["kms:ViaService"] == [{"Fn::Sub": "backup.${AWS::Region}.amazonaws.com"}]
     admin = statements["KeyAdministration"]["Action"]
     assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(admin)

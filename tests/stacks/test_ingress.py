@@ -12,11 +12,11 @@ from playback_infra.environments.regions import ELB_LOG_DELIVERY_ACCOUNTS, SUPPO
 from playback_infra.stacks import ingress
 from playback_infra.yaml_render import to_yaml
 from tests.stacks.helpers import (
+    deploy,
     getatt,
     props,
     ref,
     resources_of_type,
-    with_parameters,
     without_no_value,
 )
 
@@ -93,17 +93,6 @@ def template():
 @pytest.fixture(scope="module")
 def t(template) -> dict:
     return template.to_dict()
-
-
-def deploy(t: dict, as_deployed, parameters: dict[str, str]) -> dict:
-    """Resources and outputs as CloudFormation creates them: conditions applied, AWS::NoValue
-    dropped, the given parameter values in place of their Refs."""
-    d = as_deployed(t, parameters)
-    return {
-        "conditions": d.conditions,
-        "resources": with_parameters(without_no_value(d.resources), parameters),
-        "outputs": with_parameters(without_no_value(d.outputs), parameters),
-    }
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ def test_registry_key_is_retained_rotated_and_used_only_through_ecr(t):
     statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
     assert set(statements) == {"KeyAdministration", "UseThroughEcr"}
     via = statements["UseThroughEcr"]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert via == {"Fn::Sub": "ecr.${AWS::Region}.amazonaws.com"}
+    assert via == [{"Fn::Sub": "ecr.${AWS::Region}.amazonaws.com"}]
 
 
 def test_outputs_give_the_repository_uris(t):

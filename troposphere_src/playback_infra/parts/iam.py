@@ -16,6 +16,7 @@ from awacs.sts import AssumeRole
 from troposphere import Sub
 from troposphere.iam import Policy as InlinePolicy
 from troposphere.iam import Role
+from troposphere.kms import Key
 
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
@@ -94,4 +95,39 @@ def service_role(
                 PolicyDocument=Policy(Version="2012-10-17", Statement=statements),
             )
         ],
+    )
+
+
+def use_through_services(sid: str, services: list[str]) -> Statement:
+    """Principals of this account may use the key, but only through these AWS services
+    (kms:ViaService), grants for the resources those services manage included."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("AWS", [ACCOUNT_ROOT]),
+        Action=KEY_USE_ACTIONS + KEY_GRANT_ACTIONS,
+        Resource=[THIS_KEY],
+        Condition=Condition(
+            StringEquals(
+                {
+                    "kms:CallerAccount": Sub("${AWS::AccountId}"),
+                    "kms:ViaService": [
+                        Sub(f"{s}.${{AWS::Region}}.amazonaws.com") for s in services
+                    ],
+                }
+            )
+        ),
+    )
+
+
+def customer_key(title: str, description: Sub | str, statements: list[Statement]) -> Key:
+    """A customer-managed key, rotated yearly, administered by the account and used as the
+    statements say. The caller decides how it is retained."""
+    return Key(
+        title,
+        Description=description,
+        EnableKeyRotation=True,
+        RotationPeriodInDays=365,
+        PendingWindowInDays=30,
+        KeyPolicy=Policy(Version="2012-10-17", Statement=[key_admin_statement(), *statements]),
     )

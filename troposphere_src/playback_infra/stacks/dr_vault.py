@@ -12,19 +12,12 @@ primary region, so no stack operation may take them away.
 
 from __future__ import annotations
 
-from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
 from troposphere import GetAtt, Output, Ref, Sub, Template
 from troposphere.backup import BackupVault
-from troposphere.kms import Alias, Key
+from troposphere.kms import Alias
 
 from playback_infra.parts import values
-from playback_infra.parts.iam import (
-    ACCOUNT_ROOT,
-    KEY_GRANT_ACTIONS,
-    KEY_USE_ACTIONS,
-    THIS_KEY,
-    key_admin_statement,
-)
+from playback_infra.parts.iam import customer_key, use_through_services
 from playback_infra.parts.names import DR_VAULT_NAME
 from playback_infra.parts.template import new_template, tag_component
 
@@ -34,37 +27,13 @@ COMPONENT = "dr-vault"
 def build() -> Template:
     t = new_template("disaster-recovery backup vault (deployed in the copy region)")
     values.consume(t, values.ENVIRONMENT_NAME)
-    via_backup = StringEquals(
-        {
-            "kms:CallerAccount": Sub("${AWS::AccountId}"),
-            "kms:ViaService": Sub("backup.${AWS::Region}.amazonaws.com"),
-        }
+    key = customer_key(
+        "DrVaultKey",
+        Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: copied backups"),
+        [use_through_services("UseThroughAwsBackup", ["backup"])],
     )
-    key = t.add_resource(
-        Key(
-            "DrVaultKey",
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-            Description=Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: copied backups"),
-            EnableKeyRotation=True,
-            RotationPeriodInDays=365,
-            PendingWindowInDays=30,
-            KeyPolicy=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    key_admin_statement(),
-                    Statement(
-                        Sid="UseThroughAwsBackup",
-                        Effect=Allow,
-                        Principal=Principal("AWS", [ACCOUNT_ROOT]),
-                        Action=KEY_USE_ACTIONS + KEY_GRANT_ACTIONS,
-                        Resource=[THIS_KEY],
-                        Condition=Condition(via_backup),
-                    ),
-                ],
-            ),
-        )
-    )
+    key.DeletionPolicy = key.UpdateReplacePolicy = "Retain"
+    t.add_resource(key)
     t.add_resource(
         Alias(
             "DrVaultKeyAlias",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 from awacs import ecr
-from awacs.aws import Allow, ArnNotLike, Condition, Deny, Policy, Principal, Statement, StringEquals
+from awacs.aws import ArnNotLike, Condition, Deny, Policy, Principal, Statement
 from troposphere import GetAtt, Output, Ref, Sub, Template
 from troposphere.ecr import (
     EncryptionConfiguration,
@@ -27,15 +27,9 @@ from troposphere.ecr import (
     LifecyclePolicy,
     Repository,
 )
-from troposphere.kms import Alias, Key
+from troposphere.kms import Alias
 
-from playback_infra.parts.iam import (
-    ACCOUNT_ROOT,
-    KEY_GRANT_ACTIONS,
-    KEY_USE_ACTIONS,
-    THIS_KEY,
-    key_admin_statement,
-)
+from playback_infra.parts.iam import customer_key, use_through_services
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template, tag_component
 
@@ -73,38 +67,13 @@ LIFECYCLE = json.dumps(
 
 def build() -> Template:
     t = new_template("container registry (ECR repositories of one account)")
-    key = t.add_resource(
-        Key(
-            "RegistryKey",
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-            Description="Baseball Playback: container images",
-            EnableKeyRotation=True,
-            RotationPeriodInDays=365,
-            PendingWindowInDays=30,
-            KeyPolicy=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    key_admin_statement(),
-                    Statement(
-                        Sid="UseThroughEcr",
-                        Effect=Allow,
-                        Principal=Principal("AWS", [ACCOUNT_ROOT]),
-                        Action=KEY_USE_ACTIONS + KEY_GRANT_ACTIONS,
-                        Resource=[THIS_KEY],
-                        Condition=Condition(
-                            StringEquals(
-                                {
-                                    "kms:CallerAccount": Sub("${AWS::AccountId}"),
-                                    "kms:ViaService": Sub("ecr.${AWS::Region}.amazonaws.com"),
-                                }
-                            )
-                        ),
-                    ),
-                ],
-            ),
-        )
+    key = customer_key(
+        "RegistryKey",
+        "Baseball Playback: container images",
+        [use_through_services("UseThroughEcr", ["ecr"])],
     )
+    key.DeletionPolicy = key.UpdateReplacePolicy = "Retain"
+    t.add_resource(key)
     t.add_resource(
         Alias(
             "RegistryKeyAlias", AliasName="alias/baseball-playback/registry", TargetKeyId=Ref(key)

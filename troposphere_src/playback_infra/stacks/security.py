@@ -22,7 +22,6 @@ from awacs.aws import (
     ArnLike,
     Bool,
     Condition,
-    Policy,
     Principal,
     Statement,
     StringEquals,
@@ -39,7 +38,7 @@ from playback_infra.parts.iam import (
     KEY_GRANT_ACTIONS,
     KEY_USE_ACTIONS,
     THIS_KEY,
-    key_admin_statement,
+    customer_key,
     service_role,
 )
 from playback_infra.parts.template import (
@@ -96,15 +95,10 @@ def build() -> Template:
 def _add_key(t: Template, title: str, alias: str, purpose: str, statements: list) -> Key:
     key = t.add_resource(
         stateful(
-            Key(
+            customer_key(
                 title,
-                Description=Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: {purpose}"),
-                EnableKeyRotation=True,
-                RotationPeriodInDays=365,
-                PendingWindowInDays=30,
-                KeyPolicy=Policy(
-                    Version="2012-10-17", Statement=[key_admin_statement(), *statements]
-                ),
+                Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: {purpose}"),
+                statements,
             )
         )
     )
