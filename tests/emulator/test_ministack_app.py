@@ -76,6 +76,7 @@ def app_parameters(**changes) -> dict:
         "CpuTargetPercent": "60",
         "DatabaseEndpoint": "db.playback.internal",
         "DatabasePort": "3306",
+        "GameDataBucketArn": "arn:aws:s3:::baseball-playback-dev-retrosheet",
         "DeploymentStrategy": "ROLLING",
         "EnableEcsExec": "false",
         "EnableXRay": "true",

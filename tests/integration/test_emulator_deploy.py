@@ -546,6 +546,17 @@ def _assert_app(aws, name: str) -> None:
     )
     READ.add("AWS::ECS::TaskDefinition")
 
+    s3 = aws("s3")
+    bucket = out["GameDataBucketName"]
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == out["DataKeyArn"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    task_role = _stack_resources(aws, env.stack_name)["TaskRole"]
+    policy = json.dumps(
+        aws("iam").get_role_policy(RoleName=task_role, PolicyName="least-privilege")
+    )
+    assert out["GameDataBucketArn"] in policy
+
     scaling = aws("application-autoscaling")
     resource_id = f"service/{out['ClusterName']}/{out['ServiceName']}"
     (target,) = scaling.describe_scalable_targets(

@@ -637,8 +637,22 @@ def test_execution_role_pulls_from_the_repository_the_image_names(t):
     assert image.split("/", 1)[1].rsplit(":", 1)[0] == REPOSITORY
 
 
-def test_task_role_writes_traces_and_its_own_metrics_only(t):
+def test_task_role_reads_game_data_and_writes_traces_and_its_own_metrics_only(t):
     assert statements(t, "TaskRole") == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [{"Fn::Sub": ["${Bucket}/*", {"Bucket": ref("GameDataBucketArn")}]}],
+        },
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [ref("GameDataBucketArn")]},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [ref("DataKeyArn")],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}
+            },
+        },
         {
             "Effect": "Allow",
             "Action": [

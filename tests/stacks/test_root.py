@@ -18,6 +18,7 @@ CHILDREN = {
     "IngressStack": "ingress.yaml",
     "DataStack": "data.yaml",
     "RotationStack": "rotation.yaml",
+    "GameDataStack": "game-data.yaml",
     "AppStack": "app.yaml",
 }
 STACK_TAGS = {"Project", "Environment", "CostCenter", "Owner"}
@@ -127,6 +128,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("IngressStack", "AlbSecurityGroupId", "SecurityStack"),
         ("IngressStack", "LogsKeyArn", "SecurityStack"),
         ("IngressStack", "DataKeyArn", "SecurityStack"),
+        ("GameDataStack", "DataKeyArn", "SecurityStack"),
         *{
             ("AppStack", name, producer)
             for name, producer in (
@@ -138,6 +140,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
                 ("DatabaseEndpoint", "DataStack"),
                 ("DatabasePort", "DataStack"),
                 ("DatabaseAppSecretArn", "DataStack"),
+                ("GameDataBucketArn", "GameDataStack"),
                 ("ApiTargetGroupBlueArn", "IngressStack"),
                 ("ApiTargetGroupGreenArn", "IngressStack"),
                 ("ApiTargetGroupBlueFullName", "IngressStack"),

@@ -19,6 +19,7 @@ from playback_infra.stacks import (
     app,
     data,
     dr_vault,
+    game_data,
     ingress,
     network,
     registry,
@@ -36,6 +37,7 @@ NESTED = {
     "IngressStack": ("ingress", ingress),
     "DataStack": ("data", data),
     "RotationStack": ("rotation", rotation),
+    "GameDataStack": ("game-data", game_data),
     "AppStack": ("app", app),
 }
 # Stacks deployed on their own, outside the environment root.

@@ -158,6 +158,10 @@ API_CERTIFICATE_ARN = "ApiCertificateArn"
 ORIGIN_VERIFY_SECRET_ARN = "OriginVerifySecretArn"
 API_WEB_ACL_ARN = "ApiWebAclArn"
 
+# Game-data stack outputs.
+GAME_DATA_BUCKET_NAME = "GameDataBucketName"
+GAME_DATA_BUCKET_ARN = "GameDataBucketArn"
+
 # App stack outputs.
 CLUSTER_NAME = "ClusterName"
 SERVICE_NAME = "ServiceName"
@@ -480,6 +484,8 @@ VALUES: dict[str, Value] = {
         "String", "Secret header value CloudFront sends and the ALB requires"
     ),
     API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
+    GAME_DATA_BUCKET_NAME: Value("String", "Bucket Retrosheet releases are uploaded to"),
+    GAME_DATA_BUCKET_ARN: Value("String", "ARN of the Retrosheet releases bucket"),
     CLUSTER_NAME: Value("String", "ECS cluster of the environment"),
     SERVICE_NAME: Value("String", "ECS service of the backend"),
     OPENAI_API_KEY_SECRET_ARN: Value(

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from awacs import cloudwatch, ecr, kms, logs, secretsmanager, ssmmessages, xray
+from awacs import cloudwatch, ecr, kms, logs, s3, secretsmanager, ssmmessages, xray
 from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import (
@@ -122,6 +122,7 @@ def build() -> Template:
         values.DATABASE_ENDPOINT,
         values.DATABASE_PORT,
         values.DATABASE_APP_SECRET_ARN,
+        values.GAME_DATA_BUCKET_ARN,
         values.API_TARGET_GROUP_BLUE_ARN,
         values.API_TARGET_GROUP_GREEN_ARN,
         values.API_TARGET_GROUP_BLUE_FULL_NAME,
@@ -290,8 +291,26 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
     task = t.add_resource(
         _role(
             "TaskRole",
-            "The backend's own AWS access: traces, metrics, and ECS Exec where enabled",
+            "The backend's own AWS access: game data (read), traces, metrics, ECS Exec if on",
             [
+                Statement(
+                    Effect=Allow,
+                    Action=[s3.GetObject],
+                    Resource=[Sub("${Bucket}/*", Bucket=Ref(values.GAME_DATA_BUCKET_ARN))],
+                ),
+                Statement(
+                    Effect=Allow,
+                    Action=[s3.ListBucket],
+                    Resource=[Ref(values.GAME_DATA_BUCKET_ARN)],
+                ),
+                Statement(
+                    Effect=Allow,
+                    Action=[kms.Decrypt],
+                    Resource=[Ref(values.DATA_KEY_ARN)],
+                    Condition=Condition(
+                        StringEquals("kms:ViaService", Sub("s3.${AWS::Region}.amazonaws.com"))
+                    ),
+                ),
                 # X-Ray and PutMetricData have no resource-level permissions (checks/iam.py).
                 Statement(
                     Effect=Allow,

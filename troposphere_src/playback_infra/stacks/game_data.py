@@ -1,0 +1,115 @@
+"""The game-data stack: where Retrosheet releases are uploaded (issue 7 adds the import job).
+
+A private, versioned bucket encrypted with the data key, TLS only, with EventBridge
+notifications on so an upload can start the import. Old versions of a re-uploaded file expire
+after 90 days; current files stay (a season's raw release is the provenance of what was
+loaded). Retained in staging and prod. The backend may read it (app stack's task role).
+"""
+
+from __future__ import annotations
+
+from awacs import s3
+from awacs.aws import Bool, Condition, Deny, Policy, Principal, Statement
+from troposphere import GetAtt, Ref, Sub, Template
+from troposphere.s3 import (
+    AbortIncompleteMultipartUpload,
+    Bucket,
+    BucketEncryption,
+    BucketPolicy,
+    EventBridgeConfiguration,
+    LifecycleConfiguration,
+    LifecycleRule,
+    NoncurrentVersionExpiration,
+    NotificationConfiguration,
+    OwnershipControls,
+    OwnershipControlsRule,
+    PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule,
+    VersioningConfiguration,
+)
+
+from playback_infra.parts import values
+from playback_infra.parts.suppress import suppress
+from playback_infra.parts.template import (
+    add_retain_condition,
+    new_template,
+    stateful,
+    tag_component,
+)
+
+COMPONENT = "game-data"
+NONCURRENT_DAYS = 90
+
+
+def build() -> Template:
+    t = new_template("game data (Retrosheet releases)", language_extensions=True)
+    values.consume(t, values.DATA_KEY_ARN)
+    add_retain_condition(t)
+    bucket = Bucket(
+        "RetrosheetBucket",
+        BucketEncryption=BucketEncryption(
+            ServerSideEncryptionConfiguration=[
+                ServerSideEncryptionRule(
+                    BucketKeyEnabled=True,  # one KMS call per object batch, not per request
+                    ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
+                        SSEAlgorithm="aws:kms", KMSMasterKeyID=Ref(values.DATA_KEY_ARN)
+                    ),
+                )
+            ]
+        ),
+        PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        OwnershipControls=OwnershipControls(
+            Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        ),
+        VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
+        LifecycleConfiguration=LifecycleConfiguration(
+            Rules=[
+                LifecycleRule(
+                    Id="expire-replaced-versions",
+                    Status="Enabled",
+                    NoncurrentVersionExpiration=NoncurrentVersionExpiration(
+                        NoncurrentDays=NONCURRENT_DAYS
+                    ),
+                    AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(
+                        DaysAfterInitiation=1
+                    ),
+                )
+            ]
+        ),
+        NotificationConfiguration=NotificationConfiguration(
+            EventBridgeConfiguration=EventBridgeConfiguration(EventBridgeEnabled=True)
+        ),
+    )
+    suppress(bucket, {
+        "CKV_AWS_18": "Uploads are rare and come from the release process; CloudTrail records who wrote them",
+    })  # fmt: skip
+    t.add_resource(stateful(bucket))
+    t.add_resource(
+        BucketPolicy(
+            "RetrosheetBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="TlsOnly",
+                        Effect=Deny,
+                        Principal=Principal("*"),
+                        Action=[s3.Action("*")],
+                        Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
+                        Condition=Condition(Bool("aws:SecureTransport", "false")),
+                    )
+                ],
+            ),
+        )
+    )
+    values.produce(t, values.GAME_DATA_BUCKET_NAME, Ref(bucket))
+    values.produce(t, values.GAME_DATA_BUCKET_ARN, GetAtt(bucket, "Arn"))
+    tag_component(t, COMPONENT)
+    return t
