@@ -8,28 +8,21 @@ loaded). Retained in staging and prod. The backend may read it (app stack's task
 
 from __future__ import annotations
 
-from awacs import s3
-from awacs.aws import Bool, Condition, Deny, Policy, Principal, Statement
-from troposphere import GetAtt, Ref, Sub, Template
+from awacs.aws import Policy
+from troposphere import GetAtt, Ref, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
-    Bucket,
-    BucketEncryption,
     BucketPolicy,
     EventBridgeConfiguration,
-    LifecycleConfiguration,
     LifecycleRule,
     NoncurrentVersionExpiration,
     NotificationConfiguration,
-    OwnershipControls,
-    OwnershipControlsRule,
-    PublicAccessBlockConfiguration,
     ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
-    VersioningConfiguration,
 )
 
 from playback_infra.parts import values
+from playback_infra.parts.s3 import private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -46,41 +39,19 @@ def build() -> Template:
     t = new_template("game data (Retrosheet releases)", language_extensions=True)
     values.consume(t, values.DATA_KEY_ARN)
     add_retain_condition(t)
-    bucket = Bucket(
+    bucket = private_bucket(
         "RetrosheetBucket",
-        BucketEncryption=BucketEncryption(
-            ServerSideEncryptionConfiguration=[
-                ServerSideEncryptionRule(
-                    BucketKeyEnabled=True,  # one KMS call per object batch, not per request
-                    ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                        SSEAlgorithm="aws:kms", KMSMasterKeyID=Ref(values.DATA_KEY_ARN)
-                    ),
-                )
-            ]
+        ServerSideEncryptionRule(
+            BucketKeyEnabled=True,  # one KMS call per object batch, not per request
+            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
+                SSEAlgorithm="aws:kms", KMSMasterKeyID=Ref(values.DATA_KEY_ARN)
+            ),
         ),
-        PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
-            BlockPublicAcls=True,
-            BlockPublicPolicy=True,
-            IgnorePublicAcls=True,
-            RestrictPublicBuckets=True,
-        ),
-        OwnershipControls=OwnershipControls(
-            Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-        ),
-        VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=LifecycleConfiguration(
-            Rules=[
-                LifecycleRule(
-                    Id="expire-replaced-versions",
-                    Status="Enabled",
-                    NoncurrentVersionExpiration=NoncurrentVersionExpiration(
-                        NoncurrentDays=NONCURRENT_DAYS
-                    ),
-                    AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(
-                        DaysAfterInitiation=1
-                    ),
-                )
-            ]
+        LifecycleRule(
+            Id="expire-replaced-versions",
+            Status="Enabled",
+            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=NONCURRENT_DAYS),
+            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
         ),
         NotificationConfiguration=NotificationConfiguration(
             EventBridgeConfiguration=EventBridgeConfiguration(EventBridgeEnabled=True)
@@ -96,16 +67,7 @@ def build() -> Template:
             Bucket=Ref(bucket),
             PolicyDocument=Policy(
                 Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Sid="TlsOnly",
-                        Effect=Deny,
-                        Principal=Principal("*"),
-                        Action=[s3.Action("*")],
-                        Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
-                        Condition=Condition(Bool("aws:SecureTransport", "false")),
-                    )
-                ],
+                Statement=[tls_only(bucket)],
             ),
         )
     )

@@ -17,7 +17,7 @@ This stack needs only the network and security stacks, so it builds while the da
 from __future__ import annotations
 
 from awacs import s3
-from awacs.aws import Allow, Bool, Condition, Deny, Policy, Principal, Statement
+from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere import Equals, FindInMap, GetAtt, If, Not, Ref, Sub, Template
 from troposphere.certificatemanager import Certificate, DomainValidationOption
 from troposphere.elasticloadbalancingv2 import (
@@ -45,17 +45,11 @@ from troposphere.logs import LogGroup
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
-    BucketEncryption,
     BucketPolicy,
-    LifecycleConfiguration,
     LifecycleRule,
     NoncurrentVersionExpiration,
-    OwnershipControls,
-    OwnershipControlsRule,
-    PublicAccessBlockConfiguration,
     ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
-    VersioningConfiguration,
 )
 from troposphere.secretsmanager import GenerateSecretString, Secret
 from troposphere.wafv2 import (
@@ -80,6 +74,7 @@ from troposphere.wafv2 import (
 
 from playback_infra.environments.regions import ELB_LOG_DELIVERY_ACCOUNTS
 from playback_infra.parts import values
+from playback_infra.parts.s3 import private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -195,45 +190,21 @@ def _add_certificate(t: Template) -> Certificate:
 def _add_access_logs_bucket(t: Template) -> Bucket:
     """Always retained (an audit trail, and a non-empty bucket would fail the delete anyway);
     unnamed, so a rebuilt environment gets a new one beside it."""
-    bucket = t.add_resource(
-        Bucket(
-            "AccessLogsBucket",
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-            BucketEncryption=BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"
-                        )
-                    )
-                ]
-            ),
-            PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=OwnershipControls(
-                Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
-            VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
-            LifecycleConfiguration=LifecycleConfiguration(
-                Rules=[
-                    LifecycleRule(
-                        Id="expire-access-logs",
-                        Status="Enabled",
-                        ExpirationInDays=Ref(values.ACCESS_LOG_DAYS),
-                        NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-                        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=1
-                        ),
-                    )
-                ]
-            ),
-        )
+    bucket = private_bucket(
+        "AccessLogsBucket",
+        ServerSideEncryptionRule(
+            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+        ),
+        LifecycleRule(
+            Id="expire-access-logs",
+            Status="Enabled",
+            ExpirationInDays=Ref(values.ACCESS_LOG_DAYS),
+            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
+            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+        ),
     )
+    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
+    t.add_resource(bucket)
     suppress(bucket, {
         "CKV_AWS_18": "This is the access-log bucket; logging it to itself would loop",
         "CKV_AWS_145": "ALB access log delivery supports only SSE-S3, not KMS",
@@ -267,14 +238,7 @@ def _add_access_logs_bucket(t: Template) -> Bucket:
                             )
                         ],
                     ),
-                    Statement(
-                        Sid="TlsOnly",
-                        Effect=Deny,
-                        Principal=Principal("*"),
-                        Action=[s3.Action("*")],
-                        Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
-                        Condition=Condition(Bool("aws:SecureTransport", "false")),
-                    ),
+                    tls_only(bucket),
                 ],
             ),
         )
