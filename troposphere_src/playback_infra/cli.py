@@ -1,4 +1,4 @@
-"""`playback-infra`: synth, check, parameters and deploy.
+"""`playback-infra`: synth, check, diff, parameters and deploy.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written).
@@ -43,6 +43,29 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from playback_infra.checks import replacement
+    from playback_infra.synth import render
+
+    rendered = render()
+    ref = args.base or replacement.default_base(args.root)
+    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+    try:
+        changes = replacement.compare(args.root, ref, templates, rendered.files)
+    except replacement.BaseError as error:
+        print(f"diff: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"changes since {ref}: {len(changes) or 'none'}")
+    for change in changes:
+        marker = "!!" if change.destructive else "  "
+        print(f"{marker} {change.describe()}")
+    allowed, problems = replacement.load_allowlist(args.root / replacement.ALLOWLIST)
+    refused = problems + replacement.forbidden(changes, allowed)
+    for message in refused:
+        print(f"REFUSED {message}", file=sys.stderr)
+    return EXIT_FAILED if refused else EXIT_OK
+
+
 def _parameters(args: argparse.Namespace) -> int:
     from playback_infra.environments.overrides import render_overrides
 
@@ -81,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="cfn-lint, checkov, IAM, suppression and in-sync checks"
     )
     check.set_defaults(run=_check)
+
+    diff = commands.add_parser(
+        "diff", help="what a change adds, updates, replaces or deletes, per stack and resource"
+    )
+    diff.add_argument("--base", help="git ref to compare with (default: the merge base with main)")
+    diff.set_defaults(run=_diff)
 
     parameters = commands.add_parser(
         "parameters",

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playback_infra.checks import iam, suppressions
+from playback_infra.checks import iam, replacement, suppressions
 from playback_infra.paths import tool
 from playback_infra.synth import differences
 
@@ -88,10 +88,26 @@ def _in_process(name: str, found: list[str], what: str) -> Result:
     return Result(name, not found, f"{len(found)} {what}", found)
 
 
+def _replacement_guard(base: Path, files: dict[str, str], templates: dict[str, dict]) -> Result:
+    ref = replacement.default_base(base)
+    try:
+        changes = replacement.compare(base, ref, templates, files)
+    except replacement.BaseError as error:
+        return Result("replacement guard", False, f"cannot read the base {ref}", [str(error)])
+    allowed, problems = replacement.load_allowlist(base / replacement.ALLOWLIST)
+    found = problems + replacement.forbidden(changes, allowed)
+    return Result(
+        "replacement guard", not found,
+        f"{len(changes)} changes since {ref[:12]}, {len(found)} would replace or delete stateful resources",
+        found,
+    )  # fmt: skip
+
+
 def run_all(base: Path, files: dict[str, str], templates: dict[str, dict]) -> list[Result]:
     """`files` are the generated files as the code renders them; `templates` their dicts."""
     lint, scan = _cfn_lint(base), _checkov(base)
     results = [
+        _replacement_guard(base, files, templates),
         _in_process(
             "generated files in sync",
             differences(files, base),

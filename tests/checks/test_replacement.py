@@ -1,0 +1,158 @@
+"""The replacement guard (checks/replacement.py): what it calls a replacement, a deletion, and
+when it refuses one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from playback_infra.checks import replacement
+from playback_infra.cli import EXIT_FAILED, EXIT_OK, main
+
+
+def _stack(**resources) -> dict:
+    return {"data": {"Resources": resources}}
+
+
+DB = {"Type": "AWS::RDS::DBInstance", "Properties": {
+    "DBInstanceIdentifier": {"Fn::Sub": "playback-${EnvironmentName}-${DatabaseGeneration}"},
+    "BackupRetentionPeriod": 7, "AllocatedStorage": 20}}  # fmt: skip
+
+
+def _with(resource: dict, **properties) -> dict:
+    return {**resource, "Properties": {**resource["Properties"], **properties}}
+
+
+def test_a_create_only_property_change_replaces_and_is_destructive_for_stateful_types():
+    (change,) = replacement.template_changes(
+        _stack(Db=DB), _stack(Db=_with(DB, DBInstanceIdentifier="x"))
+    )
+    assert (change.action, change.path, change.new) == ("replace", "DBInstanceIdentifier", "x")
+    assert change.destructive
+
+
+def test_conditionally_create_only_changes_may_replace_but_do_not_fail():
+    (change,) = replacement.template_changes(
+        _stack(Db=DB), _stack(Db=_with(DB, BackupRetentionPeriod=35))
+    )
+    assert change.action == "may replace"
+    assert not change.destructive
+
+
+def test_other_changes_are_updates():
+    (change,) = replacement.template_changes(
+        _stack(Db=DB), _stack(Db=_with(DB, AllocatedStorage=50))
+    )
+    assert (change.action, change.path) == ("update", "AllocatedStorage")
+
+
+def test_a_renamed_logical_id_is_a_deletion_and_an_addition():
+    changes = replacement.template_changes(_stack(Db=DB), _stack(Database=DB))
+    assert [(c.logical_id, c.action) for c in changes] == [("Db", "delete"), ("Database", "add")]
+    assert [c.destructive for c in changes] == [True, False]
+
+
+def test_replacing_a_stateless_resource_is_reported_but_allowed():
+    group = {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {"GroupDescription": "a", "VpcId": "v"},
+    }
+    (change,) = replacement.template_changes(
+        _stack(Group=group), _stack(Group=_with(group, GroupDescription="b"))
+    )
+    assert change.action == "replace" and not change.destructive
+    assert replacement.forbidden([change], []) == []
+
+
+def test_a_parameter_value_feeding_a_create_only_property_replaces_in_that_environment():
+    old = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "1"}}
+    new = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "2"}}
+    (change,) = replacement.parameter_changes(_stack(Db=DB), old, new)
+    assert (change.environment, change.action, change.old, change.new) == (
+        "prod",
+        "replace",
+        "1",
+        "2",
+    )
+    assert change.path == "DBInstanceIdentifier (via DatabaseGeneration)"
+    (message,) = replacement.forbidden([change], [])
+    assert message.startswith(
+        "data: DatabaseInstance" if False else "data: Db (AWS::RDS::DBInstance): replace in prod"
+    )
+    assert "snapshot" in message and "replacement-allowlist.json" in message
+
+
+def _allowlist(tmp_path: Path, **entry) -> Path:
+    path = tmp_path / replacement.ALLOWLIST
+    base = {"stack": "data", "logical_id": "Db", "action": "replace", "reason": "restore drill",
+            "expires": (datetime.date.today() + datetime.timedelta(days=7)).isoformat()}  # fmt: skip
+    path.write_text(json.dumps([{**base, **entry}]))
+    return path
+
+
+def test_an_allow_list_entry_with_a_reason_permits_exactly_that_change(tmp_path):
+    change = replacement.Change(
+        "data", "Db", "AWS::RDS::DBInstance", "replace", "DBInstanceIdentifier"
+    )
+    deletion = replacement.Change("data", "Db", "AWS::RDS::DBInstance", "delete")
+    allowed, problems = replacement.load_allowlist(_allowlist(tmp_path))
+    assert problems == []
+    assert replacement.forbidden([change], allowed) == []
+    assert len(replacement.forbidden([deletion], allowed)) == 1  # a replace entry allows no delete
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"expires": "2020-01-01"}, "expired on 2020-01-01"),
+        ({"reason": "  "}, "the reason is empty"),
+        ({"expires": "soon"}, "YYYY-MM-DD"),
+    ],
+)
+def test_expired_or_malformed_allow_list_entries_are_problems(tmp_path, entry, problem):
+    allowed, problems = replacement.load_allowlist(_allowlist(tmp_path, **entry))
+    assert allowed == []
+    assert len(problems) == 1 and problem in problems[0]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
+    tmp_path, capsys, monkeypatch
+):
+    """The whole path on a throwaway repository: synth, commit, change the catalog, diff."""
+    from playback_infra import synth
+    from playback_infra.environments import catalog
+
+    assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    assert main(["--root", str(tmp_path), "diff"]) == EXIT_OK
+    assert "none" in capsys.readouterr().out
+
+    def bumped():
+        return tuple(
+            env if env.name != "prod"
+            else dataclasses.replace(env, database=dataclasses.replace(env.database, generation=2))
+            for env in catalog.environments()
+        )  # fmt: skip
+
+    monkeypatch.setattr(synth, "environments", bumped)
+    assert main(["--root", str(tmp_path), "diff"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace in prod" in captured.out
+    assert "REFUSED data: DatabaseInstance" in captured.err
+    _allowlist(tmp_path, logical_id="DatabaseInstance")
+    for logical_id in ("DatabaseErrorLogGroup", "DatabaseSlowqueryLogGroup", "DatabaseBackupVault"):
+        entries = json.loads((tmp_path / replacement.ALLOWLIST).read_text())
+        entries.append({**entries[0], "logical_id": logical_id})
+        (tmp_path / replacement.ALLOWLIST).write_text(json.dumps(entries))
+    assert main(["--root", str(tmp_path), "diff"]) == EXIT_OK
