@@ -14,7 +14,9 @@ from playback_infra.environments.model import Kind, Tags, define
 from playback_infra.paths import REPO_ROOT
 
 
-@pytest.mark.parametrize("command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"]])
+@pytest.mark.parametrize(
+    "command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"]]
+)
 def test_every_command_has_help(command):
     done = subprocess.run(
         [sys.executable, "-m", "playback_infra", *command, "--help"],

@@ -156,3 +156,65 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
         entries.append({**entries[0], "logical_id": logical_id})
         (tmp_path / replacement.ALLOWLIST).write_text(json.dumps(entries))
     assert main(["--root", str(tmp_path), "diff"]) == EXIT_OK
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties", "changed", "action"),
+    [
+        ("AWS::RDS::DBInstance", {"Engine": "mysql"}, {"Engine": "mariadb"}, "may replace"),
+        (
+            "AWS::RDS::DBInstance",
+            {"StorageEncrypted": True},
+            {"StorageEncrypted": False},
+            "replace",
+        ),
+        ("AWS::RDS::DBInstance", {"KmsKeyId": "a"}, {"KmsKeyId": "b"}, "replace"),
+        ("AWS::RDS::DBInstance", {"DBName": "a"}, {"DBName": "b"}, "replace"),
+        ("AWS::S3::Bucket", {"BucketName": "a"}, {"BucketName": "b"}, "replace"),
+        ("AWS::SecretsManager::Secret", {"Name": "a"}, {"Name": "b"}, "replace"),
+        ("AWS::Logs::LogGroup", {"LogGroupName": "a"}, {"LogGroupName": "b"}, "replace"),
+        ("AWS::ECR::Repository", {"RepositoryName": "a"}, {"RepositoryName": "b"}, "replace"),
+        ("AWS::Logs::LogGroup", {"RetentionInDays": 30}, {"RetentionInDays": 90}, "update"),
+        ("AWS::KMS::Key", {"EnableKeyRotation": True}, {"EnableKeyRotation": False}, "update"),
+    ],
+)
+def test_each_kind_of_change_is_classified_from_the_schemas(
+    resource_type, properties, changed, action
+):
+    old = {"Type": resource_type, "Properties": properties}
+    (change,) = replacement.template_changes(_stack(R=old), _stack(R=_with(old, **changed)))
+    assert change.action == action
+    assert change.destructive == (action == "replace")
+
+
+def test_removing_a_stateful_resource_is_refused_and_an_allowed_one_passes(tmp_path):
+    (deletion,) = replacement.template_changes(_stack(Db=DB), _stack())
+    assert deletion.action == "delete" and deletion.destructive
+    assert len(replacement.forbidden([deletion], [])) == 1
+    allowed, _ = replacement.load_allowlist(_allowlist(tmp_path, action="delete"))
+    assert replacement.forbidden([deletion], allowed) == []
+
+
+def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_passes_itself():
+    from playback_infra.synth import render
+
+    rendered = render()
+    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
+    stateful = {
+        (name, logical_id): resource["Type"]
+        for name, template in templates.items()
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in replacement.STATEFUL_TYPES
+    }
+    # The database, its log groups, secrets, keys, buckets, vaults, repositories are all found.
+    assert ("data", "DatabaseInstance") in stateful
+    assert ("game-data", "RetrosheetBucket") in stateful
+    assert ("security", "DataKey") in stateful and ("registry", "BackendRepository") in stateful
+    assert len(stateful) >= 20
+    assert replacement.template_changes(templates, templates) == []
+    parameters = {
+        Path(path).stem: json.loads(content)["Parameters"]
+        for path, content in rendered.files.items()
+        if path.startswith("parameters/")
+    }
+    assert replacement.parameter_changes(templates, parameters, parameters) == []
