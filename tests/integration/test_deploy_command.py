@@ -86,3 +86,39 @@ def test_deploy_without_an_endpoint_starts_and_stops_its_own_emulator():
 
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=2)
+
+
+def test_live_diff_shows_what_the_emulators_change_sets_report(capsys, monkeypatch):
+    """`diff --live` asks the deployed stack through a change set it never executes. On AWS
+    (IncludeNestedStacks) each nested stack's own change set gives every resource's Replacement
+    answer; ministack's root change set names the modified nested stacks but carries no nested
+    change set (no ChangeSetId), so here only the stack level can be shown."""
+    from playback_infra import synth
+
+    with run_emulator() as endpoint:
+        assert main(["deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
+        capsys.readouterr()
+        live = ["diff", "--live", "--env", "dev", "--endpoint-url", endpoint]
+        assert main(live) == EXIT_OK
+        assert "changes in the deployed dev (AWS's change sets): none" in capsys.readouterr().out
+
+        def bumped():
+            return tuple(
+                dataclasses.replace(env, database=dataclasses.replace(env.database, generation=2))
+                if env.name == "dev" else env
+                for env in environments()
+            )  # fmt: skip
+
+        monkeypatch.setattr(synth, "environments", bumped)
+        assert main(live) == EXIT_OK
+        out = capsys.readouterr().out
+        assert "root: DataStack (AWS::CloudFormation::Stack): may replace in dev, Parameters" in out
+        assert "DatabaseInstance" not in out  # the emulator gives no nested change set
+        import boto3
+
+        cfn = boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).client("cloudformation", endpoint_url=endpoint)
+        # Never executed, and not left behind.
+        summaries = cfn.list_change_sets(StackName="baseball-playback-dev")["Summaries"]
+        assert [c for c in summaries if c["ExecutionStatus"] == "AVAILABLE"] == []

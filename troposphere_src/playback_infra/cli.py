@@ -47,15 +47,21 @@ def _diff(args: argparse.Namespace) -> int:
     from playback_infra.checks import replacement
     from playback_infra.synth import render
 
-    rendered = render()
-    ref = args.base or replacement.default_base(args.root)
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
-    try:
-        changes = replacement.compare(args.root, ref, templates, rendered.files)
-    except replacement.BaseError as error:
-        print(f"diff: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    print(f"changes since {ref}: {len(changes) or 'none'}")
+    if args.live:
+        from playback_infra.deploy import live_changes
+
+        changes = live_changes(args)
+        print(f"changes in the deployed {args.env} (AWS's change sets): {len(changes) or 'none'}")
+    else:
+        rendered = render()
+        ref = args.base or replacement.default_base(args.root)
+        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+        try:
+            changes = replacement.compare(args.root, ref, templates, rendered.files)
+        except replacement.BaseError as error:
+            print(f"diff: {error}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"changes since {ref}: {len(changes) or 'none'}")
     for change in changes:
         marker = "!!" if change.destructive else "  "
         print(f"{marker} {change.describe()}")
@@ -109,6 +115,18 @@ def _parser() -> argparse.ArgumentParser:
         "diff", help="what a change adds, updates, replaces or deletes, per stack and resource"
     )
     diff.add_argument("--base", help="git ref to compare with (default: the merge base with main)")
+    diff.add_argument(
+        "--live",
+        action="store_true",
+        help="compare with the deployed --env through change sets (not executed)",
+    )
+    diff.add_argument("--env", help="environment, with --live")
+    diff.add_argument("--endpoint-url", help="with --live: an emulator")
+    diff.add_argument("--profile", help="with --live: the real account's profile")
+    diff.add_argument("--region", help="with --live: region (default: the environment's)")
+    diff.add_argument(
+        "--artifact-bucket", help="with --live on a real account: bucket for the templates"
+    )
     diff.set_defaults(run=_diff)
 
     parameters = commands.add_parser(

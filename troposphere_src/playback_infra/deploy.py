@@ -98,7 +98,8 @@ def _session(args: argparse.Namespace, region: str, endpoint: str | None):
     return boto3.session.Session(profile_name=args.profile, region_name=region)
 
 
-def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
+def _prepare(args, env: Environment, templates: dict, region: str, endpoint: str | None):
+    """Check the account, package the templates; the CloudFormation client and the root's URL."""
     session = _session(args, region, endpoint)
     clients = {
         name: session.client(name, endpoint_url=endpoint)
@@ -132,15 +133,19 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
         _ensure_bucket(clients["s3"], bucket, region)
     url_base = endpoint or f"https://s3.{region}.amazonaws.com"
     root_url = package(clients["s3"], bucket, url_base, args.root, templates["root"])
+    return clients["cloudformation"], root_url
+
+
+def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
+    cfn, root_url = _prepare(args, env, templates, region, endpoint)
     parameter_file = json.loads((args.root / "parameters" / f"{env.name}.json").read_text())
-    cfn = clients["cloudformation"]
     change_set = _create_change_set(cfn, env.stack_name, root_url, parameter_file)
     if change_set is None:
         print(f"{env.stack_name}: no changes")
         _print_outputs(cfn, env.stack_name)
         return EXIT_OK
     if (
-        real_account
+        endpoint is None
         and not args.yes
         and input("Execute this change set? [y/N] ").strip().lower() != "y"
     ):
@@ -197,7 +202,24 @@ def _stack_status(cfn, stack_name: str) -> str | None:
 
 
 def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: dict) -> str | None:
-    """The change set's name, or None when the stack already matches."""
+    """The change set's name (its changes printed), or None when the stack already matches."""
+    name, described = _change_set(cfn, stack_name, template_url, parameter_file)
+    if name is None:
+        return None
+    print(f"change set {name} for {stack_name}:")
+    for change in described.get("Changes", []):
+        rc = change["ResourceChange"]
+        replacement = f" (replacement: {rc['Replacement']})" if rc.get("Replacement") else ""
+        print(
+            f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}"
+        )
+    return name
+
+
+def _change_set(
+    cfn, stack_name: str, template_url: str, parameter_file: dict
+) -> tuple[str | None, dict]:
+    """Create a change set and wait for it: (name, description), or (None, {}) with no changes."""
     status = _stack_status(cfn, stack_name)
     name = f"playback-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     cfn.create_change_set(
@@ -222,16 +244,9 @@ def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: 
         reason = described.get("StatusReason", "")
         if any(marker in reason for marker in NO_CHANGES):
             cfn.delete_change_set(StackName=stack_name, ChangeSetName=name)
-            return None
+            return None, {}
         raise DeployError(f"change set {name} failed: {reason}")
-    print(f"change set {name} for {stack_name}:")
-    for change in described.get("Changes", []):
-        rc = change["ResourceChange"]
-        replacement = f" (replacement: {rc['Replacement']})" if rc.get("Replacement") else ""
-        print(
-            f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}"
-        )
-    return name
+    return name, described
 
 
 def _events(cfn, stack_id: str) -> Iterator[dict]:
@@ -280,3 +295,57 @@ def _print_outputs(cfn, stack_name: str) -> None:
     outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
     for output in sorted(outputs, key=lambda o: o["OutputKey"]):
         print(f"  {output['OutputKey']:<32} {output['OutputValue']}")
+
+
+# AWS's answer for a resource in a change set, in the replacement guard's words.
+_LIVE_ACTIONS = {("Add", ""): "add", ("Remove", ""): "delete", ("Dynamic", ""): "update"}
+_REPLACEMENT = {"True": "replace", "Conditional": "may replace", "False": "update"}
+
+
+def live_changes(args: argparse.Namespace):
+    """`diff --live`: a change set against the deployed environment, not executed, with AWS's
+    own Replacement answer for every resource of every nested stack."""
+    from playback_infra.checks.replacement import Change
+
+    env = _environment(args.env)
+    rendered = render()
+    region = args.region or env.region
+    if not (args.endpoint_url or args.profile):
+        raise ConfigError(
+            [
+                Problem(
+                    env.name,
+                    "live",
+                    "--live compares with a deployed stack: give --profile (a real account) or --endpoint-url (an emulator)",
+                )
+            ]
+        )
+    titles = {title: name for title, (name, _) in NESTED.items()}
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        cfn, root_url = _prepare(args, env, rendered.templates, region, args.endpoint_url)
+        parameter_file = json.loads(rendered.files[f"parameters/{env.name}.json"])
+        name, described = _change_set(cfn, env.stack_name, root_url, parameter_file)
+        changes: list[Change] = []
+
+        def collect(description: dict, stack: str) -> None:
+            for item in description.get("Changes", []):
+                rc = item["ResourceChange"]
+                if rc["ResourceType"] == "AWS::CloudFormation::Stack" and rc.get("ChangeSetId"):
+                    nested = cfn.describe_change_set(ChangeSetName=rc["ChangeSetId"])
+                    collect(nested, titles.get(rc["LogicalResourceId"], rc["LogicalResourceId"]))
+                    continue
+                action = _LIVE_ACTIONS.get(
+                    (rc["Action"], ""), _REPLACEMENT.get(rc.get("Replacement", "False"), "update")
+                )
+                changes.append(Change(stack, rc["LogicalResourceId"], rc["ResourceType"], action,
+                                      ", ".join(d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])),
+                                      environment=env.name))  # fmt: skip
+
+        if name is not None:
+            collect(described, "root")
+            cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
+        return changes
+    except (BotoCoreError, ClientError) as error:
+        raise DeployError(str(error)) from error
