@@ -83,6 +83,7 @@ def app_parameters(**changes) -> dict:
         "EnvironmentName": "dev",
         "FeatureFlags": "replay,stats",
         "ImageTag": "bootstrap",
+        "OpenAiDailyCostAlarmUsd": "5",
         "PeakEnd": "",
         "PeakMinTasks": "0",
         "PeakStart": "",
@@ -556,6 +557,27 @@ def check_deleted(aws, outputs, resources, task_definitions):
     ) in ("ResourceNotFoundException", "InvalidRequestException")
 
 
+def check_openai_alarms(aws, resources, daily_cost):
+    """The OpenAI alarms as CloudWatch describes them: the error rate is a metric math alarm,
+    with its queries and without a single metric."""
+    names = [resources[a] for a in ("OpenAiErrorRateAlarm", "OpenAiDailyCostAlarm")]
+    alarms = {
+        a["AlarmName"]: a
+        for a in aws("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    }
+    rate, cost = alarms[names[0]], alarms[names[1]]
+    assert "MetricName" not in rate and "Dimensions" not in rate
+    queries = {q["Id"]: q for q in rate["Metrics"]}
+    assert queries["rate"]["ReturnData"] is True and queries["errors"]["ReturnData"] is False
+    assert queries["requests"]["MetricStat"]["Period"] == 60
+    assert queries["requests"]["MetricStat"]["Metric"]["Dimensions"] == [
+        {"Name": "Environment", "Value": "roll"}
+    ]
+    assert (rate["Threshold"], rate["EvaluationPeriods"], rate["DatapointsToAlarm"]) == (10.0, 5, 3)
+    assert (cost["MetricName"], cost["Period"], cost["Threshold"]) == (
+        "OpenAiCostUsd", 86400, daily_cost)  # fmt: skip
+
+
 # --- The app stack, deployed as dev and as prod ----------------------------------------------
 
 
@@ -586,6 +608,7 @@ def test_rolling_on_fargate_spot_deploys_updates_and_deletes(cfn, aws, template_
         aws, parent, outputs, resources, minimum=1, maximum=4, cpu=60.0, peak=None
     )
     check_logs_and_secret(aws, parent, outputs)
+    check_openai_alarms(aws, resources, daily_cost=5.0)
     first_revision = resources["TaskDefinition"]
 
     # A new image is a new revision, the old one deregistered; the service moves to it and
@@ -598,6 +621,7 @@ def test_rolling_on_fargate_spot_deploys_updates_and_deletes(cfn, aws, template_
         "AppMinTasks": "2",
         "AppMaxTasks": "6",
         "CpuTargetPercent": "70",
+        "OpenAiDailyCostAlarmUsd": "20",
     }
     update_app(cfn, stack_id, app_id, url, changed)
     after, resources_after = stack_state(cfn, app_id)
@@ -624,6 +648,7 @@ def test_rolling_on_fargate_spot_deploys_updates_and_deletes(cfn, aws, template_
         n: p["PolicyARN"] for n, p in policies.items()
     }
     check_cluster(aws, outputs, "roll")
+    check_openai_alarms(aws, resources_after, daily_cost=20.0)  # in place: same alarms
 
     delete_app(cfn, stack_id, app_id)
     check_deleted(aws, outputs, resources, [first_revision, resources_after["TaskDefinition"]])

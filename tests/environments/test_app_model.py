@@ -42,7 +42,7 @@ def with_ingress(**change) -> dict:
 def test_defaults_by_kind():
     assert {
         "development": App(desired_tasks=1, min_tasks=1, spot=True),
-        "staging": App(log_retention_days=90),
+        "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
         "production": App(
             cpu=1024,
             memory=2048,
@@ -50,6 +50,7 @@ def test_defaults_by_kind():
             min_tasks=3,
             deployment="BLUE_GREEN",
             log_retention_days=365,
+            openai_daily_cost_alarm_usd=50,
             peak_start="cron(30 21 * * ? *)",
             peak_end="cron(0 6 * * ? *)",
             peak_min_tasks=6,
@@ -75,6 +76,7 @@ def test_defaults_by_kind():
         image_tag="bootstrap",
         api_base_path="/api",
         feature_flags="",
+        openai_daily_cost_alarm_usd=5,
     )
 
 
@@ -164,6 +166,7 @@ def test_app_values_are_the_parameter_strings():
         "ImageTag": "bootstrap",
         "ApiBasePath": "/api",
         "FeatureFlags": "box-scores,ai-recap",
+        "OpenAiDailyCostAlarmUsd": "50",
     }
     dev = define("qa", Kind.DEVELOPMENT, **BASE, app={"ecs_exec": True, "xray": False})
     flags = {k: app_values(dev)[k] for k in ("UseFargateSpot", "EnableEcsExec", "EnableXRay")}
@@ -198,6 +201,8 @@ EDGES = {  # valid configurations at the limits, each accepted
     "longest tag": {"image_tag": "a" * 128},
     "flags": {"feature_flags": "box-scores,ai_recap,v2"},
     "ecs exec and no tracing": {"ecs_exec": True, "xray": False},
+    "a dollar a day of OpenAI": {"openai_daily_cost_alarm_usd": 1},
+    "largest OpenAI cost threshold": {"openai_daily_cost_alarm_usd": 100_000},
 }
 
 
@@ -263,6 +268,12 @@ def test_requests_target_the_stack_refuses_is_refused_by_the_model():
 # --- bad inputs ------------------------------------------------------------------------------
 
 BAD = {  # in development: 1 task (min 1), max_app_tasks 4
+    "no OpenAI cost threshold": (
+        {"openai_daily_cost_alarm_usd": 0}, "openai_daily_cost_alarm_usd",
+        "0 must be 1-100000 (US dollars a day)"),
+    "OpenAI cost threshold above the parameter's maximum": (
+        {"openai_daily_cost_alarm_usd": 100_001}, "openai_daily_cost_alarm_usd",
+        "100001 must be 1-100000"),
     "memory not valid for the CPU": (
         {"memory": 512}, "memory", "512 MiB is not valid with 512 CPU; use 1024-4096 in steps of 1024"),
     "memory above the CPU's range": (

@@ -343,9 +343,11 @@ def _assert_data(aws, name: str) -> None:
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", env.alarm_email)]
     READ.update({"AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy"})
 
+    every_alarm = aws("cloudwatch").describe_alarms()["MetricAlarms"]
     alarms = [
-        a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]
-        if {"Name": "DBInstanceIdentifier", "Value": instance["DBInstanceIdentifier"]} in a["Dimensions"]
+        a for a in every_alarm
+        if {"Name": "DBInstanceIdentifier", "Value": instance["DBInstanceIdentifier"]}
+        in a.get("Dimensions", [])  # a metric math alarm has none
     ]  # fmt: skip
     assert sorted(a["MetricName"] for a in alarms) == [
         "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "FreeableMemory",
@@ -354,6 +356,23 @@ def _assert_data(aws, name: str) -> None:
     assert all(a["AlarmActions"] == [topic] == a["OKActions"] for a in alarms)
     connections = next(a for a in alarms if a["MetricName"] == "DatabaseConnections")
     assert connections["Threshold"] == db.max_connections * db.connections_alarm_percent // 100
+    this_environment = {"Name": "Environment", "Value": name}
+    openai = {
+        a["AlarmName"].split("-")[-2]: a for a in every_alarm
+        if this_environment in a.get("Dimensions", []) or any(
+            this_environment in q.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+            for q in a.get("Metrics", []))
+    }  # fmt: skip
+    assert sorted(openai) == [
+        "OpenAiCircuitOpenAlarm",
+        "OpenAiDailyCostAlarm",
+        "OpenAiErrorRateAlarm",
+    ]
+    assert openai["OpenAiDailyCostAlarm"]["Threshold"] == env.app.openai_daily_cost_alarm_usd
+    rate = {q["Id"]: q for q in openai["OpenAiErrorRateAlarm"]["Metrics"]}
+    assert rate["rate"]["Expression"] == "IF(requests >= 10, 100 * errors / requests, 0)"
+    assert rate["errors"]["MetricStat"]["Metric"]["MetricName"] == "OpenAiErrors"
+    assert all(a["AlarmActions"] == [topic] == a["OKActions"] for a in openai.values())
     READ.add("AWS::CloudWatch::Alarm")
 
     for output in ("DatabaseAppSecretArn", "DatabaseMigrationSecretArn"):

@@ -230,6 +230,9 @@ def test_exactly_the_app_resources(t):
         "ApiTarget5xxAlarm": "AWS::CloudWatch::Alarm",
         "ApiUnhealthyHostsBlueAlarm": "AWS::CloudWatch::Alarm",
         "ApiUnhealthyHostsGreenAlarm": "AWS::CloudWatch::Alarm",
+        "OpenAiErrorRateAlarm": "AWS::CloudWatch::Alarm",
+        "OpenAiCircuitOpenAlarm": "AWS::CloudWatch::Alarm",
+        "OpenAiDailyCostAlarm": "AWS::CloudWatch::Alarm",
         "BlueGreenInfrastructureRole": "AWS::IAM::Role",
         "Service": "AWS::ECS::Service",
         "ServiceScalableTarget": "AWS::ApplicationAutoScaling::ScalableTarget",
@@ -257,7 +260,7 @@ def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, pa
             if "MinValue" in spec:
                 assert spec["MinValue"] <= int(value) <= spec["MaxValue"], (env, name, value)
             checked += 1
-    assert checked == 3 * 23  # every environment gives the 23 root-provided parameters
+    assert checked == 3 * 24  # every environment gives the 24 root-provided parameters
 
 
 @pytest.mark.parametrize(
@@ -382,6 +385,7 @@ def backend_environment(otel_endpoint: str) -> dict:
         "DB_PORT": ref("DatabasePort"),
         "DB_SSL": "true",
         "METRICS_NAMESPACE": "BaseballPlayback",
+        "ENVIRONMENT_NAME": ref("EnvironmentName"),
         "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint,
     }
 
@@ -389,7 +393,12 @@ def backend_environment(otel_endpoint: str) -> dict:
 @pytest.mark.parametrize(("xray", "endpoint"), [("true", OTLP_HTTP), ("false", "")])
 def test_backend_environment(variant, xray, endpoint):
     backend = containers(variant("prod", EnableXRay=xray)["resources"])["backend"]
-    parameters = {"AppPort": "3000", "ApiBasePath": "/api", "FeatureFlags": ""}
+    parameters = {
+        "AppPort": "3000",
+        "ApiBasePath": "/api",
+        "FeatureFlags": "",
+        "EnvironmentName": "prod",
+    }
     # An empty OTEL_EXPORTER_OTLP_ENDPOINT counts as unset (OpenTelemetry SDK configuration).
     assert environment(backend) == with_parameters(backend_environment(endpoint), parameters)
 
@@ -410,7 +419,14 @@ def test_backend_secrets_come_from_secrets_manager(t):
 
 
 # The only parameters an environment variable may carry: none of them is a credential.
-PLAIN_SETTINGS = {"AppPort", "ApiBasePath", "FeatureFlags", "DatabaseEndpoint", "DatabasePort"}
+PLAIN_SETTINGS = {
+    "AppPort",
+    "ApiBasePath",
+    "FeatureFlags",
+    "DatabaseEndpoint",
+    "DatabasePort",
+    "EnvironmentName",
+}
 
 
 def test_no_secret_value_is_in_a_containers_environment(t):
@@ -426,7 +442,7 @@ def test_no_secret_value_is_in_a_containers_environment(t):
             if isinstance(value, str):
                 assert not looks_like_a_secret(value), name
             checked += 1
-    assert checked == 2 * 9  # the backend's nine variables, with and without the sidecar
+    assert checked == 2 * 10  # the backend's ten variables, with and without the sidecar
     assert "resolve:secretsmanager" not in str(props(t, "TaskDefinition"))
 
 
@@ -907,7 +923,8 @@ ALARMS = {  # title -> metric, statistic, threshold, dimensions
 
 
 def test_exactly_the_deployment_alarms(t):
-    assert set(resources_of_type(t, "AWS::CloudWatch::Alarm")) == set(DEPLOYMENT_ALARMS)
+    alarms = set(resources_of_type(t, "AWS::CloudWatch::Alarm"))
+    assert {a for a in alarms if not a.startswith("OpenAi")} == set(DEPLOYMENT_ALARMS)
     assert set(ALARMS) == set(DEPLOYMENT_ALARMS)
 
 
@@ -1180,9 +1197,9 @@ def test_outputs(t):
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    # secret, log group, cluster, 3 roles, task definition, 3 alarms, service, scalable target;
-    # the capacity provider associations and the policies take no tags.
-    assert len(taggable) == 12
+    # secret, log group, cluster, 3 roles, task definition, 3 deployment and 3 OpenAI alarms,
+    # service, scalable target; the capacity provider associations and policies take no tags.
+    assert len(taggable) == 15
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

@@ -64,7 +64,7 @@ READ_BACK: dict[str, str] = {
     "AWS::ApplicationAutoScaling::ScalableTarget": "application-autoscaling.describe_scalable_targets, describe_scheduled_actions",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "application-autoscaling.describe_scaling_policies: CPU and requests per task",
     "AWS::ECR::Repository": "ecr.describe_repositories, get_lifecycle_policy, get_repository_policy: immutable, scanned, KMS",
-    "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, thresholds, actions",
+    "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, the OpenAI alarms (metric math: queries recorded, not evaluated), thresholds, actions",
 }
 
 

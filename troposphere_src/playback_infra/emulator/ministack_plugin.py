@@ -47,7 +47,8 @@ For the app stack: a target group's TargetGroupFullName is ELB's
 (``_complete_target_group``); a task definition is registered with every property
 (``_register_task_definitions``); a service keeps what its template says and is refused
 what ECS refuses (``_complete_service``); and a cluster update keeps the capacity
-providers its associations gave it (``_keep_capacity_providers``).
+providers its associations gave it (``_keep_capacity_providers``); and an alarm on a
+metric math expression is recorded with its queries (``_record_metric_math_alarms``).
 """
 
 import asyncio
@@ -1812,6 +1813,46 @@ _PASSWORD_OPTIONS = {
 }
 
 
+# --- AWS::CloudWatch::Alarm: metric math ------------------------------------------------
+
+
+def _record_metric_math_alarms(record):
+    """Wrap ministack's ``_cw_metric_alarm_record`` so an alarm on a metric math expression
+    (``Metrics``: MetricDataQuery items) is recorded as DescribeAlarms shows one on AWS: the
+    ``Metrics`` list and no MetricName, Namespace, Statistic, Period or Dimensions.
+
+    ministack 1.5.33 refused such an alarm ("metric math is not supported"), so a template
+    with one could not be deployed. The expression is stored, not evaluated: the alarm stays
+    INSUFFICIENT_DATA, as ministack's evaluation skips an alarm without a MetricName.
+    """
+
+    @functools.wraps(record)
+    def recorded(name, props):
+        queries = props.get("Metrics")
+        if not queries:
+            return record(name, props)
+        alarm = record(name, {**props, "Metrics": None, "MetricName": "-", "Namespace": "-"})
+        for single in ("MetricName", "Namespace", "Statistic", "Period", "Dimensions", "Unit"):
+            alarm.pop(single, None)
+        alarm["Metrics"] = [_metric_data_query(query) for query in queries]
+        return alarm
+
+    recorded.records_metric_math = True
+    return recorded
+
+
+def _metric_data_query(query):
+    """A template's MetricDataQuery as the API returns it: numbers and booleans typed."""
+    out = dict(query)
+    if "ReturnData" in out:
+        out["ReturnData"] = str(out["ReturnData"]).lower() == "true"
+    if "Period" in out:
+        out["Period"] = int(out["Period"])
+    if "MetricStat" in out:
+        out["MetricStat"] = {**out["MetricStat"], "Period": int(out["MetricStat"]["Period"])}
+    return out
+
+
 def _generate_with_every_option(secret_string):
     """Wrap ministack's ``_sm_secret_string`` so GenerateSecretString generates through
     GetRandomPassword with all its options.
@@ -3221,7 +3262,8 @@ def register():
     ``_render_target_group_extras``), WAFv2 answers the logging configuration actions
     (``_serve_waf_logging``, ``_reset_waf_logging``), and Application Auto Scaling is served
     (``_serve_application_autoscaling``, ``_reset_application_autoscaling``). An ECS cluster's
-    update keeps its capacity providers (``_keep_capacity_providers``).
+    update keeps its capacity providers (``_keep_capacity_providers``), and an alarm on a
+    metric math expression is recorded (``_record_metric_math_alarms``).
 
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
     CloudFormation gives them on AWS. A proxy and an ECS service keep their names across a
@@ -3269,6 +3311,8 @@ def register():
             handlers[resource_type] = wrap(handlers[resource_type])
     # ministack's update handler registers a revision through this name.
     cfn._ecs_task_def_create = handlers[_TASK_DEFINITION]["create"]
+    if not getattr(cfn._cw_metric_alarm_record, "records_metric_math", False):
+        cfn._cw_metric_alarm_record = _record_metric_math_alarms(cfn._cw_metric_alarm_record)
     if not getattr(cfn._sm_secret_string, "uses_every_option", False):
         cfn._sm_secret_string = _generate_with_every_option(cfn._sm_secret_string)
     if not getattr(alb._lb_xml, "renders_zones", False):

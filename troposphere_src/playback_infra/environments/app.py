@@ -52,6 +52,8 @@ class App:
     api_base_path: str = "/api"
     feature_flags: str = ""
     """Comma-separated flags the backend reads from FEATURE_FLAGS."""
+    openai_daily_cost_alarm_usd: int = 5
+    """Estimated OpenAI spend over 24 hours that alarms; the OpenAI project budget is the cap."""
 
 
 def violations(
@@ -126,15 +128,20 @@ def violations(
         bad("api_base_path", f"{app.api_base_path!r} must be a path like /api (no trailing slash)")
     if not re.fullmatch(r"[a-z0-9_,-]*", app.feature_flags):
         bad("feature_flags", f"{app.feature_flags!r} must be comma-separated lowercase flag names")
+    if not 1 <= app.openai_daily_cost_alarm_usd <= 100_000:
+        bad(
+            "openai_daily_cost_alarm_usd",
+            f"{app.openai_daily_cost_alarm_usd} must be 1-100000 (US dollars a day)",
+        )
     return found
 
 
 DEFAULTS = {  # by environment kind
     "development": App(desired_tasks=1, min_tasks=1, spot=True),
-    "staging": App(log_retention_days=90),
+    "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
     "production": App(
         cpu=1024, memory=2048, desired_tasks=3, min_tasks=3, deployment="BLUE_GREEN",
-        log_retention_days=365,
+        log_retention_days=365, openai_daily_cost_alarm_usd=50,
         # US evening first pitches (about 18:00-01:00 Eastern): more tasks before the rush.
         peak_start="cron(30 21 * * ? *)", peak_end="cron(0 6 * * ? *)", peak_min_tasks=6,
     ),

@@ -69,6 +69,7 @@ def app_values(env: Environment) -> dict[str, str]:
         values.IMAGE_TAG: app.image_tag,
         values.API_BASE_PATH: app.api_base_path,
         values.FEATURE_FLAGS: app.feature_flags,
+        values.OPENAI_DAILY_COST_ALARM_USD: str(app.openai_daily_cost_alarm_usd),
     }
 
 

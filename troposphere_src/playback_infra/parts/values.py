@@ -100,6 +100,7 @@ ENABLE_XRAY = "EnableXRay"
 IMAGE_TAG = "ImageTag"
 API_BASE_PATH = "ApiBasePath"
 FEATURE_FLAGS = "FeatureFlags"
+OPENAI_DAILY_COST_ALARM_USD = "OpenAiDailyCostAlarmUsd"
 API_DOMAIN = "ApiDomain"
 HOSTED_ZONE_ID = "HostedZoneId"
 CERTIFICATE_ARN = "CertificateArn"
@@ -372,6 +373,12 @@ VALUES: dict[str, Value] = {
     API_BASE_PATH: Value("String", "Path prefix of the API", allowed_pattern=r"^/[a-z0-9/_-]*$"),
     FEATURE_FLAGS: Value(
         "String", "Comma-separated feature flags for the backend", allowed_pattern=r"^[a-z0-9_,-]*$"
+    ),
+    OPENAI_DAILY_COST_ALARM_USD: Value(
+        "Number",
+        "Estimated OpenAI spend (USD) over 24 hours that raises an alarm",
+        min_value=1,
+        max_value=100000,
     ),
     API_DOMAIN: Value("String", "Host name of the API origin (the ALB's certificate)"),
     HOSTED_ZONE_ID: Value(

@@ -87,6 +87,8 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.stacks import openai_usage
+from playback_infra.stacks.openai_usage import METRICS_NAMESPACE
 
 COMPONENT = "app"
 CONTAINER = "backend"
@@ -103,7 +105,6 @@ HEALTH_COMMAND = (
     "node -e \"require('http').get('http://127.0.0.1:'+process.env.PORT+process.env.API_BASE_PATH"
     "+'/health',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))\""
 )
-METRICS_NAMESPACE = "BaseballPlayback"
 
 
 def build() -> Template:
@@ -187,6 +188,7 @@ def build() -> Template:
     execution_role, task_role = _add_roles(t, log_group, openai_secret)
     task = _add_task_definition(t, execution_role, task_role, log_group, openai_secret)
     alarms = _add_deployment_alarms(t)
+    openai_usage.add_alarms(t)
     service = _add_service(t, cluster, task, alarms)
     _add_scaling(t, cluster, service)
 
@@ -394,6 +396,8 @@ def _add_task_definition(
                 EnvironmentVariable(Name=name, Value=value)
                 for name, value in (
                     ("NODE_ENV", "production"),
+                    # The EMF dimension of every metric (docs/openai-integration.md).
+                    ("ENVIRONMENT_NAME", Ref(values.ENVIRONMENT_NAME)),
                     ("PORT", Ref(values.APP_PORT)),
                     ("API_BASE_PATH", Ref(values.API_BASE_PATH)),
                     ("FEATURE_FLAGS", Ref(values.FEATURE_FLAGS)),
