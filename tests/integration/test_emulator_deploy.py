@@ -565,6 +565,23 @@ def _assert_app(aws, name: str) -> None:
     )
     READ.add("AWS::ECS::TaskDefinition")
 
+    # A new OpenAI key (AWSCURRENT moved) starts the workflow that redeploys this service.
+    rule_name = f"baseball-playback-{name}-openai-key-redeploy"
+    rule = aws("events").describe_rule(Name=rule_name)
+    pattern = json.loads(rule["EventPattern"])
+    assert pattern["detail-type"] == ["Secret Label Updated"]
+    assert pattern["resources"] == [out["OpenAiApiKeySecretArn"]]
+    assert pattern["detail"] == {"labelUpdated": ["AWSCURRENT"]}
+    (target,) = aws("events").list_targets_by_rule(Rule=rule_name)["Targets"]
+    workflow = aws("stepfunctions").describe_state_machine(stateMachineArn=target["Arn"])
+    assert workflow["name"] == rule_name and workflow["type"] == "STANDARD"
+    step = json.loads(workflow["definition"])["States"]["ForceNewDeployment"]
+    assert step["Resource"] == "arn:aws:states:::aws-sdk:ecs:updateService"
+    assert step["Parameters"] == {
+        "Cluster": out["ClusterName"], "Service": service["serviceArn"], "ForceNewDeployment": True
+    }  # fmt: skip
+    READ.update({"AWS::Events::Rule", "AWS::StepFunctions::StateMachine"})
+
     s3 = aws("s3")
     bucket = out["GameDataBucketName"]
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
@@ -614,6 +631,36 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
 def test_second_deploy_without_changes_changes_nothing(endpoint, capsys, name):
     assert f"{ENVS[name].stack_name}: no changes" in _deploy(endpoint, name, capsys)
+
+
+def test_a_new_openai_key_redeploys_the_backend(aws):
+    """put-secret-value, as the runbook says, and nothing else: Secrets Manager's event, the
+    rule, the workflow and ECS UpdateService give the service a new deployment."""
+    out = _outputs(aws, ENVS["staging"].stack_name)
+    ecs, workflows = aws("ecs"), aws("stepfunctions")
+    name = f"baseball-playback-{ENVS['staging'].name}-openai-key-redeploy"
+    (workflow,) = [m for m in workflows.list_state_machines()["stateMachines"] if m["name"] == name]
+
+    def deployments() -> set[str]:
+        (service,) = ecs.describe_services(
+            cluster=out["ClusterName"], services=[out["ServiceName"]]
+        )["services"]
+        return {d["id"] for d in service["deployments"]}
+
+    before = deployments()
+    aws("secretsmanager").put_secret_value(
+        SecretId=out["OpenAiApiKeySecretArn"], SecretString="sk-test-new-key"
+    )
+    deadline = time.monotonic() + 20
+    executions = []
+    while time.monotonic() < deadline and not executions:
+        executions = [
+            e for e in workflows.list_executions(stateMachineArn=workflow["stateMachineArn"])[
+                "executions"] if e["status"] != "RUNNING"
+        ]  # fmt: skip
+        time.sleep(0.2)
+    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    assert deployments() - before  # a new deployment, its tasks read the new key
 
 
 def test_parameter_update_reaches_the_resources(aws):

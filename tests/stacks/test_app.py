@@ -233,6 +233,11 @@ def test_exactly_the_app_resources(t):
         "OpenAiErrorRateAlarm": "AWS::CloudWatch::Alarm",
         "OpenAiCircuitOpenAlarm": "AWS::CloudWatch::Alarm",
         "OpenAiDailyCostAlarm": "AWS::CloudWatch::Alarm",
+        "KeyRedeployWorkflowRole": "AWS::IAM::Role",
+        "KeyRedeployWorkflow": "AWS::StepFunctions::StateMachine",
+        "KeyRedeployRuleRole": "AWS::IAM::Role",
+        "KeyRedeployRule": "AWS::Events::Rule",
+        "KeyRedeployFailedAlarm": "AWS::CloudWatch::Alarm",
         "BlueGreenInfrastructureRole": "AWS::IAM::Role",
         "Service": "AWS::ECS::Service",
         "ServiceScalableTarget": "AWS::ApplicationAutoScaling::ScalableTarget",
@@ -924,7 +929,8 @@ ALARMS = {  # title -> metric, statistic, threshold, dimensions
 
 def test_exactly_the_deployment_alarms(t):
     alarms = set(resources_of_type(t, "AWS::CloudWatch::Alarm"))
-    assert {a for a in alarms if not a.startswith("OpenAi")} == set(DEPLOYMENT_ALARMS)
+    others = {a for a in alarms if a.startswith(("OpenAi", "KeyRedeploy"))}
+    assert alarms - others == set(DEPLOYMENT_ALARMS)
     assert set(ALARMS) == set(DEPLOYMENT_ALARMS)
 
 
@@ -1197,9 +1203,10 @@ def test_outputs(t):
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    # secret, log group, cluster, 3 roles, task definition, 3 deployment and 3 OpenAI alarms,
-    # service, scalable target; the capacity provider associations and policies take no tags.
-    assert len(taggable) == 15
+    # secret, log group, cluster, 5 roles, task definition, 3 deployment, 3 OpenAI and 1
+    # redeploy alarms, service, scalable target, workflow, rule; the capacity provider
+    # associations and the policies take no tags.
+    assert len(taggable) == 20
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

@@ -60,6 +60,8 @@ READ_BACK: dict[str, str] = {
     "AWS::ECS::Cluster": "ecs.describe_clusters: Container Insights enhanced",
     "AWS::ECS::ClusterCapacityProviderAssociations": "ecs.describe_clusters: Fargate and Fargate Spot",
     "AWS::ECS::TaskDefinition": "ecs.describe_task_definition: size, architecture, image tag, read-only root, user, secrets, sidecar",
+    "AWS::Events::Rule": "events.describe_rule, list_targets_by_rule: the key's AWSCURRENT change starts the workflow",
+    "AWS::StepFunctions::StateMachine": "stepfunctions.describe_state_machine: UpdateService on this cluster and service",
     "AWS::ECS::Service": "ecs.describe_services: count, Spot, subnets, group, target group, circuit breaker, blue/green",
     "AWS::ApplicationAutoScaling::ScalableTarget": "application-autoscaling.describe_scalable_targets, describe_scheduled_actions",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "application-autoscaling.describe_scaling_policies: CPU and requests per task",

@@ -89,6 +89,7 @@ from playback_infra.parts.template import (
 )
 from playback_infra.stacks import openai_usage
 from playback_infra.stacks.openai_usage import METRICS_NAMESPACE
+from playback_infra.stacks.secret_redeploy import add_redeploy_on_secret_change
 
 COMPONENT = "app"
 CONTAINER = "backend"
@@ -191,6 +192,7 @@ def build() -> Template:
     openai_usage.add_alarms(t)
     service = _add_service(t, cluster, task, alarms)
     _add_scaling(t, cluster, service)
+    add_redeploy_on_secret_change(t, openai_secret, cluster, service)
 
     values.produce(t, values.CLUSTER_NAME, Ref(cluster))
     values.produce(t, values.SERVICE_NAME, GetAtt(service, "Name"))

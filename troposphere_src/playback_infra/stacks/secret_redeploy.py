@@ -1,0 +1,118 @@
+"""A new deployment of the backend when its OpenAI key changes, part of the app stack.
+
+ECS reads a task's secrets once, when the task starts: a new key reaches the backend only
+through new tasks. Secrets Manager publishes `Secret Label Updated` to EventBridge when
+AWSCURRENT moves to a new version (put-secret-value, update-secret, a rotation); a rule on
+that event for this secret starts a one-step Step Functions workflow that calls ECS
+UpdateService with forceNewDeployment (EventBridge cannot call UpdateService itself). The
+deployment then runs like any other: circuit breaker, alarm rollback or blue/green.
+"""
+
+from __future__ import annotations
+
+from awacs import ecs, states
+from awacs.aws import Allow, Statement
+from troposphere import GetAtt, Ref, Sub, Template
+from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.ecs import Cluster, Service
+from troposphere.events import Rule, Target
+from troposphere.secretsmanager import Secret
+from troposphere.stepfunctions import StateMachine
+
+from playback_infra.parts import values
+from playback_infra.parts.iam import service_role
+
+NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-openai-key-redeploy"
+# UpdateService's transient failures (throttling, a deployment being set up) are retried.
+RETRY = {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempts": 3,
+         "BackoffRate": 2.0, "JitterStrategy": "FULL"}  # fmt: skip
+
+
+def add_redeploy_on_secret_change(
+    t: Template, secret: Secret, cluster: Cluster, service: Service
+) -> None:
+    workflow_role = t.add_resource(
+        service_role(
+            "KeyRedeployWorkflowRole",
+            "Starts a new deployment of the backend service when its OpenAI key changes",
+            service="states.amazonaws.com",
+            source_arn=Sub(f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{NAME}"),
+            policy_name="update-the-backend-service",
+            statements=[
+                Statement(Effect=Allow, Action=[ecs.UpdateService], Resource=[Ref(service)])
+            ],
+        )
+    )  # fmt: skip
+    workflow = t.add_resource(
+        StateMachine(
+            "KeyRedeployWorkflow",
+            StateMachineName=Sub(NAME),
+            StateMachineType="STANDARD",
+            RoleArn=GetAtt(workflow_role, "Arn"),
+            Definition={
+                "Comment": "Force a new deployment of the backend: new tasks read the new key",
+                "StartAt": "ForceNewDeployment",
+                "States": {
+                    "ForceNewDeployment": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
+                        "Parameters": {
+                            "Cluster": "${Cluster}",
+                            "Service": "${Service}",
+                            "ForceNewDeployment": True,
+                        },
+                        "Retry": [RETRY],
+                        "End": True,
+                    }
+                },
+            },
+            DefinitionSubstitutions={"Cluster": Ref(cluster), "Service": Ref(service)},
+        )
+    )
+    events_role = t.add_resource(
+        service_role(
+            "KeyRedeployRuleRole",
+            "Lets the key-change rule start the redeploy workflow",
+            service="events.amazonaws.com",
+            source_arn=Sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{NAME}"),
+            policy_name="start-the-redeploy-workflow",
+            statements=[
+                Statement(Effect=Allow, Action=[states.StartExecution], Resource=[Ref(workflow)])
+            ],
+        )
+    )  # fmt: skip
+    t.add_resource(
+        Rule(
+            "KeyRedeployRule",
+            Name=Sub(NAME),
+            Description="The OpenAI key's AWSCURRENT version changed: redeploy the backend",
+            EventPattern={
+                "source": ["aws.secretsmanager"],
+                "detail-type": ["Secret Label Updated"],
+                "resources": [Ref(secret)],
+                "detail": {"labelUpdated": ["AWSCURRENT"]},
+            },
+            State="ENABLED",
+            Targets=[Target(Id="redeploy", Arn=Ref(workflow), RoleArn=GetAtt(events_role, "Arn"))],
+        )
+    )
+    topic = [Ref(values.ALARM_TOPIC_ARN)]
+    t.add_resource(
+        Alarm(
+            "KeyRedeployFailedAlarm",
+            AlarmDescription="The OpenAI key changed but the backend's redeploy failed: tasks "
+            "still use the old key. Check the workflow's failed execution, then run "
+            "`aws ecs update-service --force-new-deployment` (docs/openai-integration.md).",
+            Namespace="AWS/States",
+            MetricName="ExecutionsFailed",
+            Dimensions=[MetricDimension(Name="StateMachineArn", Value=Ref(workflow))],
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=topic,
+            OKActions=topic,
+        )
+    )
