@@ -80,6 +80,7 @@ from troposphere.logs import LogGroup
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.iam import service_trust_policy
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -481,9 +482,9 @@ def _alarm(
     description: str,
 ) -> Alarm:
     return t.add_resource(
-        Alarm(
+        paging_alarm(
             title,
-            AlarmDescription=description,
+            description,
             Namespace="AWS/ApplicationELB",
             MetricName=metric,
             Dimensions=dimensions,
@@ -494,8 +495,6 @@ def _alarm(
             Threshold=threshold,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching",
-            AlarmActions=[Ref(values.ALARM_TOPIC_ARN)],
-            OKActions=[Ref(values.ALARM_TOPIC_ARN)],
         )
     )
 

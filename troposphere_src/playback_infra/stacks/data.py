@@ -31,7 +31,7 @@ from troposphere.backup import (
     CopyActionResourceType,
     LifecycleResourceType,
 )
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.cloudwatch import MetricDimension
 from troposphere.iam import Role
 from troposphere.logs import LogGroup
 from troposphere.rds import (
@@ -47,6 +47,7 @@ from troposphere.rds import (
 from troposphere.secretsmanager import GenerateSecretString, Secret, SecretTargetAttachment
 
 from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.iam import service_role, service_trust_policy
 from playback_infra.parts.names import DR_VAULT_NAME
 from playback_infra.parts.secrets import PASSWORD_EXCLUDE
@@ -392,12 +393,11 @@ def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
         values.DATABASE_WRITE_LATENCY_ALARM_SECONDS,
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT,
     )
-    topic = [Ref(values.ALARM_TOPIC_ARN)]
     for title, metric, comparison, threshold, periods, description in ALARMS:
         t.add_resource(
-            Alarm(
+            paging_alarm(
                 title,
-                AlarmDescription=description,
+                description,
                 Namespace="AWS/RDS",
                 MetricName=metric,
                 Dimensions=[MetricDimension(Name="DBInstanceIdentifier", Value=Ref(instance))],
@@ -408,15 +408,13 @@ def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
                 Threshold=Ref(threshold),
                 ComparisonOperator=comparison,
                 TreatMissingData="missing",
-                AlarmActions=topic,
-                OKActions=topic,
             )
         )
     t.add_resource(
-        Alarm(
+        paging_alarm(
             "DatabaseProxyClientConnectionsAlarm",
+            "More clients on the RDS Proxy than the app opens at full scale (max tasks x pool size). Check for leaked connections and a pool size change in the backend.",
             Condition=USE_PROXY,
-            AlarmDescription="More clients on the RDS Proxy than the app opens at full scale (max tasks x pool size). Check for leaked connections and a pool size change in the backend.",
             Namespace="AWS/RDS",
             MetricName="ClientConnections",
             Dimensions=[MetricDimension(Name="ProxyName", Value=Ref(proxy))],
@@ -427,8 +425,6 @@ def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
             Threshold=Ref(values.DATABASE_PROXY_CLIENTS_ALARM_COUNT),
             ComparisonOperator="GreaterThanThreshold",
             TreatMissingData="missing",
-            AlarmActions=topic,
-            OKActions=topic,
         )
     )
 

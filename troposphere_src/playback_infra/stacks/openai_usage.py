@@ -10,9 +10,10 @@ the retry and circuit-breaker behaviour that document asks of the backend.
 from __future__ import annotations
 
 from troposphere import Ref, Template
-from troposphere.cloudwatch import Alarm, Metric, MetricDataQuery, MetricDimension, MetricStat
+from troposphere.cloudwatch import Metric, MetricDataQuery, MetricDimension, MetricStat
 
 from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
 
 METRICS_NAMESPACE = "BaseballPlayback"
 DIMENSION = "Environment"
@@ -46,15 +47,12 @@ def _per_minute(name: str) -> MetricStat:
 
 
 def _alarm(t: Template, title: str, description: str, **properties) -> None:
-    topic = [Ref(values.ALARM_TOPIC_ARN)]
     t.add_resource(
-        Alarm(
+        paging_alarm(
             title,
-            AlarmDescription=description,
+            description,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching",  # no narrations is not an outage
-            AlarmActions=topic,
-            OKActions=topic,
             **properties,
         )
     )

@@ -13,13 +13,14 @@ from __future__ import annotations
 from awacs import ecs, states
 from awacs.aws import Allow, Statement
 from troposphere import GetAtt, Ref, Sub, Template
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.cloudwatch import MetricDimension
 from troposphere.ecs import Cluster, Service
 from troposphere.events import Rule, Target
 from troposphere.secretsmanager import Secret
 from troposphere.stepfunctions import StateMachine
 
 from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.iam import service_role
 
 NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-openai-key-redeploy"
@@ -96,11 +97,10 @@ def add_redeploy_on_secret_change(
             Targets=[Target(Id="redeploy", Arn=Ref(workflow), RoleArn=GetAtt(events_role, "Arn"))],
         )
     )
-    topic = [Ref(values.ALARM_TOPIC_ARN)]
     t.add_resource(
-        Alarm(
+        paging_alarm(
             "KeyRedeployFailedAlarm",
-            AlarmDescription="The OpenAI key changed but the backend's redeploy failed: tasks "
+            "The OpenAI key changed but the backend's redeploy failed: tasks "
             "still use the old key. Check the workflow's failed execution, then run "
             "`aws ecs update-service --force-new-deployment` (docs/openai-integration.md).",
             Namespace="AWS/States",
@@ -112,7 +112,5 @@ def add_redeploy_on_secret_change(
             Threshold=1,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching",
-            AlarmActions=topic,
-            OKActions=topic,
         )
     )
