@@ -40,6 +40,12 @@ def client(service, endpoint):
 
 
 @pytest.fixture(scope="module")
+def aws(endpoint):
+    """A client of the emulator for a service."""
+    return lambda service: client(service, endpoint)
+
+
+@pytest.fixture(scope="module")
 def cfn(endpoint):
     return client("cloudformation", endpoint)
 
@@ -57,6 +63,16 @@ def kms(endpoint):
 @pytest.fixture(scope="module")
 def logs(endpoint):
     return client("logs", endpoint)
+
+
+@pytest.fixture(scope="module")
+def rds(endpoint):
+    return client("rds", endpoint)
+
+
+@pytest.fixture(scope="module")
+def secrets(endpoint):
+    return client("secretsmanager", endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 
 from conftest import (
     REGION,
-    client,
     deploy,
     failure_reasons,
     nested_stack_id,
@@ -31,6 +30,7 @@ from conftest import (
     update,
     wait_stack,
 )
+from tests.stacks.helpers import getatt, ref
 
 pytestmark = pytest.mark.emulator
 
@@ -43,20 +43,6 @@ SERVICE_LINKED_ROLE = (
     "AWSServiceRoleForApplicationAutoScaling_ECSService"
 )
 PEAK_START, PEAK_END = "cron(30 21 * * ? *)", "cron(0 6 * * ? *)"
-
-
-@pytest.fixture(scope="module")
-def aws(endpoint):
-    """A client of the emulator for a service."""
-    return lambda service: client(service, endpoint)
-
-
-def ref(name):
-    return {"Ref": name}
-
-
-def getatt(name, attribute):
-    return {"Fn::GetAtt": [name, attribute]}
 
 
 def app_parameters(**changes) -> dict:

@@ -26,6 +26,7 @@ from conftest import (
     put_template,
     wait_stack,
 )
+from tests.stacks.helpers import getatt, ref
 
 pytestmark = pytest.mark.emulator
 
@@ -43,19 +44,6 @@ IF_RETAIN = {"Fn::If": ["RetainData", "Retain", "Delete"]}
 @pytest.fixture(scope="module")
 def backup(endpoint):
     return client("backup", endpoint)
-
-
-@pytest.fixture(scope="module")
-def rds(endpoint):
-    return client("rds", endpoint)
-
-
-def ref(name):
-    return {"Ref": name}
-
-
-def get_att(name, attribute):
-    return {"Fn::GetAtt": [name, attribute]}
 
 
 def if_backup(value):
@@ -205,23 +193,23 @@ def backup_template(schedule=DAILY) -> str:
                 "BackupPlanId": ref("DatabaseBackupPlan"),
                 "BackupSelection": {
                     "SelectionName": "database",
-                    "IamRoleArn": get_att("DatabaseBackupRole", "Arn"),
-                    "Resources": [get_att("DatabaseInstance", "DBInstanceArn")],
+                    "IamRoleArn": getatt("DatabaseBackupRole", "Arn"),
+                    "Resources": [getatt("DatabaseInstance", "DBInstanceArn")],
                 },
             },
         },
     }
     outputs = {
-        "InstanceArn": get_att("DatabaseInstance", "DBInstanceArn"),
+        "InstanceArn": getatt("DatabaseInstance", "DBInstanceArn"),
         "BackupVaultName": if_backup(ref("DatabaseBackupVault")),
-        "BackupVaultArn": if_backup(get_att("DatabaseBackupVault", "BackupVaultArn")),
+        "BackupVaultArn": if_backup(getatt("DatabaseBackupVault", "BackupVaultArn")),
         "PlanRef": if_backup(ref("DatabaseBackupPlan")),
-        "PlanArn": if_backup(get_att("DatabaseBackupPlan", "BackupPlanArn")),
+        "PlanArn": if_backup(getatt("DatabaseBackupPlan", "BackupPlanArn")),
         "RoleName": if_backup(ref("DatabaseBackupRole")),
-        "RoleArn": if_backup(get_att("DatabaseBackupRole", "Arn")),
+        "RoleArn": if_backup(getatt("DatabaseBackupRole", "Arn")),
         "SelectionRef": if_backup(ref("DatabaseBackupSelection")),
-        "SelectionId": if_backup(get_att("DatabaseBackupSelection", "SelectionId")),
-        "SelectionPlanId": if_backup(get_att("DatabaseBackupSelection", "BackupPlanId")),
+        "SelectionId": if_backup(getatt("DatabaseBackupSelection", "SelectionId")),
+        "SelectionPlanId": if_backup(getatt("DatabaseBackupSelection", "BackupPlanId")),
     }
     return template(
         resources,
@@ -262,14 +250,14 @@ def root_template(url, **values) -> str:
                     "PrivateDataSubnetIds": {
                         "Fn::Join": [",", [ref("DataSubnetA"), ref("DataSubnetB")]]
                     },
-                    "DatabaseSecurityGroupId": get_att("DbSg", "GroupId"),
-                    "DataKeyArn": get_att("DataKey", "Arn"),
+                    "DatabaseSecurityGroupId": getatt("DbSg", "GroupId"),
+                    "DataKeyArn": getatt("DataKey", "Arn"),
                     **values,
                 },
             },
         },
     }
-    return template(resources, {"DataKeyArn": get_att("DataKey", "Arn")})
+    return template(resources, {"DataKeyArn": getatt("DataKey", "Arn")})
 
 
 PRODUCTION = {

@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from conftest import (
     REGION,
-    client,
     deploy,
     failure_reasons,
     nested_stack_id,
@@ -27,6 +26,7 @@ from conftest import (
     update,
     wait_stack,
 )
+from tests.stacks.helpers import ref
 
 pytestmark = pytest.mark.emulator
 
@@ -45,20 +45,10 @@ MANAGED_RULE_GROUPS = [
 
 
 @pytest.fixture(scope="module")
-def aws(endpoint):
-    """A client of the emulator for a service."""
-    return lambda service: client(service, endpoint)
-
-
-@pytest.fixture(scope="module")
 def zone(aws):
     """A public hosted zone the certificate validates in."""
     created = aws("route53").create_hosted_zone(Name="example.com", CallerReference="ingress")
     return created["HostedZone"]["Id"].rsplit("/", 1)[-1]
-
-
-def ref(name):
-    return {"Ref": name}
 
 
 def ingress_parameters(**changes) -> dict:

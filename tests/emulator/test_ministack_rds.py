@@ -25,6 +25,7 @@ from conftest import (
     put_template,
     wait_stack,
 )
+from tests.stacks.helpers import getatt, ref
 
 pytestmark = pytest.mark.emulator
 
@@ -44,24 +45,6 @@ PARAMETERS = {
 PROTECTED = "Cannot delete protected DB Instance"
 EXCLUDED = "\"'@/\\`:;%&?#"
 PROXY_SG = {"Fn::GetAtt": ["ProxySg", "GroupId"]}
-
-
-@pytest.fixture(scope="module")
-def rds(endpoint):
-    return client("rds", endpoint)
-
-
-@pytest.fixture(scope="module")
-def secrets(endpoint):
-    return client("secretsmanager", endpoint)
-
-
-def ref(name):
-    return {"Ref": name}
-
-
-def get_att(name, attribute):
-    return {"Fn::GetAtt": [name, attribute]}
 
 
 def template(resources, outputs, **sections) -> str:
@@ -119,7 +102,7 @@ def instance(**properties) -> dict:
             "MasterUsername": "playback_admin",
             "ManageMasterUserPassword": True,
             "DBSubnetGroupName": ref("SubnetGroup"),
-            "VPCSecurityGroups": [get_att("DbSg", "GroupId")],
+            "VPCSecurityGroups": [getatt("DbSg", "GroupId")],
             **properties,
         },
     }
@@ -198,7 +181,7 @@ def proxy(
             "RequireTLS": require_tls,
             "IdleClientTimeout": idle_timeout,
             "DebugLogging": False,
-            "RoleArn": get_att("ProxyRole", "Arn"),
+            "RoleArn": getatt("ProxyRole", "Arn"),
             "Auth": [
                 {
                     "AuthScheme": "SECRETS",
@@ -264,20 +247,20 @@ def proxy_template(
     }
     outputs = {
         "ProxyName": ref("Proxy"),
-        "ProxyArn": get_att("Proxy", "DBProxyArn"),
-        "ProxyEndpoint": get_att("Proxy", "Endpoint"),
-        "ProxyVpcId": get_att("Proxy", "VpcId"),
+        "ProxyArn": getatt("Proxy", "DBProxyArn"),
+        "ProxyEndpoint": getatt("Proxy", "Endpoint"),
+        "ProxyVpcId": getatt("Proxy", "VpcId"),
         "TargetGroupRef": ref("TargetGroup"),
-        "TargetGroupArn": get_att("TargetGroup", "TargetGroupArn"),
+        "TargetGroupArn": getatt("TargetGroup", "TargetGroupArn"),
         "VpcId": ref("Vpc"),
         "AppSubnets": {"Fn::Join": [",", [ref("AppSubnetA"), ref("AppSubnetB")]]},
-        "ProxySgId": get_att("ProxySg", "GroupId"),
-        "RoleArn": get_att("ProxyRole", "Arn"),
+        "ProxySgId": getatt("ProxySg", "GroupId"),
+        "RoleArn": getatt("ProxyRole", "Arn"),
         "AppSecretArn": ref("AppSecret"),
         "DbA": ref("DbA"),
         "DbB": ref("DbB"),
-        "DbAAddress": get_att("DbA", "Endpoint.Address"),
-        "DbBAddress": get_att("DbB", "Endpoint.Address"),
+        "DbAAddress": getatt("DbA", "Endpoint.Address"),
+        "DbBAddress": getatt("DbB", "Endpoint.Address"),
     }
     return template(resources, outputs)
 
@@ -597,7 +580,7 @@ def data_template() -> str:
                 "DeletionProtection": {"Fn::If": ["RetainData", True, False]},
                 "EnableCloudwatchLogsExports": ["error", "slowquery"],
                 "MonitoringInterval": 60,
-                "MonitoringRoleArn": get_att("DatabaseMonitoringRole", "Arn"),
+                "MonitoringRoleArn": getatt("DatabaseMonitoringRole", "Arn"),
                 "EnablePerformanceInsights": {"Fn::If": ["InsightsOn", True, False]},
                 "DatabaseInsightsMode": insights(ref("DatabaseInsightsMode")),
                 "PerformanceInsightsKMSKeyId": insights(ref("DataKeyArn")),
@@ -680,17 +663,17 @@ def data_template() -> str:
         "DatabaseEndpoint": {
             "Fn::If": [
                 "UseDatabaseProxy",
-                get_att("Proxy", "Endpoint"),
-                get_att("DatabaseInstance", "Endpoint.Address"),
+                getatt("Proxy", "Endpoint"),
+                getatt("DatabaseInstance", "Endpoint.Address"),
             ]
         },
-        "DatabaseAddress": get_att("DatabaseInstance", "Endpoint.Address"),
-        "DatabasePort": get_att("DatabaseInstance", "Endpoint.Port"),
-        "DatabaseMasterSecretArn": get_att("DatabaseInstance", "MasterUserSecret.SecretArn"),
+        "DatabaseAddress": getatt("DatabaseInstance", "Endpoint.Address"),
+        "DatabasePort": getatt("DatabaseInstance", "Endpoint.Port"),
+        "DatabaseMasterSecretArn": getatt("DatabaseInstance", "MasterUserSecret.SecretArn"),
         "DatabaseAppSecretArn": ref("DatabaseAppSecret"),
         "DatabaseParameterGroupName": ref("DatabaseParameterGroup"),
         "DatabaseSubnetGroupName": ref("DatabaseSubnetGroup"),
-        "MonitoringRoleArn": get_att("DatabaseMonitoringRole", "Arn"),
+        "MonitoringRoleArn": getatt("DatabaseMonitoringRole", "Arn"),
         "MonitoringRoleName": ref("DatabaseMonitoringRole"),
         "AlarmTopicArn": ref("AlarmTopic"),
     }
@@ -732,10 +715,10 @@ def data_root_template(url, **values) -> str:
     parameters = {
         "PrivateDataSubnetIds": join("DataSubnetA", "DataSubnetB"),
         "PrivateAppSubnetIds": join("AppSubnetA", "AppSubnetB"),
-        "DatabaseSecurityGroupId": get_att("DbSg", "GroupId"),
-        "DatabaseProxySecurityGroupId": get_att("ProxySg", "GroupId"),
-        "DataKeyArn": get_att("Key", "Arn"),
-        "LogsKeyArn": get_att("OtherKey", "Arn"),
+        "DatabaseSecurityGroupId": getatt("DbSg", "GroupId"),
+        "DatabaseProxySecurityGroupId": getatt("ProxySg", "GroupId"),
+        "DataKeyArn": getatt("Key", "Arn"),
+        "LogsKeyArn": getatt("OtherKey", "Arn"),
         **values,
     }
     resources = {
@@ -746,10 +729,10 @@ def data_root_template(url, **values) -> str:
         },
     }
     outputs = {
-        "DataKeyArn": get_att("Key", "Arn"),
-        "LogsKeyArn": get_att("OtherKey", "Arn"),
-        "DbSgId": get_att("DbSg", "GroupId"),
-        "ProxySgId": get_att("ProxySg", "GroupId"),
+        "DataKeyArn": getatt("Key", "Arn"),
+        "LogsKeyArn": getatt("OtherKey", "Arn"),
+        "DbSgId": getatt("DbSg", "GroupId"),
+        "ProxySgId": getatt("ProxySg", "GroupId"),
         "DataSubnets": join("DataSubnetA", "DataSubnetB"),
         "AppSubnets": join("AppSubnetA", "AppSubnetB"),
         "VpcId": ref("Vpc"),
@@ -1130,11 +1113,11 @@ def instance_template(**properties) -> str:
     }
     outputs = {
         "Db": ref("Db"),
-        "Key": get_att("Key", "Arn"),
-        "OtherKey": get_att("OtherKey", "Arn"),
+        "Key": getatt("Key", "Arn"),
+        "OtherKey": getatt("OtherKey", "Arn"),
     }
     if properties.get("ManageMasterUserPassword", True):
-        outputs["SecretArn"] = get_att("Db", "MasterUserSecret.SecretArn")
+        outputs["SecretArn"] = getatt("Db", "MasterUserSecret.SecretArn")
     return template(resources, outputs)
 
 
@@ -1143,7 +1126,7 @@ def test_instance_update_changes_exports_insights_and_the_master_secret_in_place
 ):
     insights = {
         "EnablePerformanceInsights": True,
-        "PerformanceInsightsKMSKeyId": get_att("Key", "Arn"),
+        "PerformanceInsightsKMSKeyId": getatt("Key", "Arn"),
         "DatabaseInsightsMode": "standard",
     }
     stack_id, _, before = _create(
@@ -1152,7 +1135,7 @@ def test_instance_update_changes_exports_insights_and_the_master_secret_in_place
         False,
         instance_template(
             EnableCloudwatchLogsExports=["error"],
-            MasterUserSecret={"KmsKeyId": get_att("Key", "Arn")},
+            MasterUserSecret={"KmsKeyId": getatt("Key", "Arn")},
             **insights,
         ),
     )
@@ -1163,7 +1146,7 @@ def test_instance_update_changes_exports_insights_and_the_master_secret_in_place
         stack_id,
         instance_template(
             EnableCloudwatchLogsExports=["error", "slowquery"],
-            MasterUserSecret={"KmsKeyId": get_att("OtherKey", "Arn")},
+            MasterUserSecret={"KmsKeyId": getatt("OtherKey", "Arn")},
         ),
     )
     assert (after["Db"], after["SecretArn"]) == (before["Db"], before["SecretArn"])

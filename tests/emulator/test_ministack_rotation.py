@@ -16,7 +16,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
-    client,
     failure_reasons,
     nested_stack_id,
     new_stack_name,
@@ -24,6 +23,7 @@ from conftest import (
     put_template,
     wait_stack,
 )
+from tests.stacks.helpers import ref
 
 pytestmark = pytest.mark.emulator
 
@@ -31,15 +31,6 @@ SECRETS_MANAGER = "AWS::SecretsManager-2024-09-16"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 EXCLUDED = "\"'@/\\`:;%&?#"
 ROTATION_LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:rotate-mysql"
-
-
-@pytest.fixture(scope="module")
-def secrets(endpoint):
-    return client("secretsmanager", endpoint)
-
-
-def ref(name):
-    return {"Ref": name}
 
 
 def secret(username) -> dict:

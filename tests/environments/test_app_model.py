@@ -4,26 +4,17 @@ parameter values it gives the app stack, and bad inputs."""
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pytest
 
 from playback_infra.environments.app import DEFAULTS, FARGATE_MEMORY, App
 from playback_infra.environments.catalog import environments
-from playback_infra.environments.model import ConfigError, Kind, Tags, define
+from playback_infra.environments.model import ConfigError, Kind, define
 from playback_infra.environments.parameters import app_values
 from playback_infra.stacks import app as app_stack
+from tests.environments.helpers import BASE, refused_once
+from tests.stacks.helpers import constraint_problems
 
-BASE = {
-    "ingress": {"hosted_zone_id": "Z0TESTZONE"},
-    "account_id": "123456789012",
-    "region": "us-east-1",
-    "vpc_cidr": "10.30.0.0/16",
-    "tags": Tags(cost_center="cc-42", owner="platform-team"),
-    "alarm_email": "alerts@example.com",
-    "site_domain": "test.playback.example.com",
-    "api_domain": "api.test.playback.example.com",
-}
 PEAK = {"peak_start": "cron(30 21 * * ? *)", "peak_end": "cron(0 6 * * ? *)"}
 
 
@@ -231,26 +222,16 @@ def test_fargate_memory_table_matches_aws():
     } == FARGATE_MEMORY
 
 
-def constraint_problems(parameters: dict[str, str]) -> list[tuple[str, str]]:
+def app_constraint_problems(parameters: dict[str, str]) -> list[tuple[str, str]]:
     """The app stack's parameter constraints each given value breaks."""
-    specs = app_stack.build().to_dict()["Parameters"]
-    found = []
-    for name, value in parameters.items():
-        spec = specs[name]
-        if "AllowedPattern" in spec and not re.search(spec["AllowedPattern"], value):
-            found.append((name, value))
-        if "AllowedValues" in spec and value not in spec["AllowedValues"]:
-            found.append((name, value))
-        if "MinValue" in spec and not spec["MinValue"] <= int(value) <= spec["MaxValue"]:
-            found.append((name, value))
-    return found
+    return constraint_problems(app_stack.build().to_dict()["Parameters"], parameters)
 
 
 @pytest.mark.parametrize("change", [{}, *EDGES.values()], ids=["defaults", *EDGES.keys()])
 def test_what_the_model_accepts_the_app_stack_accepts(change):
     """A value the model lets through but a parameter refuses would fail the deploy."""
     env = define("qa", Kind.DEVELOPMENT, **BASE, app=change)
-    assert constraint_problems(app_values(env)) == []
+    assert app_constraint_problems(app_values(env)) == []
 
 
 def test_requests_target_the_stack_refuses_is_refused_by_the_model():
@@ -344,15 +325,10 @@ BAD = {  # in development: 1 task (min 1), max_app_tasks 4
 
 @pytest.mark.parametrize("change, field, fix", BAD.values(), ids=BAD.keys())
 def test_bad_app_input_names_the_field_and_the_fix(change, field, fix):
-    with pytest.raises(ConfigError) as raised:
-        define("qa", Kind.DEVELOPMENT, **BASE, app=change)
-    problems = raised.value.problems
     # Exactly the one problem: each input above breaks one rule.
-    assert [p.field for p in problems] == [field if field == "app" else f"app.{field}"]
-    prefix = "field 'app':" if field == "app" else f"field 'app.{field}':"
-    assert prefix in str(problems[0])
-    assert fix in problems[0].message
-    assert "environment 'qa'" in str(raised.value)
+    problem, error = refused_once("app", change, field)
+    assert fix in problem.message
+    assert "environment 'qa'" in str(error)
 
 
 BAD_BASE_PATHS = {  # path -> fix
@@ -391,12 +367,8 @@ BAD_IN_PRODUCTION = {  # 3 tasks (min 3), max_app_tasks 20, blue/green, peak at 
 
 @pytest.mark.parametrize("change, field, fix", BAD_IN_PRODUCTION.values(), ids=BAD_IN_PRODUCTION)
 def test_bad_production_input_names_the_field_and_the_fix(change, field, fix):
-    with pytest.raises(ConfigError) as raised:
-        define("prod", Kind.PRODUCTION, **BASE, app=change)
-    problems = raised.value.problems
-    assert [p.field for p in problems] == [f"app.{field}"]
-    assert fix in problems[0].message
-    assert f"field 'app.{field}':" in str(problems[0])
+    problem, _ = refused_once("app", change, field, name="prod", kind=Kind.PRODUCTION)
+    assert fix in problem.message
 
 
 def test_production_on_spot_is_told_what_to_set():
@@ -490,7 +462,7 @@ def test_an_api_base_path_with_the_health_check_under_it_is_accepted(base_path):
         base_path,
         f"{base_path}/health",
     )
-    assert constraint_problems(app_values(env)) == []
+    assert app_constraint_problems(app_values(env)) == []
 
 
 @pytest.mark.parametrize(

@@ -15,18 +15,8 @@ from playback_infra.environments.database import (
     Insights,
     known_engine_versions,
 )
-from playback_infra.environments.model import ConfigError, Kind, Tags, define
-
-BASE = {
-    "ingress": {"hosted_zone_id": "Z0TESTZONE"},
-    "account_id": "123456789012",
-    "region": "us-east-1",
-    "vpc_cidr": "10.30.0.0/16",
-    "tags": Tags(cost_center="cc-42", owner="platform-team"),
-    "alarm_email": "alerts@example.com",
-    "site_domain": "test.playback.example.com",
-    "api_domain": "api.test.playback.example.com",
-}
+from playback_infra.environments.model import ConfigError, Kind, define
+from tests.environments.helpers import BASE
 
 
 def test_defaults_follow_the_seed_and_production_rules():

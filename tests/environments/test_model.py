@@ -18,17 +18,7 @@ from playback_infra.environments.model import (
     define,
     validate_catalog,
 )
-
-VALID = {
-    "ingress": {"hosted_zone_id": "Z0TESTZONE"},
-    "account_id": "123456789012",
-    "region": "us-east-1",
-    "vpc_cidr": "10.30.0.0/16",
-    "tags": Tags(cost_center="cc-42", owner="platform-team"),
-    "alarm_email": "alerts@example.com",
-    "site_domain": "test.playback.example.com",
-    "api_domain": "api.test.playback.example.com",
-}
+from tests.environments.helpers import BASE
 
 
 def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
@@ -46,7 +36,7 @@ def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
 
 def test_strings_are_accepted_for_enums_and_sets():
     env = define(
-        "qa", "development", **VALID, nat_mode="per-az", interface_endpoints=["ecr", "logs"]
+        "qa", "development", **BASE, nat_mode="per-az", interface_endpoints=["ecr", "logs"]
     )
     assert env.kind is Kind.DEVELOPMENT
     assert env.nat_mode is NatMode.PER_AZ
@@ -54,15 +44,15 @@ def test_strings_are_accepted_for_enums_and_sets():
 
 
 def test_cloudfront_prefix_list_follows_region_and_ingress_mode():
-    assert define("qa", Kind.DEVELOPMENT, **VALID).cloudfront_prefix_list == "pl-3b927c52"
-    west = define("qa", Kind.DEVELOPMENT, **{**VALID, "region": "us-west-2"})
+    assert define("qa", Kind.DEVELOPMENT, **BASE).cloudfront_prefix_list == "pl-3b927c52"
+    west = define("qa", Kind.DEVELOPMENT, **{**BASE, "region": "us-west-2"})
     assert west.cloudfront_prefix_list == "pl-82a045eb"
-    open_alb = define("qa", Kind.DEVELOPMENT, **VALID, alb_ingress=AlbIngress.INTERNET)
+    open_alb = define("qa", Kind.DEVELOPMENT, **BASE, alb_ingress=AlbIngress.INTERNET)
     assert open_alb.cloudfront_prefix_list == ""
 
 
 def test_subnets_are_tier_blocks_cut_into_fixed_slots():
-    env = define("qa", Kind.PRODUCTION, **VALID)
+    env = define("qa", Kind.PRODUCTION, **BASE)
     layout = env.subnets
     assert layout.app.block == IPv4Network("10.30.0.0/17")
     assert layout.public.block == IPv4Network("10.30.128.0/18")
@@ -82,14 +72,14 @@ def test_subnets_are_tier_blocks_cut_into_fixed_slots():
 
 
 def test_adding_an_az_keeps_the_existing_subnets():
-    two = define("qa", Kind.DEVELOPMENT, **VALID).subnets
-    three = define("qa", Kind.DEVELOPMENT, **VALID, az_count=3).subnets
+    two = define("qa", Kind.DEVELOPMENT, **BASE).subnets
+    three = define("qa", Kind.DEVELOPMENT, **BASE, az_count=3).subnets
     for tier in ("public", "app", "data"):
         assert getattr(three, tier).subnets[:2] == getattr(two, tier).subnets
 
 
 def test_smallest_vpc_that_passes_still_gives_the_alb_a_27():
-    env = define("qa", Kind.DEVELOPMENT, **{**VALID, "vpc_cidr": "10.30.0.0/23"}, max_app_tasks=2)
+    env = define("qa", Kind.DEVELOPMENT, **{**BASE, "vpc_cidr": "10.30.0.0/23"}, max_app_tasks=2)
     assert env.subnets.public.subnets[0].prefixlen == 27
 
 
@@ -134,7 +124,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("change, field, fix", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_gets_one_clear_error_naming_environment_field_and_fix(change, field, fix):
     with pytest.raises(ConfigError) as raised:
-        define("qa", Kind.DEVELOPMENT, **{**VALID, **change})
+        define("qa", Kind.DEVELOPMENT, **{**BASE, **change})
     messages = [str(p) for p in raised.value.problems]
     named = [m for m in messages if m.startswith(f"environment 'qa', field '{field}':")]
     assert named, messages
@@ -143,18 +133,18 @@ def test_bad_input_gets_one_clear_error_naming_environment_field_and_fix(change,
 
 def test_prod_with_nat_none_is_refused_even_with_endpoints():
     with pytest.raises(ConfigError) as raised:
-        define("prod", Kind.PRODUCTION, **VALID, nat_mode="none")
+        define("prod", Kind.PRODUCTION, **BASE, nat_mode="none")
     assert [p.field for p in raised.value.problems] == ["nat_mode"]
     assert "use 'per-az'" in str(raised.value)
 
 
 def test_prod_with_a_single_nat_is_refused():
     with pytest.raises(ConfigError, match=r"field 'nat_mode'.*use 'per-az'"):
-        define("prod", Kind.PRODUCTION, **VALID, nat_mode=NatMode.SINGLE)
+        define("prod", Kind.PRODUCTION, **BASE, nat_mode=NatMode.SINGLE)
 
 
 def test_missing_required_field_is_named():
-    fields = {k: v for k, v in VALID.items() if k != "alarm_email"}
+    fields = {k: v for k, v in BASE.items() if k != "alarm_email"}
     with pytest.raises(ConfigError, match="field 'alarm_email': required field is missing"):
         define("qa", Kind.DEVELOPMENT, **fields)
 
@@ -163,20 +153,20 @@ def test_unknown_kind_lists_the_kinds():
     with pytest.raises(
         ConfigError, match="field 'kind': 'testing' is not valid; use one of: development"
     ):
-        define("qa", "testing", **VALID)
+        define("qa", "testing", **BASE)
 
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as raised:
         define(
-            "qa", Kind.DEVELOPMENT, **{**VALID, "region": "mars-1", "account_id": "x"}, app_port=1
+            "qa", Kind.DEVELOPMENT, **{**BASE, "region": "mars-1", "account_id": "x"}, app_port=1
         )
     assert {p.field for p in raised.value.problems} == {"region", "account_id", "app_port"}
 
 
 def test_environments_must_not_share_vpc_ranges_or_names():
-    a = define("one", Kind.DEVELOPMENT, **VALID)
-    b = define("two", Kind.DEVELOPMENT, **{**VALID, "vpc_cidr": "10.30.128.0/17"})
+    a = define("one", Kind.DEVELOPMENT, **BASE)
+    b = define("two", Kind.DEVELOPMENT, **{**BASE, "vpc_cidr": "10.30.128.0/17"})
     with pytest.raises(
         ConfigError,
         match=re.escape("environment 'two', field 'vpc_cidr': 10.30.128.0/17 overlaps one's"),

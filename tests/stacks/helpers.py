@@ -1,5 +1,7 @@
 """Reading rendered templates (dicts) in the stack tests."""
 
+import re
+
 
 def resources_of_type(t: dict, type_: str) -> dict[str, dict]:
     return {name: r for name, r in t["Resources"].items() if r["Type"] == type_}
@@ -49,3 +51,38 @@ def deploy(t: dict, as_deployed, parameters: dict[str, str]) -> dict:
         "resources": with_parameters(without_no_value(d.resources), parameters),
         "outputs": with_parameters(without_no_value(d.outputs), parameters),
     }
+
+
+def is_list_type(type_: str) -> bool:
+    return type_.startswith(("List<", "CommaDelimitedList"))
+
+
+def constraint_problems(declared: dict[str, dict], given: dict[str, str]) -> list[tuple[str, str]]:
+    """The (parameter, value) pairs of `given` that a template's `declared` Parameters refuse,
+    as CloudFormation checks them: each item of a list, AllowedValues, the whole item against
+    AllowedPattern, and a Number's digits and MinValue-MaxValue."""
+    found = []
+    for name, value in given.items():
+        spec = declared[name]
+        for item in value.split(",") if is_list_type(spec["Type"]) else [value]:
+            low, high = spec.get("MinValue", 0), spec.get("MaxValue", float("inf"))
+            if (
+                ("AllowedValues" in spec and item not in spec["AllowedValues"])
+                or ("AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], item))
+                or (spec["Type"] == "Number" and not (item.isdigit() and low <= int(item) <= high))
+            ):
+                found.append((name, item))
+    return found
+
+
+def root_provided_values_checked(t: dict, parameter_files: dict[str, dict]) -> int:
+    """Check every environment's parameter-file values for the nested stack `t` (the others
+    come from sibling stacks' outputs) against its constraints: a value the stack refuses
+    would fail the deploy, not the synth. Returns how many values were checked."""
+    checked = 0
+    for env, content in parameter_files.items():
+        given = {n: v for n, v in content["Parameters"].items() if n in t["Parameters"]}
+        problems = constraint_problems(t["Parameters"], given)
+        assert problems == [], (env, problems)
+        checked += len(given)
+    return checked

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from troposphere import Output, Parameter, Template
 
 from playback_infra import synth
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import root
+from tests.stacks.helpers import constraint_problems, is_list_type, ref, resources_of_type
 
 CHILDREN = {
     "NetworkStack": "network.yaml",
@@ -35,18 +34,6 @@ def r(rendered) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def resources_of_type(t: dict, type_: str) -> dict[str, dict]:
-    return {name: res for name, res in t["Resources"].items() if res["Type"] == type_}
-
-
-def ref(name: str) -> dict:
-    return {"Ref": name}
-
-
-def is_list_type(type_: str) -> bool:
-    return type_.startswith(("List<", "CommaDelimitedList"))
 
 
 def child_of(rendered, stack: dict) -> dict:
@@ -216,19 +203,9 @@ def test_parameter_file_has_exactly_the_root_parameters_and_the_stack_tags(r, pa
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_parameter_values_meet_the_root_parameter_constraints(r, parameter_files, env):
-    for name, value in parameter_files[env]["Parameters"].items():
-        declared = r["Parameters"][name]
-        assert isinstance(value, str), name
-        values = value.split(",") if is_list_type(declared["Type"]) else [value]
-        for item in values:
-            if "AllowedValues" in declared:
-                assert item in declared["AllowedValues"], (name, item)
-            if "AllowedPattern" in declared:
-                assert re.fullmatch(declared["AllowedPattern"], item), (name, item)
-            if declared["Type"] == "Number":
-                assert item.isdigit(), (name, item)
-                low, high = declared.get("MinValue", 0), declared.get("MaxValue", float("inf"))
-                assert low <= int(item) <= high, (name, item)
+    given = parameter_files[env]["Parameters"]
+    assert all(isinstance(value, str) for value in given.values())
+    assert constraint_problems(r["Parameters"], given) == []
 
 
 @pytest.mark.parametrize(

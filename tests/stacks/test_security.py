@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playback_infra.stacks import security
-from tests.stacks.helpers import props, ref, resources_of_type
+from tests.stacks.helpers import getatt, props, ref, resources_of_type
 
 GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database", "SecretsRotation")
 ANYWHERE = "0.0.0.0/0"
@@ -43,10 +43,6 @@ def t(template) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def getatt(name: str, attribute: str) -> dict:
-    return {"Fn::GetAtt": [name, attribute]}
 
 
 def statements(t: dict, key: str) -> dict[str, dict]:

@@ -1,0 +1,32 @@
+"""What the environment model tests share: a valid environment's inputs, and the check that a
+bad input of one section is refused with exactly one problem that names its field."""
+
+from __future__ import annotations
+
+import pytest
+
+from playback_infra.environments.model import ConfigError, Kind, Tags, define
+
+ENVIRONMENT = {  # every input but the sections (ingress, database, app)
+    "account_id": "123456789012",
+    "region": "us-east-1",
+    "vpc_cidr": "10.30.0.0/16",
+    "tags": Tags(cost_center="cc-42", owner="platform-team"),
+    "alarm_email": "alerts@example.com",
+    "site_domain": "test.playback.example.com",
+    "api_domain": "api.test.playback.example.com",
+}
+BASE = {"ingress": {"hosted_zone_id": "Z0TESTZONE"}, **ENVIRONMENT}
+
+
+def refused_once(section: str, change, field: str, name: str = "qa", kind: Kind = Kind.DEVELOPMENT):
+    """Define an environment whose `section` is `change`: it must be refused with exactly one
+    problem, on `section.field` (or on `section` itself when `field` is the section's name, for
+    a wrong type or an unknown field), which the message names. Returns (problem, error)."""
+    with pytest.raises(ConfigError) as raised:
+        define(name, kind, **{**BASE, section: change})
+    path = section if field == section else f"{section}.{field}"
+    problems = raised.value.problems
+    assert [p.field for p in problems] == [path]
+    assert f"field '{path}':" in str(problems[0])
+    return problems[0], raised.value
