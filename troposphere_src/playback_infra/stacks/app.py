@@ -89,7 +89,6 @@ from playback_infra.parts.template import (
     tag_component,
 )
 from playback_infra.stacks import openai_usage
-from playback_infra.stacks.openai_usage import METRICS_NAMESPACE
 from playback_infra.stacks.secret_redeploy import add_redeploy_on_secret_change
 
 COMPONENT = "app"
@@ -331,7 +330,9 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
                     Effect=Allow,
                     Action=[cloudwatch.PutMetricData],
                     Resource=["*"],
-                    Condition=Condition(StringEquals("cloudwatch:namespace", METRICS_NAMESPACE)),
+                    Condition=Condition(
+                        StringEquals("cloudwatch:namespace", openai_usage.METRICS_NAMESPACE)
+                    ),
                 ),
             ],
         )
@@ -407,7 +408,7 @@ def _add_task_definition(
                     ("DB_HOST", Ref(values.DATABASE_ENDPOINT)),
                     ("DB_PORT", Ref(values.DATABASE_PORT)),
                     ("DB_SSL", "true"),
-                    ("METRICS_NAMESPACE", METRICS_NAMESPACE),
+                    ("METRICS_NAMESPACE", openai_usage.METRICS_NAMESPACE),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
                 )
             ],
