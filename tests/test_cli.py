@@ -67,7 +67,7 @@ def test_bad_configuration_exits_2_with_the_message_and_writes_nothing(
                 "dev", Kind.DEVELOPMENT, account_id="123456789012", region="us-east-1",
                 vpc_cidr="10.0.0.0/28", tags=Tags(cost_center="cc", owner="me"),
                 alarm_email="a@example.com", site_domain="a.example.com", api_domain="b.example.com",
-                ingress={"hosted_zone_id": "Z0TESTZONE"},
+                ingress={"hosted_zone_id": "Z0TESTZONE"}, web={"hosted_zone_id": "Z0TESTZONE"},
             ),
         )  # fmt: skip
 

@@ -7,7 +7,7 @@ import pytest
 
 from playback_infra.environments.model import ConfigError, Kind, Tags, define
 
-ENVIRONMENT = {  # every input but the sections (ingress, database, app)
+ENVIRONMENT = {  # every input but the ingress, database, app and features sections
     "account_id": "123456789012",
     "region": "us-east-1",
     "vpc_cidr": "10.30.0.0/16",
@@ -15,6 +15,7 @@ ENVIRONMENT = {  # every input but the sections (ingress, database, app)
     "alarm_email": "alerts@example.com",
     "site_domain": "test.playback.example.com",
     "api_domain": "api.test.playback.example.com",
+    "web": {"hosted_zone_id": "Z0TESTZONE"},
 }
 BASE = {"ingress": {"hosted_zone_id": "Z0TESTZONE"}, **ENVIRONMENT}
 

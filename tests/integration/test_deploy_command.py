@@ -12,6 +12,7 @@ import pytest
 from playback_infra import deploy
 from playback_infra.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
 from playback_infra.emulator.process import run_emulator
+from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
 
 pytestmark = pytest.mark.emulator
@@ -56,14 +57,28 @@ def test_shows_the_change_set_and_asks_before_executing(real_looking_account, ca
     monkeypatch.setattr(deploy, "environments", _dev_in_account(EMULATOR_ACCOUNT))
     import boto3
 
-    boto3.session.Session(
+    session = boto3.session.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-    ).client("s3").create_bucket(Bucket="artifacts")
+    )
+    session.client("s3").create_bucket(Bucket="artifacts")
+    # The account has the environment's hosted zones, as a real one has.
+    ensure_zones(session.client("route53"), deploy._environment("dev"))
+    # The edge-global stack (us-east-1) comes first; refusing it deploys nothing at all.
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     assert main(ARGS) == EXIT_FAILED
     out = capsys.readouterr().out
-    assert "Add      NetworkStack" in out
+    assert "for baseball-playback-dev-edge-global:" in out and "Add      SiteWebAcl" in out
     assert "not executed; the change set stays for review" in out
+    assert "NetworkStack" not in out
+
+    # Yes to the edge stack, no to the environment: its change set was shown, then kept.
+    answers = iter(["y", "n"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(ARGS) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "baseball-playback-dev-edge-global: CREATE_COMPLETE" in out
+    assert "Add      NetworkStack" in out and "Add      WebStack" in out
+    assert out.rstrip().endswith("not executed; the change set stays for review")
 
     assert main([*ARGS, "--yes"]) == EXIT_OK
     out = capsys.readouterr().out

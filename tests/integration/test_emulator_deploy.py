@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
+from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import render
@@ -807,8 +808,23 @@ def test_awscli_v1_package_and_deploy_with_key_value_overrides(tmp_path):
             "--s3-bucket", "artifacts", "--output-template-file", str(packaged))  # fmt: skip
         assert f"TemplateURL: {endpoint}/artifacts/" in packaged.read_text()
         playback = [sys.executable, "-m", "playback_infra", "parameters", "staging"]
-        overrides = run(*playback).splitlines()
         tags = run(*playback, "--format", "tags").splitlines()
+        ensure_zones(_clients(endpoint)("route53"), ENVS["staging"])  # as the account has them
+        # First the edge-global stack in us-east-1, then the root with its outputs.
+        edge = f"{ENVS['staging'].stack_name}-edge-global"
+        edge_overrides = run(*playback, "--stack", "edge-global").splitlines()
+        run(aws_cli, "cloudformation", "deploy", "--region", "us-east-1",
+            "--template-file", "templates/edge-global.yaml", "--stack-name", edge,
+            "--parameter-overrides", *edge_overrides, "--tags", *tags,
+            "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")  # fmt: skip
+        edge_outputs = run(aws_cli, "cloudformation", "describe-stacks", "--region", "us-east-1",
+            "--stack-name", edge, "--output", "text",
+            "--query", "Stacks[0].Outputs[].join('=', [OutputKey, OutputValue])").split()  # fmt: skip
+        assert sorted(o.split("=")[0] for o in edge_outputs) == [
+            "SiteCertificateArn",
+            "SiteWebAclArn",
+        ]
+        overrides = run(*playback).splitlines() + edge_outputs
         run(aws_cli, "cloudformation", "deploy", "--template-file", str(packaged),
             "--stack-name", ENVS["staging"].stack_name, "--parameter-overrides", *overrides,
             "--tags", *tags, "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")  # fmt: skip

@@ -154,6 +154,7 @@ def test_template_uses_language_extensions_and_its_conditions(t):
 def test_exactly_the_ingress_resources(t):
     assert {name: r["Type"] for name, r in t["Resources"].items()} == {
         "ApiCertificate": "AWS::CertificateManager::Certificate",
+        "ApiAliasRecord": "AWS::Route53::RecordSet",
         "AccessLogsBucket": "AWS::S3::Bucket",
         "AccessLogsBucketPolicy": "AWS::S3::BucketPolicy",
         "ApiLoadBalancer": "AWS::ElasticLoadBalancingV2::LoadBalancer",

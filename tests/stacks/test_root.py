@@ -6,6 +6,7 @@ import pytest
 from troposphere import Output, Parameter, Template
 
 from playback_infra import synth
+from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import root
 from tests.stacks.helpers import constraint_problems, is_list_type, ref, resources_of_type
@@ -15,6 +16,7 @@ CHILDREN = {
     "SecurityStack": "security.yaml",
     "AlertsStack": "alerts.yaml",
     "IngressStack": "ingress.yaml",
+    "WebStack": "web.yaml",
     "DataStack": "data.yaml",
     "RotationStack": "rotation.yaml",
     "GameDataStack": "game-data.yaml",
@@ -116,6 +118,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("IngressStack", "LogsKeyArn", "SecurityStack"),
         ("IngressStack", "DataKeyArn", "SecurityStack"),
         ("GameDataStack", "DataKeyArn", "SecurityStack"),
+        ("WebStack", "OriginVerifySecretArn", "IngressStack"),
         *{
             ("AppStack", name, producer)
             for name, producer in (
@@ -185,16 +188,21 @@ def test_wiring_by_name_on_tiny_templates():
 
 
 def test_parameter_files_are_the_rendered_ones(rendered, parameter_files):
-    assert {f"parameters/{env}.json" for env in parameter_files} == {
-        path for path in rendered.files if path.startswith("parameters/")
-    }
+    """One root and one edge-global parameter file per environment, nothing else."""
+    assert {
+        path
+        for env in parameter_files
+        for path in (f"parameters/{env}.json", f"parameters/edge-global/{env}.json")
+    } == {path for path in rendered.files if path.startswith("parameters/")}
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_parameter_file_has_exactly_the_root_parameters_and_the_stack_tags(r, parameter_files, env):
     content = parameter_files[env]
     assert set(content) == {"Parameters", "Tags"}
-    assert set(content["Parameters"]) == set(r["Parameters"])
+    # The edge-global stack's outputs are passed at deploy time, once it exists.
+    assert set(content["Parameters"]) == set(r["Parameters"]) - set(DEPLOY_TIME)
+    assert set(DEPLOY_TIME) == {"SiteCertificateArn", "SiteWebAclArn"} <= set(r["Parameters"])
     assert set(content["Tags"]) == STACK_TAGS
     assert content["Tags"]["Environment"] == content["Parameters"]["EnvironmentName"] == env
     assert content["Tags"]["Project"] == "baseball-playback"

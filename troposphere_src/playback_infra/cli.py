@@ -75,7 +75,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _parameters(args: argparse.Namespace) -> int:
     from playback_infra.environments.overrides import render_overrides
 
-    print(render_overrides(args.root, args.env, args.format))
+    print(render_overrides(args.root, args.env, args.format, args.stack))
     return EXIT_OK
 
 
@@ -139,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=("overrides", "tags"),
         default="overrides",
         help="overrides: --parameter-overrides values; tags: --tags values",
+    )
+    parameters.add_argument(
+        "--stack",
+        choices=("root", "edge-global"),
+        default="root",
+        help="the environment's root stack, or its edge-global stack (us-east-1)",
     )
     parameters.set_defaults(run=_parameters)
 

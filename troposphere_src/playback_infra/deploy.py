@@ -1,9 +1,11 @@
 """`playback-infra deploy`: the path a user takes, run for them.
 
 1. The committed templates must match the code (else: run `make synth`).
-2. Package: upload each nested template to S3 and point the root at it, as
+2. Deploy the environment's edge-global stack (certificate and WAF for CloudFront) to
+   us-east-1 the same way as below, and keep its outputs for the root's parameters.
+3. Package: upload each nested template to S3 and point the root at it, as
    `aws cloudformation package` does (path-style URLs, which it also writes).
-3. Create a change set for the root stack with the environment's parameter file, show it,
+4. Create a change set for the root stack with the environment's parameter file, show it,
    execute it (asking first on a real account unless --yes), stream the stack events of the
    root and nested stacks, and print the outputs.
 
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import ConfigError, Environment, Problem, validate_catalog
+from playback_infra.environments.parameters import DEPLOY_TIME
+from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
 from playback_infra.synth import NESTED, differences, render
 
@@ -31,6 +35,7 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageEx
 EMULATOR_BUCKET = "playback-infra-artifacts"
 POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 3 * 3600  # RDS and CloudFront make first deployments long
+EDGE_TEMPLATE = "edge-global"
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
@@ -98,51 +103,107 @@ def _session(args: argparse.Namespace, region: str, endpoint: str | None):
     return boto3.session.Session(profile_name=args.profile, region_name=region)
 
 
+def _check_account(args, env: Environment, region: str, endpoint: str | None) -> None:
+    """On a real account (no endpoint): the environment's account, and an artifact bucket."""
+    if endpoint is not None:
+        return
+    sts = _session(args, region, endpoint).client("sts")
+    account = sts.get_caller_identity()["Account"]
+    if account != env.account_id:
+        raise ConfigError(
+            [
+                Problem(
+                    env.name,
+                    "account_id",
+                    f"credentials are for account {account}, but {env.name} deploys to {env.account_id}; use that account's profile",
+                )
+            ]
+        )
+    if not args.artifact_bucket:
+        raise ConfigError(
+            [
+                Problem(
+                    env.name,
+                    "artifact-bucket",
+                    "a real account needs --artifact-bucket (an S3 bucket you own in the region)",
+                )
+            ]
+        )
+
+
 def _prepare(args, env: Environment, templates: dict, region: str, endpoint: str | None):
     """Check the account, package the templates; the CloudFormation client and the root's URL."""
+    _check_account(args, env, region, endpoint)
     session = _session(args, region, endpoint)
-    clients = {
-        name: session.client(name, endpoint_url=endpoint)
-        for name in ("s3", "cloudformation", "sts")
-    }
-    real_account = endpoint is None
-    if real_account:
-        account = clients["sts"].get_caller_identity()["Account"]
-        if account != env.account_id:
-            raise ConfigError(
-                [
-                    Problem(
-                        env.name,
-                        "account_id",
-                        f"credentials are for account {account}, but {env.name} deploys to {env.account_id}; use that account's profile",
-                    )
-                ]
-            )
-        if not args.artifact_bucket:
-            raise ConfigError(
-                [
-                    Problem(
-                        env.name,
-                        "artifact-bucket",
-                        "a real account needs --artifact-bucket (an S3 bucket you own in the region)",
-                    )
-                ]
-            )
+    s3 = session.client("s3", endpoint_url=endpoint)
     bucket = args.artifact_bucket or EMULATOR_BUCKET
-    if not real_account:
-        _ensure_bucket(clients["s3"], bucket, region)
+    if endpoint is not None:
+        _ensure_bucket(s3, bucket, region)
     url_base = endpoint or f"https://s3.{region}.amazonaws.com"
-    root_url = package(clients["s3"], bucket, url_base, args.root, templates["root"])
-    return clients["cloudformation"], root_url
+    root_url = package(s3, bucket, url_base, args.root, templates["root"])
+    return session.client("cloudformation", endpoint_url=endpoint), root_url
 
 
 def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
+    _check_account(args, env, region, endpoint)
+    if endpoint is not None:
+        from playback_infra.emulator.zones import ensure_zones
+
+        ensure_zones(_session(args, region, endpoint).client("route53", endpoint_url=endpoint), env)
+    edge_outputs = _deploy_edge(args, env, endpoint)
+    if edge_outputs is None:
+        return EXIT_FAILED
     cfn, root_url = _prepare(args, env, templates, region, endpoint)
-    parameter_file = json.loads((args.root / "parameters" / f"{env.name}.json").read_text())
-    change_set = _create_change_set(cfn, env.stack_name, root_url, parameter_file)
+    parameter_file = _root_parameter_file(args.root, env, edge_outputs)
+    return _deploy_stack(
+        args, cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file, endpoint
+    )
+
+
+def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str] | None:
+    """Deploy the environment's edge-global stack to us-east-1; its outputs, or None."""
+    cfn = _session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    body = (args.root / "templates" / f"{EDGE_TEMPLATE}.yaml").read_text()
+    parameter_file = json.loads(
+        (args.root / "parameters" / EDGE_TEMPLATE / f"{env.name}.json").read_text()
+    )
+    stack_name = edge_stack_name(env)
+    template = {"TemplateBody": body}
+    if _deploy_stack(args, cfn, stack_name, template, parameter_file, endpoint) != EXIT_OK:
+        return None
+    return stack_outputs(cfn, stack_name)
+
+
+def edge_stack_name(env: Environment) -> str:
+    return f"{env.stack_name}-{EDGE_TEMPLATE}"
+
+
+def edge_outputs_of(args, env: Environment, endpoint: str | None) -> dict[str, str]:
+    """The deployed edge-global stack's outputs (for a change set of the root, not executed)."""
+    cfn = _session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    if _stack_status(cfn, edge_stack_name(env)) is None:
+        raise DeployError(
+            f"{edge_stack_name(env)} is not deployed in {EDGE_REGION}; run `playback-infra deploy --env {env.name}` first"
+        )
+    return stack_outputs(cfn, edge_stack_name(env))
+
+
+def _root_parameter_file(base: Path, env: Environment, edge_outputs: dict[str, str]) -> dict:
+    """The environment's parameter file with the edge-global outputs it leaves to deploy time."""
+    content = json.loads((base / "parameters" / f"{env.name}.json").read_text())
+    content["Parameters"].update({name: edge_outputs[name] for name in DEPLOY_TIME})
+    return content
+
+
+def _deploy_stack(
+    args, cfn, stack_name: str, template: dict, parameter_file: dict, endpoint: str | None
+) -> int:
+    """Create a change set, show it, execute it (asking first on a real account unless --yes),
+    follow the events and print the outputs."""
+    change_set = _create_change_set(cfn, stack_name, template, parameter_file)
     if change_set is None:
-        print(f"{env.stack_name}: no changes")
-        _print_outputs(cfn, env.stack_name)
+        print(f"{stack_name}: no changes")
+        _print_outputs(cfn, stack_name)
         return EXIT_OK
     if (
         endpoint is None
@@ -152,12 +213,12 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
         print("not executed; the change set stays for review")
         return EXIT_FAILED
     started = time.time()
-    cfn.execute_change_set(ChangeSetName=change_set, StackName=env.stack_name)
-    status = _follow(cfn, env.stack_name, started)
-    print(f"{env.stack_name}: {status} in {time.time() - started:.0f} s")
+    cfn.execute_change_set(ChangeSetName=change_set, StackName=stack_name)
+    status = _follow(cfn, stack_name, started)
+    print(f"{stack_name}: {status} in {time.time() - started:.0f} s")
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         return EXIT_FAILED
-    _print_outputs(cfn, env.stack_name)
+    _print_outputs(cfn, stack_name)
     return EXIT_OK
 
 
@@ -201,9 +262,9 @@ def _stack_status(cfn, stack_name: str) -> str | None:
         raise
 
 
-def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: dict) -> str | None:
+def _create_change_set(cfn, stack_name: str, template: dict, parameter_file: dict) -> str | None:
     """The change set's name (its changes printed), or None when the stack already matches."""
-    name, described = _change_set(cfn, stack_name, template_url, parameter_file)
+    name, described = _change_set(cfn, stack_name, template, parameter_file)
     if name is None:
         return None
     print(f"change set {name} for {stack_name}:")
@@ -217,16 +278,17 @@ def _create_change_set(cfn, stack_name: str, template_url: str, parameter_file: 
 
 
 def _change_set(
-    cfn, stack_name: str, template_url: str, parameter_file: dict
+    cfn, stack_name: str, template: dict, parameter_file: dict
 ) -> tuple[str | None, dict]:
-    """Create a change set and wait for it: (name, description), or (None, {}) with no changes."""
+    """Create a change set and wait for it: (name, description), or (None, {}) with no changes.
+    `template` is {"TemplateURL": ...} or {"TemplateBody": ...}."""
     status = _stack_status(cfn, stack_name)
     name = f"playback-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     cfn.create_change_set(
         StackName=stack_name,
         ChangeSetName=name,
         ChangeSetType="CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE",
-        TemplateURL=template_url,
+        **template,
         Parameters=[
             {"ParameterKey": k, "ParameterValue": v}
             for k, v in parameter_file["Parameters"].items()
@@ -291,10 +353,14 @@ def _follow(cfn, stack_name: str, since: float) -> str:
         time.sleep(POLL_SECONDS)
 
 
-def _print_outputs(cfn, stack_name: str) -> None:
+def stack_outputs(cfn, stack_name: str) -> dict[str, str]:
     outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
-    for output in sorted(outputs, key=lambda o: o["OutputKey"]):
-        print(f"  {output['OutputKey']:<32} {output['OutputValue']}")
+    return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+
+def _print_outputs(cfn, stack_name: str) -> None:
+    for key, value in sorted(stack_outputs(cfn, stack_name).items()):
+        print(f"  {key:<32} {value}")
 
 
 # AWS's answer for a resource in a change set, in the replacement guard's words.
@@ -326,7 +392,16 @@ def live_changes(args: argparse.Namespace):
     try:
         cfn, root_url = _prepare(args, env, rendered.templates, region, args.endpoint_url)
         parameter_file = json.loads(rendered.files[f"parameters/{env.name}.json"])
-        name, described = _change_set(cfn, env.stack_name, root_url, parameter_file)
+        parameter_file["Parameters"].update(
+            {
+                k: v
+                for k, v in edge_outputs_of(args, env, args.endpoint_url).items()
+                if k in DEPLOY_TIME
+            }
+        )
+        name, described = _change_set(
+            cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file
+        )
         changes: list[Change] = []
 
         def collect(description: dict, stack: str) -> None:

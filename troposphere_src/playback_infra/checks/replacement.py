@@ -271,7 +271,7 @@ def compare(
     new_parameters = {
         Path(path).stem: json.loads(content)["Parameters"]
         for path, content in files.items()
-        if path.startswith("parameters/")
+        if path.startswith("parameters/") and path.count("/") == 1  # the environments' roots
     }
     return template_changes(old_templates, templates) + parameter_changes(
         templates, old_parameters, new_parameters

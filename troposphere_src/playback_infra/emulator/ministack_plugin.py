@@ -40,7 +40,8 @@ group, listener and listener rule keep what their template says and ELBv2 shows
 (``_complete_load_balancer``, ``_render_load_balancer_zones``,
 ``_complete_target_group``, ``_render_target_group_extras``,
 ``_link_target_groups``, ``_complete_listener_rule``); a certificate validates in
-its hosted zone (``_validate_in_hosted_zone``); a bucket gets its encryption,
+its hosted zone (``_validate_in_hosted_zone``), and a hosted zone may be created under
+the ID an environment names (``_zone_with_requested_id``); a bucket gets its encryption,
 lifecycle, ownership and tags (``_configure_bucket_settings``); and a generated
 secret takes every GenerateSecretString option (``_generate_with_every_option``).
 For the app stack: a target group's TargetGroupFullName is ELB's
@@ -1579,6 +1580,31 @@ def _write_validation_records(arn, props):
     for option in acm._certificates[arn].get("DomainValidationOptions") or []:
         if option["DomainName"] in zones and option.get("ResourceRecord"):
             _upsert_validation_record(zones[option["DomainName"]], option["ResourceRecord"])
+
+
+_ZONE_ID_REFERENCE = re.compile(r"^zone-id:(Z[A-Z0-9]{1,32})$")
+
+
+def _zone_with_requested_id(create_hosted_zone):
+    """Wrap Route 53's CreateHostedZone so a CallerReference `zone-id:<ID>` makes the zone
+    under that ID: an environment's real zone IDs (which Route 53 chooses on AWS) can then
+    exist here, and its alias and validation records land in them."""
+
+    @functools.wraps(create_hosted_zone)
+    def created(body, query_params):
+        root = route53._parse_body(body)
+        wanted = _ZONE_ID_REFERENCE.match(route53._text(root, "CallerReference")) if root else None
+        if wanted is None:
+            return create_hosted_zone(body, query_params)
+        generate = route53._zone_id
+        route53._zone_id = lambda: wanted.group(1)
+        try:
+            return create_hosted_zone(body, query_params)
+        finally:
+            route53._zone_id = generate
+
+    created.takes_requested_id = True
+    return created
 
 
 def _validate_in_hosted_zone(handlers):
@@ -3299,6 +3325,8 @@ def register():
     if not getattr(waf.handle_request, "serves_logging", False):
         waf.handle_request = _serve_waf_logging(waf.handle_request)
         waf.reset = _reset_waf_logging(waf.reset)
+    if not getattr(route53._create_hosted_zone, "takes_requested_id", False):
+        route53._create_hosted_zone = _zone_with_requested_id(route53._create_hosted_zone)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(

@@ -23,6 +23,7 @@ def environments() -> tuple[Environment, ...]:
             site_domain="dev.playback.example.com",
             api_domain="api.dev.playback.example.com",
             ingress={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE", "access_log_days": 30},
+            web={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE"},
         ),
         define(
             "staging",
@@ -35,6 +36,7 @@ def environments() -> tuple[Environment, ...]:
             site_domain="staging.playback.example.com",
             api_domain="api.staging.playback.example.com",
             ingress={"hosted_zone_id": "Z0STAGINGPLAYBACKEXAMPLE"},
+            web={"hosted_zone_id": "Z0STAGINGPLAYBACKEXAMPLE"},
         ),
         define(
             "prod",
@@ -51,5 +53,6 @@ def environments() -> tuple[Environment, ...]:
                 "waf_log_retention_days": 365,
                 "access_log_days": 365,
             },
+            web={"hosted_zone_id": "Z0PRODPLAYBACKEXAMPLE"},
         ),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from playback_infra.environments import app as app_rules
 from playback_infra.environments import database as database_rules
 from playback_infra.environments import ingress as ingress_rules
+from playback_infra.environments import web as web_rules
 from playback_infra.environments.app import App
 from playback_infra.environments.database import Database, Insights
 from playback_infra.environments.ingress import Ingress
@@ -27,6 +28,7 @@ from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
     SUPPORTED_REGIONS,
 )
+from playback_infra.environments.web import Features, Web
 from playback_infra.parts.values import LOG_RETENTION_DAYS
 
 PROJECT = "baseball-playback"
@@ -121,6 +123,10 @@ class Environment:
     """The ALB: its certificate (required), health checks, WAF; a dict changes the defaults."""
     app: App
     """The backend's ECS service; a dict changes some fields of the kind's default."""
+    web: Web
+    """CloudFront: the site's certificate (required), price class, edge WAF; a dict changes the defaults."""
+    features: Features
+    """The single-page app's feature flags (its /config.json); a dict changes the defaults."""
 
     @property
     def retain_data(self) -> bool:
@@ -151,6 +157,8 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.DEVELOPMENT: {
         "database": database_rules.DEFAULTS["development"],
         "app": app_rules.DEFAULTS["development"],
+        "web": web_rules.DEFAULTS["development"][0],
+        "features": web_rules.DEFAULTS["development"][1],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(),
@@ -160,6 +168,8 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.STAGING: {
         "database": database_rules.DEFAULTS["staging"],
         "app": app_rules.DEFAULTS["staging"],
+        "web": web_rules.DEFAULTS["staging"][0],
+        "features": web_rules.DEFAULTS["staging"][1],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -169,6 +179,8 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
     Kind.PRODUCTION: {
         "database": database_rules.DEFAULTS["production"],
         "app": app_rules.DEFAULTS["production"],
+        "web": web_rules.DEFAULTS["production"][0],
+        "features": web_rules.DEFAULTS["production"][1],
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -215,6 +227,8 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
         ("database", KIND_DEFAULTS[kind_value]["database"]),
         ("ingress", Ingress()),
         ("app", KIND_DEFAULTS[kind_value]["app"]),
+        ("web", KIND_DEFAULTS[kind_value]["web"]),
+        ("features", KIND_DEFAULTS[kind_value]["features"]),
     ):
         if isinstance(fields.get(section), Mapping):
             try:
@@ -330,6 +344,10 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         return value, f"expected App(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "ingress" and not isinstance(value, Ingress):
         return value, f"expected Ingress(...) or a dict of its fields, got {_describe(value)}"
+    if field_name == "web" and not isinstance(value, Web):
+        return value, f"expected Web(...) or a dict of its fields, got {_describe(value)}"
+    if field_name == "features" and not isinstance(value, Features):
+        return value, f"expected Features(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "tags":
         if isinstance(value, Mapping):
             try:
@@ -479,6 +497,8 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
     found += app_rules.violations(
         env.app, env.max_app_tasks, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS
     )
+    found += web_rules.violations(env.web, LOG_RETENTION_DAYS)
+    found += web_rules.feature_violations(env.features, env.kind is Kind.PRODUCTION)
     if env.site_domain == env.api_domain:
         found.append(
             (

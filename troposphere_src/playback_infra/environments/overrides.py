@@ -6,6 +6,9 @@ words, not as a template-configuration file. One word per line, so values may ho
     mapfile -t OVERRIDES < <(playback-infra parameters dev)
     mapfile -t TAGS < <(playback-infra parameters dev --format tags)
     aws cloudformation deploy ... --parameter-overrides "${OVERRIDES[@]}" --tags "${TAGS[@]}"
+
+`--stack edge-global` gives the edge-global stack's words. The root's words leave out the
+edge-global outputs (SiteCertificateArn, SiteWebAclArn): add them from that stack.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pathlib import Path
 from playback_infra.environments.model import ConfigError, Problem
 
 
-def render_overrides(root: Path, env: str, fmt: str) -> str:
-    path = root / "parameters" / f"{env}.json"
+def render_overrides(root: Path, env: str, fmt: str, stack: str = "root") -> str:
+    """`stack` is "root" (parameters/ENV.json) or "edge-global" (parameters/edge-global/)."""
+    folder = root / "parameters" / ("" if stack == "root" else stack)
+    path = folder / f"{env}.json"
     if not path.is_file():
-        known = sorted(p.stem for p in (root / "parameters").glob("*.json"))
+        known = sorted(p.stem for p in folder.glob("*.json"))
         raise ConfigError(
             [Problem(env, "env", f"no {path.name} in parameters/; known: {', '.join(known)}")]
         )

@@ -7,6 +7,8 @@ from playback_infra.environments.model import PROJECT, Environment, InterfaceEnd
 from playback_infra.parts import values
 
 KNEX_POOL_MAX = 10
+# Root parameters set at deploy time from the edge-global stack's outputs (us-east-1).
+DEPLOY_TIME = (values.SITE_CERTIFICATE_ARN, values.SITE_WEB_ACL_ARN)
 
 
 def _flag(on: bool) -> str:
@@ -41,6 +43,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **database_values(env.database),
         **ingress_values(env),
         **app_values(env),
+        **web_values(env),
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
     }
@@ -70,6 +73,34 @@ def app_values(env: Environment) -> dict[str, str]:
         values.API_BASE_PATH: app.api_base_path,
         values.FEATURE_FLAGS: app.feature_flags,
         values.OPENAI_DAILY_COST_ALARM_USD: str(app.openai_daily_cost_alarm_usd),
+    }
+
+
+def web_values(env: Environment) -> dict[str, str]:
+    web = env.web
+    return {
+        values.SITE_DOMAIN: env.site_domain,
+        values.SITE_HOSTED_ZONE_ID: web.hosted_zone_id,
+        values.SITE_PRICE_CLASS: web.price_class,
+        values.SITE_ACCESS_LOG_DAYS: str(web.access_log_days),
+        values.SITE_PREVIOUS_VERSIONS_DAYS: str(web.previous_versions_days),
+    }
+
+
+def edge_parameter_file(env: Environment) -> dict:
+    """The parameter file of the environment's edge-global stack (deployed to us-east-1)."""
+    web = env.web
+    return {
+        "Parameters": {
+            values.ENVIRONMENT_NAME: env.name,
+            values.RETAIN_STATEFUL_RESOURCES: _flag(env.retain_data),
+            values.SITE_DOMAIN: env.site_domain,
+            values.SITE_HOSTED_ZONE_ID: web.hosted_zone_id,
+            values.SITE_EXISTING_CERTIFICATE_ARN: web.certificate_arn,
+            values.EDGE_WAF_RATE_LIMIT: str(web.waf_rate_limit),
+            values.EDGE_WAF_LOG_RETENTION_DAYS: str(web.waf_log_retention_days),
+        },
+        "Tags": stack_tags(env),
     }
 
 
@@ -132,9 +163,11 @@ def stack_tags(env: Environment) -> dict[str, str]:
 
 
 def parameter_file(env: Environment, root_parameters: set[str]) -> dict:
-    """`{"Parameters": ..., "Tags": ...}` for exactly the root template's parameters."""
+    """`{"Parameters": ..., "Tags": ...}` for exactly the root template's parameters, but the
+    edge-global stack's outputs (`DEPLOY_TIME`), which exist only once it is deployed."""
     given = parameter_values(env)
-    missing, extra = root_parameters - given.keys(), given.keys() - root_parameters
+    expected = root_parameters - set(DEPLOY_TIME)
+    missing, extra = expected - given.keys(), given.keys() - expected
     if missing or extra:
         raise ValueError(
             f"parameter file for {env.name} does not match the root template: "

@@ -120,6 +120,23 @@ def use_through_services(sid: str, services: list[str]) -> Statement:
     )
 
 
+def cloudwatch_logs_use() -> Statement:
+    """CloudWatch Logs may use the key for this account's log groups in this region."""
+    return Statement(
+        Sid="CloudWatchLogs",
+        Effect=Allow,
+        Principal=Principal("Service", [Sub("logs.${AWS::Region}.amazonaws.com")]),
+        Action=KEY_USE_ACTIONS,
+        Resource=[THIS_KEY],
+        Condition=Condition(
+            ArnLike(
+                "kms:EncryptionContext:aws:logs:arn",
+                Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
+            )
+        ),
+    )
+
+
 def customer_key(title: str, description: Sub | str, statements: list[Statement]) -> Key:
     """A customer-managed key, rotated yearly, administered by the account and used as the
     statements say. The caller decides how it is retained."""

@@ -21,7 +21,13 @@ from troposphere.s3 import (
 def private_bucket(
     title: str, encryption: ServerSideEncryptionRule, lifecycle: LifecycleRule, **properties
 ) -> Bucket:
-    """No public access in any form, objects owned by the bucket owner, versioned, encrypted."""
+    """No public access in any form, objects owned by the bucket owner, versioned, encrypted.
+    `properties` add to or replace these (a log bucket CloudFront writes to needs ACLs)."""
+    defaults = {
+        "OwnershipControls": OwnershipControls(
+            Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        )
+    }
     return Bucket(
         title,
         BucketEncryption=BucketEncryption(ServerSideEncryptionConfiguration=[encryption]),
@@ -31,12 +37,9 @@ def private_bucket(
             IgnorePublicAcls=True,
             RestrictPublicBuckets=True,
         ),
-        OwnershipControls=OwnershipControls(
-            Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-        ),
         VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
         LifecycleConfiguration=LifecycleConfiguration(Rules=[lifecycle]),
-        **properties,
+        **{**defaults, **properties},
     )
 
 

@@ -116,6 +116,20 @@ ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 BACKUP_COPY_REGION = "BackupCopyRegion"
 
+# Web and edge-global inputs, from the environment model's `web` section.
+SITE_DOMAIN = "SiteDomain"
+SITE_HOSTED_ZONE_ID = "SiteHostedZoneId"
+SITE_EXISTING_CERTIFICATE_ARN = "SiteExistingCertificateArn"
+SITE_PRICE_CLASS = "SitePriceClass"
+SITE_ACCESS_LOG_DAYS = "SiteAccessLogDays"
+SITE_PREVIOUS_VERSIONS_DAYS = "SitePreviousVersionsDays"
+EDGE_WAF_RATE_LIMIT = "EdgeWafRateLimit"
+EDGE_WAF_LOG_RETENTION_DAYS = "EdgeWafLogRetentionDays"
+
+# Edge-global stack outputs (us-east-1), passed to the root as parameters at deploy time.
+SITE_CERTIFICATE_ARN = "SiteCertificateArn"
+SITE_WEB_ACL_ARN = "SiteWebAclArn"
+
 # Network stack outputs.
 VPC_ID = "VpcId"
 PUBLIC_SUBNET_IDS = "PublicSubnetIds"
@@ -162,6 +176,12 @@ API_WEB_ACL_ARN = "ApiWebAclArn"
 # Game-data stack outputs.
 GAME_DATA_BUCKET_NAME = "GameDataBucketName"
 GAME_DATA_BUCKET_ARN = "GameDataBucketArn"
+
+# Web stack outputs.
+SITE_BUCKET_NAME = "SiteBucketName"
+SITE_DISTRIBUTION_ID = "SiteDistributionId"
+SITE_DISTRIBUTION_DOMAIN_NAME = "SiteDistributionDomainName"
+SITE_URL = "SiteUrl"
 
 # App stack outputs.
 CLUSTER_NAME = "ClusterName"
@@ -500,6 +520,66 @@ VALUES: dict[str, Value] = {
     ),
     APP_LOG_GROUP_NAME: Value("String", "Log group of the backend's containers"),
     BACKUP_VAULT_NAME: Value("String", "AWS Backup vault of the database's backups"),
+    SITE_DOMAIN: Value(
+        "String",
+        "Host name users open (the CloudFront alias and its certificate)",
+        allowed_pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        constraint="a lowercase DNS host name like playback.example.com",
+    ),
+    SITE_HOSTED_ZONE_ID: Value(
+        "String",
+        "Route 53 zone of SiteDomain (certificate validation, alias records); empty to use SiteExistingCertificateArn",
+        allowed_pattern=r"^(Z[A-Z0-9]{1,32})?$",
+    ),
+    SITE_EXISTING_CERTIFICATE_ARN: Value(
+        "String",
+        "An existing us-east-1 ACM certificate for SiteDomain; empty to issue one",
+        allowed_pattern=r"^(arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+)?$",
+        constraint="an ACM certificate ARN in us-east-1, or empty",
+    ),
+    SITE_PRICE_CLASS: Value(
+        "String",
+        "CloudFront edge locations served",
+        allowed_values=("PriceClass_100", "PriceClass_200", "PriceClass_All"),
+    ),
+    SITE_ACCESS_LOG_DAYS: Value(
+        "Number", "Days CloudFront access logs are kept", min_value=1, max_value=3650
+    ),
+    SITE_PREVIOUS_VERSIONS_DAYS: Value(
+        "Number",
+        "Days an overwritten or deleted site file is kept for rollback",
+        min_value=1,
+        max_value=3650,
+    ),
+    EDGE_WAF_RATE_LIMIT: Value(
+        "Number",
+        "Requests one viewer IP may send in any 5 minutes before the edge WAF blocks it",
+        min_value=10,
+        max_value=2000000000,
+    ),
+    EDGE_WAF_LOG_RETENTION_DAYS: Value(
+        "Number", "Days to keep the edge WAF's logs", allowed_values=VALUES_LOG_RETENTION
+    ),
+    SITE_CERTIFICATE_ARN: Value(
+        "String",
+        "CloudFront's certificate for SiteDomain (an edge-global output, us-east-1)",
+        allowed_pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$",
+        constraint="the SiteCertificateArn output of this environment's edge-global stack (deploy it first)",
+    ),
+    SITE_WEB_ACL_ARN: Value(
+        "String",
+        "CLOUDFRONT-scope WAF web ACL (an edge-global output, us-east-1)",
+        allowed_pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$",
+        constraint="the SiteWebAclArn output of this environment's edge-global stack (deploy it first)",
+    ),
+    SITE_BUCKET_NAME: Value("String", "Bucket the frontend pipeline syncs the built SPA to"),
+    SITE_DISTRIBUTION_ID: Value(
+        "String", "CloudFront distribution the frontend pipeline invalidates"
+    ),
+    SITE_DISTRIBUTION_DOMAIN_NAME: Value(
+        "String", "The distribution's own host name (dxxxx.cloudfront.net)"
+    ),
+    SITE_URL: Value("String", "Where users open the site"),
 }
 
 

@@ -41,7 +41,7 @@ from troposphere.elasticloadbalancingv2 import (
 from troposphere.elasticloadbalancingv2 import (
     Condition as RuleCondition,
 )
-from troposphere.logs import LogGroup
+from troposphere.route53 import AliasTarget, RecordSetType
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
@@ -52,28 +52,11 @@ from troposphere.s3 import (
     ServerSideEncryptionRule,
 )
 from troposphere.secretsmanager import GenerateSecretString, Secret
-from troposphere.wafv2 import (
-    AllowAction,
-    BlockAction,
-    DefaultAction,
-    LoggingConfiguration,
-    LoggingConfigurationFieldToMatch,
-    ManagedRuleGroupStatement,
-    OverrideAction,
-    RateBasedStatement,
-    RuleAction,
-    SingleHeader,
-    VisibilityConfig,
-    WebACL,
-    WebACLAssociation,
-    WebACLRule,
-)
-from troposphere.wafv2 import (
-    Statement as WafStatement,
-)
+from troposphere.wafv2 import WebACL, WebACLAssociation
 
 from playback_infra.environments.regions import ELB_LOG_DELIVERY_ACCOUNTS
 from playback_infra.parts import values
+from playback_infra.parts.names import ORIGIN_HEADER, TEST_HEADER
 from playback_infra.parts.s3 import private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
@@ -82,14 +65,13 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.parts.waf import add_logged_web_acl, managed_rules, rate_limit_rule
 
 COMPONENT = "ingress"
 FRONTED = "FrontedByCloudFront"
 ISSUE_CERTIFICATE = "IssueCertificate"
 # TLS 1.3 and 1.2 with forward-secret ciphers only.
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-ORIGIN_HEADER = "X-Origin-Verify"
-TEST_HEADER = "X-Playback-Test-Traffic"
 LOG_PREFIX = "alb"
 MANAGED_RULE_GROUPS = (  # priority, name
     (10, "AWSManagedRulesAmazonIpReputationList"),
@@ -153,6 +135,20 @@ def build() -> Template:
         )
     )
     production, test = _add_listeners(t, alb, certificate, blue, origin_secret)
+    # CloudFront connects to the API origin by this name (the certificate's).
+    t.add_resource(
+        RecordSetType(
+            "ApiAliasRecord",
+            Condition=ISSUE_CERTIFICATE,
+            HostedZoneId=Ref(values.HOSTED_ZONE_ID),
+            Name=Ref(values.API_DOMAIN),
+            Type="A",
+            AliasTarget=AliasTarget(
+                DNSName=GetAtt(alb, "DNSName"),
+                HostedZoneId=GetAtt(alb, "CanonicalHostedZoneID"),
+            ),
+        )
+    )
     web_acl = _add_waf(t, alb)
 
     values.produce(t, values.API_LOAD_BALANCER_ARN, Ref(alb))
@@ -386,87 +382,23 @@ def _add_listeners(
 
 
 def _add_waf(t: Template, alb: LoadBalancer) -> WebACL:
-    name = Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-api")
-
-    def visibility(metric: str) -> VisibilityConfig:
-        return VisibilityConfig(
-            SampledRequestsEnabled=True, CloudWatchMetricsEnabled=True, MetricName=metric
-        )
-
-    rules = [
-        WebACLRule(
-            Name=group,
-            Priority=priority,
-            OverrideAction=OverrideAction(**{"None": {}}),
-            Statement=WafStatement(
-                ManagedRuleGroupStatement=ManagedRuleGroupStatement(VendorName="AWS", Name=group)
-            ),
-            VisibilityConfig=visibility(group),
-        )
-        for priority, group in MANAGED_RULE_GROUPS
-    ]
     # Behind CloudFront every request comes from an edge address, so a per-IP limit here would
     # count a whole edge's viewers together; there the CloudFront-scope WAF limits per viewer.
-    rules.append(
-        If(
-            FRONTED,
-            Ref("AWS::NoValue"),
-            WebACLRule(
-                Name="RateLimitPerIp",
-                Priority=50,
-                Action=RuleAction(Block=BlockAction()),
-                Statement=WafStatement(
-                    RateBasedStatement=RateBasedStatement(
-                        Limit=Ref(values.WAF_RATE_LIMIT), AggregateKeyType="IP"
-                    )
-                ),
-                VisibilityConfig=visibility("RateLimitPerIp"),
-            ),
-        )
-    )
-    web_acl = t.add_resource(
-        WebACL(
-            "ApiWebAcl",
-            Name=name,
-            Scope="REGIONAL",
-            DefaultAction=DefaultAction(Allow=AllowAction()),
-            Rules=rules,
-            VisibilityConfig=visibility("ApiWebAcl"),
-        )
+    rate_limit = If(FRONTED, Ref("AWS::NoValue"), rate_limit_rule(50, Ref(values.WAF_RATE_LIMIT)))
+    web_acl = add_logged_web_acl(
+        t,
+        "ApiWebAcl",
+        name=Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-api"),
+        scope="REGIONAL",
+        rules=[*managed_rules(MANAGED_RULE_GROUPS), rate_limit],
+        log_key=Ref(values.LOGS_KEY_ARN),
+        retention=Ref(values.WAF_LOG_RETENTION_DAYS),
+        # The origin secret travels in a header; it must not land in the logs.
+        redacted_headers=(ORIGIN_HEADER.lower(),),
     )
     t.add_resource(
         WebACLAssociation(
             "ApiWebAclAssociation", ResourceArn=Ref(alb), WebACLArn=GetAtt(web_acl, "Arn")
-        )
-    )
-    log_group = t.add_resource(
-        stateful(
-            LogGroup(
-                "WafLogGroup",
-                # WAF requires the aws-waf-logs- prefix; the stack name keeps a rebuilt
-                # environment clear of a retained group.
-                LogGroupName=Sub("aws-waf-logs-${AWS::StackName}"),
-                KmsKeyId=Ref(values.LOGS_KEY_ARN),
-                RetentionInDays=Ref(values.WAF_LOG_RETENTION_DAYS),
-            )
-        )
-    )
-    t.add_resource(
-        LoggingConfiguration(
-            "ApiWebAclLogging",
-            ResourceArn=GetAtt(web_acl, "Arn"),
-            # The origin secret travels in a header; it must not land in the logs.
-            RedactedFields=[
-                LoggingConfigurationFieldToMatch(
-                    SingleHeader=SingleHeader(Name=ORIGIN_HEADER.lower())
-                )
-            ],
-            # The group's ARN without the ":*" its Arn attribute ends in.
-            LogDestinationConfigs=[
-                Sub(
-                    f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{log_group.title}}}"
-                )
-            ],
         )
     )
     return web_acl

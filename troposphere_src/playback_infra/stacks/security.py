@@ -19,7 +19,6 @@ from __future__ import annotations
 from awacs import kms, logs
 from awacs.aws import (
     Allow,
-    ArnLike,
     Bool,
     Condition,
     Principal,
@@ -38,6 +37,7 @@ from playback_infra.parts.iam import (
     KEY_GRANT_ACTIONS,
     KEY_USE_ACTIONS,
     THIS_KEY,
+    cloudwatch_logs_use,
     customer_key,
     service_role,
 )
@@ -154,19 +154,7 @@ def _logs_key_statements() -> list[Statement]:
             Resource=[THIS_KEY],
             Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
         ),
-        Statement(
-            Sid="CloudWatchLogs",
-            Effect=Allow,
-            Principal=Principal("Service", [Sub("logs.${AWS::Region}.amazonaws.com")]),
-            Action=KEY_USE_ACTIONS,
-            Resource=[THIS_KEY],
-            Condition=Condition(
-                ArnLike(
-                    "kms:EncryptionContext:aws:logs:arn",
-                    Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
-                )
-            ),
-        ),
+        cloudwatch_logs_use(),
     ]
 
 
