@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CERTIFICATE = re.compile(
-    r"^arn:aws[a-z-]*:acm:([a-z]{2}-[a-z]+-\d):\d{12}:certificate/[0-9a-f-]{36}$"
-)
-_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,32}$")
+from playback_infra.environments import certificates
+
 _PATH = re.compile(r"^/[A-Za-z0-9/_.-]{0,1023}$")
 
 
@@ -44,25 +42,10 @@ def violations(
     def bad(field: str, message: str) -> None:
         found.append((f"ingress.{field}", message))
 
-    if bool(ingress.hosted_zone_id) == bool(ingress.certificate_arn):
-        bad(
-            "hosted_zone_id",
-            "give exactly one: hosted_zone_id (a certificate is issued and validated there) or certificate_arn (an existing one)",
-        )
-    if ingress.hosted_zone_id and not _HOSTED_ZONE.match(ingress.hosted_zone_id):
-        bad(
-            "hosted_zone_id",
-            f"{ingress.hosted_zone_id!r} is not a Route 53 hosted zone ID like Z0123456789ABCDEFGHIJ",
-        )
-    if ingress.certificate_arn:
-        match = _CERTIFICATE.match(ingress.certificate_arn)
-        if not match:
-            bad("certificate_arn", f"{ingress.certificate_arn!r} is not an ACM certificate ARN")
-        elif match.group(1) != region:
-            bad(
-                "certificate_arn",
-                f"the certificate is in {match.group(1)}; the ALB needs one in {region}",
-            )
+    for field, message in certificates.source_violations(
+        ingress.hosted_zone_id, ingress.certificate_arn, region, "the ALB"
+    ):
+        bad(field, message)
     if not _PATH.match(ingress.health_check_path):
         bad("health_check_path", f"{ingress.health_check_path!r} must be a path starting with /")
     if not 5 <= ingress.health_check_interval_seconds <= 300:

@@ -3,14 +3,13 @@ feature flags the single-page app reads from `/config.json`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
+
+from playback_infra.environments import certificates
 
 # CloudFront certificates must be in us-east-1, whatever the environment's region.
 EDGE_REGION = "us-east-1"
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
-_CERTIFICATE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
-_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,32}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,21 +63,10 @@ def violations(web: Web, log_retentions: tuple[int, ...]) -> list[tuple[str, str
     def bad(field: str, message: str) -> None:
         found.append((f"web.{field}", message))
 
-    if bool(web.hosted_zone_id) == bool(web.certificate_arn):
-        bad(
-            "hosted_zone_id",
-            "give exactly one: hosted_zone_id (the site's certificate is issued and validated there) or certificate_arn (an existing one in us-east-1)",
-        )
-    if web.hosted_zone_id and not _HOSTED_ZONE.match(web.hosted_zone_id):
-        bad(
-            "hosted_zone_id",
-            f"{web.hosted_zone_id!r} is not a Route 53 hosted zone ID like Z0123456789ABCDEFGHIJ",
-        )
-    if web.certificate_arn and not _CERTIFICATE.match(web.certificate_arn):
-        bad(
-            "certificate_arn",
-            f"{web.certificate_arn!r} is not an ACM certificate ARN in us-east-1 (CloudFront uses only certificates there)",
-        )
+    for field, message in certificates.source_violations(
+        web.hosted_zone_id, web.certificate_arn, EDGE_REGION, "CloudFront"
+    ):
+        bad(field, message)
     if web.price_class not in PRICE_CLASSES:
         bad(
             "price_class",

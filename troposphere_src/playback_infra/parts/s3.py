@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from awacs import s3
 from awacs.aws import Bool, Condition, Deny, Principal, Statement
-from troposphere import GetAtt, Sub
+from troposphere import GetAtt, Ref, Sub
 from troposphere.s3 import (
+    AbortIncompleteMultipartUpload,
     Bucket,
     BucketEncryption,
     LifecycleConfiguration,
     LifecycleRule,
+    NoncurrentVersionExpiration,
     OwnershipControls,
     OwnershipControlsRule,
     PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
     VersioningConfiguration,
 )
+
+from playback_infra.parts.suppress import suppress
 
 
 def private_bucket(
@@ -53,3 +58,30 @@ def tls_only(bucket: Bucket) -> Statement:
         Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
         Condition=Condition(Bool("aws:SecureTransport", "false")),
     )
+
+
+def access_log_bucket(title: str, days_parameter: str, writer: str, **properties) -> Bucket:
+    """A bucket an AWS service delivers access logs to, kept `days_parameter` days. SSE-S3,
+    the only encryption log delivery supports. Always retained (an audit trail, and a
+    non-empty bucket would fail the delete anyway); unnamed, so a rebuilt environment gets a
+    new one beside it."""
+    bucket = private_bucket(
+        title,
+        ServerSideEncryptionRule(
+            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+        ),
+        LifecycleRule(
+            Id="expire-access-logs",
+            Status="Enabled",
+            ExpirationInDays=Ref(days_parameter),
+            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
+            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+        ),
+        **properties,
+    )
+    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
+    suppress(bucket, {
+        "CKV_AWS_18": "This is the access-log bucket; logging it to itself would loop",
+        "CKV_AWS_145": f"{writer} log delivery supports only SSE-S3, not KMS",
+    })  # fmt: skip
+    return bucket

@@ -12,10 +12,10 @@ SiteCertificateArn and SiteWebAclArn parameters (`playback-infra deploy` passes 
 from __future__ import annotations
 
 from troposphere import Equals, GetAtt, If, Not, Ref, Sub, Template
-from troposphere.certificatemanager import Certificate, DomainValidationOption
 from troposphere.kms import Alias
 
 from playback_infra.parts import values
+from playback_infra.parts.dns import dns_validated_certificate
 from playback_infra.parts.iam import cloudwatch_logs_use, customer_key
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -61,17 +61,8 @@ def build() -> Template:
         },
     )
     certificate = t.add_resource(
-        Certificate(
-            "SiteCertificate",
-            Condition=ISSUE_CERTIFICATE,
-            DomainName=Ref(values.SITE_DOMAIN),
-            ValidationMethod="DNS",
-            DomainValidationOptions=[
-                DomainValidationOption(
-                    DomainName=Ref(values.SITE_DOMAIN),
-                    HostedZoneId=Ref(values.SITE_HOSTED_ZONE_ID),
-                )
-            ],
+        dns_validated_certificate(
+            "SiteCertificate", values.SITE_DOMAIN, values.SITE_HOSTED_ZONE_ID, ISSUE_CERTIFICATE
         )
     )
     key = t.add_resource(

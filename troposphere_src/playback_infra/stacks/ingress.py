@@ -19,7 +19,7 @@ from __future__ import annotations
 from awacs import s3
 from awacs.aws import Allow, Policy, Principal, Statement
 from troposphere import Equals, FindInMap, GetAtt, If, Not, Ref, Sub, Template
-from troposphere.certificatemanager import Certificate, DomainValidationOption
+from troposphere.certificatemanager import Certificate
 from troposphere.elasticloadbalancingv2 import (
     Action,
     FixedResponseConfig,
@@ -41,24 +41,18 @@ from troposphere.elasticloadbalancingv2 import (
 from troposphere.elasticloadbalancingv2 import (
     Condition as RuleCondition,
 )
-from troposphere.route53 import AliasTarget, RecordSetType
 from troposphere.s3 import (
-    AbortIncompleteMultipartUpload,
     Bucket,
     BucketPolicy,
-    LifecycleRule,
-    NoncurrentVersionExpiration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
 )
 from troposphere.secretsmanager import GenerateSecretString, Secret
 from troposphere.wafv2 import WebACL, WebACLAssociation
 
 from playback_infra.environments.regions import ELB_LOG_DELIVERY_ACCOUNTS
 from playback_infra.parts import values
+from playback_infra.parts.dns import alias_record, dns_validated_certificate
 from playback_infra.parts.names import ORIGIN_HEADER, TEST_HEADER
-from playback_infra.parts.s3 import private_bucket, tls_only
-from playback_infra.parts.suppress import suppress
+from playback_infra.parts.s3 import access_log_bucket, tls_only
 from playback_infra.parts.template import (
     add_retain_condition,
     new_template,
@@ -137,16 +131,14 @@ def build() -> Template:
     production, test = _add_listeners(t, alb, certificate, blue, origin_secret)
     # CloudFront connects to the API origin by this name (the certificate's).
     t.add_resource(
-        RecordSetType(
+        alias_record(
             "ApiAliasRecord",
-            Condition=ISSUE_CERTIFICATE,
-            HostedZoneId=Ref(values.HOSTED_ZONE_ID),
-            Name=Ref(values.API_DOMAIN),
-            Type="A",
-            AliasTarget=AliasTarget(
-                DNSName=GetAtt(alb, "DNSName"),
-                HostedZoneId=GetAtt(alb, "CanonicalHostedZoneID"),
-            ),
+            ISSUE_CERTIFICATE,
+            values.HOSTED_ZONE_ID,
+            values.API_DOMAIN,
+            "A",
+            GetAtt(alb, "DNSName"),
+            GetAtt(alb, "CanonicalHostedZoneID"),
         )
     )
     web_acl = _add_waf(t, alb)
@@ -169,42 +161,16 @@ def build() -> Template:
 
 def _add_certificate(t: Template) -> Certificate:
     return t.add_resource(
-        Certificate(
-            "ApiCertificate",
-            Condition=ISSUE_CERTIFICATE,
-            DomainName=Ref(values.API_DOMAIN),
-            ValidationMethod="DNS",
-            DomainValidationOptions=[
-                DomainValidationOption(
-                    DomainName=Ref(values.API_DOMAIN), HostedZoneId=Ref(values.HOSTED_ZONE_ID)
-                )
-            ],
+        dns_validated_certificate(
+            "ApiCertificate", values.API_DOMAIN, values.HOSTED_ZONE_ID, ISSUE_CERTIFICATE
         )
     )
 
 
 def _add_access_logs_bucket(t: Template) -> Bucket:
-    """Always retained (an audit trail, and a non-empty bucket would fail the delete anyway);
-    unnamed, so a rebuilt environment gets a new one beside it."""
-    bucket = private_bucket(
-        "AccessLogsBucket",
-        ServerSideEncryptionRule(
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
-        ),
-        LifecycleRule(
-            Id="expire-access-logs",
-            Status="Enabled",
-            ExpirationInDays=Ref(values.ACCESS_LOG_DAYS),
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
+    bucket = t.add_resource(
+        access_log_bucket("AccessLogsBucket", values.ACCESS_LOG_DAYS, "ALB access")
     )
-    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
-    t.add_resource(bucket)
-    suppress(bucket, {
-        "CKV_AWS_18": "This is the access-log bucket; logging it to itself would loop",
-        "CKV_AWS_145": "ALB access log delivery supports only SSE-S3, not KMS",
-    })  # fmt: skip
     t.add_resource(
         BucketPolicy(
             "AccessLogsBucketPolicy",

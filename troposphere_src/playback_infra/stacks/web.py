@@ -48,7 +48,6 @@ from troposphere.cloudfront import (
     StrictTransportSecurity,
     ViewerCertificate,
 )
-from troposphere.route53 import AliasTarget, RecordSetType
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
@@ -62,8 +61,9 @@ from troposphere.s3 import (
 )
 
 from playback_infra.parts import values
+from playback_infra.parts.dns import alias_record
 from playback_infra.parts.names import ORIGIN_HEADER
-from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.s3 import access_log_bucket, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -157,15 +157,14 @@ def build() -> Template:
     _add_site_bucket_policy(t, site_bucket, distribution)
     for record_type in ("A", "AAAA"):
         t.add_resource(
-            RecordSetType(
+            alias_record(
                 f"SiteAlias{record_type}",
-                Condition=HAS_ZONE,
-                HostedZoneId=Ref(values.SITE_HOSTED_ZONE_ID),
-                Name=Ref(values.SITE_DOMAIN),
-                Type=record_type,
-                AliasTarget=AliasTarget(
-                    DNSName=GetAtt(distribution, "DomainName"), HostedZoneId=CLOUDFRONT_ZONE_ID
-                ),
+                HAS_ZONE,
+                values.SITE_HOSTED_ZONE_ID,
+                values.SITE_DOMAIN,
+                record_type,
+                GetAtt(distribution, "DomainName"),
+                CLOUDFRONT_ZONE_ID,
             )
         )
 
@@ -205,27 +204,14 @@ def _add_site_bucket(t: Template) -> Bucket:
 def _add_logs_bucket(t: Template) -> Bucket:
     """CloudFront's access logs. Standard logging writes them with an ACL grant, so this bucket
     keeps ACLs (BucketOwnerPreferred: the objects are still ours); it is always retained."""
-    bucket = private_bucket(
+    bucket = access_log_bucket(
         "SiteLogsBucket",
-        ServerSideEncryptionRule(
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
-        ),
-        LifecycleRule(
-            Id="expire-access-logs",
-            Status="Enabled",
-            ExpirationInDays=Ref(values.SITE_ACCESS_LOG_DAYS),
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
+        values.SITE_ACCESS_LOG_DAYS,
+        "CloudFront standard",
         OwnershipControls=OwnershipControls(
             Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerPreferred")]
         ),
     )
-    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
-    suppress(bucket, {
-        "CKV_AWS_18": "This is the access-log bucket; logging it to itself would loop",
-        "CKV_AWS_145": "CloudFront standard logging supports only SSE-S3, not KMS",
-    })  # fmt: skip
     t.add_resource(bucket)
     t.add_resource(
         BucketPolicy(
@@ -330,30 +316,26 @@ def _add_distribution(
             )
         ]
 
+    # Every behaviour: HTTPS (HTTP redirects), compressed, with the security headers.
+    every = {
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "Compress": True,
+        "CachedMethods": ["GET", "HEAD"],
+        "ResponseHeadersPolicyId": Ref(headers),
+    }
+    site_files = {**every, "TargetOriginId": SITE_ORIGIN, "AllowedMethods": ["GET", "HEAD"]}
     not_cached = [
-        CacheBehavior(
-            PathPattern=path,
-            TargetOriginId=SITE_ORIGIN,
-            ViewerProtocolPolicy="redirect-to-https",
-            AllowedMethods=["GET", "HEAD"],
-            CachedMethods=["GET", "HEAD"],
-            Compress=True,
-            CachePolicyId=CACHING_DISABLED,
-            ResponseHeadersPolicyId=Ref(headers),
-        )
+        CacheBehavior(PathPattern=path, CachePolicyId=CACHING_DISABLED, **site_files)
         for path in NOT_CACHED
     ]
     api = CacheBehavior(
         PathPattern=Sub(f"${{{values.API_BASE_PATH}}}/*"),
         TargetOriginId=API_ORIGIN,
-        ViewerProtocolPolicy="redirect-to-https",
         AllowedMethods=["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
-        CachedMethods=["GET", "HEAD"],
-        Compress=True,
         CachePolicyId=CACHING_DISABLED,
         OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
-        ResponseHeadersPolicyId=Ref(headers),
         FunctionAssociations=viewer_request(api_request),
+        **every,
     )
     distribution = Distribution(
         "SiteDistribution",
@@ -405,14 +387,9 @@ def _add_distribution(
                 ),
             ],
             DefaultCacheBehavior=DefaultCacheBehavior(
-                TargetOriginId=SITE_ORIGIN,
-                ViewerProtocolPolicy="redirect-to-https",
-                AllowedMethods=["GET", "HEAD"],
-                CachedMethods=["GET", "HEAD"],
-                Compress=True,
                 CachePolicyId=CACHING_OPTIMIZED,
-                ResponseHeadersPolicyId=Ref(headers),
                 FunctionAssociations=viewer_request(spa_routing),
+                **site_files,
             ),
             CacheBehaviors=[*not_cached, api],
             # Real server errors get a page (the frontend ships it); 4xx pass through untouched.
