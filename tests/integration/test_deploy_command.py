@@ -62,7 +62,7 @@ def test_shows_the_change_set_and_asks_before_executing(real_looking_account, ca
     )
     session.client("s3").create_bucket(Bucket="artifacts")
     # The account has the environment's hosted zones, as a real one has.
-    ensure_zones(session.client("route53"), deploy._environment("dev"))
+    ensure_zones(session.client("route53"), deploy.environment("dev"))
     # The edge-global stack (us-east-1) comes first; refusing it deploys nothing at all.
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     assert main(ARGS) == EXIT_FAILED

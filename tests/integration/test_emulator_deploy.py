@@ -515,6 +515,119 @@ def _assert_ingress(aws, name: str) -> None:
     )
 
 
+def _assert_edge(aws, name: str) -> dict[str, str]:
+    """The edge-global stack in us-east-1 (every catalog environment is there too)."""
+    env = ENVS[name]
+    edge = _outputs(aws, f"{env.stack_name}-edge-global")
+    certificate = aws("acm").describe_certificate(CertificateArn=edge["SiteCertificateArn"])
+    assert certificate["Certificate"]["DomainName"] == env.site_domain
+    wafv2 = aws("wafv2")
+    (listed,) = [a for a in wafv2.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+                 if a["ARN"] == edge["SiteWebAclArn"]]  # fmt: skip
+    acl = wafv2.get_web_acl(Name=listed["Name"], Scope="CLOUDFRONT", Id=listed["Id"])["WebACL"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert sorted(rules) == [
+        "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet", "RateLimitPerIp",
+    ]  # fmt: skip
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["Limit"] == (
+        env.web.waf_rate_limit
+    )
+    logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+    (destination,) = logging["LogDestinationConfigs"]
+    group_name = destination.split(":log-group:", 1)[1]
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+    assert group["retentionInDays"] == env.web.waf_log_retention_days
+    key = aws("kms").describe_key(KeyId=group["kmsKeyId"])["KeyMetadata"]
+    assert key["KeyState"] == "Enabled"
+    return edge
+
+
+def _assert_web(aws, name: str) -> None:
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    edge = _assert_edge(aws, name)
+    cloudfront = aws("cloudfront")
+    config = cloudfront.get_distribution_config(Id=out["SiteDistributionId"])["DistributionConfig"]
+    assert config["Aliases"]["Items"] == [env.site_domain]
+    assert config["ViewerCertificate"]["ACMCertificateArn"] == edge["SiteCertificateArn"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2025"
+    assert config["WebACLId"] == edge["SiteWebAclArn"]
+    assert (config["HttpVersion"], config["IsIPV6Enabled"]) == ("http2and3", True)
+    assert config["PriceClass"] == env.web.price_class
+    assert config["Logging"]["Enabled"] and config["Logging"]["Prefix"] == "cloudfront/"
+    READ.add("AWS::CloudFront::Distribution")
+
+    origins = {o["Id"]: o for o in config["Origins"]["Items"]}
+    secret = aws("secretsmanager").get_secret_value(SecretId=out["OriginVerifySecretArn"])[
+        "SecretString"
+    ]
+    api = origins["api-alb"]
+    assert api["DomainName"] == env.api_domain
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert api["CustomHeaders"]["Items"] == [
+        {"HeaderName": "X-Origin-Verify", "HeaderValue": secret}  # what the ALB's rules require
+    ]
+    oac_id = origins["site-bucket"]["OriginAccessControlId"]
+    oac = cloudfront.get_origin_access_control(Id=oac_id)["OriginAccessControl"]
+    assert oac["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    READ.add("AWS::CloudFront::OriginAccessControl")
+
+    default = config["DefaultCacheBehavior"]
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]["Items"]}
+    assert list(behaviours) == ["/index.html", "/config.json", f"{env.app.api_base_path}/*"]
+    assert default["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    assert {b["CachePolicyId"] for b in behaviours.values()} == {
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    }
+    assert [r["ErrorCode"] for r in config["CustomErrorResponses"]["Items"]] == [500, 502, 503, 504]
+    functions = {
+        "spa-routing": default["FunctionAssociations"]["Items"],
+        "api-request": behaviours["/api/*"]["FunctionAssociations"]["Items"],
+    }
+    for function, (association,) in functions.items():
+        assert association["EventType"] == "viewer-request"
+        assert association["FunctionARN"].endswith(f"baseball-playback-{name}-{function}")
+        described = cloudfront.describe_function(
+            Name=f"baseball-playback-{name}-{function}", Stage="LIVE"
+        )
+        assert described["FunctionSummary"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    READ.add("AWS::CloudFront::Function")
+    policy_id = default["ResponseHeadersPolicyId"]
+    assert {b["ResponseHeadersPolicyId"] for b in behaviours.values()} == {policy_id}
+    headers = cloudfront.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"][
+        "ResponseHeadersPolicyConfig"
+    ]["SecurityHeadersConfig"]
+    assert "connect-src 'self'" in headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 63_072_000
+    READ.add("AWS::CloudFront::ResponseHeadersPolicy")
+
+    s3 = aws("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=out["SiteBucketName"])["Policy"])
+    (reader,) = [st for st in policy["Statement"] if st["Effect"] == "Allow"]
+    assert reader["Principal"] == {"Service": ["cloudfront.amazonaws.com"]}
+    assert reader["Condition"]["StringEquals"]["AWS:SourceArn"].endswith(
+        f":distribution/{out['SiteDistributionId']}"
+    )
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=out["SiteBucketName"])["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == env.web.previous_versions_days
+    assert s3.get_bucket_versioning(Bucket=out["SiteBucketName"])["Status"] == "Enabled"
+
+    route53 = aws("route53")
+    records = route53.list_resource_record_sets(HostedZoneId=env.web.hosted_zone_id)
+    aliases = {
+        (r["Name"], r["Type"]): r["AliasTarget"]["DNSName"]
+        for r in records["ResourceRecordSets"]
+        if "AliasTarget" in r
+    }
+    site = f"{env.site_domain}."
+    assert (
+        aliases[(site, "A")] == aliases[(site, "AAAA")] == f"{out['SiteDistributionDomainName']}."
+    )
+    assert aliases[(f"{env.api_domain}.", "A")].rstrip(".") == out["ApiLoadBalancerDnsName"]
+    READ.add("AWS::Route53::RecordSet")
+
+
 def _assert_app(aws, name: str) -> None:
     env = ENVS[name]
     app = env.app
@@ -626,7 +739,18 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_security(aws, name)
     _assert_data(aws, name)
     _assert_ingress(aws, name)
+    _assert_web(aws, name)
     _assert_app(aws, name)
+
+
+def test_frontend_config_reads_the_deployed_stack(endpoint, capsys):
+    argv = ["frontend-config", "--env", "staging", "--build-version", "3f2a1c9", "--endpoint-url"]
+    assert main([*argv, endpoint]) == EXIT_OK
+    content = json.loads(capsys.readouterr().out)
+    assert content["siteUrl"] == "https://staging.playback.example.com"
+    assert (content["environment"], content["apiBasePath"]) == ("staging", "/api")
+    assert content["buildVersion"] == "3f2a1c9"
+    assert content["features"]["debugPanel"] is False
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])

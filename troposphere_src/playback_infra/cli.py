@@ -79,6 +79,12 @@ def _parameters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _frontend_config(args: argparse.Namespace) -> int:
+    from playback_infra.frontend_config import frontend_config
+
+    return frontend_config(args)
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from playback_infra.deploy import deploy
 
@@ -170,6 +176,22 @@ def _parser() -> argparse.ArgumentParser:
         help="leave the started emulator running and print its endpoint",
     )
     deploy.set_defaults(run=_deploy)
+
+    frontend = commands.add_parser(
+        "frontend-config",
+        help="print the SPA's /config.json for a deployed environment",
+        description="Print the single-page app's /config.json: API base path, environment, "
+        "feature flags (from the environment model), site URL (from the deployed stack) and "
+        "the build version.",
+    )
+    frontend.add_argument("--env", required=True, help="environment name, e.g. dev")
+    frontend.add_argument(
+        "--build-version", required=True, help="the frontend build's commit SHA or release"
+    )
+    frontend.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
+    frontend.add_argument("--profile", help="AWS profile of the environment's account")
+    frontend.add_argument("--region", help="region (default: the environment's)")
+    frontend.set_defaults(run=_frontend_config)
     return parser
 
 

@@ -40,7 +40,7 @@ NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
 def deploy(args: argparse.Namespace) -> int:
-    env = _environment(args.env)
+    env = environment(args.env)
     rendered = render()
     stale = differences(rendered.files, args.root)
     if stale:
@@ -86,14 +86,14 @@ def _guarded_run(args, env: Environment, templates: dict, region: str, endpoint:
         raise DeployError(str(error)) from error
 
 
-def _environment(name: str) -> Environment:
+def environment(name: str) -> Environment:
     envs = validate_catalog(environments())
     if name not in envs:
         raise ConfigError([Problem(name, "env", f"unknown environment; known: {', '.join(envs)}")])
     return envs[name]
 
 
-def _session(args: argparse.Namespace, region: str, endpoint: str | None):
+def session(args: argparse.Namespace, region: str, endpoint: str | None):
     import boto3
 
     if endpoint and not args.profile:
@@ -103,11 +103,26 @@ def _session(args: argparse.Namespace, region: str, endpoint: str | None):
     return boto3.session.Session(profile_name=args.profile, region_name=region)
 
 
+def require_deployed(args, env: Environment, field: str, why: str) -> None:
+    """Refuse, naming `field`, a command that reads a deployed stack but was given neither a
+    real account nor an emulator."""
+    if not (args.endpoint_url or args.profile):
+        raise ConfigError(
+            [
+                Problem(
+                    env.name,
+                    field,
+                    f"{why}: give --profile (a real account) or --endpoint-url (an emulator)",
+                )
+            ]
+        )
+
+
 def _check_account(args, env: Environment, region: str, endpoint: str | None) -> None:
     """On a real account (no endpoint): the environment's account, and an artifact bucket."""
     if endpoint is not None:
         return
-    sts = _session(args, region, endpoint).client("sts")
+    sts = session(args, region, endpoint).client("sts")
     account = sts.get_caller_identity()["Account"]
     if account != env.account_id:
         raise ConfigError(
@@ -134,14 +149,14 @@ def _check_account(args, env: Environment, region: str, endpoint: str | None) ->
 def _prepare(args, env: Environment, templates: dict, region: str, endpoint: str | None):
     """Check the account, package the templates; the CloudFormation client and the root's URL."""
     _check_account(args, env, region, endpoint)
-    session = _session(args, region, endpoint)
-    s3 = session.client("s3", endpoint_url=endpoint)
+    aws = session(args, region, endpoint)
+    s3 = aws.client("s3", endpoint_url=endpoint)
     bucket = args.artifact_bucket or EMULATOR_BUCKET
     if endpoint is not None:
         _ensure_bucket(s3, bucket, region)
     url_base = endpoint or f"https://s3.{region}.amazonaws.com"
     root_url = package(s3, bucket, url_base, args.root, templates["root"])
-    return session.client("cloudformation", endpoint_url=endpoint), root_url
+    return aws.client("cloudformation", endpoint_url=endpoint), root_url
 
 
 def _run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
@@ -149,7 +164,7 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
     if endpoint is not None:
         from playback_infra.emulator.zones import ensure_zones
 
-        ensure_zones(_session(args, region, endpoint).client("route53", endpoint_url=endpoint), env)
+        ensure_zones(session(args, region, endpoint).client("route53", endpoint_url=endpoint), env)
     edge_outputs = _deploy_edge(args, env, endpoint)
     if edge_outputs is None:
         return EXIT_FAILED
@@ -162,7 +177,7 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
 
 def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str] | None:
     """Deploy the environment's edge-global stack to us-east-1; its outputs, or None."""
-    cfn = _session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    cfn = session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
     body = (args.root / "templates" / f"{EDGE_TEMPLATE}.yaml").read_text()
     parameter_file = json.loads(
         (args.root / "parameters" / EDGE_TEMPLATE / f"{env.name}.json").read_text()
@@ -180,7 +195,7 @@ def edge_stack_name(env: Environment) -> str:
 
 def edge_outputs_of(args, env: Environment, endpoint: str | None) -> dict[str, str]:
     """The deployed edge-global stack's outputs (for a change set of the root, not executed)."""
-    cfn = _session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    cfn = session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
     if _stack_status(cfn, edge_stack_name(env)) is None:
         raise DeployError(
             f"{edge_stack_name(env)} is not deployed in {EDGE_REGION}; run `playback-infra deploy --env {env.name}` first"
@@ -373,19 +388,10 @@ def live_changes(args: argparse.Namespace):
     own Replacement answer for every resource of every nested stack."""
     from playback_infra.checks.replacement import Change
 
-    env = _environment(args.env)
+    env = environment(args.env)
     rendered = render()
     region = args.region or env.region
-    if not (args.endpoint_url or args.profile):
-        raise ConfigError(
-            [
-                Problem(
-                    env.name,
-                    "live",
-                    "--live compares with a deployed stack: give --profile (a real account) or --endpoint-url (an emulator)",
-                )
-            ]
-        )
+    require_deployed(args, env, "live", "--live compares with a deployed stack")
     titles = {title: name for title, (name, _) in NESTED.items()}
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -51,10 +51,10 @@ READ_BACK: dict[str, str] = {
     "AWS::ElasticLoadBalancingV2::Listener": "elbv2.describe_listeners: 80 redirects, 443 TLS 1.3 policy, certificate, 403 default",
     "AWS::ElasticLoadBalancingV2::ListenerRule": "elbv2.describe_rules: priorities, the origin header from the secret, forward to blue",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "elbv2.describe_target_groups, attributes: ip targets, health checks, deregistration",
-    "AWS::CertificateManager::Certificate": "acm.describe_certificate: the API domain",
-    "AWS::S3::Bucket": "s3.get_bucket_encryption, get_bucket_lifecycle_configuration: SSE-S3, expiry",
-    "AWS::S3::BucketPolicy": "s3.get_bucket_policy: the region's ELB log delivery account",
-    "AWS::WAFv2::WebACL": "wafv2.get_web_acl_for_resource: the four managed rule groups",
+    "AWS::CertificateManager::Certificate": "acm.describe_certificate: the API domain, the site domain (edge-global)",
+    "AWS::S3::Bucket": "s3.get_bucket_encryption, get_bucket_lifecycle_configuration, get_bucket_versioning: SSE-S3, expiry, old site versions",
+    "AWS::S3::BucketPolicy": "s3.get_bucket_policy: the region's ELB log delivery account; only this distribution reads the site",
+    "AWS::WAFv2::WebACL": "wafv2.get_web_acl_for_resource, get_web_acl: the managed rule groups (regional and CLOUDFRONT), the edge rate limit",
     "AWS::WAFv2::WebACLAssociation": "wafv2.get_web_acl_for_resource: the ALB",
     "AWS::WAFv2::LoggingConfiguration": "wafv2.get_logging_configuration: the aws-waf-logs- group",
     "AWS::ECS::Cluster": "ecs.describe_clusters: Container Insights enhanced",
@@ -67,6 +67,11 @@ READ_BACK: dict[str, str] = {
     "AWS::ApplicationAutoScaling::ScalingPolicy": "application-autoscaling.describe_scaling_policies: CPU and requests per task",
     "AWS::ECR::Repository": "ecr.describe_repositories, get_lifecycle_policy, get_repository_policy: immutable, scanned, KMS",
     "AWS::CloudWatch::Alarm": "cloudwatch.describe_alarms: the six database alarms, the OpenAI alarms (metric math: queries recorded, not evaluated), thresholds, actions",
+    "AWS::CloudFront::Distribution": "cloudfront.get_distribution_config: aliases, certificate, TLS policy, WAF, HTTP/3, IPv6, price class, logging, origins (the ALB with the secret header), behaviours, error pages",
+    "AWS::CloudFront::OriginAccessControl": "cloudfront.get_origin_access_control: signs always, SigV4",
+    "AWS::CloudFront::Function": "cloudfront.describe_function: viewer-request on the default and API behaviours, cloudfront-js-2.0 (the code is run with node in the unit tests)",
+    "AWS::CloudFront::ResponseHeadersPolicy": "cloudfront.get_response_headers_policy: HSTS, CSP, on every behaviour",
+    "AWS::Route53::RecordSet": "route53.list_resource_record_sets: the site's A and AAAA aliases to the distribution, the API's to the ALB",
 }
 
 
