@@ -79,7 +79,8 @@ def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 def knex(server: Server, command: str, database: str, *args: str, **variables: str) -> str:
     """The knex CLI (`migrate:latest`, ...) against `database`, as the master user unless
     DB_USER / DB_PASSWORD say otherwise; asserts it succeeded and returns its output."""
-    env = server.env(DB_USER=ADMIN_USER, DB_PASSWORD=ADMIN_PASSWORD, DB_NAME=database, **variables)
+    settings = {"DB_USER": ADMIN_USER, "DB_PASSWORD": ADMIN_PASSWORD, "DB_NAME": database}
+    env = server.env(**{**settings, **variables})
     done = run([str(KNEX), command, *args], env)
     assert done.returncode == 0, f"knex {command} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
