@@ -78,7 +78,7 @@ exports.up = async function up(knex) {
     table.string('game_id', 12).notNullable().primary();
     table.smallint('season').unsigned().notNullable();
     table.date('game_date').notNullable();
-    table.tinyint('game_number').unsigned().notNullable().comment('0 single game, 1-2 doubleheader');
+    table.tinyint('game_number').unsigned().notNullable().comment('0 single, 1-2 doubleheader');
     table.string('visiting_team_id', 3).notNullable();
     table.string('home_team_id', 3).notNullable();
     table.string('site_id', 5).nullable();
@@ -87,7 +87,7 @@ exports.up = async function up(knex) {
     table.string('day_night', 5).nullable();
     table.boolean('uses_dh').nullable();
     table.tinyint('scheduled_innings').unsigned().nullable();
-    table.smallint('play_count').unsigned().notNullable().comment('plays.event_id runs 1..play_count');
+    table.smallint('play_count').unsigned().notNullable().comment('event_id runs 1..play_count');
     // Provenance: which file, exactly which bytes, and which run loaded this game.
     table.string('source_file', 64).notNullable().comment('e.g. 2023NYA.EVA');
     table.string('source_sha256', 64).notNullable().comment('SHA-256 (hex) of source_file');
