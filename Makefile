@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench clean
+.PHONY: synth test bench clean mariadb-server
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -23,13 +24,26 @@ synth: $(VENV)/.installed .venv-checkov/.installed
 	$(BIN)/playback-infra synth
 	$(BIN)/playback-infra check
 
-test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed
+# tests/database runs a throwaway MariaDB server (Debian's mariadb-server, 10.11 on bookworm)
+# and the knex CLI from database/node_modules.
+mariadb-server:
+	@command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends mariadb-server >/dev/null; }
+
+database/node_modules/.installed: database/package.json database/package-lock.json
+	cd database && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed \
+		mariadb-server database/node_modules/.installed
 	$(BIN)/ruff check troposphere_src tests benchmarks
 	$(BIN)/ruff format --check troposphere_src tests benchmarks
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-emulator
+	rm -rf $(VENV) .venv-checkov .venv-emulator database/node_modules
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py

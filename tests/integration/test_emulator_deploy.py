@@ -308,7 +308,8 @@ def _assert_data(aws, name: str) -> None:
 
     secrets = aws("secretsmanager")
     for output, username in (("DatabaseAppSecretArn", "playback_app"),
-                             ("DatabaseMigrationSecretArn", "playback_migrate")):  # fmt: skip
+                             ("DatabaseMigrationSecretArn", "playback_migrate"),
+                             ("DatabaseReportingSecretArn", "playback_report")):  # fmt: skip
         assert secrets.describe_secret(SecretId=out[output])["KmsKeyId"] == out["DataKeyArn"]
         value = json.loads(secrets.get_secret_value(SecretId=out[output])["SecretString"])
         assert value["username"] == username and len(value["password"]) == 32
@@ -899,7 +900,11 @@ def test_prod_delete_is_refused_by_the_database_and_keeps_data_when_forced(aws):
         state = kms.describe_key(KeyId=out[key].rsplit("/", 1)[1])["KeyMetadata"]["KeyState"]
         assert state == "Enabled"
     secrets = aws("secretsmanager")
-    for output in ("DatabaseAppSecretArn", "DatabaseMigrationSecretArn"):
+    for output in (
+        "DatabaseAppSecretArn",
+        "DatabaseMigrationSecretArn",
+        "DatabaseReportingSecretArn",
+    ):
         assert secrets.describe_secret(SecretId=out[output]).get("DeletedDate") is None
     logs = aws("logs")
     assert (

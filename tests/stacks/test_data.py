@@ -26,7 +26,11 @@ TOPIC = [ref("AlarmTopicArn")]
 ACCOUNT_ID = {"Fn::Sub": "${AWS::AccountId}"}
 INSTANCE_NAME = "baseball-playback-${EnvironmentName}-${DatabaseGeneration}"
 LOG_GROUPS = {"error": "DatabaseErrorLogGroup", "slowquery": "DatabaseSlowqueryLogGroup"}
-SECRETS = {"DatabaseAppSecret": "playback_app", "DatabaseMigrationSecret": "playback_migrate"}
+SECRETS = {
+    "DatabaseAppSecret": "playback_app",
+    "DatabaseMigrationSecret": "playback_migrate",
+    "DatabaseReportingSecret": "playback_report",
+}
 PROXY_RESOURCES = {
     "DatabaseProxy",
     "DatabaseProxyTargetGroup",
@@ -615,7 +619,7 @@ def test_user_secret_is_attached_to_the_instance(t, title):
     }
 
 
-def test_only_the_two_user_secrets_and_their_attachments(t):
+def test_only_the_three_user_secrets_and_their_attachments(t):
     assert set(resources_of_type(t, "AWS::SecretsManager::Secret")) == set(SECRETS)
     assert set(resources_of_type(t, "AWS::SecretsManager::SecretTargetAttachment")) == {
         f"{s}Attachment" for s in SECRETS
@@ -897,16 +901,17 @@ def test_outputs(t):
         "DatabaseMasterSecretArn": getatt("DatabaseInstance", "MasterUserSecret.SecretArn"),
         "DatabaseAppSecretArn": ref("DatabaseAppSecret"),
         "DatabaseMigrationSecretArn": ref("DatabaseMigrationSecret"),
+        "DatabaseReportingSecretArn": ref("DatabaseReportingSecret"),
         "BackupVaultName": {"Fn::If": ["UseBackupPlan", ref("DatabaseBackupVault"), ""]},
     }
 
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    # 2 log groups, subnet and parameter groups, 2 roles, instance, 2 secrets, proxy, target
+    # 2 log groups, subnet and parameter groups, 2 roles, instance, 3 secrets, proxy, target
     # group, 7 alarms, the backup role; the secret attachments take no tags, the backup vault
     # and plan take theirs as a map and get them from the stack.
-    assert len(taggable) == 19
+    assert len(taggable) == 20
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

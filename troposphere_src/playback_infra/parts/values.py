@@ -157,6 +157,7 @@ DATABASE_PORT = "DatabasePort"
 DATABASE_MASTER_SECRET_ARN = "DatabaseMasterSecretArn"
 DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
 DATABASE_MIGRATION_SECRET_ARN = "DatabaseMigrationSecretArn"
+DATABASE_REPORTING_SECRET_ARN = "DatabaseReportingSecretArn"
 BACKUP_VAULT_NAME = "BackupVaultName"
 
 # Ingress stack outputs.
@@ -491,6 +492,7 @@ VALUES: dict[str, Value] = {
     ),
     DATABASE_APP_SECRET_ARN: Value("String", "Secret of the application user (DML only)"),
     DATABASE_MIGRATION_SECRET_ARN: Value("String", "Secret of the migration user (DDL)"),
+    DATABASE_REPORTING_SECRET_ARN: Value("String", "Secret of the reporting user (read only)"),
     API_LOAD_BALANCER_ARN: Value("String", "The API's Application Load Balancer"),
     API_LOAD_BALANCER_DNS_NAME: Value(
         "String", "DNS name of the ALB (CloudFront's API origin points here)"
