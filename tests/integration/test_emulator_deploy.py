@@ -732,6 +732,91 @@ def _assert_app(aws, name: str) -> None:
     )
 
 
+def _import_workflow(aws, name: str) -> dict:
+    workflow_name = f"baseball-playback-{name}-retrosheet-import"
+    workflows = aws("stepfunctions")
+    (listed,) = [m for m in workflows.list_state_machines()["stateMachines"]
+                 if m["name"] == workflow_name]  # fmt: skip
+    return workflows.describe_state_machine(stateMachineArn=listed["stateMachineArn"])
+
+
+def _assert_game_data(aws, name: str) -> None:
+    """The import job: its cluster, task, workflow, trigger, dead letters and alarms."""
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    ecs = aws("ecs")
+    (cluster,) = ecs.describe_clusters(
+        clusters=[f"baseball-playback-{name}-jobs"], include=["SETTINGS"]
+    )["clusters"]
+    assert {"name": "containerInsights", "value": "enabled"} in cluster["settings"]
+    workflow = _import_workflow(aws, name)
+    definition = json.loads(workflow["definition"])
+    run = definition["States"]["Import"]
+    assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert run["Parameters"]["Cluster"] == cluster["clusterArn"]
+    network = run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["SecurityGroups"] == [out["JobsSecurityGroupId"]]
+    assert out["PrivateAppSubnetIds"] in network["Subnets.$"]
+    (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
+    assert out["DatabaseMigrationSecretArn"] in override["Command.$"]
+    assert definition["States"]["ImporterExitCode"]["Default"] == "ImportRejected"
+    READ.add("AWS::StepFunctions::StateMachine")
+
+    task = ecs.describe_task_definition(taskDefinition=run["Parameters"]["TaskDefinition"])[
+        "taskDefinition"
+    ]
+    assert (task["cpu"], task["memory"]) == (str(env.jobs.import_cpu), str(env.jobs.import_memory))
+    assert task["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    (importer,) = task["containerDefinitions"]
+    assert importer["image"].endswith(f"/baseball-playback/jobs:{env.jobs.image_tag}")
+    assert importer["readonlyRootFilesystem"] is True
+    group = importer["logConfiguration"]["options"]["awslogs-group"]
+    (log_group,) = aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert log_group["retentionInDays"] == env.jobs.log_retention_days
+    assert log_group["kmsKeyId"] == out["LogsKeyArn"]
+    role_name = task["taskRoleArn"].rsplit("/", 1)[1]
+    policy = json.dumps(
+        aws("iam").get_role_policy(RoleName=role_name, PolicyName="least-privilege")
+    )
+    assert out["GameDataBucketArn"] in policy and out["DatabaseMigrationSecretArn"] in policy
+    assert out["DatabaseAppSecretArn"] not in policy
+
+    events = aws("events")
+    rule_name = f"baseball-playback-{name}-retrosheet-import"
+    pattern = json.loads(events.describe_rule(Name=rule_name)["EventPattern"])
+    assert pattern["detail"] == {
+        "bucket": {"name": [out["GameDataBucketName"]]},
+        "object": {"key": [{"wildcard": "releases/*/SHA256SUMS"}]},
+    }
+    (target,) = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+    assert target["Arn"] == workflow["stateMachineArn"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 24, "MaximumEventAgeInSeconds": 3600}
+    queue_arn = target["DeadLetterConfig"]["Arn"]
+    sqs = aws("sqs")
+    queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    queue_policy = json.loads(attributes["Policy"])
+    assert queue_policy["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"].endswith(
+        f":rule/{rule_name}"
+    )
+    READ.update({"AWS::SQS::Queue", "AWS::SQS::QueuePolicy"})
+
+    alarms = {
+        a["AlarmName"]: a
+        for a in aws("cloudwatch").describe_alarms(AlarmNamePrefix=env.stack_name)["MetricAlarms"]
+    }
+    failed = next(a for n, a in alarms.items() if "ImportFailedAlarm" in n)
+    assert {m["Id"] for m in failed["Metrics"]} == {
+        "executionsfailed", "executionstimedout", "executionsaborted", "unfinished",
+    }  # fmt: skip
+    not_started = next(a for n, a in alarms.items() if "ImportNotStartedAlarm" in n)
+    assert not_started["Dimensions"] == [
+        {"Name": "QueueName", "Value": queue_arn.rsplit(":", 1)[1]}
+    ]
+    assert not_started["AlarmActions"] == [out["AlarmTopicArn"]]
+
+
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
 def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     out = _deploy(endpoint, name, capsys)
@@ -742,6 +827,7 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_ingress(aws, name)
     _assert_web(aws, name)
     _assert_app(aws, name)
+    _assert_game_data(aws, name)
 
 
 def test_frontend_config_reads_the_deployed_stack(endpoint, capsys):
@@ -787,6 +873,42 @@ def test_a_new_openai_key_redeploys_the_backend(aws):
         time.sleep(0.2)
     assert [e["status"] for e in executions] == ["SUCCEEDED"]
     assert deployments() - before  # a new deployment, its tasks read the new key
+
+
+def test_an_uploaded_manifest_starts_the_import_of_its_release(aws):
+    """Uploading a release, as docs/game-data.md says: its files first (they start nothing),
+    then SHA256SUMS, whose Object Created event starts the workflow with the bucket and key.
+    ministack runs no containers, so the import task itself stays scheduled: what it does is
+    proven against MariaDB by the importer's own tests."""
+    env = ENVS["staging"]
+    out = _outputs(aws, env.stack_name)
+    workflow = _import_workflow(aws, env.name)
+    workflows, s3 = aws("stepfunctions"), aws("s3")
+    bucket = out["GameDataBucketName"]
+
+    def executions() -> list[dict]:
+        return workflows.list_executions(stateMachineArn=workflow["stateMachineArn"])["executions"]
+
+    s3.put_object(Bucket=bucket, Key="releases/2023/2023NYA.EVA", Body=b"id,NYA202303300\n")
+    s3.put_object(Bucket=bucket, Key="notes/SHA256SUMS", Body=b"not a release\n")
+    time.sleep(1)
+    assert executions() == []
+    s3.put_object(Bucket=bucket, Key="releases/2023/SHA256SUMS", Body=b"0  2023NYA.EVA\n")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not executions():
+        time.sleep(0.2)
+    (execution,) = executions()
+    started = workflows.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(started["input"]) == {"bucket": bucket, "key": "releases/2023/SHA256SUMS"}
+
+    def steps() -> list[str]:
+        events = workflows.get_execution_history(executionArn=execution["executionArn"])["events"]
+        return [e["type"] for e in events]
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and "TaskScheduled" not in steps():
+        time.sleep(0.2)
+    assert "TaskScheduled" in steps()  # the import task was asked for
 
 
 def test_parameter_update_reaches_the_resources(aws):

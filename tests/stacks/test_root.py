@@ -118,6 +118,11 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("IngressStack", "LogsKeyArn", "SecurityStack"),
         ("IngressStack", "DataKeyArn", "SecurityStack"),
         ("GameDataStack", "DataKeyArn", "SecurityStack"),
+        ("GameDataStack", "LogsKeyArn", "SecurityStack"),
+        ("GameDataStack", "JobsSecurityGroupId", "SecurityStack"),
+        ("GameDataStack", "PrivateAppSubnetIds", "NetworkStack"),
+        ("GameDataStack", "DatabaseMigrationSecretArn", "DataStack"),
+        ("GameDataStack", "AlarmTopicArn", "AlertsStack"),
         ("WebStack", "OriginVerifySecretArn", "IngressStack"),
         *{
             ("AppStack", name, producer)

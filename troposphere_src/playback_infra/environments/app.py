@@ -56,6 +56,33 @@ class App:
     """Estimated OpenAI spend over 24 hours that alarms; the OpenAI project budget is the cap."""
 
 
+def task_size_problems(cpu: int, memory: int) -> list[tuple[str, str]]:
+    """A Fargate task size's problems as (field, message): field `cpu` or `memory`."""
+    if cpu not in FARGATE_MEMORY:
+        return [
+            (
+                "cpu",
+                f"{cpu} is not a Fargate CPU size; use one of: {', '.join(map(str, FARGATE_MEMORY))}",
+            )
+        ]
+    sizes = FARGATE_MEMORY[cpu]
+    if memory not in sizes:
+        return [
+            (
+                "memory",
+                f"{memory} MiB is not valid with {cpu} CPU; use {sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}",
+            )
+        ]
+    return []
+
+
+def image_tag_problem(tag: str) -> str:
+    """Why `tag` cannot name a deployed image, or ""."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", tag) or tag == "latest":
+        return f"{tag!r} must be an immutable tag (a git SHA or release), never 'latest'"
+    return ""
+
+
 def violations(
     app: App, max_tasks: int, production: bool, log_retentions: tuple[int, ...]
 ) -> list[tuple[str, str]]:
@@ -65,17 +92,8 @@ def violations(
     def bad(field: str, message: str) -> None:
         found.append((f"app.{field}", message))
 
-    if app.cpu not in FARGATE_MEMORY:
-        bad(
-            "cpu",
-            f"{app.cpu} is not a Fargate CPU size; use one of: {', '.join(map(str, FARGATE_MEMORY))}",
-        )
-    elif app.memory not in FARGATE_MEMORY[app.cpu]:
-        sizes = FARGATE_MEMORY[app.cpu]
-        bad(
-            "memory",
-            f"{app.memory} MiB is not valid with {app.cpu} CPU; use {sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}",
-        )
+    for field, message in task_size_problems(app.cpu, app.memory):
+        bad(field, message)
     if app.architecture not in ARCHITECTURES:
         bad("architecture", f"{app.architecture!r} is not valid; use ARM64 or X86_64")
     if not 1 <= app.min_tasks <= app.desired_tasks <= max_tasks:
@@ -116,14 +134,8 @@ def violations(
             "log_retention_days",
             f"{app.log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
         )
-    if (
-        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", app.image_tag)
-        or app.image_tag == "latest"
-    ):
-        bad(
-            "image_tag",
-            f"{app.image_tag!r} must be an immutable tag (a git SHA or release), never 'latest'",
-        )
+    if image_tag_problem(app.image_tag):
+        bad("image_tag", image_tag_problem(app.image_tag))
     if not re.fullmatch(r"(/[a-z0-9_-]+)+", app.api_base_path):
         bad("api_base_path", f"{app.api_base_path!r} must be a path like /api (no trailing slash)")
     if not re.fullmatch(r"[a-z0-9_,-]*", app.feature_flags):

@@ -19,10 +19,12 @@ from typing import Any
 from playback_infra.environments import app as app_rules
 from playback_infra.environments import database as database_rules
 from playback_infra.environments import ingress as ingress_rules
+from playback_infra.environments import jobs as jobs_rules
 from playback_infra.environments import web as web_rules
 from playback_infra.environments.app import App
 from playback_infra.environments.database import Database, Insights
 from playback_infra.environments.ingress import Ingress
+from playback_infra.environments.jobs import Jobs
 from playback_infra.environments.layout import SubnetLayout, plan_subnets
 from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
@@ -127,6 +129,8 @@ class Environment:
     """CloudFront: the site's certificate (required), price class, edge WAF; a dict changes the defaults."""
     features: Features
     """The single-page app's feature flags (its /config.json); a dict changes the defaults."""
+    jobs: Jobs
+    """The jobs image and the Retrosheet import task; a dict changes the defaults."""
 
     @property
     def retain_data(self) -> bool:
@@ -159,6 +163,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "app": app_rules.DEFAULTS["development"],
         "web": web_rules.DEFAULTS["development"][0],
         "features": web_rules.DEFAULTS["development"][1],
+        "jobs": jobs_rules.DEFAULTS["development"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(),
@@ -170,6 +175,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "app": app_rules.DEFAULTS["staging"],
         "web": web_rules.DEFAULTS["staging"][0],
         "features": web_rules.DEFAULTS["staging"][1],
+        "jobs": jobs_rules.DEFAULTS["staging"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -181,6 +187,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "app": app_rules.DEFAULTS["production"],
         "web": web_rules.DEFAULTS["production"][0],
         "features": web_rules.DEFAULTS["production"][1],
+        "jobs": jobs_rules.DEFAULTS["production"],
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
         "interface_endpoints": frozenset(InterfaceEndpoint),
@@ -229,6 +236,7 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
         ("app", KIND_DEFAULTS[kind_value]["app"]),
         ("web", KIND_DEFAULTS[kind_value]["web"]),
         ("features", KIND_DEFAULTS[kind_value]["features"]),
+        ("jobs", KIND_DEFAULTS[kind_value]["jobs"]),
     ):
         if isinstance(fields.get(section), Mapping):
             try:
@@ -346,6 +354,8 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         return value, f"expected Ingress(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "web" and not isinstance(value, Web):
         return value, f"expected Web(...) or a dict of its fields, got {_describe(value)}"
+    if field_name == "jobs" and not isinstance(value, Jobs):
+        return value, f"expected Jobs(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "features" and not isinstance(value, Features):
         return value, f"expected Features(...) or a dict of its fields, got {_describe(value)}"
     if field_name == "tags":
@@ -498,6 +508,7 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         env.app, env.max_app_tasks, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS
     )
     found += web_rules.violations(env.web, LOG_RETENTION_DAYS)
+    found += jobs_rules.violations(env.jobs, LOG_RETENTION_DAYS)
     found += web_rules.feature_violations(env.features, env.kind is Kind.PRODUCTION)
     if env.site_domain == env.api_domain:
         found.append(

@@ -44,6 +44,10 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **ingress_values(env),
         **app_values(env),
         **web_values(env),
+        values.JOBS_IMAGE_TAG: env.jobs.image_tag,
+        values.IMPORT_CPU: str(env.jobs.import_cpu),
+        values.IMPORT_MEMORY: str(env.jobs.import_memory),
+        values.JOBS_LOG_RETENTION_DAYS: str(env.jobs.log_retention_days),
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
     }

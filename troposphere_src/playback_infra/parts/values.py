@@ -114,6 +114,10 @@ WAF_RATE_LIMIT = "WafRateLimit"
 WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
 ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
+JOBS_IMAGE_TAG = "JobsImageTag"
+IMPORT_CPU = "ImportCpu"
+IMPORT_MEMORY = "ImportMemory"
+JOBS_LOG_RETENTION_DAYS = "JobsLogRetentionDays"
 BACKUP_COPY_REGION = "BackupCopyRegion"
 
 # Web and edge-global inputs, from the environment model's `web` section.
@@ -582,6 +586,22 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    JOBS_IMAGE_TAG: Value(
+        "String",
+        "Jobs image tag (importer and migrations; a git SHA or release, never latest)",
+        allowed_pattern=r"^(?!latest$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+    ),
+    IMPORT_CPU: Value(
+        "String",
+        "The import task's CPU units",
+        allowed_values=("256", "512", "1024", "2048", "4096"),
+    ),
+    IMPORT_MEMORY: Value(
+        "Number", "The import task's memory (MiB)", min_value=512, max_value=30720
+    ),
+    JOBS_LOG_RETENTION_DAYS: Value(
+        "Number", "Days to keep the jobs' logs", allowed_values=VALUES_LOG_RETENTION
+    ),
 }
 
 

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from awacs import cloudwatch, ecr, kms, logs, s3, secretsmanager, ssmmessages, xray
+from awacs import cloudwatch, logs, ssmmessages, xray
 from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import (
@@ -73,7 +73,6 @@ from troposphere.ecs import (
 from troposphere.ecs import (
     Secret as ContainerSecret,
 )
-from troposphere.iam import Policy as InlinePolicy
 from troposphere.iam import PolicyType as PolicyResource
 from troposphere.iam import Role
 from troposphere.logs import LogGroup
@@ -81,7 +80,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
-from playback_infra.parts.iam import service_trust_policy
+from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.template import (
     add_retain_condition,
     new_template,
@@ -232,89 +231,24 @@ def _add_cluster(t: Template, log_group: LogGroup) -> Cluster:
     return cluster
 
 
-def _role(
-    title: str, description: str, statements: list[Statement], managed: list | None = None
-) -> Role:
-    return Role(
-        title,
-        Description=description,
-        AssumeRolePolicyDocument=service_trust_policy(
-            "ecs-tasks.amazonaws.com",
-            Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"),
-        ),
-        Policies=[
-            InlinePolicy(
-                PolicyName="least-privilege",
-                PolicyDocument=Policy(Version="2012-10-17", Statement=statements),
-            )
-        ],
-        **({"ManagedPolicyArns": managed} if managed else {}),
-    )
-
-
 def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple[Role, Role]:
     injected = [Ref(values.DATABASE_APP_SECRET_ARN), Ref(openai_secret)]
-    via_secrets_manager = Condition(
-        StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com"))
-    )
     execution = t.add_resource(
-        _role(
+        task_role(
             "TaskExecutionRole",
             "Starts the backend's tasks: pulls the image, writes logs, injects the secrets",
             [
-                # GetAuthorizationToken has no resource-level permission (checks/iam.py).
-                Statement(Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
-                Statement(
-                    Effect=Allow,
-                    Action=[
-                        ecr.BatchGetImage,
-                        ecr.GetDownloadUrlForLayer,
-                        ecr.BatchCheckLayerAvailability,
-                    ],
-                    Resource=[
-                        Sub(
-                            f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{REPOSITORY}"
-                        )
-                    ],
-                ),
-                Statement(
-                    Effect=Allow,
-                    Action=[logs.CreateLogStream, logs.PutLogEvents],
-                    Resource=[GetAtt(log_group, "Arn")],
-                ),
-                Statement(Effect=Allow, Action=[secretsmanager.GetSecretValue], Resource=injected),
-                Statement(
-                    Effect=Allow,
-                    Action=[kms.Decrypt],
-                    Resource=[Ref(values.DATA_KEY_ARN)],
-                    Condition=via_secrets_manager,
-                ),
+                *pull_and_log(REPOSITORY, GetAtt(log_group, "Arn")),
+                *read_secrets(injected, Ref(values.DATA_KEY_ARN)),
             ],
         )
     )
     task = t.add_resource(
-        _role(
+        task_role(
             "TaskRole",
             "The backend's own AWS access: game data (read), traces, metrics, ECS Exec if on",
             [
-                Statement(
-                    Effect=Allow,
-                    Action=[s3.GetObject],
-                    Resource=[Sub("${Bucket}/*", Bucket=Ref(values.GAME_DATA_BUCKET_ARN))],
-                ),
-                Statement(
-                    Effect=Allow,
-                    Action=[s3.ListBucket],
-                    Resource=[Ref(values.GAME_DATA_BUCKET_ARN)],
-                ),
-                Statement(
-                    Effect=Allow,
-                    Action=[kms.Decrypt],
-                    Resource=[Ref(values.DATA_KEY_ARN)],
-                    Condition=Condition(
-                        StringEquals("kms:ViaService", Sub("s3.${AWS::Region}.amazonaws.com"))
-                    ),
-                ),
+                *read_bucket(Ref(values.GAME_DATA_BUCKET_ARN), Ref(values.DATA_KEY_ARN)),
                 # X-Ray and PutMetricData have no resource-level permissions (checks/iam.py).
                 Statement(
                     Effect=Allow,
@@ -388,9 +322,7 @@ def _add_task_definition(
         """The backend container; it sends traces to the sidecar where there is one."""
         return ContainerDefinition(
             Name=CONTAINER,
-            Image=Sub(
-                f"${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{REPOSITORY}:${{{values.IMAGE_TAG}}}"
-            ),
+            Image=image_uri(REPOSITORY, values.IMAGE_TAG),
             Essential=True,
             User="1000:1000",  # the node user of the official images, never root
             # ECS Exec's agent needs a writable root: only while exec is switched on.

@@ -1,9 +1,10 @@
-"""The game-data stack: where Retrosheet releases are uploaded (issue 7 adds the import job).
+"""The game-data stack: where Retrosheet releases are uploaded, and the job that imports them.
 
 A private, versioned bucket encrypted with the data key, TLS only, with EventBridge
 notifications on so an upload can start the import. Old versions of a re-uploaded file expire
 after 90 days; current files stay (a season's raw release is the provenance of what was
 loaded). Retained in staging and prod. The backend may read it (app stack's task role).
+The import job (`import_job.py`) runs when a release's manifest is uploaded.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.stacks.import_job import add_import_job
 
 COMPONENT = "game-data"
 NONCURRENT_DAYS = 90
 
 
 def build() -> Template:
-    t = new_template("game data (Retrosheet releases)", language_extensions=True)
+    t = new_template("game data (Retrosheet releases and their import)", language_extensions=True)
     values.consume(t, values.DATA_KEY_ARN)
     add_retain_condition(t)
     bucket = private_bucket(
@@ -61,6 +63,7 @@ def build() -> Template:
         "CKV_AWS_18": "Uploads are rare and come from the release process; CloudTrail records who wrote them",
     })  # fmt: skip
     t.add_resource(stateful(bucket))
+    add_import_job(t, bucket)
     t.add_resource(
         BucketPolicy(
             "RetrosheetBucketPolicy",

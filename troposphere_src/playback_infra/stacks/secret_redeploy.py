@@ -10,18 +10,16 @@ deployment then runs like any other: circuit breaker, alarm rollback or blue/gre
 
 from __future__ import annotations
 
-from awacs import ecs, states
+from awacs import ecs
 from awacs.aws import Allow, Statement
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import Ref, Template
 from troposphere.cloudwatch import MetricDimension
 from troposphere.ecs import Cluster, Service
-from troposphere.events import Rule, Target
 from troposphere.secretsmanager import Secret
-from troposphere.stepfunctions import StateMachine
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
-from playback_infra.parts.iam import service_role
+from playback_infra.parts.workflows import add_starting_rule, add_workflow
 
 NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-openai-key-redeploy"
 # UpdateService's transient failures (throttling, a deployment being set up) are retried.
@@ -32,70 +30,47 @@ RETRY = {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempt
 def add_redeploy_on_secret_change(
     t: Template, secret: Secret, cluster: Cluster, service: Service
 ) -> None:
-    workflow_role = t.add_resource(
-        service_role(
-            "KeyRedeployWorkflowRole",
-            "Starts a new deployment of the backend service when its OpenAI key changes",
-            service="states.amazonaws.com",
-            source_arn=Sub(f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{NAME}"),
-            policy_name="update-the-backend-service",
-            statements=[
-                Statement(Effect=Allow, Action=[ecs.UpdateService], Resource=[Ref(service)])
-            ],
-        )
-    )  # fmt: skip
-    workflow = t.add_resource(
-        StateMachine(
-            "KeyRedeployWorkflow",
-            StateMachineName=Sub(NAME),
-            StateMachineType="STANDARD",
-            RoleArn=GetAtt(workflow_role, "Arn"),
-            Definition={
-                "Comment": "Force a new deployment of the backend: new tasks read the new key",
-                "StartAt": "ForceNewDeployment",
-                "States": {
-                    "ForceNewDeployment": {
-                        "Type": "Task",
-                        "Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
-                        "Parameters": {
-                            "Cluster": "${Cluster}",
-                            "Service": "${Service}",
-                            "ForceNewDeployment": True,
-                        },
-                        "Retry": [RETRY],
-                        "End": True,
-                    }
-                },
+    workflow = add_workflow(
+        t,
+        "KeyRedeployWorkflow",
+        NAME,
+        "Starts a new deployment of the backend service when its OpenAI key changes",
+        "update-the-backend-service",
+        [Statement(Effect=Allow, Action=[ecs.UpdateService], Resource=[Ref(service)])],
+        Definition={
+            "Comment": "Force a new deployment of the backend: new tasks read the new key",
+            "StartAt": "ForceNewDeployment",
+            "States": {
+                "ForceNewDeployment": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
+                    "Parameters": {
+                        "Cluster": "${Cluster}",
+                        "Service": "${Service}",
+                        "ForceNewDeployment": True,
+                    },
+                    "Retry": [RETRY],
+                    "End": True,
+                }
             },
-            DefinitionSubstitutions={"Cluster": Ref(cluster), "Service": Ref(service)},
-        )
+        },
+        DefinitionSubstitutions={"Cluster": Ref(cluster), "Service": Ref(service)},
     )
-    events_role = t.add_resource(
-        service_role(
-            "KeyRedeployRuleRole",
-            "Lets the key-change rule start the redeploy workflow",
-            service="events.amazonaws.com",
-            source_arn=Sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{NAME}"),
-            policy_name="start-the-redeploy-workflow",
-            statements=[
-                Statement(Effect=Allow, Action=[states.StartExecution], Resource=[Ref(workflow)])
-            ],
-        )
-    )  # fmt: skip
-    t.add_resource(
-        Rule(
-            "KeyRedeployRule",
-            Name=Sub(NAME),
-            Description="The OpenAI key's AWSCURRENT version changed: redeploy the backend",
-            EventPattern={
-                "source": ["aws.secretsmanager"],
-                "detail-type": ["Secret Label Updated"],
-                "resources": [Ref(secret)],
-                "detail": {"labelUpdated": ["AWSCURRENT"]},
-            },
-            State="ENABLED",
-            Targets=[Target(Id="redeploy", Arn=Ref(workflow), RoleArn=GetAtt(events_role, "Arn"))],
-        )
+    add_starting_rule(
+        t,
+        "KeyRedeployRule",
+        NAME,
+        "Lets the key-change rule start the redeploy workflow",
+        "start-the-redeploy-workflow",
+        workflow,
+        "redeploy",
+        Description="The OpenAI key's AWSCURRENT version changed: redeploy the backend",
+        EventPattern={
+            "source": ["aws.secretsmanager"],
+            "detail-type": ["Secret Label Updated"],
+            "resources": [Ref(secret)],
+            "detail": {"labelUpdated": ["AWSCURRENT"]},
+        },
     )
     t.add_resource(
         paging_alarm(

@@ -1,0 +1,186 @@
+"""The Retrosheet import job in the game-data stack (stacks/import_job.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from playback_infra.stacks import game_data, import_job
+from tests.stacks.helpers import getatt, props, ref, root_provided_values_checked
+
+
+@pytest.fixture(scope="module")
+def t() -> dict:
+    return game_data.build().to_dict()
+
+
+def _statements(t: dict, role: str) -> list[dict]:
+    (policy,) = props(t, role)["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def test_exactly_the_import_resources(t):
+    assert {name: r["Type"] for name, r in t["Resources"].items()} == {
+        "RetrosheetBucket": "AWS::S3::Bucket",
+        "RetrosheetBucketPolicy": "AWS::S3::BucketPolicy",
+        "JobsCluster": "AWS::ECS::Cluster",
+        "ImportLogGroup": "AWS::Logs::LogGroup",
+        "ImportExecutionRole": "AWS::IAM::Role",
+        "ImportTaskRole": "AWS::IAM::Role",
+        "ImportTaskDefinition": "AWS::ECS::TaskDefinition",
+        "ImportWorkflowRole": "AWS::IAM::Role",
+        "ImportWorkflow": "AWS::StepFunctions::StateMachine",
+        "ImportFailedAlarm": "AWS::CloudWatch::Alarm",
+        "ImportDeadLetterQueue": "AWS::SQS::Queue",
+        "ImportDeadLetterQueuePolicy": "AWS::SQS::QueuePolicy",
+        "ImportRuleRole": "AWS::IAM::Role",
+        "ImportRule": "AWS::Events::Rule",
+        "ImportNotStartedAlarm": "AWS::CloudWatch::Alarm",
+    }
+
+
+def test_task_runs_the_jobs_image_read_only_with_a_writable_tmp(t):
+    p = props(t, "ImportTaskDefinition")
+    assert (p["Cpu"], p["Memory"]) == (ref("ImportCpu"), ref("ImportMemory"))
+    assert p["RequiresCompatibilities"] == ["FARGATE"] and p["NetworkMode"] == "awsvpc"
+    assert p["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    (container,) = p["ContainerDefinitions"]
+    assert container["Image"] == {
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/baseball-playback/jobs:${JobsImageTag}"
+    }
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["MountPoints"] == [
+        {"SourceVolume": "tmp", "ContainerPath": "/tmp", "ReadOnly": False}
+    ]
+    assert "Secrets" not in container  # the importer reads its secret itself, by ARN
+    assert container["LogConfiguration"]["Options"]["awslogs-group"] == ref("ImportLogGroup")
+    group = props(t, "ImportLogGroup")
+    assert (group["KmsKeyId"], group["RetentionInDays"]) == (
+        ref("LogsKeyArn"), ref("JobsLogRetentionDays"),
+    )  # fmt: skip
+    assert t["Resources"]["ImportLogGroup"]["DeletionPolicy"] == {
+        "Fn::If": ["RetainData", "Retain", "Delete"]
+    }
+
+
+def test_task_role_reads_the_releases_and_the_migration_secret_and_nothing_else(t):
+    statements = _statements(t, "ImportTaskRole")
+    actions = {a for s in statements for a in s["Action"]}
+    assert actions == {
+        "s3:GetObject",
+        "s3:ListBucket",
+        "kms:Decrypt",
+        "secretsmanager:GetSecretValue",
+    }
+    (secret,) = [s for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]]
+    assert secret["Resource"] == [ref("DatabaseMigrationSecretArn")]
+    (read,) = [s for s in statements if s["Action"] == ["s3:GetObject"]]
+    assert read["Resource"] == [
+        {"Fn::Sub": ["${Bucket}/*", {"Bucket": getatt("RetrosheetBucket", "Arn")}]}
+    ]
+    assert all("Condition" in s for s in statements if s["Action"] == ["kms:Decrypt"])
+    execution = {a for s in _statements(t, "ImportExecutionRole") for a in s["Action"]}
+    assert "secretsmanager:GetSecretValue" not in execution and "s3:GetObject" not in execution
+
+
+def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
+    p = props(t, "ImportWorkflow")
+    states = p["Definition"]["States"]
+    run = states["Import"]
+    assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert run["TimeoutSeconds"] == 3600
+    assert run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == (
+        "DISABLED"
+    )
+    (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
+    assert override["Name"] == "importer"
+    assert override["Command.$"] == (
+        "States.Array(States.Format('s3://{}/{}', $.bucket, $.key), '--database-secret-arn', "
+        "'${Secret}', '--tls', '--tls-ca', '/opt/rds/global-bundle.pem')"
+    )
+    assert [r["ErrorEquals"] for r in run["Retry"]] == [
+        ["ECS.AmazonECSException", "ECS.ThrottlingException"]
+    ]
+    (success,) = states["ImporterExitCode"]["Choices"]
+    assert success == {
+        "Variable": "$.Containers[0].ExitCode",
+        "NumericEquals": 0,
+        "Next": "Imported",
+    }
+    assert states["ImporterExitCode"]["Default"] == "ImportRejected"
+    assert states["ImportRejected"]["Type"] == "Fail"
+    assert p["DefinitionSubstitutions"]["Secret"] == ref("DatabaseMigrationSecretArn")
+    assert p["DefinitionSubstitutions"]["Subnets"] == {
+        "Fn::Join": [",", ref("PrivateAppSubnetIds")]
+    }
+
+
+def test_workflow_role_runs_only_this_task_on_this_cluster(t):
+    statements = {tuple(s["Action"]): s for s in _statements(t, "ImportWorkflowRole")}
+    run = statements[("ecs:RunTask",)]
+    assert run["Resource"] == [ref("ImportTaskDefinition")]
+    assert run["Condition"] == {"StringEquals": {"ecs:cluster": getatt("JobsCluster", "Arn")}}
+    passed = statements[("iam:PassRole",)]
+    assert passed["Resource"] == [
+        getatt("ImportExecutionRole", "Arn"),
+        getatt("ImportTaskRole", "Arn"),
+    ]
+    assert passed["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
+
+
+def test_only_a_releases_manifest_starts_the_import(t):
+    rule = props(t, "ImportRule")
+    assert rule["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [ref("RetrosheetBucket")]},
+            "object": {"key": [{"wildcard": "releases/*/SHA256SUMS"}]},
+        },
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == ref("ImportWorkflow")
+    assert json.loads(
+        target["InputTransformer"]["InputTemplate"].replace("<bucket>", "b").replace("<key>", "k")
+    ) == {"bucket": "b", "key": "k"}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 24, "MaximumEventAgeInSeconds": 3600}
+    assert target["DeadLetterConfig"] == {"Arn": getatt("ImportDeadLetterQueue", "Arn")}
+    assert props(t, "RetrosheetBucket")["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+
+
+def test_dead_letters_are_encrypted_and_only_the_rule_may_send(t):
+    queue = props(t, "ImportDeadLetterQueue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (statement,) = props(t, "ImportDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": ["events.amazonaws.com"]}
+    assert statement["Action"] == ["sqs:SendMessage"]
+    assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{import_job.NAME}"
+    }
+
+
+def test_failed_and_unstarted_imports_page(t):
+    failed = props(t, "ImportFailedAlarm")
+    (expression,) = [m for m in failed["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "executionsfailed + executionstimedout + executionsaborted"
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in failed["Metrics"] if "MetricStat" in m} == {
+        "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted",
+    }  # fmt: skip
+    not_started = props(t, "ImportNotStartedAlarm")
+    assert not_started["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    for alarm in (failed, not_started):
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [ref("AlarmTopicArn")]
+        assert alarm["Threshold"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+        assert "docs/game-data.md" in failed["AlarmDescription"]
+
+
+def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
+    # RetainStatefulResources, EnvironmentName, JobsImageTag, ImportCpu, ImportMemory,
+    # JobsLogRetentionDays per environment.
+    assert root_provided_values_checked(t, parameter_files) == 3 * 6

@@ -1,0 +1,363 @@
+"""The Retrosheet import job, part of the game-data stack.
+
+A release is uploaded under `releases/<season>/` in the raw-data bucket, its `SHA256SUMS`
+manifest last. That upload (S3 `Object Created` on EventBridge) starts a Step Functions
+workflow that runs the importer (the jobs image, `python -m retrosheet_importer`) as a Fargate
+task on the jobs cluster, in the private-app subnets with the jobs security group, and waits
+for it: a non-zero exit fails the execution, and a failed, timed-out or aborted execution
+pages. An event the rule could not deliver (after retries for an hour) lands in a dead-letter
+queue, which pages too. The importer verifies the manifest, parses, validates and loads the
+season in one transaction, as the migration user (its secret, read by the task role).
+"""
+
+from __future__ import annotations
+
+from awacs import ecs, events, iam, sqs
+from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
+from troposphere import GetAtt, Join, Ref, Sub, Template
+from troposphere.cloudwatch import Metric as AlarmMetric
+from troposphere.cloudwatch import MetricDataQuery, MetricDimension, MetricStat
+from troposphere.ecs import (
+    Cluster,
+    ClusterSetting,
+    ContainerDefinition,
+    LogConfiguration,
+    MountPoint,
+    RuntimePlatform,
+    TaskDefinition,
+    Volume,
+)
+from troposphere.ecs import Environment as EnvironmentVariable
+from troposphere.events import DeadLetterConfig, InputTransformer, RetryPolicy
+from troposphere.logs import LogGroup
+from troposphere.s3 import Bucket
+from troposphere.sqs import Queue, QueuePolicy
+from troposphere.stepfunctions import StateMachine
+
+from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.suppress import suppress
+from playback_infra.parts.template import stateful
+from playback_infra.parts.workflows import add_starting_rule, add_workflow
+
+REPOSITORY = "baseball-playback/jobs"
+CONTAINER = "importer"
+MANIFEST = "SHA256SUMS"
+RELEASES_PREFIX = "releases/"
+NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-retrosheet-import"
+# The RDS certificate authorities, put into the jobs image at build (jobs/Dockerfile).
+RDS_CA_BUNDLE = "/opt/rds/global-bundle.pem"
+# A season imports in minutes; an hour means something is stuck.
+TIMEOUT_SECONDS = 3600
+# The rule retries delivering an upload's event for an hour before the dead-letter queue.
+DELIVERY_RETRY = RetryPolicy(MaximumRetryAttempts=24, MaximumEventAgeInSeconds=3600)
+
+
+def add_import_job(t: Template, bucket: Bucket) -> None:
+    values.consume(
+        t,
+        values.ENVIRONMENT_NAME,
+        values.PRIVATE_APP_SUBNET_IDS,
+        values.JOBS_SECURITY_GROUP_ID,
+        values.DATABASE_MIGRATION_SECRET_ARN,
+        values.LOGS_KEY_ARN,
+        values.ALARM_TOPIC_ARN,
+        values.JOBS_IMAGE_TAG,
+        values.IMPORT_CPU,
+        values.IMPORT_MEMORY,
+        values.JOBS_LOG_RETENTION_DAYS,
+    )
+    cluster = t.add_resource(
+        Cluster(
+            "JobsCluster",
+            ClusterName=Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-jobs"),
+            ClusterSettings=[ClusterSetting(Name="containerInsights", Value="enabled")],
+        )
+    )
+    log_group = t.add_resource(
+        stateful(
+            LogGroup(
+                "ImportLogGroup",
+                KmsKeyId=Ref(values.LOGS_KEY_ARN),
+                RetentionInDays=Ref(values.JOBS_LOG_RETENTION_DAYS),
+            )
+        )
+    )
+    task_definition = _add_task_definition(t, bucket, log_group)
+    workflow = _add_workflow(t, cluster, task_definition)
+    _add_trigger(t, bucket, workflow)
+
+
+def _add_task_definition(t: Template, bucket: Bucket, log_group: LogGroup) -> TaskDefinition:
+    execution = t.add_resource(
+        task_role(
+            "ImportExecutionRole",
+            "Starts the import task: pulls the jobs image, writes its logs",
+            pull_and_log(REPOSITORY, GetAtt(log_group, "Arn")),
+        )
+    )
+    task = t.add_resource(
+        task_role(
+            "ImportTaskRole",
+            "The importer's AWS access: read the releases, read the migration user's secret",
+            [
+                *read_bucket(GetAtt(bucket, "Arn"), Ref(values.DATA_KEY_ARN)),
+                *read_secrets(
+                    [Ref(values.DATABASE_MIGRATION_SECRET_ARN)], Ref(values.DATA_KEY_ARN)
+                ),
+            ],
+        )
+    )
+    return t.add_resource(
+        TaskDefinition(
+            "ImportTaskDefinition",
+            Family=Sub(NAME),
+            Cpu=Ref(values.IMPORT_CPU),
+            Memory=Ref(values.IMPORT_MEMORY),
+            NetworkMode="awsvpc",
+            RequiresCompatibilities=["FARGATE"],
+            RuntimePlatform=RuntimePlatform(CpuArchitecture="ARM64", OperatingSystemFamily="LINUX"),
+            ExecutionRoleArn=GetAtt(execution, "Arn"),
+            TaskRoleArn=GetAtt(task, "Arn"),
+            Volumes=[Volume(Name="tmp")],
+            ContainerDefinitions=[
+                ContainerDefinition(
+                    Name=CONTAINER,
+                    Image=image_uri(REPOSITORY, values.JOBS_IMAGE_TAG),
+                    Essential=True,
+                    ReadonlyRootFilesystem=True,  # the release and parsed files go to /tmp
+                    MountPoints=[
+                        MountPoint(SourceVolume="tmp", ContainerPath="/tmp", ReadOnly=False)
+                    ],
+                    Environment=[
+                        EnvironmentVariable(Name="AWS_REGION", Value=Ref("AWS::Region")),
+                        EnvironmentVariable(Name="TMPDIR", Value="/tmp"),
+                    ],
+                    LogConfiguration=LogConfiguration(
+                        LogDriver="awslogs",
+                        Options={
+                            "awslogs-group": Ref(log_group),
+                            "awslogs-region": Ref("AWS::Region"),
+                            "awslogs-stream-prefix": CONTAINER,
+                        },
+                    ),
+                )
+            ],
+        )
+    )
+
+
+def _definition() -> dict:
+    """Run the importer on the uploaded manifest and fail unless it exits 0."""
+    command = (
+        "States.Array(States.Format('s3://{}/{}', $.bucket, $.key), "
+        "'--database-secret-arn', '${Secret}', '--tls', '--tls-ca', '" + RDS_CA_BUNDLE + "')"
+    )
+    return {
+        "Comment": "Import one Retrosheet release into the database",
+        "StartAt": "Import",
+        "States": {
+            "Import": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {
+                    "Cluster": "${Cluster}",
+                    "TaskDefinition": "${TaskDefinition}",
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "Subnets.$": "States.StringSplit('${Subnets}', ',')",
+                            "SecurityGroups": ["${SecurityGroup}"],
+                            "AssignPublicIp": "DISABLED",
+                        }
+                    },
+                    "Overrides": {
+                        "ContainerOverrides": [{"Name": CONTAINER, "Command.$": command}]
+                    },
+                },
+                "TimeoutSeconds": TIMEOUT_SECONDS,
+                # Fargate capacity and throttling are worth a retry; the importer's own
+                # failures are not (it is told by its exit code, below).
+                "Retry": [
+                    {
+                        "ErrorEquals": ["ECS.AmazonECSException", "ECS.ThrottlingException"],
+                        "IntervalSeconds": 30,
+                        "MaxAttempts": 3,
+                        "BackoffRate": 2.0,
+                    }
+                ],
+                "Next": "ImporterExitCode",
+            },
+            "ImporterExitCode": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.Containers[0].ExitCode", "NumericEquals": 0, "Next": "Imported"}
+                ],
+                "Default": "ImportRejected",
+            },
+            "Imported": {"Type": "Succeed"},
+            "ImportRejected": {
+                "Type": "Fail",
+                "Error": "ImportRejected",
+                "Cause": "The importer exited non-zero: its report is in the import log group",
+            },
+        },
+    }
+
+
+def _add_workflow(t: Template, cluster: Cluster, task_definition: TaskDefinition) -> StateMachine:
+    task_arns = Sub(
+        f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/${{{cluster.title}}}/*"
+    )
+    workflow = add_workflow(
+        t,
+        "ImportWorkflow",
+        NAME,
+        "Runs the import task on the jobs cluster and waits for it",
+        "run-the-import-task",
+        [
+            Statement(
+                Effect=Allow,
+                Action=[ecs.RunTask],
+                Resource=[Ref(task_definition)],
+                Condition=Condition(StringEquals("ecs:cluster", GetAtt(cluster, "Arn"))),
+            ),
+            Statement(Effect=Allow, Action=[ecs.StopTask, ecs.DescribeTasks], Resource=[task_arns]),
+            Statement(
+                Effect=Allow,
+                Action=[iam.PassRole],
+                Resource=[GetAtt("ImportExecutionRole", "Arn"), GetAtt("ImportTaskRole", "Arn")],
+                Condition=Condition(StringEquals("iam:PassedToService", "ecs-tasks.amazonaws.com")),
+            ),
+            # .sync learns that the task stopped from a rule Step Functions manages.
+            Statement(
+                Effect=Allow,
+                Action=[events.PutTargets, events.PutRule, events.DescribeRule],
+                Resource=[
+                    Sub(
+                        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule"
+                    )
+                ],
+            ),
+        ],
+        Definition=_definition(),
+        DefinitionSubstitutions={
+            "Cluster": GetAtt(cluster, "Arn"),
+            "TaskDefinition": Ref(task_definition),
+            "Subnets": Join(",", Ref(values.PRIVATE_APP_SUBNET_IDS)),
+            "SecurityGroup": Ref(values.JOBS_SECURITY_GROUP_ID),
+            "Secret": Ref(values.DATABASE_MIGRATION_SECRET_ARN),
+        },
+    )  # fmt: skip
+    t.add_resource(
+        paging_alarm(
+            "ImportFailedAlarm",
+            "A Retrosheet import failed, timed out or was aborted; the season in the database "
+            "is the one before (the import is one transaction). Read the report in the import "
+            "log group, fix the release, upload its SHA256SUMS again (docs/game-data.md).",
+            Metrics=[
+                MetricDataQuery(
+                    Id=metric.lower(),
+                    ReturnData=False,
+                    MetricStat=MetricStat(
+                        Metric=AlarmMetric(
+                            Namespace="AWS/States",
+                            MetricName=metric,
+                            Dimensions=[MetricDimension(Name="StateMachineArn", Value=Ref(workflow))],
+                        ),
+                        Period=300,
+                        Stat="Sum",
+                    ),
+                )
+                for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+            ]
+            + [
+                MetricDataQuery(
+                    Id="unfinished",
+                    Expression="executionsfailed + executionstimedout + executionsaborted",
+                    Label="Imports that did not finish",
+                    ReturnData=True,
+                )
+            ],
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+    )  # fmt: skip
+    return workflow
+
+
+def _add_trigger(t: Template, bucket: Bucket, workflow: StateMachine) -> None:
+    dead_letters = Queue(
+        "ImportDeadLetterQueue", SqsManagedSseEnabled=True, MessageRetentionPeriod=14 * 24 * 3600
+    )
+    suppress(dead_letters, {
+        "CKV_AWS_27": "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which the check does not know; its messages are S3 event metadata, and a customer key would have to admit EventBridge",
+    })  # fmt: skip
+    t.add_resource(dead_letters)
+    rule_arn = Sub(
+        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{NAME}"
+    )
+    t.add_resource(
+        QueuePolicy(
+            "ImportDeadLetterQueuePolicy",
+            Queues=[Ref(dead_letters)],
+            PolicyDocument=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", ["events.amazonaws.com"]),
+                        Action=[sqs.SendMessage],
+                        Resource=[GetAtt(dead_letters, "Arn")],
+                        Condition=Condition(StringEquals("aws:SourceArn", rule_arn)),
+                    )
+                ],
+            ),
+        )
+    )
+    add_starting_rule(
+        t,
+        "ImportRule",
+        NAME,
+        "Lets an uploaded release's manifest start the import workflow",
+        "start-the-import-workflow",
+        workflow,
+        "import",
+        Description="A release's SHA256SUMS was uploaded: import the release",
+        EventPattern={
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {
+                "bucket": {"name": [Ref(bucket)]},
+                "object": {"key": [{"wildcard": f"{RELEASES_PREFIX}*/{MANIFEST}"}]},
+            },
+        },
+        target={
+            "InputTransformer": InputTransformer(
+                InputPathsMap={"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"},
+                InputTemplate='{"bucket": "<bucket>", "key": "<key>"}',
+            ),
+            "RetryPolicy": DELIVERY_RETRY,
+            "DeadLetterConfig": DeadLetterConfig(Arn=GetAtt(dead_letters, "Arn")),
+        },
+    )
+    t.add_resource(
+        paging_alarm(
+            "ImportNotStartedAlarm",
+            "An uploaded release could not start its import for an hour (the event is in the "
+            "dead-letter queue). Check the rule's role and the workflow, then upload the "
+            "release's SHA256SUMS again.",
+            Namespace="AWS/SQS",
+            MetricName="ApproximateNumberOfMessagesVisible",
+            Dimensions=[MetricDimension(Name="QueueName", Value=GetAtt(dead_letters, "QueueName"))],
+            Statistic="Maximum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+    )  # fmt: skip
