@@ -302,6 +302,7 @@ def _assert_data(aws, name: str) -> None:
         for p in page["Parameters"]
     }
     assert parameters["require_secure_transport"] == "1"
+    assert parameters["local_infile"] == "1"
     assert parameters["character_set_server"] == "utf8mb4"
     assert parameters["long_query_time"] == f"{db.slow_query_seconds:g}"
     READ.add("AWS::RDS::DBParameterGroup")

@@ -541,6 +541,7 @@ def test_parameter_group_is_mysql_84_utf8mb4_tls_only_with_slow_query_log(t):
         "character_set_server": "utf8mb4",
         "collation_server": "utf8mb4_0900_ai_ci",
         "require_secure_transport": "1",
+        "local_infile": "1",  # the importer's LOAD DATA LOCAL INFILE
         "slow_query_log": "1",
         "long_query_time": ref("DatabaseSlowQuerySeconds"),
         "log_output": "FILE",

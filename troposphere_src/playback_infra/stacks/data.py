@@ -192,6 +192,10 @@ def _add_instance(t: Template, log_groups: list[LogGroup]) -> DBInstance:
                 "character_set_server": "utf8mb4",
                 "collation_server": "utf8mb4_0900_ai_ci",
                 "require_secure_transport": "1",  # TLS for every client, proxy included
+                # The Retrosheet importer loads with LOAD DATA LOCAL INFILE (about 6x batched
+                # inserts). Only a client that turns LOCAL on itself can use it: the importer
+                # does; the backend's driver (mysql2) does not unless told to.
+                "local_infile": "1",
                 "slow_query_log": "1",
                 "long_query_time": Ref(values.DATABASE_SLOW_QUERY_SECONDS),
                 "log_output": "FILE",  # FILE is what CloudWatch Logs exports read
