@@ -58,6 +58,7 @@ def app_parameters(**changes) -> dict:
         "AppMemory": "1024",
         "AppMinTasks": "1",
         "AppPort": str(PORT),
+        "CacheUrl": "",
         "BakeMinutes": "5",
         "CpuTargetPercent": "60",
         "DatabaseEndpoint": "db.playback.internal",

@@ -32,7 +32,7 @@ def with_ingress(**change) -> dict:
 
 def test_defaults_by_kind():
     assert {
-        "development": App(desired_tasks=1, min_tasks=1, spot=True),
+        "development": App(desired_tasks=1, min_tasks=1, spot=True, cache=False),
         "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
         "production": App(
             cpu=1024,

@@ -219,8 +219,11 @@ def _assert_security(aws, name: str) -> None:
         (443, "0.0.0.0/0"),
         (3306, "Database"),
         (3306, "DatabaseProxy"),
+        (6379, "Cache"),
     }
     assert peers("Database", "IpPermissionsEgress") == {(252, "255.255.255.255/32")}
+    assert peers("Cache", "IpPermissions") == {(6379, "App")}
+    assert peers("Cache", "IpPermissionsEgress") == {(252, "255.255.255.255/32")}
     READ.update({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"})
 
     kms = aws("kms")
@@ -741,6 +744,27 @@ def _import_workflow(aws, name: str) -> dict:
     return workflows.describe_state_machine(stateMachineArn=listed["stateMachineArn"])
 
 
+def _assert_cache(aws, name: str) -> None:
+    """The narration cache where the environment has one, and the URL the backend is given."""
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    caches = aws("elasticache").describe_serverless_caches()["ServerlessCaches"]
+    mine = [c for c in caches if c["ServerlessCacheName"].startswith(f"baseball-playback-{name}-")]
+    if not env.app.cache:
+        assert mine == [] and out["CacheUrl"] == ""
+        return
+    (cache,) = mine
+    assert cache["ServerlessCacheName"] == f"baseball-playback-{name}-narration-{env.az_count}az"
+    assert (cache["Engine"], cache["MajorEngineVersion"]) == ("valkey", "8")
+    assert cache["KmsKeyId"] == out["DataKeyArn"]
+    assert cache["SecurityGroupIds"] == [out["CacheSecurityGroupId"]]
+    assert sorted(cache["SubnetIds"]) == sorted(out["PrivateAppSubnetIds"].split(","))
+    assert cache["CacheUsageLimits"]["DataStorage"] == {"Maximum": 1, "Unit": "GB"}
+    endpoint = cache["Endpoint"]
+    assert out["CacheUrl"] == f"rediss://{endpoint['Address']}:{endpoint['Port']}"
+    READ.add("AWS::ElastiCache::ServerlessCache")
+
+
 def _assert_game_data(aws, name: str) -> None:
     """The import job: its cluster, task, workflow, trigger, dead letters and alarms."""
     env = ENVS[name]
@@ -829,6 +853,7 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_web(aws, name)
     _assert_app(aws, name)
     _assert_game_data(aws, name)
+    _assert_cache(aws, name)
 
 
 def test_frontend_config_reads_the_deployed_stack(endpoint, capsys):

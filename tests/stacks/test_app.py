@@ -378,6 +378,7 @@ def backend_environment(otel_endpoint: str) -> dict:
         "DB_SSL": "true",
         "METRICS_NAMESPACE": "BaseballPlayback",
         "ENVIRONMENT_NAME": ref("EnvironmentName"),
+        "CACHE_URL": ref("CacheUrl"),  # rediss:// of the narration cache, or empty
         "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint,
     }
 
@@ -412,6 +413,7 @@ def test_backend_secrets_come_from_secrets_manager(t):
 
 # The only parameters an environment variable may carry: none of them is a credential.
 PLAIN_SETTINGS = {
+    "CacheUrl",  # no credentials in it: the cache admits the app's security group, over TLS
     "AppPort",
     "ApiBasePath",
     "FeatureFlags",
@@ -434,7 +436,7 @@ def test_no_secret_value_is_in_a_containers_environment(t):
             if isinstance(value, str):
                 assert not looks_like_a_secret(value), name
             checked += 1
-    assert checked == 2 * 10  # the backend's ten variables, with and without the sidecar
+    assert checked == 2 * 11  # the backend's eleven variables, with and without the sidecar
     assert "resolve:secretsmanager" not in str(props(t, "TaskDefinition"))
 
 

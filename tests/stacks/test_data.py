@@ -243,6 +243,7 @@ def test_template_uses_language_extensions_and_its_conditions(t):
                 {"Fn::Not": [{"Fn::Equals": [ref("BackupCopyRegion"), ""]}]},
             ]
         },
+        "UseCache": {"Fn::Equals": [ref("EnableCache"), "true"]},
     }
 
 
@@ -904,17 +905,58 @@ def test_outputs(t):
         "DatabaseMigrationSecretArn": ref("DatabaseMigrationSecret"),
         "DatabaseReportingSecretArn": ref("DatabaseReportingSecret"),
         "BackupVaultName": {"Fn::If": ["UseBackupPlan", ref("DatabaseBackupVault"), ""]},
+        "CacheUrl": {
+            "Fn::If": [
+                "UseCache",
+                {
+                    "Fn::Sub": "rediss://${NarrationCache.Endpoint.Address}:${NarrationCache.Endpoint.Port}"
+                },
+                "",
+            ]
+        },
     }
 
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
     # 2 log groups, subnet and parameter groups, 2 roles, instance, 3 secrets, proxy, target
-    # group, 7 alarms, the backup role; the secret attachments take no tags, the backup vault
-    # and plan take theirs as a map and get them from the stack.
-    assert len(taggable) == 20
+    # group, 7 alarms, the backup role, the narration cache; the secret attachments take no
+    # tags, the backup vault and plan take theirs as a map and get them from the stack.
+    assert len(taggable) == 21
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [
             {"Key": "Component", "Value": "data"}
         ], name
+
+
+# --- narration cache -------------------------------------------------------------------------
+
+
+def test_narration_cache_is_valkey_serverless_encrypted_and_capped(t):
+    cache = t["Resources"]["NarrationCache"]
+    assert cache["Condition"] == "UseCache"
+    assert "DeletionPolicy" not in cache  # a cache: the table and OpenAI give it all again
+    p = cache["Properties"]
+    assert (p["Engine"], p["MajorEngineVersion"]) == ("valkey", "8")
+    assert p["KmsKeyId"] == ref("DataKeyArn")
+    assert p["SecurityGroupIds"] == [ref("CacheSecurityGroupId")]
+    assert p["SubnetIds"] == ref("PrivateAppSubnetIds")
+    assert p["CacheUsageLimits"] == {
+        "DataStorage": {"Maximum": 1, "Unit": "GB"},
+        "ECPUPerSecond": {"Maximum": 5000},
+    }
+    assert p["SnapshotRetentionLimit"] == 0
+    # A third AZ changes the subnets, which replace the cache: the name changes with them.
+    assert p["ServerlessCacheName"] == {
+        "Fn::Sub": "baseball-playback-${EnvironmentName}-narration-${AzCount}az"
+    }
+
+
+@pytest.mark.parametrize(("env", "cached"), [("dev", False), ("staging", True), ("prod", True)])
+def test_the_cache_exists_where_the_environment_enables_it(
+    t, parameter_files, as_deployed, env, cached
+):
+    d = as_deployed(t, parameter_files[env]["Parameters"] | {"DatabaseInsightsMode": "off"})
+    assert ("NarrationCache" in d.resources) is cached
+    assert (d.outputs["CacheUrl"]["Value"] == "") is not cached

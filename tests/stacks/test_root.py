@@ -124,6 +124,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("GameDataStack", "DatabaseMigrationSecretArn", "DataStack"),
         ("GameDataStack", "AlarmTopicArn", "AlertsStack"),
         ("WebStack", "OriginVerifySecretArn", "IngressStack"),
+        ("DataStack", "CacheSecurityGroupId", "SecurityStack"),
         *{
             ("AppStack", name, producer)
             for name, producer in (
@@ -135,6 +136,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
                 ("DatabaseEndpoint", "DataStack"),
                 ("DatabasePort", "DataStack"),
                 ("DatabaseAppSecretArn", "DataStack"),
+                ("CacheUrl", "DataStack"),
                 ("GameDataBucketArn", "GameDataStack"),
                 ("ApiTargetGroupBlueArn", "IngressStack"),
                 ("ApiTargetGroupGreenArn", "IngressStack"),

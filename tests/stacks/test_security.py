@@ -7,7 +7,8 @@ import pytest
 from playback_infra.stacks import security
 from tests.stacks.helpers import getatt, props, ref, resources_of_type
 
-GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database", "SecretsRotation")
+GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database", "SecretsRotation", "Cache")
+VALKEY = ("tcp", 6379, 6379)
 ANYWHERE = "0.0.0.0/0"
 MYSQL = ("tcp", 3306, 3306)
 HTTPS_OUT = (ANYWHERE, "tcp", 443, 443)
@@ -210,7 +211,7 @@ def test_stateful_resources_per_environment(t, parameter_files, as_deployed, env
 # --- security groups -------------------------------------------------------------------------
 
 
-def test_exactly_the_five_groups(t):
+def test_exactly_these_groups(t):
     groups = resources_of_type(t, "AWS::EC2::SecurityGroup")
     assert set(groups) == {f"{g}SecurityGroup" for g in GROUPS}
     assert all(g["Properties"]["VpcId"] == ref("VpcId") for g in groups.values())
@@ -233,14 +234,16 @@ def test_who_may_reach_what(t, as_deployed, cloudfront):
             ("App", *MYSQL), ("DatabaseProxy", *MYSQL), ("Jobs", *MYSQL), ("SecretsRotation", *MYSQL),
         },
         "SecretsRotation": set(),
+        "Cache": {("App", *VALKEY)},  # the narration cache: the app tasks only
     }  # fmt: skip
     assert egress == {
         "Alb": {("App", "tcp", "AppPort", "AppPort")},
-        "App": {HTTPS_OUT, ("DatabaseProxy", *MYSQL), ("Database", *MYSQL)},
+        "App": {HTTPS_OUT, ("DatabaseProxy", *MYSQL), ("Database", *MYSQL), ("Cache", *VALKEY)},
         "Jobs": {HTTPS_OUT, ("DatabaseProxy", *MYSQL), ("Database", *MYSQL)},
         "DatabaseProxy": {HTTPS_OUT, ("Database", *MYSQL)},
         "Database": set(),
         "SecretsRotation": {HTTPS_OUT, ("Database", *MYSQL)},
+        "Cache": set(),
     }
 
 
@@ -355,7 +358,7 @@ def test_outputs(t):
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    assert len(taggable) == 11  # 2 keys, 6 groups, log group, role, flow log
+    assert len(taggable) == 12  # 2 keys, 7 groups, log group, role, flow log
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

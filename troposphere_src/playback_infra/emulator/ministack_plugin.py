@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine seventeen resource types, then serve.
+"""Teach ministack's CloudFormation engine eighteen resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -18,7 +18,9 @@ PutLoggingConfiguration family, which the plugin adds to ministack's WAFv2 API
 (``_serve_waf_logging``). An ECS cluster's capacity provider associations go through
 PutClusterCapacityProviders. ministack has no Application Auto Scaling at all: the plugin
 serves its API (``_serve_application_autoscaling``: scalable targets, scaling policies,
-scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded through it.
+scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded through it. An
+ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
+calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint).
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -78,6 +80,7 @@ from ministack.services import (
     backup,
     ec2,
     ecs,
+    elasticache,
     rds,
     route53,
     s3,
@@ -493,6 +496,68 @@ def _proxy_delete(physical_id, props):
     """Delete the proxy (DeleteDBProxy), its endpoints and target group with it."""
     if rds._db_proxies.get(physical_id):
         cfn._rds_call(rds._delete_db_proxy, {"DBProxyName": physical_id}, _PROXY, "delete")
+
+
+# --- AWS::ElastiCache::ServerlessCache: Ref is the cache's name --------------------------
+
+_SERVERLESS_CACHE = "AWS::ElastiCache::ServerlessCache"
+_SERVERLESS_CACHE_CREATE = (
+    "Description", "Engine", "MajorEngineVersion", "CacheUsageLimits", "KmsKeyId",
+    "SecurityGroupIds", "SubnetIds", "UserGroupId", "SnapshotRetentionLimit",
+    "DailySnapshotTime", "NetworkType",
+)  # fmt: skip
+_SERVERLESS_CACHE_MODIFY = (
+    "Description", "CacheUsageLimits", "SecurityGroupIds", "SnapshotRetentionLimit",
+    "DailySnapshotTime", "MajorEngineVersion",
+)  # fmt: skip
+
+
+def _serverless_cache_attributes(name):
+    """The GetAtt values AWS gives: ARN, the endpoints, the full engine version."""
+    record = elasticache._serverless_caches[name]
+    attributes = {
+        "ARN": record["ARN"],
+        "FullEngineVersion": record["FullEngineVersion"],
+        "CreateTime": str(record["CreateTime"]),
+        "Status": record["Status"],
+    }
+    for endpoint in ("Endpoint", "ReaderEndpoint"):
+        attributes[f"{endpoint}.Address"] = record[endpoint]["Address"]
+        attributes[f"{endpoint}.Port"] = str(record[endpoint]["Port"])
+    return attributes
+
+
+def _serverless_cache_create(logical_id, props, stack_name):
+    """CreateServerlessCache with the template's properties, then its tags. Without Docker
+    ministack records the cache, available at once, its endpoint its plaintext sidecar."""
+    name = (props.get("ServerlessCacheName") or f"{stack_name}-{logical_id}"[:40]).lower()
+    params = cfn._ec_query({k: props[k] for k in _SERVERLESS_CACHE_CREATE if k in props})
+    params["ServerlessCacheName"] = name
+    cfn._ec_call(elasticache._create_serverless_cache, params, _SERVERLESS_CACHE, "create")
+    cfn._ec_sync_tags(elasticache._serverless_caches[name]["ARN"], {}, props, _SERVERLESS_CACHE)
+    return name, _serverless_cache_attributes(name)
+
+
+def _serverless_cache_update(physical_id, old_props, new_props, stack_name):
+    """ModifyServerlessCache with what may change in place (the rest replaces)."""
+    params = cfn._ec_query({k: new_props[k] for k in _SERVERLESS_CACHE_MODIFY if k in new_props})
+    params["ServerlessCacheName"] = physical_id
+    cfn._ec_call(elasticache._modify_serverless_cache, params, _SERVERLESS_CACHE, "update")
+    cfn._ec_sync_tags(
+        elasticache._serverless_caches[physical_id]["ARN"], old_props, new_props,
+        _SERVERLESS_CACHE,
+    )  # fmt: skip
+    return physical_id, _serverless_cache_attributes(physical_id)
+
+
+def _serverless_cache_delete(physical_id, props):
+    if physical_id in elasticache._serverless_caches:
+        cfn._ec_call(
+            elasticache._delete_serverless_cache,
+            {"ServerlessCacheName": physical_id},
+            _SERVERLESS_CACHE,
+            "delete",
+        )
 
 
 # --- AWS::RDS::DBProxyTargetGroup: Ref is the target group ARN ----------------------
@@ -3191,6 +3256,11 @@ _HANDLERS = {
     },
     _PROXY: {"create": _proxy_create, "update": _proxy_update, "delete": _proxy_delete},
     _PROXY_TARGET_GROUP: {"create": _tg_create, "update": _tg_update, "delete": _tg_delete},
+    _SERVERLESS_CACHE: {
+        "create": _serverless_cache_create,
+        "update": _serverless_cache_update,
+        "delete": _serverless_cache_delete,
+    },
     _ROTATION: {"create": _rotation_create, "update": _rotation_update, "delete": _rotation_delete},
     # Both properties replace, so an update never reaches an update handler.
     _SELECTION: {"create": _selection_create, "delete": _selection_delete},
@@ -3244,6 +3314,9 @@ _REPLACING = {
         "DBProxyName EndpointNetworkType EngineFamily TargetConnectionNetworkType VpcSubnetIds"
     ),
     _PROXY_TARGET_GROUP: "DBProxyName TargetGroupName",
+    _SERVERLESS_CACHE: (
+        "ConnectionType KmsKeyId NetworkType ServerlessCacheName SnapshotArnsToRestore SubnetIds"
+    ),
     _ROTATION: "SecretId",
     _SELECTION: "BackupPlanId BackupSelection",
     _WAF_ASSOCIATION: "ResourceArn WebACLArn",
@@ -3356,12 +3429,14 @@ def register():
     handlers.update(_HANDLERS)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
+    cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVICE] = {"name": "ServiceName"}
     for resource_type in ("EIP", "NatGateway", "NetworkAcl", "FlowLog"):
         cfn._STACK_TAG_PROPERTY[f"AWS::EC2::{resource_type}"] = ("Tags", "list")
     for resource_type in (
         _PROXY,
         _PROXY_TARGET_GROUP,
+        _SERVERLESS_CACHE,
         _LISTENER_RULE,
         "AWS::S3::Bucket",
         _TASK_DEFINITION,

@@ -52,6 +52,8 @@ class App:
     api_base_path: str = "/api"
     feature_flags: str = ""
     """Comma-separated flags the backend reads from FEATURE_FLAGS."""
+    cache: bool = True
+    """An ElastiCache Serverless (Valkey) narration cache in front of the table (off in dev)."""
     openai_daily_cost_alarm_usd: int = 5
     """Estimated OpenAI spend over 24 hours that alarms; the OpenAI project budget is the cap."""
 
@@ -149,7 +151,7 @@ def violations(
 
 
 DEFAULTS = {  # by environment kind
-    "development": App(desired_tasks=1, min_tasks=1, spot=True),
+    "development": App(desired_tasks=1, min_tasks=1, spot=True, cache=False),
     "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
     "production": App(
         cpu=1024, memory=2048, desired_tasks=3, min_tasks=3, deployment="BLUE_GREEN",

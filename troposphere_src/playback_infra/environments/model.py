@@ -42,6 +42,8 @@ MIN_DATA_SUBNET_PREFIX = 28
 JOB_TASK_RESERVE = 4
 # Interface endpoints put one network interface per endpoint in every app subnet.
 ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1}
+# The serverless narration cache puts one interface in every app subnet.
+CACHE_INTERFACES = 1
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -579,7 +581,9 @@ def _network_violations(env: Environment) -> list[tuple[str, str]]:
                     f"subnet {a} overlaps another subnet or leaves the VPC; the layout is broken",
                 )
             )
-    endpoints = sum(ENDPOINT_INTERFACES[e.value] for e in env.interface_endpoints)
+    endpoints = sum(ENDPOINT_INTERFACES[e.value] for e in env.interface_endpoints) + (
+        CACHE_INTERFACES if env.app.cache else 0
+    )
     needed = 2 * env.max_app_tasks + JOB_TASK_RESERVE + endpoints
     if layout.app.usable_per_subnet < needed:
         found.append(

@@ -43,6 +43,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **database_values(env.database),
         **ingress_values(env),
         **app_values(env),
+        values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),

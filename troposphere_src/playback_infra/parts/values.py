@@ -114,6 +114,7 @@ WAF_RATE_LIMIT = "WafRateLimit"
 WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
 ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
+ENABLE_CACHE = "EnableCache"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
 IMPORT_MEMORY = "ImportMemory"
@@ -149,6 +150,7 @@ DATABASE_SECURITY_GROUP_ID = "DatabaseSecurityGroupId"
 DATABASE_PROXY_SECURITY_GROUP_ID = "DatabaseProxySecurityGroupId"
 JOBS_SECURITY_GROUP_ID = "JobsSecurityGroupId"
 SECRETS_ROTATION_SECURITY_GROUP_ID = "SecretsRotationSecurityGroupId"
+CACHE_SECURITY_GROUP_ID = "CacheSecurityGroupId"
 FLOW_LOG_GROUP_NAME = "FlowLogGroupName"
 
 # Alerts stack outputs.
@@ -163,6 +165,7 @@ DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
 DATABASE_MIGRATION_SECRET_ARN = "DatabaseMigrationSecretArn"
 DATABASE_REPORTING_SECRET_ARN = "DatabaseReportingSecretArn"
 BACKUP_VAULT_NAME = "BackupVaultName"
+CACHE_URL = "CacheUrl"
 
 # Ingress stack outputs.
 API_LOAD_BALANCER_ARN = "ApiLoadBalancerArn"
@@ -484,6 +487,9 @@ VALUES: dict[str, Value] = {
     SECRETS_ROTATION_SECURITY_GROUP_ID: Value(
         "AWS::EC2::SecurityGroup::Id", "Security group of the secret rotation Lambda functions"
     ),
+    CACHE_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "Security group of the Valkey narration cache"
+    ),
     FLOW_LOG_GROUP_NAME: Value("String", "Log group receiving the VPC flow logs"),
     ALARM_TOPIC_ARN: Value("String", "SNS topic every alarm of the environment notifies"),
     DATABASE_INSTANCE_ID: Value("String", "RDS instance identifier"),
@@ -586,6 +592,14 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    ENABLE_CACHE: Value(
+        "String",
+        "Create the ElastiCache Serverless (Valkey) narration cache",
+        allowed_values=_TRUE_FALSE,
+    ),
+    CACHE_URL: Value(
+        "String", "rediss:// URL of the narration cache's primary endpoint; empty without one"
+    ),
     JOBS_IMAGE_TAG: Value(
         "String",
         "Jobs image tag (importer and migrations; a git SHA or release, never latest)",
@@ -606,8 +620,11 @@ VALUES: dict[str, Value] = {
 
 
 def consume(template: Template, *names: str) -> None:
-    """Declare parameters for values this stack takes from the root."""
+    """Declare parameters for values this stack takes from the root (a name the template
+    already has stays as it is: a stack's parts may each say what they consume)."""
     for name in names:
+        if name in template.parameters:
+            continue
         value = VALUES[name]
         parameter = Parameter(name, Type=value.type, Description=value.description)
         if value.allowed_values:

@@ -151,6 +151,7 @@ def build() -> Template:
         values.IMAGE_TAG,
         values.API_BASE_PATH,
         values.FEATURE_FLAGS,
+        values.CACHE_URL,
     )
     add_retain_condition(t)
     t.add_condition(BLUE_GREEN, Equals(Ref(values.DEPLOYMENT_STRATEGY), "BLUE_GREEN"))
@@ -341,6 +342,8 @@ def _add_task_definition(
                     ("DB_PORT", Ref(values.DATABASE_PORT)),
                     ("DB_SSL", "true"),
                     ("METRICS_NAMESPACE", openai_usage.METRICS_NAMESPACE),
+                    # The narration cache (rediss://, TLS), or empty: the table alone.
+                    ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
                 )
             ],

@@ -59,6 +59,7 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.stacks.cache import add_cache
 
 COMPONENT = "data"
 MASTER_USERNAME = "playback_admin"
@@ -138,6 +139,7 @@ def build() -> Template:
     proxy = _add_proxy(t, instance, app_secret)
     _add_alarms(t, instance, proxy)
     vault = _add_backup_plan(t, instance)
+    add_cache(t)
 
     values.produce(t, values.DATABASE_INSTANCE_ID, Ref(instance))
     values.produce(

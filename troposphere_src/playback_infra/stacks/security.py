@@ -52,6 +52,8 @@ from playback_infra.parts.template import (
 COMPONENT = "security"
 ALB_FROM_CLOUDFRONT = "AlbFromCloudFront"
 MYSQL = 3306
+# The serverless cache's primary endpoint (its reader endpoint, 6380, is not used).
+VALKEY = 6379
 # Services that use the data key on a caller's behalf (kms:ViaService); AWS Backup for the vault.
 DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup")
 
@@ -252,6 +254,13 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         ],
         [NO_EGRESS],
     )
+    cache = _group(
+        t,
+        "CacheSecurityGroup",
+        "Valkey narration cache: from the app tasks only",
+        [_rule(VALKEY, "Valkey (TLS) from the app tasks", SourceSecurityGroupId=Ref(app))],
+        [NO_EGRESS],
+    )
     for source, target, port, description in (
         (alb, app, app_port, "ALB to the app tasks"),
         (app, proxy, MYSQL, "App tasks to the RDS Proxy"),
@@ -260,6 +269,7 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         (jobs, database, MYSQL, "Jobs to the database"),
         (proxy, database, MYSQL, "RDS Proxy to the database"),
         (rotation, database, MYSQL, "Secret rotation to the database"),
+        (app, cache, VALKEY, "App tasks to the narration cache"),
     ):
         t.add_resource(
             SecurityGroupEgress(
@@ -280,6 +290,7 @@ def _add_security_groups(t: Template) -> dict[str, SecurityGroup]:
         values.DATABASE_PROXY_SECURITY_GROUP_ID: proxy,
         values.JOBS_SECURITY_GROUP_ID: jobs,
         values.SECRETS_ROTATION_SECURITY_GROUP_ID: rotation,
+        values.CACHE_SECURITY_GROUP_ID: cache,
     }
 
 
