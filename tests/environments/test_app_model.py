@@ -194,6 +194,8 @@ EDGES = {  # valid configurations at the limits, each accepted
     "ecs exec and no tracing": {"ecs_exec": True, "xray": False},
     "a dollar a day of OpenAI": {"openai_daily_cost_alarm_usd": 1},
     "largest OpenAI cost threshold": {"openai_daily_cost_alarm_usd": 100_000},
+    "one error line pages": {"error_log_alarm_count": 1},
+    "no narration cache": {"cache": False},
 }
 
 
@@ -249,6 +251,8 @@ def test_requests_target_the_stack_refuses_is_refused_by_the_model():
 # --- bad inputs ------------------------------------------------------------------------------
 
 BAD = {  # in development: 1 task (min 1), max_app_tasks 4
+    "no error lines page": (
+        {"error_log_alarm_count": 0}, "error_log_alarm_count", "must be 1-100000 log lines"),
     "no OpenAI cost threshold": (
         {"openai_daily_cost_alarm_usd": 0}, "openai_daily_cost_alarm_usd",
         "0 must be 1-100000 (US dollars a day)"),

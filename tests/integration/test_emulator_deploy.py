@@ -765,6 +765,31 @@ def _assert_cache(aws, name: str) -> None:
     READ.add("AWS::ElastiCache::ServerlessCache")
 
 
+def _assert_observability(aws, name: str) -> None:
+    """The dashboard names this environment's resources; the error filter feeds its alarm."""
+    env = ENVS[name]
+    out = _outputs(aws, env.stack_name)
+    dashboard = aws("cloudwatch").get_dashboard(DashboardName=f"baseball-playback-{name}")
+    body = json.loads(dashboard["DashboardBody"])
+    text = json.dumps(body)
+    for output in ("ApiLoadBalancerFullName", "ClusterName", "ServiceName", "DatabaseInstanceId",
+                   "SiteDistributionId"):  # fmt: skip
+        assert out[output] in text, output
+    assert "${" not in text  # every placeholder was substituted
+    READ.add("AWS::CloudWatch::Dashboard")
+    (log_filter,) = aws("logs").describe_metric_filters(logGroupName=out["AppLogGroupName"])[
+        "metricFilters"
+    ]
+    (transformation,) = log_filter["metricTransformations"]
+    assert transformation["metricNamespace"] == f"BaseballPlayback/Logs/{name}"
+    alarms = aws("cloudwatch").describe_alarms(AlarmNamePrefix=env.stack_name)["MetricAlarms"]
+    (errors,) = [a for a in alarms if "AppErrorsAlarm" in a["AlarmName"]]
+    assert (errors["Namespace"], errors["Threshold"]) == (
+        f"BaseballPlayback/Logs/{name}", env.app.error_log_alarm_count,
+    )  # fmt: skip
+    READ.add("AWS::Logs::MetricFilter")
+
+
 def _assert_game_data(aws, name: str) -> None:
     """The import job: its cluster, task, workflow, trigger, dead letters and alarms."""
     env = ENVS[name]
@@ -854,6 +879,7 @@ def test_deploy_reads_back_every_stack(endpoint, aws, capsys, name):
     _assert_app(aws, name)
     _assert_game_data(aws, name)
     _assert_cache(aws, name)
+    _assert_observability(aws, name)
 
 
 def test_frontend_config_reads_the_deployed_stack(endpoint, capsys):

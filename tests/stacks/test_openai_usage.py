@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from playback_infra.parts import metrics
 from playback_infra.stacks import app, openai_usage
 from tests.stacks.helpers import props, ref, resources_of_type
 
@@ -31,7 +32,7 @@ def _metric(stat: dict) -> tuple[str, str, list]:
 def test_the_backend_is_told_its_namespace_and_dimension_value(t):
     container = props(t, "TaskDefinition")["ContainerDefinitions"]["Fn::If"][1][0]
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
-    assert environment["METRICS_NAMESPACE"] == openai_usage.METRICS_NAMESPACE
+    assert environment["METRICS_NAMESPACE"] == metrics.METRICS_NAMESPACE
     assert environment["ENVIRONMENT_NAME"] == ref("EnvironmentName")
 
 
@@ -92,7 +93,7 @@ def test_every_alarm_reads_a_metric_of_the_contract(t):
                 q["MetricStat"]["Metric"]["MetricName"] for q in p["Metrics"] if "MetricStat" in q
             }
         )
-    assert read <= set(openai_usage.METRICS)
+    assert read <= set(metrics.METRICS)
     assert read == {"OpenAiRequests", "OpenAiErrors", "OpenAiCircuitOpened", "OpenAiCostUsd"}
 
 
@@ -115,11 +116,11 @@ def test_the_parameter_files_give_each_environment_its_threshold(parameter_files
 def test_the_contract_document_lists_every_metric_with_its_unit():
     """The table rows of docs/openai-integration.md are `| MetricName | Unit | ... |`."""
     rows = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", CONTRACT.read_text(), re.MULTILINE))
-    assert rows == {name: unit for name, (unit, _) in openai_usage.METRICS.items()}
+    assert rows == {name: unit for name, (unit, _) in metrics.METRICS.items()}
 
 
 def test_the_contract_states_the_thresholds_the_alarms_use():
     text = CONTRACT.read_text()
     assert f"{openai_usage.ERROR_RATE_PERCENT}%" in text
     assert f"at least {openai_usage.ERROR_RATE_MIN_REQUESTS} narrations" in text
-    assert "`Environment`" in text and f"`{openai_usage.METRICS_NAMESPACE}`" in text
+    assert "`Environment`" in text and f"`{metrics.METRICS_NAMESPACE}`" in text

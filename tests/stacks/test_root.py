@@ -21,6 +21,7 @@ CHILDREN = {
     "RotationStack": "rotation.yaml",
     "GameDataStack": "game-data.yaml",
     "AppStack": "app.yaml",
+    "ObservabilityStack": "observability.yaml",
 }
 STACK_TAGS = {"Project", "Environment", "CostCenter", "Owner"}
 
@@ -125,6 +126,20 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("GameDataStack", "AlarmTopicArn", "AlertsStack"),
         ("WebStack", "OriginVerifySecretArn", "IngressStack"),
         ("DataStack", "CacheSecurityGroupId", "SecurityStack"),
+        *{
+            ("ObservabilityStack", name, producer)
+            for name, producer in (
+                ("AlarmTopicArn", "AlertsStack"),
+                ("ApiLoadBalancerFullName", "IngressStack"),
+                ("ApiTargetGroupBlueFullName", "IngressStack"),
+                ("ApiTargetGroupGreenFullName", "IngressStack"),
+                ("ClusterName", "AppStack"),
+                ("ServiceName", "AppStack"),
+                ("AppLogGroupName", "AppStack"),
+                ("DatabaseInstanceId", "DataStack"),
+                ("SiteDistributionId", "WebStack"),
+            )
+        },
         *{
             ("AppStack", name, producer)
             for name, producer in (

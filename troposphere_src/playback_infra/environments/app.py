@@ -54,6 +54,8 @@ class App:
     """Comma-separated flags the backend reads from FEATURE_FLAGS."""
     cache: bool = True
     """An ElastiCache Serverless (Valkey) narration cache in front of the table (off in dev)."""
+    error_log_alarm_count: int = 10
+    """Backend error log lines (level error or fatal) in 5 minutes that page."""
     openai_daily_cost_alarm_usd: int = 5
     """Estimated OpenAI spend over 24 hours that alarms; the OpenAI project budget is the cap."""
 
@@ -142,6 +144,8 @@ def violations(
         bad("api_base_path", f"{app.api_base_path!r} must be a path like /api (no trailing slash)")
     if not re.fullmatch(r"[a-z0-9_,-]*", app.feature_flags):
         bad("feature_flags", f"{app.feature_flags!r} must be comma-separated lowercase flag names")
+    if not 1 <= app.error_log_alarm_count <= 100_000:
+        bad("error_log_alarm_count", f"{app.error_log_alarm_count} must be 1-100000 log lines")
     if not 1 <= app.openai_daily_cost_alarm_usd <= 100_000:
         bad(
             "openai_daily_cost_alarm_usd",

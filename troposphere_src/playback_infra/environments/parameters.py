@@ -44,6 +44,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **ingress_values(env),
         **app_values(env),
         values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
+        values.APP_ERROR_ALARM_COUNT: str(env.app.error_log_alarm_count),  # observability
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),

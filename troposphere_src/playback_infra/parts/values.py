@@ -115,6 +115,7 @@ WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
 ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 ENABLE_CACHE = "EnableCache"
+APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
 IMPORT_MEMORY = "ImportMemory"
@@ -592,6 +593,12 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    APP_ERROR_ALARM_COUNT: Value(
+        "Number",
+        "Backend error log lines in 5 minutes that page",
+        min_value=1,
+        max_value=100000,
+    ),
     ENABLE_CACHE: Value(
         "String",
         "Create the ElastiCache Serverless (Valkey) narration cache",

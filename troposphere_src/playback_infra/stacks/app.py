@@ -81,6 +81,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.template import (
     add_retain_condition,
     new_template,
@@ -265,9 +266,7 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
                     Effect=Allow,
                     Action=[cloudwatch.PutMetricData],
                     Resource=["*"],
-                    Condition=Condition(
-                        StringEquals("cloudwatch:namespace", openai_usage.METRICS_NAMESPACE)
-                    ),
+                    Condition=Condition(StringEquals("cloudwatch:namespace", METRICS_NAMESPACE)),
                 ),
             ],
         )
@@ -341,7 +340,7 @@ def _add_task_definition(
                     ("DB_HOST", Ref(values.DATABASE_ENDPOINT)),
                     ("DB_PORT", Ref(values.DATABASE_PORT)),
                     ("DB_SSL", "true"),
-                    ("METRICS_NAMESPACE", openai_usage.METRICS_NAMESPACE),
+                    ("METRICS_NAMESPACE", METRICS_NAMESPACE),
                     # The narration cache (rediss://, TLS), or empty: the table alone.
                     ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),

@@ -254,7 +254,7 @@ def _add_workflow(t: Template, cluster: Cluster, task_definition: TaskDefinition
         paging_alarm(
             "ImportFailedAlarm",
             "A Retrosheet import failed, timed out or was aborted; the season in the database "
-            "is the one before (the import is one transaction). Read the report in the import "
+            "is the one before (the import is one transaction). Check the report in the import "
             "log group, fix the release, upload its SHA256SUMS again (docs/game-data.md).",
             Metrics=[
                 MetricDataQuery(

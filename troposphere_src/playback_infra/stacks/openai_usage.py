@@ -2,7 +2,7 @@
 
 The backend writes CloudWatch embedded metric format (EMF) lines to its log group; CloudWatch
 Logs extracts them as metrics in METRICS_NAMESPACE with the one dimension `Environment`, so
-no metric filter and no PutMetricData call is needed. METRICS is the contract's list (the
+no metric filter and no PutMetricData call is needed. parts.metrics.METRICS is the contract's list (the
 backend's side is docs/openai-integration.md, which a test holds to it); the alarms match
 the retry and circuit-breaker behaviour that document asks of the backend.
 """
@@ -14,21 +14,8 @@ from troposphere.cloudwatch import Metric, MetricDataQuery, MetricDimension, Met
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.metrics import DIMENSION, METRICS_NAMESPACE
 
-METRICS_NAMESPACE = "BaseballPlayback"
-DIMENSION = "Environment"
-METRICS = {  # name: (EMF unit, what one data point is)
-    "OpenAiRequests": ("Count", "a narration that needed the API (cache misses), however many attempts"),
-    "OpenAiErrors": ("Count", "a narration the API did not give after all retries: fallback text served"),
-    "OpenAiRetries": ("Count", "one retry attempt (429, 5xx, timeout or connection error)"),
-    "OpenAiLatency": ("Milliseconds", "one narration's time in the API, retries included"),
-    "OpenAiTokensIn": ("Count", "prompt tokens of one response (usage.prompt_tokens)"),
-    "OpenAiTokensOut": ("Count", "completion tokens of one response (usage.completion_tokens)"),
-    "OpenAiCostUsd": ("None", "estimated US dollars of one response, from tokens and the model's price"),
-    "OpenAiCircuitOpened": ("Count", "the circuit breaker went from closed or half-open to open"),
-    "NarrationCacheHits": ("Count", "a narration served from the cache (Valkey or the narration_cache table)"),
-    "NarrationCacheMisses": ("Count", "a narration not in either cache"),
-}  # fmt: skip
 # The error-rate alarm: a share of failed narrations, once there is enough traffic to judge.
 ERROR_RATE_PERCENT = 10
 ERROR_RATE_MIN_REQUESTS = 10

@@ -1,0 +1,212 @@
+"""The observability stack: the environment's dashboard and the alarms on the backend's logs.
+
+One CloudWatch dashboard an on-call engineer reads top to bottom in ten seconds: is the site
+answering (CloudFront and ALB requests, 5xx, latency percentiles), are there enough healthy
+tasks (targets, running against desired, CPU and memory), is the database well (CPU,
+connections, free storage, latency, the proxy), is anyone being blocked (both WAFs), is the
+OpenAI integration healthy and what it costs (the backend's metrics), and did the last
+Retrosheet import finish. CloudFront's and the edge WAF's metrics live in us-east-1, so
+those widgets read that region. A metric filter counts the backend's error log lines and
+pages on a burst. It builds last: it only watches.
+"""
+
+from __future__ import annotations
+
+import json
+
+from troposphere import Ref, Sub, Template
+from troposphere.cloudwatch import Dashboard
+from troposphere.logs import MetricFilter, MetricTransformation
+
+from playback_infra.parts import values
+from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.metrics import DIMENSION, METRICS_NAMESPACE
+from playback_infra.parts.template import new_template, tag_component
+
+COMPONENT = "observability"
+EDGE_REGION = "us-east-1"
+PERIOD = 60
+# The backend logs JSON lines; an error is one whose level is error or fatal (pino levels).
+ERROR_PATTERN = '{ ($.level = "error") || ($.level = "fatal") || ($.level = 50) || ($.level = 60) }'
+APP_ERRORS = "AppErrors"
+# A metric filter cannot set a constant dimension: the environment is in the namespace.
+LOG_NAMESPACE = f"{METRICS_NAMESPACE}/Logs/${{EnvironmentName}}"
+# Placeholders the dashboard's JSON carries until Fn::Sub puts the stack's values in.
+ENV = "${EnvironmentName}"
+ALB = "${ApiLoadBalancerFullName}"
+BLUE = "${ApiTargetGroupBlueFullName}"
+GREEN = "${ApiTargetGroupGreenFullName}"
+CLUSTER = "${ClusterName}"
+SERVICE = "${ServiceName}"
+DATABASE = "${DatabaseInstanceId}"
+DISTRIBUTION = "${SiteDistributionId}"
+REGION = "${AWS::Region}"
+ACCOUNT = "${AWS::AccountId}"
+
+
+def _widget(title: str, metrics: list, *, stat: str = "Sum", region: str = REGION,
+            width: int = 8, label_unit: str = "") -> dict:  # fmt: skip
+    properties = {
+        "title": title,
+        "view": "timeSeries",
+        "stacked": False,
+        "region": region,
+        "stat": stat,
+        "period": PERIOD,
+        "metrics": metrics,
+    }
+    if label_unit:
+        properties["yAxis"] = {"left": {"label": label_unit, "showUnits": False}}
+    return {"type": "metric", "width": width, "height": 6, "properties": properties}
+
+
+def _text(markdown: str) -> dict:
+    return {"type": "text", "width": 24, "height": 2, "properties": {"markdown": markdown}}
+
+
+def dashboard_body() -> dict:
+    """The dashboard, rows in the order an on-call engineer asks the questions."""
+    alb = ["AWS/ApplicationELB"]
+    target = ["AWS/ApplicationELB"]
+    ecs = ["AWS/ECS"]
+    rds = ["AWS/RDS"]
+    backend = [METRICS_NAMESPACE]
+    latency = [
+        [*alb, "TargetResponseTime", "LoadBalancer", ALB, {"stat": p, "label": p}]
+        for p in ("p50", "p95", "p99")
+    ]
+    widgets = [
+        _text(
+            f"# Baseball Playback {ENV}\n"
+            "Site and API first, then tasks, database, edge security, OpenAI and imports. "
+            "Every alarm and what to check first: docs/monitoring.md."
+        ),
+        _widget("CloudFront: requests and error rates (%)", [
+            ["AWS/CloudFront", "Requests", "DistributionId", DISTRIBUTION, "Region", "Global"],
+            ["AWS/CloudFront", "5xxErrorRate", "DistributionId", DISTRIBUTION, "Region", "Global",
+             {"stat": "Average", "yAxis": "right"}],
+            ["AWS/CloudFront", "4xxErrorRate", "DistributionId", DISTRIBUTION, "Region", "Global",
+             {"stat": "Average", "yAxis": "right"}],
+        ], region=EDGE_REGION),
+        _widget("ALB: requests, 5xx from targets and from the ALB", [
+            [*alb, "RequestCount", "LoadBalancer", ALB],
+            [*alb, "HTTPCode_Target_5XX_Count", "LoadBalancer", ALB],
+            [*alb, "HTTPCode_ELB_5XX_Count", "LoadBalancer", ALB],
+        ]),
+        _widget("API latency p50 / p95 / p99 (s)", latency, stat="p95"),
+        _widget("Healthy targets (blue, green)", [
+            [*target, "HealthyHostCount", "TargetGroup", BLUE, "LoadBalancer", ALB],
+            [*target, "HealthyHostCount", "TargetGroup", GREEN, "LoadBalancer", ALB],
+            [*target, "UnHealthyHostCount", "TargetGroup", BLUE, "LoadBalancer", ALB],
+        ], stat="Minimum"),
+        _widget("Backend tasks: running vs desired", [
+            ["ECS/ContainerInsights", "RunningTaskCount", "ClusterName", CLUSTER, "ServiceName", SERVICE],
+            ["ECS/ContainerInsights", "DesiredTaskCount", "ClusterName", CLUSTER, "ServiceName", SERVICE],
+        ], stat="Average"),
+        _widget("Backend CPU and memory (%)", [
+            [*ecs, "CPUUtilization", "ClusterName", CLUSTER, "ServiceName", SERVICE],
+            [*ecs, "MemoryUtilization", "ClusterName", CLUSTER, "ServiceName", SERVICE],
+        ], stat="Average"),
+        _widget("Database: CPU (%) and connections", [
+            [*rds, "CPUUtilization", "DBInstanceIdentifier", DATABASE],
+            [*rds, "DatabaseConnections", "DBInstanceIdentifier", DATABASE, {"yAxis": "right"}],
+        ], stat="Average"),
+        _widget("Database: free storage (bytes)", [
+            [*rds, "FreeStorageSpace", "DBInstanceIdentifier", DATABASE],
+        ], stat="Minimum"),
+        _widget("Database: read and write latency (s)", [
+            [*rds, "ReadLatency", "DBInstanceIdentifier", DATABASE],
+            [*rds, "WriteLatency", "DBInstanceIdentifier", DATABASE],
+        ], stat="Average"),
+        _widget("RDS Proxy: client connections (where there is one)", [
+            [*rds, "ClientConnections", "ProxyName", f"baseball-playback-{ENV}"],
+            [*rds, "DatabaseConnections", "ProxyName", f"baseball-playback-{ENV}"],
+        ], stat="Average"),
+        _widget("WAF: blocked requests (edge, ALB)", [
+            ["AWS/WAFV2", "BlockedRequests", "WebACL", f"baseball-playback-{ENV}-site", "Rule", "ALL",
+             {"region": EDGE_REGION, "label": "edge (CloudFront)"}],
+            ["AWS/WAFV2", "BlockedRequests", "WebACL", f"baseball-playback-{ENV}-api", "Rule", "ALL",
+             "Region", REGION, {"label": "ALB"}],
+        ]),
+        _widget("OpenAI: narrations, errors, retries, breaker", [
+            [*backend, name, DIMENSION, ENV]
+            for name in ("OpenAiRequests", "OpenAiErrors", "OpenAiRetries", "OpenAiCircuitOpened")
+        ]),
+        _widget("OpenAI: latency p50 / p95 (ms)", [
+            [*backend, "OpenAiLatency", DIMENSION, ENV, {"stat": p, "label": p}] for p in ("p50", "p95")
+        ], stat="p95"),
+        _widget("OpenAI: tokens in / out and cost (USD)", [
+            [*backend, "OpenAiTokensIn", DIMENSION, ENV],
+            [*backend, "OpenAiTokensOut", DIMENSION, ENV],
+            [*backend, "OpenAiCostUsd", DIMENSION, ENV, {"yAxis": "right"}],
+        ]),
+        _widget("Narration cache hits and misses", [
+            [*backend, "NarrationCacheHits", DIMENSION, ENV],
+            [*backend, "NarrationCacheMisses", DIMENSION, ENV],
+        ]),
+        _widget("Backend error log lines", [[LOG_NAMESPACE, APP_ERRORS]]),
+        _widget("Retrosheet imports: started, succeeded, failed", [
+            ["AWS/States", metric, "StateMachineArn",
+             f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:baseball-playback-{ENV}-retrosheet-import"]
+            for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
+        ], width=24),
+    ]  # fmt: skip
+    return {"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets}
+
+
+def build() -> Template:
+    t = new_template("observability (dashboard, log-based alarms)")
+    values.consume(
+        t,
+        values.ENVIRONMENT_NAME,
+        values.ALARM_TOPIC_ARN,
+        values.API_LOAD_BALANCER_FULL_NAME,
+        values.API_TARGET_GROUP_BLUE_FULL_NAME,
+        values.API_TARGET_GROUP_GREEN_FULL_NAME,
+        values.CLUSTER_NAME,
+        values.SERVICE_NAME,
+        values.DATABASE_INSTANCE_ID,
+        values.SITE_DISTRIBUTION_ID,
+        values.APP_LOG_GROUP_NAME,
+        values.APP_ERROR_ALARM_COUNT,
+    )
+    t.add_resource(
+        Dashboard(
+            "Dashboard",
+            DashboardName=Sub(f"baseball-playback-{ENV}"),
+            DashboardBody=Sub(json.dumps(dashboard_body(), separators=(",", ":"))),
+        )
+    )
+    t.add_resource(
+        MetricFilter(
+            "AppErrorsFilter",
+            LogGroupName=Ref(values.APP_LOG_GROUP_NAME),
+            FilterPattern=ERROR_PATTERN,
+            MetricTransformations=[
+                MetricTransformation(
+                    MetricNamespace=Sub(LOG_NAMESPACE),
+                    MetricName=APP_ERRORS,
+                    MetricValue="1",
+                    Unit="Count",
+                )
+            ],
+        )
+    )
+    t.add_resource(
+        paging_alarm(
+            "AppErrorsAlarm",
+            "The backend logged a burst of errors (level error or fatal). Check the app log "
+            "group's latest error lines (Logs Insights: filter level = 'error'), then the "
+            "deployment history: a new release rolls back on 5xx, not on logged errors.",
+            Namespace=Sub(LOG_NAMESPACE),
+            MetricName=APP_ERRORS,
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=Ref(values.APP_ERROR_ALARM_COUNT),
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+    )
+    tag_component(t, COMPONENT)
+    return t
