@@ -85,6 +85,12 @@ def _frontend_config(args: argparse.Namespace) -> int:
     return frontend_config(args)
 
 
+def _smoke(args: argparse.Namespace) -> int:
+    from playback_infra.smoke import smoke
+
+    return smoke(args)
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from playback_infra.deploy import deploy
 
@@ -192,6 +198,28 @@ def _parser() -> argparse.ArgumentParser:
     frontend.add_argument("--profile", help="AWS profile of the environment's account")
     frontend.add_argument("--region", help="region (default: the environment's)")
     frontend.set_defaults(run=_frontend_config)
+
+    smoke = commands.add_parser(
+        "smoke",
+        help="check a deployed environment from outside (HTTPS, TLS, headers, SPA, API)",
+        description="Post-deploy smoke tests against an environment's public URLs (from the "
+        "environment model, or --url). Exit 0 when every check passes, 1 otherwise.",
+    )
+    smoke.add_argument("--env", required=True, help="environment name, e.g. dev")
+    smoke.add_argument("--url", help="https:// URL of the site instead of the model's site_domain")
+    smoke.add_argument("--http-url", help="http:// URL that must redirect (default: port 80)")
+    smoke.add_argument(
+        "--direct-api-url",
+        help="https:// URL of the ALB by its own name, which must refuse (empty: skip)",
+    )
+    smoke.add_argument(
+        "--game-id",
+        default="NYA202303300",  # Opening Day 2023 at Yankee Stadium
+        help="a game the API must know",
+    )
+    smoke.add_argument("--ca-file", help="trust these CA certificates instead of the system's")
+    smoke.add_argument("--junit-xml", help="also write the results as a JUnit report here")
+    smoke.set_defaults(run=_smoke)
     return parser
 
 
