@@ -15,7 +15,7 @@ from playback_infra.paths import REPO_ROOT
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"]]
+    "command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"], ["cost"]]
 )
 def test_every_command_has_help(command):
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""`playback-infra`: synth, check, diff, parameters and deploy.
+"""`playback-infra`: synth, check, diff, parameters, cost and deploy.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written).
@@ -76,6 +76,13 @@ def _parameters(args: argparse.Namespace) -> int:
     from playback_infra.environments.overrides import render_overrides
 
     print(render_overrides(args.root, args.env, args.format, args.stack))
+    return EXIT_OK
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from playback_infra.cost.command import cost_report
+
+    print(cost_report(args.root, args.env, args.format), end="")
     return EXIT_OK
 
 
@@ -159,6 +166,22 @@ def _parser() -> argparse.ArgumentParser:
         help="the environment's root stack, or its edge-global stack (us-east-1)",
     )
     parameters.set_defaults(run=_parameters)
+
+    cost = commands.add_parser(
+        "cost",
+        help="estimate an environment's monthly cost from its templates and parameter files",
+        description="Estimate the monthly cost of an environment, line by line, from the "
+        "generated templates and its parameter files (edge-global included), at the prices and "
+        "usage assumptions of troposphere_src/playback_infra/cost/prices_us_east_1.json.",
+    )
+    cost.add_argument("--env", required=True, help="environment name, e.g. dev")
+    cost.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: lines, total and assumptions for people; json: the same for scripts",
+    )
+    cost.set_defaults(run=_cost)
 
     deploy = commands.add_parser(
         "deploy",

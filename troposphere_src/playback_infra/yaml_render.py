@@ -65,3 +65,31 @@ def to_yaml(template: dict) -> str:
     return yaml.dump(
         template, Dumper=_Dumper, default_flow_style=False, width=100, allow_unicode=True
     )
+
+
+class _Loader(yaml.CSafeLoader):
+    pass
+
+
+_LONG_FORMS = {tag: name for name, tag in SHORT_FORMS.items()}
+
+
+def _construct(loader: _Loader, tag_suffix: str, node: yaml.Node):
+    name = _LONG_FORMS["!" + tag_suffix]
+    if isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    return {name: value}
+
+
+_Loader.add_multi_constructor("!", _construct)
+
+
+def from_yaml(text: str) -> dict:
+    """A template written by `to_yaml`, back as the dict it was made from (long-form intrinsics)."""
+    return yaml.load(text, Loader=_Loader)

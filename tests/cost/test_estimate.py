@@ -1,0 +1,142 @@
+"""The estimate of each committed environment, and the `cost` command's output and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from playback_infra.cli import EXIT_CONFIG, EXIT_OK, main
+from playback_infra.cost import prices, report
+from playback_infra.cost.command import environment_kinds
+from playback_infra.cost.estimate import estimate_repository
+from playback_infra.paths import REPO_ROOT
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def estimates():
+    table, kinds = prices.load(), environment_kinds()
+    return {env: estimate_repository(REPO_ROOT, env, kinds[env], table) for env in ENVIRONMENTS}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_total_is_positive_and_the_sum_of_the_lines(estimates, env):
+    estimate = estimates[env]
+    assert estimate.total_usd > 0
+    assert estimate.total_usd == pytest.approx(sum(line.monthly_usd for line in estimate.lines))
+    assert all(line.monthly_usd >= 0 for line in estimate.lines)
+
+
+def test_what_differs_between_environments_shows_in_their_lines(estimates):
+    def line(env, start):
+        [found] = [x for x in estimates[env].lines if x.item.startswith(start)]
+        return found
+
+    assert line("dev", "NAT gateways").quantity == 1 * 730  # nat_mode single
+    assert line("prod", "NAT gateways").quantity == 3 * 730  # per-az over three AZs
+    assert line("prod", "DatabaseInstance db.m7g.large MySQL, Multi-AZ").quantity == 2 * 730
+    assert (
+        "Spot" in line("dev", "Service 1 x 0.5 vCPU/1 GB (sidecars share the task size): vCPU").item
+    )
+    assert (
+        "on-demand"
+        in line("prod", "Service 3 x 1 vCPU/2 GB (sidecars share the task size): vCPU").item
+    )
+    assert not any(x.item.startswith("interface endpoints") for x in estimates["dev"].lines)
+    assert not any(x.item.startswith("DatabaseProxy") for x in estimates["staging"].lines)
+    assert any(x.item.startswith("DatabaseProxy") for x in estimates["prod"].lines)
+    assert any(x.service == "cache" for x in estimates["staging"].lines)
+    assert not any(x.service == "cache" for x in estimates["dev"].lines)
+    # edge-global's resources are in every environment's estimate
+    assert any("SiteWebAcl (CLOUDFRONT, us-east-1)" in x.item for x in estimates["dev"].lines)
+
+
+def test_json_is_the_same_estimate(capsys, estimates):
+    assert main(["cost", "--env", "staging", "--format", "json"]) == EXIT_OK
+    printed = json.loads(capsys.readouterr().out)
+    estimate = estimates["staging"]
+    assert printed["environment"] == "staging" and printed["kind"] == "staging"
+    assert [x["item"] for x in printed["lines"]] == [x.item for x in estimate.lines]
+    assert printed["total_usd"] == round(estimate.total_usd, 2)
+    assert sum(x["monthly_usd"] for x in printed["lines"]) == pytest.approx(
+        printed["total_usd"], abs=0.01
+    )
+    assert printed["assumptions"] == list(estimate.assumptions)
+
+
+def test_the_table_lists_every_line_the_total_and_the_assumptions(capsys, estimates):
+    assert main(["cost", "--env", "dev"]) == EXIT_OK
+    out = capsys.readouterr().out
+    estimate = estimates["dev"]
+    for line in estimate.lines:
+        assert line.item in out
+    [total] = [row for row in out.splitlines() if row.startswith("total")]
+    assert total.split()[-1] == f"{estimate.total_usd:,.2f}"
+    assert "Assumptions:" in out and "usage a month for a development environment" in out
+    assert "rds_proxy_vcpu_hour" in out  # the prices we could not source are named
+
+
+def test_an_unknown_environment_is_one_clear_error(capsys):
+    assert main(["cost", "--env", "qa"]) == EXIT_CONFIG
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "configuration error (1):",
+        "  environment 'qa', field 'env': no such environment; known: dev, prod, staging",
+    ]
+
+
+def test_the_side_by_side_table_has_each_environment_and_total(estimates):
+    doc = report.side_by_side([estimates[env] for env in ENVIRONMENTS])
+    [total] = [row for row in doc.splitlines() if row.startswith("| **total")]
+    assert total.count("**") == 2 + 2 * len(ENVIRONMENTS)
+    for env in ENVIRONMENTS:
+        assert f"**{estimates[env].total_usd:,.2f}**" in total
+
+
+def test_every_price_names_its_source_and_every_kind_has_usage():
+    table = prices.load()
+    assert all(p.source and p.unit for p in table.prices.values())
+    assert set(table.usage) == set(environment_kinds().values())
+    keys = {frozenset(u) for u in table.usage.values()}
+    assert len(keys) == 1  # every kind states the same assumptions
+
+
+@pytest.fixture(scope="module")
+def switch_changes(estimates):
+    from playback_infra.cost.estimate import estimate_files
+    from playback_infra.cost.stacks import read_templates
+    from playback_infra.cost.switches import changes
+
+    table, kinds, templates = prices.load(), environment_kinds(), read_templates(REPO_ROOT)
+
+    def files(env, edge=False):
+        folder = REPO_ROOT / "parameters" / ("edge-global" if edge else "")
+        return json.loads((folder / f"{env}.json").read_text())
+
+    def estimate_with(env, parameters):
+        return estimate_files(
+            env, kinds[env], templates, {"Parameters": parameters}, files(env, True), table
+        )
+
+    parameters = {env: files(env)["Parameters"] for env in ENVIRONMENTS}
+    return {c.switch: c.delta_usd for c in changes(estimates, parameters, estimate_with)}
+
+
+def test_a_switch_changes_the_total_by_its_lines(switch_changes):
+    # db.t3.small -> db.t4g.micro, Single-AZ: (0.016 - 0.034) x 730
+    assert switch_changes["database class db.t4g.micro"]["dev"] == pytest.approx(-13.14)
+    # dev's one NAT gateway and its address go; four endpoints in two AZs come
+    assert switch_changes["nat_mode none, with the endpoints it requires"]["dev"] == pytest.approx(
+        -(730 * 0.045 + 5 * 0.045 + 730 * 0.005) + 4 * 2 * 730 * 0.01 + 1 * 0.01
+    )
+    # the ADOT sidecar shares the task's size: no cost of its own
+    assert switch_changes["X-Ray (ADOT sidecar) off"] == {"dev": 0, "staging": 0, "prod": 0}
+
+
+def test_a_switch_an_environment_already_has_is_blank(switch_changes):
+    assert switch_changes["Fargate Spot on"]["dev"] is None
+    assert switch_changes["nat_mode per-az"]["prod"] is None
+    assert switch_changes["Fargate Spot on"]["prod"] < 0

@@ -1,0 +1,1 @@
+"""Monthly cost estimate of an environment from its templates and parameter files."""
