@@ -32,8 +32,12 @@ def with_ingress(**change) -> dict:
 
 def test_defaults_by_kind():
     assert {
-        "development": App(desired_tasks=1, min_tasks=1, spot=True, cache=False),
-        "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
+        "development": App(
+            desired_tasks=1, min_tasks=1, spot=True, cache=False, trace_sampling_percent=50
+        ),
+        "staging": App(
+            log_retention_days=90, openai_daily_cost_alarm_usd=10, trace_sampling_percent=20
+        ),
         "production": App(
             cpu=1024,
             memory=2048,
@@ -251,6 +255,9 @@ def test_requests_target_the_stack_refuses_is_refused_by_the_model():
 # --- bad inputs ------------------------------------------------------------------------------
 
 BAD = {  # in development: 1 task (min 1), max_app_tasks 4
+    "no tracing": ({"trace_sampling_percent": 0}, "trace_sampling_percent", "must be 1-100"),
+    "more than every request": (
+        {"trace_sampling_percent": 101}, "trace_sampling_percent", "must be 1-100"),
     "no error lines page": (
         {"error_log_alarm_count": 0}, "error_log_alarm_count", "must be 1-100000 log lines"),
     "no OpenAI cost threshold": (

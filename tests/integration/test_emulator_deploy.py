@@ -788,6 +788,16 @@ def _assert_observability(aws, name: str) -> None:
         f"BaseballPlayback/Logs/{name}", env.app.error_log_alarm_count,
     )  # fmt: skip
     READ.add("AWS::Logs::MetricFilter")
+    xray = aws("xray")
+    group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
+    assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
+    assert group["InsightsConfiguration"]["InsightsEnabled"] is True
+    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"]
+             for r in xray.get_sampling_rules()["SamplingRuleRecords"]}  # fmt: skip
+    rule = rules[f"playback-{name}"]
+    assert rule["ServiceName"] == f"baseball-playback-{name}"
+    assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
+    READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
 
 
 def _assert_game_data(aws, name: str) -> None:

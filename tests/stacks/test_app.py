@@ -380,6 +380,7 @@ def backend_environment(otel_endpoint: str) -> dict:
         "ENVIRONMENT_NAME": ref("EnvironmentName"),
         "CACHE_URL": ref("CacheUrl"),  # rediss:// of the narration cache, or empty
         "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint,
+        "OTEL_SERVICE_NAME": {"Fn::Sub": "baseball-playback-${EnvironmentName}"},
     }
 
 
@@ -436,7 +437,7 @@ def test_no_secret_value_is_in_a_containers_environment(t):
             if isinstance(value, str):
                 assert not looks_like_a_secret(value), name
             checked += 1
-    assert checked == 2 * 11  # the backend's eleven variables, with and without the sidecar
+    assert checked == 2 * 12  # the backend's twelve variables, with and without the sidecar
     assert "resolve:secretsmanager" not in str(props(t, "TaskDefinition"))
 
 

@@ -32,6 +32,8 @@ def test_exactly_the_observability_resources(t):
         "Dashboard": "AWS::CloudWatch::Dashboard",
         "AppErrorsFilter": "AWS::Logs::MetricFilter",
         "AppErrorsAlarm": "AWS::CloudWatch::Alarm",
+        "ApiSamplingRule": "AWS::XRay::SamplingRule",
+        "ApiTraceGroup": "AWS::XRay::Group",
     }
 
 
@@ -106,7 +108,21 @@ def test_error_log_lines_are_counted_and_page(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    assert root_provided_values_checked(t, parameter_files) == 3 * 2  # name, error threshold
+    # the name, the error threshold and the trace sampling rate, per environment
+    assert root_provided_values_checked(t, parameter_files) == 3 * 3
+
+
+def test_traces_sample_the_environments_share_of_its_own_service(t, parameter_files):
+    rule = props(t, "ApiSamplingRule")["SamplingRule"]
+    assert rule["ServiceName"] == {"Fn::Sub": "baseball-playback-${EnvironmentName}"}
+    assert (rule["ReservoirSize"], rule["FixedRate"]) == (1, ref("TraceSamplingRate"))
+    rates = {env: c["Parameters"]["TraceSamplingRate"] for env, c in parameter_files.items()}
+    assert rates == {"dev": "0.5", "staging": "0.2", "prod": "0.05"}
+    group = props(t, "ApiTraceGroup")
+    assert group["FilterExpression"] == {
+        "Fn::Sub": 'service("baseball-playback-${EnvironmentName}")'
+    }
+    assert group["InsightsConfiguration"] == {"InsightsEnabled": True, "NotificationsEnabled": True}
 
 
 def test_monitoring_doc_lists_every_alarm_with_what_to_check():

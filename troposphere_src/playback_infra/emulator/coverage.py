@@ -64,6 +64,8 @@ READ_BACK: dict[str, str] = {
     "AWS::ElastiCache::ServerlessCache": "elasticache.describe_serverless_caches: Valkey 8, data key, the cache group, app subnets, usage limits, the URL the backend gets (staging, prod; the emulator serves no TLS without Docker)",
     "AWS::CloudWatch::Dashboard": "cloudwatch.get_dashboard: every placeholder substituted with this environment's resources",
     "AWS::Logs::MetricFilter": "logs.describe_metric_filters: the backend's error lines, the namespace its alarm reads",
+    "AWS::XRay::Group": "xray.get_group: the API's group, its filter, Insights on (the plugin serves X-Ray: ministack has none)",
+    "AWS::XRay::SamplingRule": "xray.get_sampling_rules: the environment's service, its fixed rate",
     "AWS::SQS::Queue": "sqs.get_queue_attributes: the import's dead-letter queue, SSE",
     "AWS::SQS::QueuePolicy": "sqs.get_queue_attributes: only the import rule may send",
     "AWS::StepFunctions::StateMachine": "stepfunctions.describe_state_machine: UpdateService on this cluster and service; the import's runTask.sync on the jobs cluster and its exit-code check; an uploaded manifest starts it (list_executions)",

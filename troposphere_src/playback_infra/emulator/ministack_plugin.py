@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine eighteen resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -21,6 +21,8 @@ serves its API (``_serve_application_autoscaling``: scalable targets, scaling po
 scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded through it. An
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
 calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint).
+X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
+that API (ministack has no X-Ray) and records the two resource types.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -67,6 +69,7 @@ from xml.etree import ElementTree
 
 import ministack.app
 import ministack.services.cloudformation as cfn_service
+import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
     AccountRegionScopedDict,
     error_response_json,
@@ -3400,6 +3403,9 @@ def register():
         waf.reset = _reset_waf_logging(waf.reset)
     if not getattr(route53._create_hosted_zone, "takes_requested_id", False):
         route53._create_hosted_zone = _zone_with_requested_id(route53._create_hosted_zone)
+    if "xray" not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
+        ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3427,7 +3433,10 @@ def register():
             cfn._provision_resource, cfn._update_resource
         )
     handlers.update(_HANDLERS)
-    cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in _REPLACING.items()})
+    handlers.update(xray_service.HANDLERS)
+    cfn._REPLACING_PROPERTIES.update(
+        {t: tuple(p.split()) for t, p in {**_REPLACING, **xray_service.REPLACING}.items()}
+    )
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVICE] = {"name": "ServiceName"}

@@ -54,6 +54,8 @@ class App:
     """Comma-separated flags the backend reads from FEATURE_FLAGS."""
     cache: bool = True
     """An ElastiCache Serverless (Valkey) narration cache in front of the table (off in dev)."""
+    trace_sampling_percent: int = 5
+    """Share of requests X-Ray traces beyond the first each second (1-100)."""
     error_log_alarm_count: int = 10
     """Backend error log lines (level error or fatal) in 5 minutes that page."""
     openai_daily_cost_alarm_usd: int = 5
@@ -144,6 +146,8 @@ def violations(
         bad("api_base_path", f"{app.api_base_path!r} must be a path like /api (no trailing slash)")
     if not re.fullmatch(r"[a-z0-9_,-]*", app.feature_flags):
         bad("feature_flags", f"{app.feature_flags!r} must be comma-separated lowercase flag names")
+    if not 1 <= app.trace_sampling_percent <= 100:
+        bad("trace_sampling_percent", f"{app.trace_sampling_percent} must be 1-100 (percent)")
     if not 1 <= app.error_log_alarm_count <= 100_000:
         bad("error_log_alarm_count", f"{app.error_log_alarm_count} must be 1-100000 log lines")
     if not 1 <= app.openai_daily_cost_alarm_usd <= 100_000:
@@ -155,8 +159,10 @@ def violations(
 
 
 DEFAULTS = {  # by environment kind
-    "development": App(desired_tasks=1, min_tasks=1, spot=True, cache=False),
-    "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10),
+    "development": App(
+        desired_tasks=1, min_tasks=1, spot=True, cache=False, trace_sampling_percent=50
+    ),
+    "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10, trace_sampling_percent=20),
     "production": App(
         cpu=1024, memory=2048, desired_tasks=3, min_tasks=3, deployment="BLUE_GREEN",
         log_retention_days=365, openai_daily_cost_alarm_usd=50,

@@ -45,6 +45,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **app_values(env),
         values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
         values.APP_ERROR_ALARM_COUNT: str(env.app.error_log_alarm_count),  # observability
+        values.TRACE_SAMPLING_RATE: f"{env.app.trace_sampling_percent / 100:g}",
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),

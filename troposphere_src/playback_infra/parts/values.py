@@ -116,6 +116,7 @@ ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 ENABLE_CACHE = "EnableCache"
 APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
+TRACE_SAMPLING_RATE = "TraceSamplingRate"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
 IMPORT_MEMORY = "ImportMemory"
@@ -593,6 +594,12 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    TRACE_SAMPLING_RATE: Value(
+        "String",
+        "Share of API requests X-Ray traces beyond the first each second (0-1)",
+        allowed_pattern=r"^(0(\.\d{1,4})?|1)$",
+        constraint="a fraction from 0 to 1, e.g. 0.05",
+    ),
     APP_ERROR_ALARM_COUNT: Value(
         "Number",
         "Backend error log lines in 5 minutes that page",

@@ -344,6 +344,8 @@ def _add_task_definition(
                     # The narration cache (rediss://, TLS), or empty: the table alone.
                     ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
+                    # The X-Ray service name the sampling rule and group select.
+                    ("OTEL_SERVICE_NAME", Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}")),
                 )
             ],
             # Injected at start by the execution role; the task role cannot read them.

@@ -17,6 +17,7 @@ import json
 from troposphere import Ref, Sub, Template
 from troposphere.cloudwatch import Dashboard
 from troposphere.logs import MetricFilter, MetricTransformation
+from troposphere.xray import Group, InsightsConfiguration, SamplingRule, SamplingRuleProperty
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
@@ -154,6 +155,40 @@ def dashboard_body() -> dict:
     return {"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets}
 
 
+def _add_tracing(t: Template) -> None:
+    """Which requests X-Ray keeps (the first each second, then the environment's share) and
+    the API's group with Insights, which looks for anomalies in its faults and latency."""
+    service = f"baseball-playback-{ENV}"
+    t.add_resource(
+        SamplingRule(
+            "ApiSamplingRule",
+            SamplingRule=SamplingRuleProperty(
+                RuleName=Sub(service.replace("baseball-", "")),  # 32 characters at most
+                Priority=100,
+                ReservoirSize=1,
+                FixedRate=Ref(values.TRACE_SAMPLING_RATE),
+                ServiceName=Sub(service),
+                ServiceType="*",
+                Host="*",
+                HTTPMethod="*",
+                URLPath="*",
+                ResourceARN="*",
+                Version=1,
+            ),
+        )
+    )
+    t.add_resource(
+        Group(
+            "ApiTraceGroup",
+            GroupName=Sub(f"{service}-api"),
+            FilterExpression=Sub(f'service("{service}")'),
+            InsightsConfiguration=InsightsConfiguration(
+                InsightsEnabled=True, NotificationsEnabled=True
+            ),
+        )
+    )
+
+
 def build() -> Template:
     t = new_template("observability (dashboard, log-based alarms)")
     values.consume(
@@ -169,7 +204,9 @@ def build() -> Template:
         values.SITE_DISTRIBUTION_ID,
         values.APP_LOG_GROUP_NAME,
         values.APP_ERROR_ALARM_COUNT,
+        values.TRACE_SAMPLING_RATE,
     )
+    _add_tracing(t)
     t.add_resource(
         Dashboard(
             "Dashboard",
