@@ -1,4 +1,5 @@
-"""A throwaway MariaDB server for the database tests (session-wide).
+"""A throwaway MariaDB server for the database and importer tests (session-wide, one for
+the whole run: tests/conftest.py registers this module as a plugin).
 
 `make test` installs mariadb-server and database/node_modules; without them (pytest run by
 hand) these tests skip, saying what is missing, except in CI (`CI` set), where they fail.
