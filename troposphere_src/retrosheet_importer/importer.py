@@ -112,7 +112,7 @@ def _import(
     parse_cpu = _children_cpu() - cpu
     plays = sum(p.plays for p in parsed)
     progress(
-        f"parsed {len(parsed)} files in {parse_seconds:.1f} s ({plays / parse_seconds:,.0f} plays/s, "
+        f"parsed {len(parsed)} event file(s) in {parse_seconds:.1f} s ({plays / parse_seconds:,.0f} plays/s, "
         f"CPU {parse_cpu / parse_seconds:.2f} cores)"
     )
     problems = [problem for p in parsed for problem in p.problems]

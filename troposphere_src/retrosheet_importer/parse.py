@@ -130,7 +130,12 @@ def _parse_file(
     result.substitutions_tsv = out_dir / f"{file.name}.substitutions.tsv"
     result.substitutions = _write_tsv(
         result.substitutions_tsv,
-        _substitution_rows(outputs.substitutions, games, known_players, result),
+        _substitution_rows(
+            outputs.substitutions,
+            {g: game for g, game in games.items() if counts[g] == 1},  # repeated: reported
+            known_players,
+            result,
+        ),
     )
     result.comments_tsv = out_dir / f"{file.name}.comments.tsv"
     result.comments = _write_tsv(result.comments_tsv, _comment_rows(outputs.comments))
@@ -244,6 +249,8 @@ def _substitution_rows(
     for row in _csv_rows(path):
         game_id, player, event_id = row[0], row[3], int(row[9])
         game = games.get(game_id)
+        if game is None:
+            continue  # a repeated game id, reported already
         index = taken[game_id]
         taken[game_id] += 1
         if game is None or index >= len(game.subs) or game.subs[index][1] != player:
