@@ -35,11 +35,6 @@ SCHEMA_TABLES = {
     "substitutions",
     "comments",
     "narration_cache",
-    # the Retrosheet import's staging tables (only a primary key each)
-    "staging_games",
-    "staging_plays",
-    "staging_substitutions",
-    "staging_comments",
 }
 
 

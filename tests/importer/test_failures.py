@@ -74,33 +74,31 @@ def test_a_checksum_mismatch_is_recorded(loaded, tmp_path):
     assert report.startswith(f"{NYA}: checksum mismatch")
 
 
-def test_a_load_failing_in_the_move_rolls_everything_back(loaded, tmp_path, monkeypatch):
-    """A staged play by a batter nobody knows: the move has deleted the old season and
-    inserted the new games when the foreign key refuses the plays, and all of it is undone."""
+def test_a_load_failing_halfway_rolls_everything_back(loaded, tmp_path, monkeypatch):
+    """A play by a batter nobody knows in the last file's rows: by then the load has deleted
+    the old season and loaded the new games and most plays; LOAD DATA LOCAL only warns of
+    the foreign key and skips the row, the loader fails on the warning, and all is undone."""
     settings, before = loaded
-    stage = Loader.stage
+    load = Loader.load
 
-    copied = ", ".join(
-        {"event_id": "999", "batter_id": "'nobody01'"}.get(column, column)
-        for column in PLAY_COLUMNS
-    )
+    def load_a_bad_row(self, release, rosters, parsed, run_id):
+        tsv = parsed[-1].plays_tsv
+        first = tsv.read_text().splitlines()[0].split("\t")
+        bad = [*first]
+        bad[PLAY_COLUMNS.index("event_id")] = "999"
+        bad[PLAY_COLUMNS.index("batter_id")] = "nobody01"
+        with tsv.open("a") as f:
+            f.write("\t".join(bad) + "\n")
+        return load(self, release, rosters, parsed, run_id)
 
-    def stage_a_bad_row(self, parsed):
-        stage(self, parsed)
-        with self.db.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO staging_plays ({', '.join(PLAY_COLUMNS)}) SELECT {copied} "
-                "FROM staging_plays WHERE game_id = 'NYA202303300' AND event_id = 1"
-            )
-
-    monkeypatch.setattr(Loader, "stage", stage_a_bad_row)
+    monkeypatch.setattr(Loader, "load", load_a_bad_row)
     changed = small_release(tmp_path / "four", games=4)
     with pytest.raises(LoadFailed, match="foreign key constraint fails"):
         run_import(str(changed), settings, lambda _: None)
     assert _snapshot(settings) == before
     _, status, report, _ = _last_run(settings)
     assert status == "failed"
-    assert report.startswith("load failed:")
+    assert report.startswith("load failed: loading 2023NYA.EVA.plays.tsv into plays: Warning 1452")
 
 
 def test_a_changed_release_replaces_the_season(loaded, tmp_path):

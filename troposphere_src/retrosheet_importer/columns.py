@@ -63,18 +63,16 @@ def csv_column(kind: str, number: int) -> int:
     return number + (EXTENDED_OFFSET if kind == "x" else 0)
 
 
-def plays_load_clause() -> tuple[str, str]:
-    """(variables, SET assignments) for LOAD DATA of a cwevent CSV into a plays-shaped table:
-    T/F flags (cwevent's *_FL fields) to booleans, empty strings to NULL."""
-    width = EXTENDED_OFFSET + 67
-    variables = ", ".join(f"@c{n}" for n in range(width))
-    assignments = ", ".join(
-        f"`{column}` = (@c{csv_column(kind, n)} = 'T')"
-        if header.endswith("_FL")
-        else f"`{column}` = NULLIF(@c{csv_column(kind, n)}, '')"
-        for column, kind, n, header in PLAYS
+def plays_tsv_line(row: list[str]) -> str:
+    """One cwevent row as a line of the plays staging file, in PLAYS order: T/F flags
+    (cwevent's *_FL fields) as 1/0, empty strings as NULL (\\N). No escaping: the event
+    file's records hold no tab or backslash (eventfile checks) and cwevent adds none."""
+    return "\t".join(
+        ("1" if row[n] == "T" else "0") if flag else (row[n] or "\\N") for n, flag in _SOURCES
     )
-    return variables, assignments
+
+
+_SOURCES = tuple((csv_column(kind, n), header.endswith("_FL")) for _, kind, n, header in PLAYS)
 
 
 # cwevent's columns the validation reads (CSV column numbers).

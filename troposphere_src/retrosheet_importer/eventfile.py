@@ -96,6 +96,9 @@ def read_event_file(path: Path) -> RawFile:
                 Problem(name, number, f"{kind} line with {len(fields)} fields, expected {expected}")
             )
             continue
+        if kind != "com" and any("\t" in f or "\\" in f for f in fields):
+            problems.append(Problem(name, number, f"{kind} line with a tab or a backslash"))
+            continue
         if kind == "id":
             if game is not None:
                 _close(game, name, problems)

@@ -119,10 +119,8 @@ def _import(
     if problems:
         raise Rejected(problems)
     started = time.perf_counter()
-    loader.stage(parsed)
-    counts = loader.move(release, rosters, run_id)
+    counts = loader.load(release, rosters, parsed, run_id)
     load_seconds = time.perf_counter() - started
-    loader.clear_staging()
     progress(
         f"loaded in {load_seconds:.1f} s ({counts.plays / load_seconds:,.0f} plays/s): "
         f"run {run_id}, season {release.season}: {counts.games:,} games, {counts.plays:,} plays, "

@@ -1,9 +1,15 @@
-"""Load a parsed season: staging tables by LOAD DATA LOCAL INFILE, then one transaction that
-upserts teams, players and rosters, deletes the season's games (their plays, substitutions
-and comments) and inserts the staged ones. Readers see the old season or the new one.
+"""Load a parsed season in one transaction: upsert teams, players and roster entries, delete
+the season's games with their plays, substitutions and comments, LOAD DATA LOCAL INFILE the
+new rows straight into the live tables, mark the run succeeded, commit.
+
+Readers (consistent reads) see the old season until the commit and the new one after it; a
+failure anywhere rolls all of it back. This beat staging tables plus INSERT ... SELECT by half
+again (benchmarks/import_2023.py: 92,000 against 60,000 plays/s): the rows are written once.
+LOAD DATA LOCAL turns errors such as a foreign key violation into warnings and skips the row,
+so any warning fails the load.
 
 import_runs records every attempt: `running` when it starts, then `succeeded` with the counts
-or `failed` with the report. A failure before the commit leaves the live tables as they were.
+or `failed` with the report.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from retrosheet_importer.problems import LoadFailed, UsageError
 from retrosheet_importer.release import Release, ReleaseFile
 from retrosheet_importer.rosters import Rosters
 
-# One import at a time: the staging tables are shared.
+# One import at a time: two would delete and load the same season's rows.
 LOCK = "playback.retrosheet_import"
 GAME_COLUMNS = [
     "game_id",
@@ -53,7 +59,6 @@ SUBSTITUTION_COLUMNS = [
     "removed_player_id",
 ]
 COMMENT_COLUMNS = ["game_id", "event_id", "seq", "comment_text"]
-STAGING = ("staging_games", "staging_plays", "staging_substitutions", "staging_comments")
 
 
 @dataclass(frozen=True)
@@ -69,14 +74,10 @@ def _names(names: list[str]) -> str:
 
 
 class Loader:
-    """The import's database side, on one connection (autocommit but for the move)."""
+    """The import's database side, on one connection (autocommit but for the load)."""
 
     def __init__(self, connection: pymysql.connections.Connection):
         self.db = connection
-
-    def _run(self, sql: str, args=None) -> int:
-        with self.db.cursor() as cursor:
-            return cursor.execute(sql, args)
 
     def _rows(self, sql: str, args=None) -> list[tuple]:
         with self.db.cursor() as cursor:
@@ -109,100 +110,45 @@ class Loader:
             return cursor.lastrowid
 
     def fail_run(self, run_id: int, report: str) -> None:
-        self._run(
+        self._rows(
             """UPDATE import_runs SET status = 'failed', finished_at = NOW(3), error_report = %s
                WHERE id = %s""",
             (report, run_id),
         )
 
-    def stage(self, parsed: list[ParsedFile]) -> None:
-        """Every file's rows into the (emptied) staging tables."""
-        for table in STAGING:
-            self._run(f"TRUNCATE TABLE `{table}`")
-        variables, assignments = columns.plays_load_clause()
-        for file in parsed:
-            self._load(
-                f"""LOAD DATA LOCAL INFILE %s INTO TABLE staging_plays CHARACTER SET utf8mb4
-                    FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY ''
-                    LINES TERMINATED BY '\\n' IGNORE 1 LINES ({variables}) SET {assignments}""",
-                file.events_csv,
-            )
-            for table, names, path in (
-                ("staging_games", GAME_COLUMNS, file.games_tsv),
-                ("staging_substitutions", SUBSTITUTION_COLUMNS, file.substitutions_tsv),
-                ("staging_comments", COMMENT_COLUMNS, file.comments_tsv),
-            ):
-                self._load(
-                    f"""LOAD DATA LOCAL INFILE %s INTO TABLE `{table}` CHARACTER SET utf8mb4
-                        ({_names(names)})""",
-                    path,
-                )
-
-    def _load(self, sql: str, path: Path | None) -> None:
-        with self.db.cursor() as cursor:
-            cursor.execute(sql, (str(path),))
-            cursor.execute("SHOW WARNINGS LIMIT 3")
-            warnings = cursor.fetchall()
-        if warnings:
-            details = "; ".join(f"{level} {code}: {message}" for level, code, message in warnings)
-            raise LoadFailed(f"loading {path.name if path else '?'} warned: {details}")
-
-    def move(self, release: Release, rosters: Rosters, run_id: int) -> Counts:
-        """Replace the season's live rows by the staged ones and mark the run succeeded, in one
+    def load(
+        self, release: Release, rosters: Rosters, parsed: list[ParsedFile], run_id: int
+    ) -> Counts:
+        """Replace the season's rows by the parsed files' and mark the run succeeded, in one
         transaction."""
-        season = release.season
         self.db.begin()
         try:
             with self.db.cursor() as cursor:
-                cursor.executemany(
-                    """INSERT INTO teams (season, team_id, league, city, nickname)
-                       VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE
-                       league = VALUES(league), city = VALUES(city), nickname = VALUES(nickname)""",
-                    rosters.teams,
-                )
-                cursor.executemany(
-                    """INSERT INTO players (player_id, last_name, first_name) VALUES (%s, %s, %s)
-                       ON DUPLICATE KEY UPDATE
-                       last_name = VALUES(last_name), first_name = VALUES(first_name)""",
-                    [(p, last, first) for p, (last, first) in rosters.players.items()],
-                )
-                cursor.executemany(
-                    """INSERT INTO roster_entries
-                       (season, team_id, player_id, bats, throws, position)
-                       VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE
-                       bats = VALUES(bats), throws = VALUES(throws), position = VALUES(position)""",
-                    rosters.entries,
-                )
+                self._upsert_rosters(cursor, rosters)
                 for table in ("comments", "substitutions", "plays"):
                     cursor.execute(
                         f"""DELETE t FROM `{table}` t JOIN games g ON g.game_id = t.game_id
                             WHERE g.season = %s""",
-                        (season,),
+                        (release.season,),
                     )
-                cursor.execute("DELETE FROM games WHERE season = %s", (season,))
-                games = cursor.execute(
-                    f"""INSERT INTO games ({_names(GAME_COLUMNS)}, import_run_id)
-                        SELECT {_names(GAME_COLUMNS)}, %s FROM staging_games""",
-                    (run_id,),
-                )
-                plays = cursor.execute(
-                    f"INSERT INTO plays ({_names(PLAY_COLUMNS)}) "
-                    f"SELECT {_names(PLAY_COLUMNS)} FROM staging_plays"
-                )
-                substitutions = cursor.execute(
-                    f"INSERT INTO substitutions ({_names(SUBSTITUTION_COLUMNS)}) "
-                    f"SELECT {_names(SUBSTITUTION_COLUMNS)} FROM staging_substitutions"
-                )
-                comments = cursor.execute(
-                    f"INSERT INTO comments ({_names(COMMENT_COLUMNS)}) "
-                    f"SELECT {_names(COMMENT_COLUMNS)} FROM staging_comments"
-                )
-                counts = Counts(games, plays, substitutions, comments)
+                cursor.execute("DELETE FROM games WHERE season = %s", (release.season,))
+                loaded = {}
+                for table, names, tsv, extra in (
+                    ("games", GAME_COLUMNS, "games_tsv", f"SET import_run_id = {int(run_id)}"),
+                    ("plays", PLAY_COLUMNS, "plays_tsv", ""),
+                    ("substitutions", SUBSTITUTION_COLUMNS, "substitutions_tsv", ""),
+                    ("comments", COMMENT_COLUMNS, "comments_tsv", ""),
+                ):
+                    loaded[table] = sum(
+                        self._load(cursor, table, names, getattr(file, tsv), extra)
+                        for file in parsed
+                    )
+                counts = Counts(**loaded)
                 cursor.execute(
                     """UPDATE import_runs SET status = 'succeeded', finished_at = NOW(3),
                        games_loaded = %s, plays_loaded = %s, substitutions_loaded = %s,
                        comments_loaded = %s WHERE id = %s""",
-                    (games, plays, substitutions, comments, run_id),
+                    (counts.games, counts.plays, counts.substitutions, counts.comments, run_id),
                 )
             self.db.commit()
         except BaseException:
@@ -210,6 +156,40 @@ class Loader:
             raise
         return counts
 
-    def clear_staging(self) -> None:
-        for table in STAGING:
-            self._run(f"TRUNCATE TABLE `{table}`")
+    @staticmethod
+    def _upsert_rosters(cursor, rosters: Rosters) -> None:
+        cursor.executemany(
+            """INSERT INTO teams (season, team_id, league, city, nickname)
+               VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE
+               league = VALUES(league), city = VALUES(city), nickname = VALUES(nickname)""",
+            rosters.teams,
+        )
+        cursor.executemany(
+            """INSERT INTO players (player_id, last_name, first_name) VALUES (%s, %s, %s)
+               ON DUPLICATE KEY UPDATE
+               last_name = VALUES(last_name), first_name = VALUES(first_name)""",
+            [(p, last, first) for p, (last, first) in rosters.players.items()],
+        )
+        cursor.executemany(
+            """INSERT INTO roster_entries (season, team_id, player_id, bats, throws, position)
+               VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE
+               bats = VALUES(bats), throws = VALUES(throws), position = VALUES(position)""",
+            rosters.entries,
+        )
+
+    @staticmethod
+    def _load(cursor, table: str, names: list[str], path: Path | None, extra: str) -> int:
+        """LOAD DATA of one tab-separated file; LoadFailed on any warning."""
+        if path is None:
+            raise LoadFailed(f"no {table} file to load")
+        count = cursor.execute(
+            f"""LOAD DATA LOCAL INFILE %s INTO TABLE `{table}` CHARACTER SET utf8mb4
+                ({_names(names)}) {extra}""",
+            (str(path),),
+        )
+        cursor.execute("SHOW WARNINGS LIMIT 3")
+        warnings = cursor.fetchall()
+        if warnings:
+            details = "; ".join(f"{level} {code}: {message}" for level, code, message in warnings)
+            raise LoadFailed(f"loading {path.name} into {table}: {details}")
+        return count

@@ -1,18 +1,21 @@
 """Parse a release: the Chadwick tools over every event file, as many at a time as there are
 cores, then the checks, and the staging files the loader reads.
 
-The plays are loaded from cwevent's own CSV; games, substitutions and comments are written
-here as tab-separated files (`\\N` for NULL) with what the tools leave out: the source file
-and its checksum, the name on each `sub` line, and the order of several at one event.
+Every table's rows are written here as tab-separated files (`\\N` for NULL) that LOAD DATA
+reads as they are: the plays' columns picked from cwevent's 164 and converted (T/F to 1/0,
+empty to NULL) in the workers, so the server only stores them; games, substitutions and
+comments with what the tools leave out: the source file and its checksum, the name on each
+`sub` line, and the order of several at one event.
 """
 
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +41,7 @@ class ParsedFile:
     """One event file, parsed and checked."""
 
     name: str
-    events_csv: Path | None = None
+    plays_tsv: Path | None = None
     games_tsv: Path | None = None
     substitutions_tsv: Path | None = None
     comments_tsv: Path | None = None
@@ -51,6 +54,12 @@ class ParsedFile:
 
 # A hook for tests: rewrite one file's parsed plays before the checks (see tests/importer).
 PlaysHook = Callable[[str, dict[str, list[Play]]], None]
+_plays_hook: PlaysHook | None = None  # set in each worker process
+
+
+def _set_hook(hook: PlaysHook | None) -> None:
+    global _plays_hook
+    _plays_hook = hook
 
 
 def parse_release(
@@ -62,16 +71,24 @@ def parse_release(
     plays_hook: PlaysHook | None = None,
 ) -> list[ParsedFile]:
     """Every event file parsed (largest first, `workers` at a time, default os.cpu_count()),
-    in the release's order, with game ids repeated across files reported."""
+    in the release's order, with game ids repeated across files reported. `on_file` is
+    called in this process as each file is done."""
     files = sorted(release.event_files, key=lambda f: f.bytes, reverse=True)
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = {
-            f.name: pool.submit(
-                _parse_file, release, f, out_dir, known_players, on_file, plays_hook
-            )
-            for f in files
-        }
-        parsed = [futures[f.name].result() for f in release.event_files]
+    # Worker processes, so the checks' Python runs on every core beside the tools; forked,
+    # so that a test's hook (a closure) reaches them without pickling.
+    with ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_set_hook,
+        initargs=(plays_hook,),
+    ) as pool:
+        futures = [pool.submit(_parse_file, release, f, out_dir, known_players) for f in files]
+        done = {}
+        for future in as_completed(futures):
+            result = future.result()
+            on_file(result)
+            done[result.name] = result
+    parsed = [done[f.name] for f in release.event_files]
     seen: dict[str, str] = {}
     for result in parsed:
         for game in result.games:
@@ -88,8 +105,6 @@ def _parse_file(
     file: ReleaseFile,
     out_dir: Path,
     known_players: set[str],
-    on_file: Callable[[ParsedFile], None],
-    plays_hook: PlaysHook | None,
 ) -> ParsedFile:
     result = ParsedFile(file.name)
     path = release.directory / file.name
@@ -99,9 +114,8 @@ def _parse_file(
         outputs = run_tools(path, release.season, release.directory, out_dir)
     except (ChadwickFailed, OSError) as error:
         result.problems.append(Problem(file.name, 0, str(error)))
-        on_file(result)
         return result
-    result.events_csv = outputs.events
+    result.plays_tsv = out_dir / f"{file.name}.plays.tsv"
     games = {g.game_id: g for g in raw.games}
     counts = Counter(g.game_id for g in raw.games)
     for game_id, count in counts.items():
@@ -110,9 +124,9 @@ def _parse_file(
             result.problems.append(
                 Problem(file.name, 0, f"game {game_id} appears {count} times (lines {lines})")
             )
-    plays = _read_plays(outputs.events, result, known_players, games)
-    if plays_hook:
-        plays_hook(file.name, plays)
+    plays = _read_plays(outputs.events, result.plays_tsv, result, known_players, games)
+    if _plays_hook:
+        _plays_hook(file.name, plays)
     finals = _read_games(outputs.games)
     for game in raw.games:
         if counts[game.game_id] > 1:
@@ -139,7 +153,6 @@ def _parse_file(
     )
     result.comments_tsv = out_dir / f"{file.name}.comments.tsv"
     result.comments = _write_tsv(result.comments_tsv, _comment_rows(outputs.comments))
-    on_file(result)
     return result
 
 
@@ -151,31 +164,49 @@ def _csv_rows(path: Path) -> Iterable[list[str]]:
 
 
 def _read_plays(
-    path: Path, result: ParsedFile, known_players: set[str], games: dict[str, RawGame]
+    path: Path,
+    tsv: Path,
+    result: ParsedFile,
+    known_players: set[str],
+    games: dict[str, RawGame],
 ) -> dict[str, list[Play]]:
+    """cwevent's rows as Plays per game, written to `tsv` for the loader on the way."""
     plays: dict[str, list[Play]] = defaultdict(list)
     unknown: set[str] = set()  # each reported once
-    for row in _csv_rows(path):
-        play = Play(
-            event_id=int(row[c.EVENT_ID]),
-            inning=int(row[c.INNING]),
-            batting_home=row[c.BATTING_HOME] == "1",
-            outs_before=int(row[c.OUTS_BEFORE]),
-            outs_on_play=int(row[c.OUTS_ON_PLAY]),
-            runs=int(row[c.RUNS_ON_PLAY]),
-            event_type=int(row[c.EVENT_TYPE]),
-        )
-        game_id = row[c.GAME_ID]
-        plays[game_id].append(play)
-        for column in (c.BATTER, c.PITCHER):
-            if row[column] not in known_players and row[column] not in unknown:
-                unknown.add(row[column])
-                game = games.get(game_id)
-                line = game.line_of(play.event_id) if game else 0
-                result.problems.append(
-                    Problem(result.name, line, f"player {row[column]!r} is on no roster")
-                )
+    with tsv.open("w", encoding="utf-8", newline="") as out:
+        for row in _csv_rows(path):
+            out.write(c.plays_tsv_line(row) + "\n")
+            _add_play(row, plays, unknown, known_players, games, result)
     return plays
+
+
+def _add_play(
+    row: list[str],
+    plays: dict[str, list[Play]],
+    unknown: set[str],
+    known_players: set[str],
+    games: dict[str, RawGame],
+    result: ParsedFile,
+) -> None:
+    play = Play(
+        event_id=int(row[c.EVENT_ID]),
+        inning=int(row[c.INNING]),
+        batting_home=row[c.BATTING_HOME] == "1",
+        outs_before=int(row[c.OUTS_BEFORE]),
+        outs_on_play=int(row[c.OUTS_ON_PLAY]),
+        runs=int(row[c.RUNS_ON_PLAY]),
+        event_type=int(row[c.EVENT_TYPE]),
+    )
+    game_id = row[c.GAME_ID]
+    plays[game_id].append(play)
+    for column in (c.BATTER, c.PITCHER):
+        if row[column] not in known_players and row[column] not in unknown:
+            unknown.add(row[column])
+            game = games.get(game_id)
+            line = game.line_of(play.event_id) if game else 0
+            result.problems.append(
+                Problem(result.name, line, f"player {row[column]!r} is on no roster")
+            )
 
 
 def _read_games(path: Path) -> dict[str, dict]:
