@@ -15,7 +15,8 @@ from playback_infra.paths import REPO_ROOT
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"]]
+    "command",
+    [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"], ["import-retrosheet"]],
 )
 def test_every_command_has_help(command):
     done = subprocess.run(
