@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,9 +56,12 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 @contextmanager
-def running_server(base: Path, buffer_pool: str = "64M", log_file: str = "16M") -> Iterator[Server]:
+def running_server(
+    base: Path, buffer_pool: str = "64M", log_file: str = "16M", options: Sequence[str] = ()
+) -> Iterator[Server]:
     """mariadbd on a free port with its data in `base`, stopped on exit (also used by
-    benchmarks/import_2023.py, with a larger buffer pool and redo log)."""
+    benchmarks/import_2023.py, with a larger buffer pool and redo log, and by the importer's
+    TLS test, with `options` naming its certificate)."""
     mariadbd, install_db = _program("mariadbd"), _program("mariadb-install-db")
     datadir, socket_path, log = base / "data", base / "mariadb.sock", base / "error.log"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
@@ -90,6 +93,7 @@ def running_server(base: Path, buffer_pool: str = "64M", log_file: str = "16M") 
             "--skip-name-resolve",
             f"--innodb-buffer-pool-size={buffer_pool}",
             f"--innodb-log-file-size={log_file}",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
