@@ -4,12 +4,19 @@ through the move. A changed release replaces the season."""
 
 from __future__ import annotations
 
+import shutil
+import signal
+import subprocess
+import sys
+
 import pytest
 
+from playback_infra.paths import REPO_ROOT
 from retrosheet_importer.importer import run_import
 from retrosheet_importer.load import PLAY_COLUMNS, Loader
 from retrosheet_importer.problems import LoadFailed, Rejected
-from tests.importer.helpers import small_release
+from retrosheet_importer.release import write_manifest
+from tests.importer.helpers import SLICE, small_release
 
 NYA = "2023NYA.EVA"
 
@@ -109,3 +116,25 @@ def test_a_changed_release_replaces_the_season(loaded, tmp_path):
     assert _query(settings, "SELECT import_run_id FROM games LIMIT 1") == [(summary.run_id,)]
     [(plays,)] = _query(settings, "SELECT COUNT(*) FROM plays")
     assert plays == summary.counts.plays
+
+
+def test_a_stopped_job_marks_its_run_failed(loaded, tmp_path):
+    """ECS stops a task with SIGTERM: the run in progress is marked failed, exit 143."""
+    settings, before = loaded
+    release = small_release(tmp_path / "four", games=4)
+    shutil.copyfile(SLICE / "2023NYN.EVN", release / "2023NYN.EVN")  # 81 games: parsing
+    write_manifest(release)
+    url = f"mysql://{settings.user}:{settings.password}@{settings.host}:{settings.port}/"
+    job = subprocess.Popen(
+        [sys.executable, "-m", "retrosheet_importer", str(release),
+         "--database-url", url + settings.database],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT / "troposphere_src",
+    )  # fmt: skip
+    assert job.stdout.readline().startswith("release ")
+    assert job.stdout.readline().startswith(f"{NYA}: 4 games")  # 2023NYN.EVN still parsing
+    job.send_signal(signal.SIGTERM)
+    assert job.wait(timeout=30) == 128 + signal.SIGTERM, job.stderr.read()
+    assert _snapshot(settings) == before
+    _, status, report, finished = _last_run(settings)
+    assert (status, report, finished) == ("failed", "failed: SystemExit(143)", 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the import `args` describe; returns the exit code, never raises for bad input."""
+    # ECS stops a task with SIGTERM: end as on an error, so the run is marked failed.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     import pymysql
 
     from retrosheet_importer.database import from_secret, from_url
@@ -87,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except (LoadFailed, pymysql.err.MySQLError) as error:
         print(f"import-retrosheet: load failed, previous data intact: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:  # e.g. no space left for the parsed files
+        print(f"import-retrosheet: failed, previous data intact: {error}", file=sys.stderr)
         return EXIT_FAILED
     if summary.skipped:
         print(f"season {summary.season}: nothing to do (run {summary.run_id} loaded these files)")

@@ -79,6 +79,9 @@ def run_import(
             except (LoadFailed, pymysql.err.MySQLError) as error:
                 loader.fail_run(run_id, f"load failed: {error}")
                 raise LoadFailed(f"import run {run_id}: {error}") from None
+            except BaseException as error:  # stopped (SIGTERM), out of disk, a bug
+                loader.fail_run(run_id, f"failed: {error!r}")
+                raise
 
 
 def _import(
