@@ -10,7 +10,7 @@ import pytest
 
 from playback_infra.cli import main
 from playback_infra.emulator.process import run_emulator
-from tests.database.helpers import ADMIN_PASSWORD, ADMIN_USER, migrated_database
+from tests.database.helpers import ADMIN_PASSWORD, ADMIN_USER
 from tests.importer.helpers import small_release
 
 REGION = "us-east-1"
@@ -38,9 +38,9 @@ def client(aws, monkeypatch):
 
 
 @pytest.fixture
-def secret_arn(server, client, request):
+def secret_arn(server, client, fresh_settings, request):
     """A secret like the migration user's: username, password, host, port and dbname."""
-    database = migrated_database(server, f"imp_aws_{request.node.name[5:30]}")
+    database = fresh_settings.database
     value = {
         "username": ADMIN_USER,
         "password": ADMIN_PASSWORD,

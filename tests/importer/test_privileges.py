@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from retrosheet_importer.database import from_url
 from retrosheet_importer.importer import run_import
-from tests.database.helpers import migrated_database
 from tests.importer.helpers import small_release
 
 USER, PASSWORD = "importer_dml_only", "importer-pw"
 
 
-def test_the_import_needs_only_dml(server, tmp_path):
-    database = migrated_database(server, "imp_privileges")
+def test_the_import_needs_only_dml(server, fresh_settings, tmp_path):
+    database = fresh_settings.database
     server.query(f"DROP USER IF EXISTS {USER}")
     server.query(f"CREATE USER {USER}@'%%' IDENTIFIED BY %s", (PASSWORD,))
     server.query(f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO {USER}@'%'")
