@@ -125,6 +125,7 @@ def _parse_file(
                 Problem(file.name, 0, f"game {game_id} appears {count} times (lines {lines})")
             )
     plays = _read_plays(outputs.events, result.plays_tsv, result, known_players, games)
+    outputs.events.unlink()  # 164 columns; the loader reads the plays file
     if _plays_hook:
         _plays_hook(file.name, plays)
     finals = _read_games(outputs.games)
