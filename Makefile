@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench clean mariadb-server
+.PHONY: synth test bench bench-import clean mariadb-server
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -47,3 +47,7 @@ clean:
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py
+
+# The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs.
+bench-import: $(VENV)/.installed mariadb-server database/node_modules/.installed
+	$(BIN)/python benchmarks/import_2023.py

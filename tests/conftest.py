@@ -9,6 +9,9 @@ import pytest
 from playback_infra import deployed
 from playback_infra.paths import REPO_ROOT
 
+# The throwaway MariaDB server (`server` fixture) of tests/database and tests/importer.
+pytest_plugins = ["tests.database.server"]
+
 # --- shared by tests/stacks: parameter files and "what CloudFormation would create" ----------
 
 

@@ -15,7 +15,19 @@ from playback_infra.paths import REPO_ROOT
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["synth"], ["check"], ["diff"], ["deploy"], ["parameters"], ["cost"]]
+    "command",
+    [
+        [],
+        ["synth"],
+        ["check"],
+        ["diff"],
+        ["deploy"],
+        ["parameters"],
+        ["cost"],
+        ["frontend-config"],
+        ["smoke"],
+        ["import-retrosheet"],
+    ],
 )
 def test_every_command_has_help(command):
     done = subprocess.run(

@@ -4,8 +4,8 @@
 //
 // Retrosheet ids: games are 12 characters (NYA202303300), players 8 (judga001), teams 3.
 // Flags that cwevent prints as T/F are BOOLEAN (TINYINT(1)); empty strings are NULL. The
-// importer loads with LOAD DATA, naming these columns and converting T/F and empty strings
-// in its SET clause, e.g. `SET is_at_bat = (@ab_fl = 'T'), runner_on_first_id = NULLIF(@r1, '')`.
+// importer (troposphere_src/retrosheet_importer) converts T/F to 1/0 and empty strings to
+// NULL while it parses, and loads these columns with LOAD DATA LOCAL INFILE.
 //
 // Plays come from `cwevent -n -f 0-96 -x 0-66` (the golden slice's 164 columns). Each column's
 // comment names its source: "f N" is standard field N (CSV column N), "x N" is extended field

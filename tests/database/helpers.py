@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -14,6 +15,11 @@ from playback_infra.paths import REPO_ROOT
 DATABASE_DIR = REPO_ROOT / "database"
 KNEX = DATABASE_DIR / "node_modules" / ".bin" / "knex"
 GRANT_USERS = DATABASE_DIR / "scripts" / "grant-users.js"
+MIGRATIONS = len(list((DATABASE_DIR / "migrations").glob("*.js")))
+SCHEMA_MIGRATION = DATABASE_DIR / "migrations" / "20261129000001_baseball_schema.js"
+# `table.<type>('column', ...) ... // f 10 BAT_ID` or `// x 45 EVENT_RUNS_CT`
+SOURCE_COMMENT = re.compile(r"table\.\w+\('(\w+)'.*// ([fx]) (\d+) ([A-Z0-9_]+)")
+EXTENDED_OFFSET = 97  # cwevent -f 0-96 comes first, then the extended fields
 COMMAND_TIMEOUT = 60.0
 # The master user, as RDS creates it (data stack: MASTER_USERNAME).
 ADMIN_USER = "playback_admin"
@@ -47,6 +53,10 @@ class Server:
         with self.connect(database=database) as connection, connection.cursor() as cursor:
             cursor.execute(sql, args)
             return list(cursor.fetchall())
+
+    def url(self, database: str, user: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> str:
+        """The importer's --database-url for `database`."""
+        return f"mysql://{user}:{password}@{self.host}:{self.port}/{database}"
 
     def fresh_database(self, name: str) -> str:
         self.query(f"DROP DATABASE IF EXISTS `{name}`")
@@ -86,8 +96,24 @@ def knex(server: Server, command: str, database: str, *args: str, **variables: s
     return done.stdout
 
 
+def migrated_database(server: Server, name: str) -> str:
+    """A fresh database `name` with every migration applied."""
+    server.fresh_database(name)
+    knex(server, "migrate:latest", name)
+    return name
+
+
 def tables(server: Server, database: str) -> set[str]:
     rows = server.query(
         "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (database,)
     )
     return {name for (name,) in rows}
+
+
+def documented_plays_sources() -> dict[str, tuple[int, str]]:
+    """Column -> (CSV column, cwevent header) from the migration's comments."""
+    sources = {}
+    for match in SOURCE_COMMENT.finditer(SCHEMA_MIGRATION.read_text()):
+        column, kind, number, header = match.groups()
+        sources[column] = (int(number) + (EXTENDED_OFFSET if kind == "x" else 0), header)
+    return sources

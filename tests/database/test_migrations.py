@@ -5,36 +5,32 @@ cwevent's output as the migration's comments document it."""
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import pymysql
 import pytest
 
 from tests.database.helpers import (
-    DATABASE_DIR,
     KNEX_TABLES,
+    MIGRATIONS,
     SCHEMA_TABLES,
+    documented_plays_sources,
     knex,
     tables,
 )
 
 CWEVENT_SAMPLE = Path(__file__).with_name("data") / "cwevent_2023_NYA_two_games.csv"
-SCHEMA_MIGRATION = DATABASE_DIR / "migrations" / "20261129000001_baseball_schema.js"
-# `table.<type>('column', ...) ... // f 10 BAT_ID` or `// x 45 EVENT_RUNS_CT`
-SOURCE_COMMENT = re.compile(r"table\.\w+\('(\w+)'.*// ([fx]) (\d+) ([A-Z0-9_]+)")
-EXTENDED_OFFSET = 97  # cwevent -f 0-96 comes first, then the extended fields
 
 
 def test_latest_then_rollback_all_then_latest_again(server):
     database = server.fresh_database("migrations_cycle")
-    assert "Batch 1 run: 2 migrations" in knex(server, "migrate:latest", database)
+    assert f"Batch 1 run: {MIGRATIONS} migrations" in knex(server, "migrate:latest", database)
     assert tables(server, database) == SCHEMA_TABLES | KNEX_TABLES
-    assert "Batch 1 rolled back: 2 migrations" in knex(
+    assert f"Batch 1 rolled back: {MIGRATIONS} migrations" in knex(
         server, "migrate:rollback", database, "--all"
     )
     assert tables(server, database) == KNEX_TABLES, "rollback leaves only knex's own tables"
-    assert "Batch 1 run: 2 migrations" in knex(server, "migrate:latest", database)
+    assert f"Batch 1 run: {MIGRATIONS} migrations" in knex(server, "migrate:latest", database)
     assert tables(server, database) == SCHEMA_TABLES | KNEX_TABLES
     assert "Already up to date" in knex(server, "migrate:latest", database)
 
@@ -151,15 +147,6 @@ def test_narration_cache_key_is_the_hex_sha256(server, schema):
 # --- the plays table takes cwevent's output -------------------------------------------------
 
 
-def _documented_sources() -> dict[str, tuple[int, str]]:
-    """Column -> (CSV column, cwevent header) from the migration's comments."""
-    sources = {}
-    for match in SOURCE_COMMENT.finditer(SCHEMA_MIGRATION.read_text()):
-        column, kind, number, header = match.groups()
-        sources[column] = (int(number) + (EXTENDED_OFFSET if kind == "x" else 0), header)
-    return sources
-
-
 @pytest.fixture(scope="module")
 def cwevent():
     with CWEVENT_SAMPLE.open(newline="") as f:
@@ -169,7 +156,7 @@ def cwevent():
 
 def test_every_plays_column_names_its_cwevent_field(server, schema, cwevent):
     header, _ = cwevent
-    sources = _documented_sources()
+    sources = documented_plays_sources()
     columns = server.query(
         """SELECT COLUMN_NAME FROM information_schema.COLUMNS
            WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'plays'""",
@@ -215,7 +202,7 @@ def loaded(server, schema, cwevent):
                 for game, row in games.items()
             ],
         )
-        sources = _documented_sources()
+        sources = documented_plays_sources()
         assignments = ", ".join(
             f"{column} = (@c{n} = 'T')" if name.endswith("_FL") else f"{column} = NULLIF(@c{n}, '')"
             for column, (n, name) in sources.items()

@@ -10,7 +10,15 @@ import boto3
 import pytest
 
 from playback_infra.emulator.process import run_emulator
-from tests.database.helpers import ADMIN_PASSWORD, ADMIN_USER, GRANT_USERS, KNEX, run, tables
+from tests.database.helpers import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    GRANT_USERS,
+    KNEX,
+    MIGRATIONS,
+    run,
+    tables,
+)
 
 DATABASE = "playback_secrets"
 REGION = "us-east-1"
@@ -107,7 +115,7 @@ def test_knex_reads_host_port_and_database_from_the_secret(server, emulator, sec
     env = aws_env(server, emulator, DB_SECRET_ARN=secrets["migration"])
     done = run([str(KNEX), "migrate:latest"], env)
     assert done.returncode == 0, done.stderr
-    assert "Batch 1 run: 2 migrations" in done.stdout
+    assert f"Batch 1 run: {MIGRATIONS} migrations" in done.stdout
     assert "plays" in tables(server, DATABASE)
 
 

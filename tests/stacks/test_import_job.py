@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import game_data, import_job
 from tests.stacks.helpers import getatt, props, ref, root_provided_values_checked
 
@@ -97,7 +98,7 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert override["Name"] == "importer"
     assert override["Command.$"] == (
         "States.Array(States.Format('s3://{}/{}', $.bucket, $.key), '--database-secret-arn', "
-        "'${Secret}', '--tls', '--tls-ca', '/opt/rds/global-bundle.pem')"
+        "'${Secret}', '--tls', '--tls-ca', '/etc/ssl/certs/rds-global-bundle.pem')"
     )
     assert [r["ErrorEquals"] for r in run["Retry"]] == [
         ["ECS.AmazonECSException", "ECS.ThrottlingException"]
@@ -184,3 +185,34 @@ def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, pa
     # RetainStatefulResources, EnvironmentName, JobsImageTag, ImportCpu, ImportMemory,
     # JobsLogRetentionDays per environment.
     assert root_provided_values_checked(t, parameter_files) == 3 * 6
+
+
+def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
+    """The contract between the workflow and the jobs image: the command the state machine
+    builds (its intrinsic functions applied by hand) parses with the importer's own
+    arguments, and the CA bundle is where jobs/Dockerfile puts it."""
+    import argparse
+
+    from retrosheet_importer.cli import add_arguments
+
+    command = [
+        "s3://bucket/releases/2023/SHA256SUMS",
+        "--database-secret-arn",
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:migration-AbCdEf",
+        "--tls",
+        "--tls-ca",
+        import_job.RDS_CA_BUNDLE,
+    ]
+    expression = import_job._definition()["States"]["Import"]["Parameters"]["Overrides"][
+        "ContainerOverrides"
+    ][0]["Command.$"]
+    for argument in command[1:]:
+        if not argument.startswith("arn:"):
+            assert f"'{argument}'" in expression, argument
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(command)
+    assert (args.source, args.tls, args.tls_ca) == (command[0], True, import_job.RDS_CA_BUNDLE)
+    dockerfile = (REPO_ROOT / "jobs" / "Dockerfile").read_text()
+    assert import_job.RDS_CA_BUNDLE in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "retrosheet_importer"]' in dockerfile

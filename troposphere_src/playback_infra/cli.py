@@ -1,4 +1,5 @@
-"""`playback-infra`: synth, check, diff, parameters, cost and deploy.
+"""`playback-infra`: synth, check, diff, parameters, cost, deploy, frontend-config, smoke,
+import-retrosheet.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written).
@@ -96,6 +97,12 @@ def _smoke(args: argparse.Namespace) -> int:
     from playback_infra.smoke import smoke
 
     return smoke(args)
+
+
+def _import_retrosheet(args: argparse.Namespace) -> int:
+    from retrosheet_importer.cli import run
+
+    return run(args)
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -243,7 +250,26 @@ def _parser() -> argparse.ArgumentParser:
     smoke.add_argument("--ca-file", help="trust these CA certificates instead of the system's")
     smoke.add_argument("--junit-xml", help="also write the results as a JUnit report here")
     smoke.set_defaults(run=_smoke)
+
+    retrosheet = commands.add_parser(
+        "import-retrosheet",
+        help="validate a season's Retrosheet release and load it into the database",
+        description="Import one season's Retrosheet release (event files, rosters, TEAMyyyy "
+        "and their SHA256SUMS) into the replay database; the same as the jobs image's "
+        "`python -m retrosheet_importer`. Exit codes: 0 imported or already imported, "
+        "1 rejected or failed (the previous season is intact), 2 bad usage.",
+    )
+    _importer_arguments(retrosheet)
+    retrosheet.set_defaults(run=_import_retrosheet)
     return parser
+
+
+def _importer_arguments(parser: argparse.ArgumentParser) -> None:
+    # retrosheet_importer is loaded only when the command's arguments are built: it is small
+    # and needs neither troposphere nor boto3 at import time.
+    from retrosheet_importer.cli import add_arguments
+
+    add_arguments(parser)
 
 
 def _path(value: str):

@@ -47,7 +47,7 @@ MANIFEST = "SHA256SUMS"
 RELEASES_PREFIX = "releases/"
 NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-retrosheet-import"
 # The RDS certificate authorities, put into the jobs image at build (jobs/Dockerfile).
-RDS_CA_BUNDLE = "/opt/rds/global-bundle.pem"
+RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 # A season imports in minutes; an hour means something is stuck.
 TIMEOUT_SECONDS = 3600
 # The rule retries delivering an upload's event for an hour before the dead-letter queue.

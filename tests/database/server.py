@@ -1,4 +1,5 @@
-"""A throwaway MariaDB server for the database tests (session-wide).
+"""A throwaway MariaDB server for the database and importer tests (session-wide, one for
+the whole run: tests/conftest.py registers this module as a plugin).
 
 `make test` installs mariadb-server and database/node_modules; without them (pytest run by
 hand) these tests skip, saying what is missing, except in CI (`CI` set), where they fail.
@@ -11,7 +12,8 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymysql
@@ -49,7 +51,18 @@ def server(tmp_path_factory) -> Iterator[Server]:
         _missing("mariadbd not found (Debian package mariadb-server)")
     if not KNEX.exists():
         _missing(f"{KNEX.relative_to(REPO_ROOT)} not found (npm ci in database/)")
-    base = tmp_path_factory.mktemp("mariadb")
+    with running_server(tmp_path_factory.mktemp("mariadb")) as started:
+        yield started
+
+
+@contextmanager
+def running_server(
+    base: Path, buffer_pool: str = "64M", log_file: str = "16M", options: Sequence[str] = ()
+) -> Iterator[Server]:
+    """mariadbd on a free port with its data in `base`, stopped on exit (also used by
+    benchmarks/import_2023.py, with a larger buffer pool and redo log, and by the importer's
+    TLS test, with `options` naming its certificate)."""
+    mariadbd, install_db = _program("mariadbd"), _program("mariadb-install-db")
     datadir, socket_path, log = base / "data", base / "mariadb.sock", base / "error.log"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     subprocess.run(
@@ -78,8 +91,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
             f"--pid-file={base / 'mariadb.pid'}",
             f"--log-error={log}",
             "--skip-name-resolve",
-            "--innodb-buffer-pool-size=64M",
-            "--innodb-log-file-size=16M",
+            f"--innodb-buffer-pool-size={buffer_pool}",
+            f"--innodb-log-file-size={log_file}",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
