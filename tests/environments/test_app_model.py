@@ -33,7 +33,13 @@ def with_ingress(**change) -> dict:
 def test_defaults_by_kind():
     assert {
         "development": App(
-            desired_tasks=1, min_tasks=1, spot=True, cache=False, trace_sampling_percent=50
+            desired_tasks=1,
+            min_tasks=1,
+            spot=True,
+            cache=False,
+            trace_sampling_percent=50,
+            latency_p95_alarm_ms=2000,
+            error_rate_alarm_percent=10,
         ),
         "staging": App(
             log_retention_days=90, openai_daily_cost_alarm_usd=10, trace_sampling_percent=20
@@ -44,6 +50,8 @@ def test_defaults_by_kind():
             desired_tasks=3,
             min_tasks=3,
             deployment="BLUE_GREEN",
+            latency_p95_alarm_ms=800,
+            error_rate_alarm_percent=2,
             log_retention_days=365,
             openai_daily_cost_alarm_usd=50,
             peak_start="cron(30 21 * * ? *)",
@@ -255,6 +263,10 @@ def test_requests_target_the_stack_refuses_is_refused_by_the_model():
 # --- bad inputs ------------------------------------------------------------------------------
 
 BAD = {  # in development: 1 task (min 1), max_app_tasks 4
+    "a latency baseline below 50 ms": (
+        {"latency_p95_alarm_ms": 49}, "latency_p95_alarm_ms", "must be 50-60000 ms"),
+    "no error share pages": (
+        {"error_rate_alarm_percent": 0}, "error_rate_alarm_percent", "must be 1-100"),
     "no tracing": ({"trace_sampling_percent": 0}, "trace_sampling_percent", "must be 1-100"),
     "more than every request": (
         {"trace_sampling_percent": 101}, "trace_sampling_percent", "must be 1-100"),

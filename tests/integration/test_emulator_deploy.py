@@ -788,6 +788,12 @@ def _assert_observability(aws, name: str) -> None:
         f"BaseballPlayback/Logs/{name}", env.app.error_log_alarm_count,
     )  # fmt: skip
     READ.add("AWS::Logs::MetricFilter")
+    (latency,) = [a for a in alarms if "ApiLatencyAlarm" in a["AlarmName"]]
+    assert latency["ExtendedStatistic"] == "p95"
+    assert latency["Threshold"] == env.app.latency_p95_alarm_ms / 1000
+    (rate,) = [a for a in alarms if "ApiErrorRateAlarm" in a["AlarmName"]]
+    assert rate["Threshold"] == env.app.error_rate_alarm_percent
+    assert {m["Id"] for m in rate["Metrics"]} == {"requests", "backend", "alb", "rate"}
     xray = aws("xray")
     group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'

@@ -32,6 +32,8 @@ def test_exactly_the_observability_resources(t):
         "Dashboard": "AWS::CloudWatch::Dashboard",
         "AppErrorsFilter": "AWS::Logs::MetricFilter",
         "AppErrorsAlarm": "AWS::CloudWatch::Alarm",
+        "ApiLatencyAlarm": "AWS::CloudWatch::Alarm",
+        "ApiErrorRateAlarm": "AWS::CloudWatch::Alarm",
         "ApiSamplingRule": "AWS::XRay::SamplingRule",
         "ApiTraceGroup": "AWS::XRay::Group",
     }
@@ -108,8 +110,28 @@ def test_error_log_lines_are_counted_and_page(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # the name, the error threshold and the trace sampling rate, per environment
-    assert root_provided_values_checked(t, parameter_files) == 3 * 3
+    # name, error lines, sampling rate, latency and error-rate baselines, per environment
+    assert root_provided_values_checked(t, parameter_files) == 3 * 5
+
+
+def test_the_performance_baseline_comes_from_the_environment(t, parameter_files):
+    latency = props(t, "ApiLatencyAlarm")
+    assert (latency["ExtendedStatistic"], latency["Threshold"]) == (
+        "p95", ref("ApiLatencyAlarmSeconds"),
+    )  # fmt: skip
+    assert (latency["EvaluationPeriods"], latency["DatapointsToAlarm"]) == (5, 5)
+    rate = props(t, "ApiErrorRateAlarm")
+    (expression,) = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
+    assert expression.startswith("IF(FILL(requests, 0) >= 20")
+    assert rate["Threshold"] == ref("ApiErrorRateAlarmPercent")
+    baselines = {
+        env: (
+            c["Parameters"]["ApiLatencyAlarmSeconds"],
+            c["Parameters"]["ApiErrorRateAlarmPercent"],
+        )
+        for env, c in parameter_files.items()
+    }
+    assert baselines == {"dev": ("2", "10"), "staging": ("1", "5"), "prod": ("0.8", "2")}
 
 
 def test_traces_sample_the_environments_share_of_its_own_service(t, parameter_files):

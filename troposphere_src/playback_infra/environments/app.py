@@ -56,6 +56,10 @@ class App:
     """An ElastiCache Serverless (Valkey) narration cache in front of the table (off in dev)."""
     trace_sampling_percent: int = 5
     """Share of requests X-Ray traces beyond the first each second (1-100)."""
+    latency_p95_alarm_ms: int = 1000
+    """The API's p95 latency (at the ALB) that pages when held for 5 minutes: the baseline."""
+    error_rate_alarm_percent: int = 5
+    """The share of API requests answered 5xx that pages (3 of 5 minutes, 20+ requests)."""
     error_log_alarm_count: int = 10
     """Backend error log lines (level error or fatal) in 5 minutes that page."""
     openai_daily_cost_alarm_usd: int = 5
@@ -148,6 +152,10 @@ def violations(
         bad("feature_flags", f"{app.feature_flags!r} must be comma-separated lowercase flag names")
     if not 1 <= app.trace_sampling_percent <= 100:
         bad("trace_sampling_percent", f"{app.trace_sampling_percent} must be 1-100 (percent)")
+    if not 50 <= app.latency_p95_alarm_ms <= 60_000:
+        bad("latency_p95_alarm_ms", f"{app.latency_p95_alarm_ms} must be 50-60000 ms")
+    if not 1 <= app.error_rate_alarm_percent <= 100:
+        bad("error_rate_alarm_percent", f"{app.error_rate_alarm_percent} must be 1-100 (percent)")
     if not 1 <= app.error_log_alarm_count <= 100_000:
         bad("error_log_alarm_count", f"{app.error_log_alarm_count} must be 1-100000 log lines")
     if not 1 <= app.openai_daily_cost_alarm_usd <= 100_000:
@@ -160,11 +168,13 @@ def violations(
 
 DEFAULTS = {  # by environment kind
     "development": App(
-        desired_tasks=1, min_tasks=1, spot=True, cache=False, trace_sampling_percent=50
+        desired_tasks=1, min_tasks=1, spot=True, cache=False, trace_sampling_percent=50,
+        latency_p95_alarm_ms=2000, error_rate_alarm_percent=10,
     ),
     "staging": App(log_retention_days=90, openai_daily_cost_alarm_usd=10, trace_sampling_percent=20),
     "production": App(
         cpu=1024, memory=2048, desired_tasks=3, min_tasks=3, deployment="BLUE_GREEN",
+        latency_p95_alarm_ms=800, error_rate_alarm_percent=2,
         log_retention_days=365, openai_daily_cost_alarm_usd=50,
         # US evening first pitches (about 18:00-01:00 Eastern): more tasks before the rush.
         peak_start="cron(30 21 * * ? *)", peak_end="cron(0 6 * * ? *)", peak_min_tasks=6,

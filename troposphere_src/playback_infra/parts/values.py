@@ -117,6 +117,8 @@ ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 ENABLE_CACHE = "EnableCache"
 APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
 TRACE_SAMPLING_RATE = "TraceSamplingRate"
+API_LATENCY_ALARM_SECONDS = "ApiLatencyAlarmSeconds"
+API_ERROR_RATE_ALARM_PERCENT = "ApiErrorRateAlarmPercent"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
 IMPORT_MEMORY = "ImportMemory"
@@ -594,6 +596,15 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    API_LATENCY_ALARM_SECONDS: Value(
+        "String",
+        "The API's p95 latency (s) that pages when held for 5 minutes",
+        allowed_pattern=r"^\d{1,2}(\.\d{1,3})?$",
+        constraint="seconds, e.g. 0.8",
+    ),
+    API_ERROR_RATE_ALARM_PERCENT: Value(
+        "Number", "Share (%) of API requests answered 5xx that pages", min_value=1, max_value=100
+    ),
     TRACE_SAMPLING_RATE: Value(
         "String",
         "Share of API requests X-Ray traces beyond the first each second (0-1)",

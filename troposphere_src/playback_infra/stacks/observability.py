@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 
 from troposphere import Ref, Sub, Template
-from troposphere.cloudwatch import Dashboard
+from troposphere.cloudwatch import Dashboard, MetricDataQuery, MetricDimension, MetricStat
+from troposphere.cloudwatch import Metric as AlarmMetric
 from troposphere.logs import MetricFilter, MetricTransformation
 from troposphere.xray import Group, InsightsConfiguration, SamplingRule, SamplingRuleProperty
 
@@ -27,6 +28,8 @@ from playback_infra.parts.template import new_template, tag_component
 COMPONENT = "observability"
 EDGE_REGION = "us-east-1"
 PERIOD = 60
+# The error-rate alarm judges only minutes with this many requests or more.
+ERROR_RATE_MIN_REQUESTS = 20
 # The backend logs JSON lines; an error is one whose level is error or fatal (pino levels).
 ERROR_PATTERN = '{ ($.level = "error") || ($.level = "fatal") || ($.level = 50) || ($.level = 60) }'
 APP_ERRORS = "AppErrors"
@@ -155,6 +158,73 @@ def dashboard_body() -> dict:
     return {"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets}
 
 
+def _add_performance_baseline(t: Template) -> None:
+    """The environment's baseline from the model: the API's p95 latency and 5xx share."""
+    load_balancer = [
+        MetricDimension(Name="LoadBalancer", Value=Ref(values.API_LOAD_BALANCER_FULL_NAME))
+    ]
+    t.add_resource(
+        paging_alarm(
+            "ApiLatencyAlarm",
+            "The API's p95 latency at the ALB stayed above the environment's baseline "
+            "(ApiLatencyAlarmSeconds) for 5 minutes. Check the dashboard's database latency "
+            "and CPU first, then the backend's CPU and task count (autoscaling at its maximum?), "
+            "then OpenAI latency (narrations wait on it).",
+            Namespace="AWS/ApplicationELB",
+            MetricName="TargetResponseTime",
+            Dimensions=load_balancer,
+            ExtendedStatistic="p95",
+            Period=60,
+            EvaluationPeriods=5,
+            DatapointsToAlarm=5,
+            Threshold=Ref(values.API_LATENCY_ALARM_SECONDS),
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+        )
+    )
+
+    def count(metric_id: str, metric: str) -> MetricDataQuery:
+        return MetricDataQuery(
+            Id=metric_id,
+            ReturnData=False,
+            MetricStat=MetricStat(
+                Metric=AlarmMetric(
+                    Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=load_balancer
+                ),
+                Period=60,
+                Stat="Sum",
+            ),
+        )
+
+    t.add_resource(
+        paging_alarm(
+            "ApiErrorRateAlarm",
+            "At least ApiErrorRateAlarmPercent of the API's requests were answered 5xx (by the "
+            "backend or the ALB), in 3 of 5 minutes with 20 or more requests. Check the "
+            "healthy targets and the backend's error log lines first, then the database alarms.",
+            Metrics=[
+                count("requests", "RequestCount"),
+                count("backend", "HTTPCode_Target_5XX_Count"),
+                count("alb", "HTTPCode_ELB_5XX_Count"),
+                MetricDataQuery(
+                    Id="rate",
+                    Expression=(
+                        f"IF(FILL(requests, 0) >= {ERROR_RATE_MIN_REQUESTS}, "
+                        "100 * (FILL(backend, 0) + FILL(alb, 0)) / requests, 0)"
+                    ),
+                    Label="5xx share of API requests (%)",
+                    ReturnData=True,
+                ),
+            ],
+            EvaluationPeriods=5,
+            DatapointsToAlarm=3,
+            Threshold=Ref(values.API_ERROR_RATE_ALARM_PERCENT),
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+    )
+
+
 def _add_tracing(t: Template) -> None:
     """Which requests X-Ray keeps (the first each second, then the environment's share) and
     the API's group with Insights, which looks for anomalies in its faults and latency."""
@@ -205,7 +275,10 @@ def build() -> Template:
         values.APP_LOG_GROUP_NAME,
         values.APP_ERROR_ALARM_COUNT,
         values.TRACE_SAMPLING_RATE,
+        values.API_LATENCY_ALARM_SECONDS,
+        values.API_ERROR_RATE_ALARM_PERCENT,
     )
+    _add_performance_baseline(t)
     _add_tracing(t)
     t.add_resource(
         Dashboard(
