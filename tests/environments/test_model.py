@@ -116,6 +116,10 @@ BAD_INPUTS = {
         {"api_domain": "test.playback.example.com"}, "api_domain", "must differ"),
     "too many tasks for the subnets": (
         {"vpc_cidr": "10.0.0.0/23", "max_app_tasks": 40}, "vpc_cidr", "2 x max_app_tasks"),
+    "a budget under ten dollars": (
+        {"monthly_budget_usd": 5}, "monthly_budget_usd", "must be 10-1000000 US dollars"),
+    "a budget given as text": (
+        {"monthly_budget_usd": "150"}, "monthly_budget_usd", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
     "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
 }  # fmt: skip

@@ -805,6 +805,28 @@ def _assert_observability(aws, name: str) -> None:
     assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
     READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
 
+    budgets = aws("budgets")
+    budget = budgets.describe_budget(
+        AccountId="000000000000", BudgetName=f"baseball-playback-{name}"
+    )["Budget"]
+    assert float(budget["BudgetLimit"]["Amount"]) == env.monthly_budget_usd
+    assert budget["CostFilters"] == {"TagKeyValue": [f"user:Environment${name}"]}
+    notifications = budgets.describe_notifications_for_budget(
+        AccountId="000000000000", BudgetName=budget["BudgetName"]
+    )["Notifications"]
+    assert {(n["NotificationType"], n["Threshold"]) for n in notifications} == {
+        ("ACTUAL", 80.0), ("FORECASTED", 100.0),
+    }  # fmt: skip
+    ce = aws("ce")
+    (monitor,) = [m for m in ce.get_anomaly_monitors()["AnomalyMonitors"]
+                  if m["MonitorName"] == f"baseball-playback-{name}"]  # fmt: skip
+    assert monitor["MonitorSpecification"]["Tags"]["Values"] == [name]
+    (subscription,) = [s for s in ce.get_anomaly_subscriptions()["AnomalySubscriptions"]
+                       if s["SubscriptionName"] == f"baseball-playback-{name}"]  # fmt: skip
+    assert subscription["MonitorArnList"] == [monitor["MonitorArn"]]
+    assert subscription["Subscribers"] == [{"Type": "SNS", "Address": out["AlarmTopicArn"]}]
+    READ.update({"AWS::Budgets::Budget", "AWS::CE::AnomalyMonitor", "AWS::CE::AnomalySubscription"})
+
 
 def _assert_game_data(aws, name: str) -> None:
     """The import job: its cluster, task, workflow, trigger, dead letters and alarms."""

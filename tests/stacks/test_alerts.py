@@ -76,7 +76,9 @@ def test_topic_policy_covers_only_the_topic(t):
     p = props(t, "AlarmTopicPolicy")
     assert p["Topics"] == [TOPIC]
     assert p["PolicyDocument"]["Version"] == "2012-10-17"
-    assert set(topic_statements(t)) == {"CloudWatchAlarmsOfThisAccount", "TlsOnly"}
+    assert set(topic_statements(t)) == {
+        "CloudWatchAlarmsOfThisAccount", "BudgetsAndCostAnomaliesOfThisAccount", "TlsOnly",
+    }  # fmt: skip
 
 
 def test_only_cloudwatch_alarms_of_this_account_may_publish(t):
@@ -89,7 +91,15 @@ def test_only_cloudwatch_alarms_of_this_account_may_publish(t):
         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
     }
     allows = [s for s in topic_statements(t).values() if s["Effect"] == "Allow"]
-    assert [s["Sid"] for s in allows] == ["CloudWatchAlarmsOfThisAccount"]
+    assert [s["Sid"] for s in allows] == [
+        "CloudWatchAlarmsOfThisAccount", "BudgetsAndCostAnomaliesOfThisAccount",
+    ]  # fmt: skip
+    assert topic_statements(t)["BudgetsAndCostAnomaliesOfThisAccount"]["Principal"] == {
+        "Service": ["budgets.amazonaws.com", "costalerts.amazonaws.com"]
+    }
+    assert all(
+        s["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}} for s in allows
+    )
     for statement in allows:
         assert statement["Principal"] not in ("*", {"AWS": "*"}, {"AWS": ["*"]})
         assert all("*" not in action for action in statement["Action"])
@@ -135,9 +145,16 @@ def test_logs_key_lets_cloudwatch_alarms_of_this_account_use_it(security_t):
         "Resource": ["*"],  # in a key policy: this key
         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
     }
+    assert statements["BillingAlertsToEncryptedTopic"]["Principal"] == {
+        "Service": ["budgets.amazonaws.com", "costalerts.amazonaws.com"]
+    }
+    assert statements["BillingAlertsToEncryptedTopic"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID}
+    }
     assert set(statements) == {
         "KeyAdministration",
         "CloudWatchAlarmsToEncryptedTopic",
+        "BillingAlertsToEncryptedTopic",
         "CloudWatchLogs",
     }
 

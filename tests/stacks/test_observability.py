@@ -34,6 +34,9 @@ def test_exactly_the_observability_resources(t):
         "AppErrorsAlarm": "AWS::CloudWatch::Alarm",
         "ApiLatencyAlarm": "AWS::CloudWatch::Alarm",
         "ApiErrorRateAlarm": "AWS::CloudWatch::Alarm",
+        "MonthlyBudget": "AWS::Budgets::Budget",
+        "CostAnomalyMonitor": "AWS::CE::AnomalyMonitor",
+        "CostAnomalySubscription": "AWS::CE::AnomalySubscription",
         "ApiSamplingRule": "AWS::XRay::SamplingRule",
         "ApiTraceGroup": "AWS::XRay::Group",
     }
@@ -110,8 +113,39 @@ def test_error_log_lines_are_counted_and_page(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # name, error lines, sampling rate, latency and error-rate baselines, per environment
-    assert root_provided_values_checked(t, parameter_files) == 3 * 5
+    # name, error lines, sampling rate, latency and error-rate baselines, budget
+    assert root_provided_values_checked(t, parameter_files) == 3 * 6
+
+
+def test_the_budget_and_anomalies_watch_the_environments_tag_and_notify_the_topic(
+    t, parameter_files
+):
+    budget = props(t, "MonthlyBudget")
+    data = budget["Budget"]
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": ref("MonthlyBudgetUsd"), "Unit": "USD"}
+    assert data["CostFilters"] == {
+        "TagKeyValue": [{"Fn::Sub": "user:Environment$${EnvironmentName}"}]
+    }
+    notifications = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in budget["NotificationsWithSubscribers"]
+    }
+    assert notifications == {("ACTUAL", 80), ("FORECASTED", 100)}
+    for entry in budget["NotificationsWithSubscribers"]:
+        assert entry["Subscribers"] == [
+            {"SubscriptionType": "SNS", "Address": ref("AlarmTopicArn")}
+        ]
+    monitor = props(t, "CostAnomalyMonitor")
+    assert monitor["MonitorType"] == "CUSTOM"
+    assert json.loads(monitor["MonitorSpecification"]["Fn::Sub"]) == {
+        "Tags": {"Key": "Environment", "Values": ["${EnvironmentName}"], "MatchOptions": ["EQUALS"]}
+    }
+    subscription = props(t, "CostAnomalySubscription")
+    assert subscription["Frequency"] == "IMMEDIATE"  # what SNS subscribers take
+    assert subscription["Subscribers"] == [{"Type": "SNS", "Address": ref("AlarmTopicArn")}]
+    budgets = {env: c["Parameters"]["MonthlyBudgetUsd"] for env, c in parameter_files.items()}
+    assert budgets == {"dev": "150", "staging": "300", "prod": "1000"}
 
 
 def test_the_performance_baseline_comes_from_the_environment(t, parameter_files):

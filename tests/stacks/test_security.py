@@ -171,7 +171,10 @@ def test_data_key_is_used_only_through_rds_secrets_manager_s3_and_backup(t):
 def test_logs_key_is_used_only_by_cloudwatch_logs_and_alarms_of_this_account(t):
     use = statements(t, "LogsKey")
     # CloudWatchAlarmsToEncryptedTopic is asserted in test_alerts.py.
-    assert set(use) == {"KeyAdministration", "CloudWatchLogs", "CloudWatchAlarmsToEncryptedTopic"}
+    assert set(use) == {
+        "KeyAdministration", "CloudWatchLogs", "CloudWatchAlarmsToEncryptedTopic",
+        "BillingAlertsToEncryptedTopic",
+    }  # fmt: skip
     logs = use["CloudWatchLogs"]
     assert logs["Principal"] == {"Service": [{"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}]}
     assert logs["Condition"] == {

@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty-three resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -22,7 +22,9 @@ scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded th
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
 calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint).
 X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
-that API (ministack has no X-Ray) and records the two resource types.
+that API (ministack has no X-Ray) and records the two resource types; budgets (through
+ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
+ministack has no Cost Explorer) come from ``billing_service``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -67,6 +69,7 @@ import time
 import uuid
 from xml.etree import ElementTree
 
+import billing_service  # beside this script: budgets' resources, Cost Explorer
 import ministack.app
 import ministack.services.cloudformation as cfn_service
 import xray_service  # beside this script: X-Ray, which ministack lacks
@@ -3403,6 +3406,9 @@ def register():
         waf.reset = _reset_waf_logging(waf.reset)
     if not getattr(route53._create_hosted_zone, "takes_requested_id", False):
         route53._create_hosted_zone = _zone_with_requested_id(route53._create_hosted_zone)
+    if "ce" not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS["ce"] = billing_service.serve
+        ministack.app._reset_all_state = billing_service.reset(ministack.app._reset_all_state)
     if "xray" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
         ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
@@ -3434,9 +3440,9 @@ def register():
         )
     handlers.update(_HANDLERS)
     handlers.update(xray_service.HANDLERS)
-    cfn._REPLACING_PROPERTIES.update(
-        {t: tuple(p.split()) for t, p in {**_REPLACING, **xray_service.REPLACING}.items()}
-    )
+    handlers.update(billing_service.HANDLERS)
+    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING}
+    cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVICE] = {"name": "ServiceName"}

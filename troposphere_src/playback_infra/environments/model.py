@@ -115,6 +115,9 @@ class Environment:
     """Port the backend container listens on (a non-root user cannot bind below 1024)."""
     max_app_tasks: int
     """Most backend tasks autoscaling may run; sizes the app subnets (blue/green doubles it)."""
+    monthly_budget_usd: int
+    """The environment's AWS Budgets budget: 80% actual and 100% forecast notify the alarm
+    topic. Defaults sit about a quarter above `playback-infra cost`'s estimate."""
     tags: Tags
     alarm_email: str
     site_domain: str
@@ -171,6 +174,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(),
         "flow_log_retention_days": 30,
         "max_app_tasks": 4,
+        "monthly_budget_usd": 150,
     },
     Kind.STAGING: {
         "database": database_rules.DEFAULTS["staging"],
@@ -183,6 +187,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(InterfaceEndpoint),
         "flow_log_retention_days": 90,
         "max_app_tasks": 6,
+        "monthly_budget_usd": 300,
     },
     Kind.PRODUCTION: {
         "database": database_rules.DEFAULTS["production"],
@@ -195,6 +200,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(InterfaceEndpoint),
         "flow_log_retention_days": 365,
         "max_app_tasks": 20,
+        "monthly_budget_usd": 1000,
     },
 }
 COMMON_DEFAULTS: dict[str, Any] = {"alb_ingress": AlbIngress.CLOUDFRONT, "app_port": 3000}
@@ -298,7 +304,9 @@ def validate_catalog(environments: Iterable[Environment]) -> dict[str, Environme
 # --- field types -----------------------------------------------------------------------------
 
 _ENUM_FIELDS = {"kind": Kind, "nat_mode": NatMode, "alb_ingress": AlbIngress}
-_INT_FIELDS = {"az_count", "flow_log_retention_days", "app_port", "max_app_tasks"}
+_INT_FIELDS = {
+    "az_count", "flow_log_retention_days", "app_port", "max_app_tasks", "monthly_budget_usd",
+}  # fmt: skip
 _STR_FIELDS = {
     "name", "account_id", "region", "vpc_cidr", "alarm_email", "site_domain", "api_domain",
 }  # fmt: skip
@@ -474,6 +482,10 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         )
     if not 1 <= env.max_app_tasks <= 500:
         found.append(("max_app_tasks", f"{env.max_app_tasks} must be 1-500"))
+    if not 10 <= env.monthly_budget_usd <= 1_000_000:
+        found.append(
+            ("monthly_budget_usd", f"{env.monthly_budget_usd} must be 10-1000000 US dollars")
+        )
     for tag in ("cost_center", "owner"):
         value = getattr(env.tags, tag)
         if not isinstance(value, str) or not _TAG_VALUE.match(value) or value.strip() != value:

@@ -48,6 +48,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.TRACE_SAMPLING_RATE: f"{env.app.trace_sampling_percent / 100:g}",
         values.API_LATENCY_ALARM_SECONDS: f"{env.app.latency_p95_alarm_ms / 1000:g}",
         values.API_ERROR_RATE_ALARM_PERCENT: str(env.app.error_rate_alarm_percent),
+        values.MONTHLY_BUDGET_USD: str(env.monthly_budget_usd),
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),

@@ -118,6 +118,7 @@ ENABLE_CACHE = "EnableCache"
 APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
 TRACE_SAMPLING_RATE = "TraceSamplingRate"
 API_LATENCY_ALARM_SECONDS = "ApiLatencyAlarmSeconds"
+MONTHLY_BUDGET_USD = "MonthlyBudgetUsd"
 API_ERROR_RATE_ALARM_PERCENT = "ApiErrorRateAlarmPercent"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
@@ -596,6 +597,12 @@ VALUES: dict[str, Value] = {
         "String", "The distribution's own host name (dxxxx.cloudfront.net)"
     ),
     SITE_URL: Value("String", "Where users open the site"),
+    MONTHLY_BUDGET_USD: Value(
+        "Number",
+        "The environment's monthly AWS budget (USD)",
+        min_value=10,
+        max_value=1000000,
+    ),
     API_LATENCY_ALARM_SECONDS: Value(
         "String",
         "The API's p95 latency (s) that pages when held for 5 minutes",

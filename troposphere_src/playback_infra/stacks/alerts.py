@@ -1,6 +1,7 @@
 """The alerts stack: the environment's alarm topic, encrypted, with the alarm e-mail subscribed.
 
-Every alarm of every stack notifies this one topic (`AlarmTopicArn`). The e-mail address must
+Every alarm of every stack notifies this one topic (`AlarmTopicArn`), and so do the
+environment's budget and cost anomaly subscription (observability stack). The e-mail address must
 confirm the subscription once (AWS sends the link). A chat webhook can subscribe the same way.
 """
 
@@ -24,6 +25,8 @@ from playback_infra.parts import values
 from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "alerts"
+# The billing services that notify the topic: AWS Budgets and Cost Anomaly Detection.
+BILLING_SERVICES = ("budgets.amazonaws.com", "costalerts.amazonaws.com")
 
 
 def build() -> Template:
@@ -55,6 +58,16 @@ def build() -> Template:
                         Sid="CloudWatchAlarmsOfThisAccount",
                         Effect=Allow,
                         Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
+                        Action=[sns_actions.Publish],
+                        Resource=[Ref(topic)],
+                        Condition=Condition(
+                            StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))
+                        ),
+                    ),
+                    Statement(
+                        Sid="BudgetsAndCostAnomaliesOfThisAccount",
+                        Effect=Allow,
+                        Principal=Principal("Service", list(BILLING_SERVICES)),
                         Action=[sns_actions.Publish],
                         Resource=[Ref(topic)],
                         Condition=Condition(

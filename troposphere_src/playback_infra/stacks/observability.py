@@ -15,6 +15,16 @@ from __future__ import annotations
 import json
 
 from troposphere import Ref, Sub, Template
+from troposphere.budgets import (
+    Budget,
+    BudgetData,
+    Notification,
+    NotificationWithSubscribers,
+    Spend,
+    Subscriber,
+)
+from troposphere.ce import AnomalyMonitor, AnomalySubscription
+from troposphere.ce import Subscriber as AnomalySubscriber
 from troposphere.cloudwatch import Dashboard, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.cloudwatch import Metric as AlarmMetric
 from troposphere.logs import MetricFilter, MetricTransformation
@@ -28,6 +38,10 @@ from playback_infra.parts.template import new_template, tag_component
 COMPONENT = "observability"
 EDGE_REGION = "us-east-1"
 PERIOD = 60
+# Budget notifications: (type, percent of the monthly budget).
+BUDGET_NOTIFICATIONS = (("ACTUAL", 80), ("FORECASTED", 100))
+# A cost anomaly notifies once its total impact reaches this many US dollars.
+ANOMALY_IMPACT_USD = 10
 # The error-rate alarm judges only minutes with this many requests or more.
 ERROR_RATE_MIN_REQUESTS = 20
 # The backend logs JSON lines; an error is one whose level is error or fatal (pino levels).
@@ -225,6 +239,67 @@ def _add_performance_baseline(t: Template) -> None:
     )
 
 
+def _add_cost_watch(t: Template) -> None:
+    """The month's spend against the environment's budget (by its Environment tag), and
+    Cost Anomaly Detection on the same tag; both notify the alarm topic."""
+    topic = [Subscriber(SubscriptionType="SNS", Address=Ref(values.ALARM_TOPIC_ARN))]
+    t.add_resource(
+        Budget(
+            "MonthlyBudget",
+            Budget=BudgetData(
+                BudgetName=Sub(f"baseball-playback-{ENV}"),
+                BudgetType="COST",
+                TimeUnit="MONTHLY",
+                BudgetLimit=Spend(Amount=Ref(values.MONTHLY_BUDGET_USD), Unit="USD"),
+                CostFilters={"TagKeyValue": [Sub(f"user:Environment${ENV}")]},
+            ),
+            NotificationsWithSubscribers=[
+                NotificationWithSubscribers(
+                    Notification=Notification(
+                        NotificationType=kind,
+                        ComparisonOperator="GREATER_THAN",
+                        Threshold=threshold,
+                        ThresholdType="PERCENTAGE",
+                    ),
+                    Subscribers=topic,
+                )
+                for kind, threshold in BUDGET_NOTIFICATIONS
+            ],
+        )
+    )
+    monitor = t.add_resource(
+        AnomalyMonitor(
+            "CostAnomalyMonitor",
+            MonitorName=Sub(f"baseball-playback-{ENV}"),
+            MonitorType="CUSTOM",
+            MonitorSpecification=Sub(
+                json.dumps(
+                    {"Tags": {"Key": "Environment", "Values": [ENV], "MatchOptions": ["EQUALS"]}}
+                )
+            ),
+        )
+    )
+    t.add_resource(
+        AnomalySubscription(
+            "CostAnomalySubscription",
+            SubscriptionName=Sub(f"baseball-playback-{ENV}"),
+            MonitorArnList=[Ref(monitor)],
+            # SNS subscribers take each anomaly as it is found.
+            Frequency="IMMEDIATE",
+            Subscribers=[AnomalySubscriber(Type="SNS", Address=Ref(values.ALARM_TOPIC_ARN))],
+            ThresholdExpression=json.dumps(
+                {
+                    "Dimensions": {
+                        "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+                        "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                        "Values": [str(ANOMALY_IMPACT_USD)],
+                    }
+                }
+            ),
+        )
+    )
+
+
 def _add_tracing(t: Template) -> None:
     """Which requests X-Ray keeps (the first each second, then the environment's share) and
     the API's group with Insights, which looks for anomalies in its faults and latency."""
@@ -277,7 +352,9 @@ def build() -> Template:
         values.TRACE_SAMPLING_RATE,
         values.API_LATENCY_ALARM_SECONDS,
         values.API_ERROR_RATE_ALARM_PERCENT,
+        values.MONTHLY_BUDGET_USD,
     )
+    _add_cost_watch(t)
     _add_performance_baseline(t)
     _add_tracing(t)
     t.add_resource(

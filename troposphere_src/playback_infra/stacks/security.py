@@ -156,6 +156,14 @@ def _logs_key_statements() -> list[Statement]:
             Resource=[THIS_KEY],
             Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
         ),
+        Statement(
+            Sid="BillingAlertsToEncryptedTopic",
+            Effect=Allow,
+            Principal=Principal("Service", ["budgets.amazonaws.com", "costalerts.amazonaws.com"]),
+            Action=[kms.Decrypt, kms.GenerateDataKey],
+            Resource=[THIS_KEY],
+            Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+        ),
         cloudwatch_logs_use(),
     ]
 
