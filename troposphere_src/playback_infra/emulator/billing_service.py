@@ -20,18 +20,11 @@ from ministack.core.responses import (
     json_response,
 )
 from ministack.services import budgets
+from served import checked, resetting
 
 _monitors = AccountScopedDict()  # ARN -> monitor
 _subscriptions = AccountScopedDict()  # ARN -> subscription
 _JSON_1_1 = "application/x-amz-json-1.1"
-
-
-def _check(response) -> dict:
-    status, _headers, body = response
-    parsed = json.loads(body) if body else {}
-    if status >= 400:
-        raise ValueError(f"{parsed.get('__type', status)}: {parsed.get('message', parsed)}")
-    return parsed
 
 
 # --- AWS::Budgets::Budget (Ref: the budget's name) ------------------------------------------
@@ -60,7 +53,7 @@ def _budget_request(props: dict) -> dict:
 def _budget_create(logical_id, props, stack_name):
     request = _budget_request(props)
     request["Budget"].setdefault("BudgetName", f"{stack_name}-{logical_id}")
-    _check(budgets._create_budget(request))
+    checked(budgets._create_budget(request))
     return request["Budget"]["BudgetName"], {}
 
 
@@ -69,13 +62,13 @@ def _budget_update(physical_id, old_props, new_props, stack_name):
     _budget_delete(physical_id, old_props)
     request = _budget_request(new_props)
     request["Budget"]["BudgetName"] = physical_id
-    _check(budgets._create_budget(request))
+    checked(budgets._create_budget(request))
     return physical_id, {}
 
 
 def _budget_delete(physical_id, props):
     if physical_id in budgets._budgets:
-        _check(budgets._delete_budget({"AccountId": get_account_id(), "BudgetName": physical_id}))
+        checked(budgets._delete_budget({"AccountId": get_account_id(), "BudgetName": physical_id}))
 
 
 # --- Cost Explorer anomaly detection ---------------------------------------------------------
@@ -175,32 +168,26 @@ async def serve(method, path, headers, body, query_params):
 
 
 def reset(reset_all_state):
-    """Wrap ministack's reset so it drops the monitors and subscriptions too."""
-
-    def reset_with_cost_explorer(*args, **kwargs):
-        _monitors.clear()
-        _subscriptions.clear()
-        return reset_all_state(*args, **kwargs)
-
-    return reset_with_cost_explorer
+    """Wrap ministack's reset so it empties this service's stores too."""
+    return resetting(reset_all_state, _monitors, _subscriptions)
 
 
 def _monitor_create(logical_id, props, stack_name):
     monitor = {k: v for k, v in props.items() if k != "ResourceTags"}
     if isinstance(monitor.get("MonitorSpecification"), str):
         monitor["MonitorSpecification"] = json.loads(monitor["MonitorSpecification"])
-    arn = _check(_create_monitor({"AnomalyMonitor": monitor}))["MonitorArn"]
+    arn = checked(_create_monitor({"AnomalyMonitor": monitor}))["MonitorArn"]
     return arn, {"MonitorArn": arn}
 
 
 def _monitor_update(physical_id, old_props, new_props, stack_name):
-    _check(_update_monitor({"MonitorArn": physical_id, "MonitorName": new_props["MonitorName"]}))
+    checked(_update_monitor({"MonitorArn": physical_id, "MonitorName": new_props["MonitorName"]}))
     return physical_id, {"MonitorArn": physical_id}
 
 
 def _monitor_delete(physical_id, props):
     if physical_id in _monitors:
-        _check(_delete_monitor({"MonitorArn": physical_id}))
+        checked(_delete_monitor({"MonitorArn": physical_id}))
 
 
 def _subscription_request(props: dict) -> dict:
@@ -212,12 +199,12 @@ def _subscription_request(props: dict) -> dict:
 
 def _subscription_create(logical_id, props, stack_name):
     request = {"AnomalySubscription": _subscription_request(props)}
-    arn = _check(_create_subscription(request))["SubscriptionArn"]
+    arn = checked(_create_subscription(request))["SubscriptionArn"]
     return arn, {"SubscriptionArn": arn}
 
 
 def _subscription_update(physical_id, old_props, new_props, stack_name):
-    _check(
+    checked(
         _update_subscription({"SubscriptionArn": physical_id, **_subscription_request(new_props)})
     )
     return physical_id, {"SubscriptionArn": physical_id}
@@ -225,7 +212,7 @@ def _subscription_update(physical_id, old_props, new_props, stack_name):
 
 def _subscription_delete(physical_id, props):
     if physical_id in _subscriptions:
-        _check(_delete_subscription({"SubscriptionArn": physical_id}))
+        checked(_delete_subscription({"SubscriptionArn": physical_id}))
 
 
 HANDLERS = {

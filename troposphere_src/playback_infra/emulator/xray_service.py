@@ -18,6 +18,7 @@ from ministack.core.responses import (
     get_region,
     json_response,
 )
+from served import checked, resetting
 
 _groups = AccountRegionScopedDict()  # name -> group
 _rules = AccountRegionScopedDict()  # name -> sampling rule
@@ -149,57 +150,43 @@ async def serve(method, path, headers, body, query_params):
 
 
 def reset(reset_all_state):
-    """Wrap ministack's reset so it drops the groups and rules too."""
-
-    def reset_with_xray(*args, **kwargs):
-        _groups.clear()
-        _rules.clear()
-        return reset_all_state(*args, **kwargs)
-
-    return reset_with_xray
+    """Wrap ministack's reset so it empties this service's stores too."""
+    return resetting(reset_all_state, _groups, _rules)
 
 
 # --- CloudFormation -------------------------------------------------------------------------
 
 
-def _check(response) -> dict:
-    status, _headers, body = response
-    parsed = json.loads(body) if body else {}
-    if status >= 400:
-        raise ValueError(f"{parsed.get('__type', status)}: {parsed.get('message', parsed)}")
-    return parsed
-
-
 def _group_create(logical_id, props, stack_name):
-    created = _check(_create_group(props))["Group"]
+    created = checked(_create_group(props))["Group"]
     return created["GroupARN"], {"GroupARN": created["GroupARN"]}
 
 
 def _group_update(physical_id, old_props, new_props, stack_name):
-    _check(_update_group({"GroupARN": physical_id, **new_props}))
+    checked(_update_group({"GroupARN": physical_id, **new_props}))
     return physical_id, {"GroupARN": physical_id}
 
 
 def _group_delete(physical_id, props):
     if _named_group({"GroupARN": physical_id}):
-        _check(_delete_group({"GroupARN": physical_id}))
+        checked(_delete_group({"GroupARN": physical_id}))
 
 
 def _rule_create(logical_id, props, stack_name):
-    created = _check(_create_sampling_rule({"SamplingRule": props["SamplingRule"]}))
+    created = checked(_create_sampling_rule({"SamplingRule": props["SamplingRule"]}))
     arn = created["SamplingRuleRecord"]["SamplingRule"]["RuleARN"]
     return arn, {"RuleARN": arn, "RuleName": props["SamplingRule"]["RuleName"]}
 
 
 def _rule_update(physical_id, old_props, new_props, stack_name):
-    _check(_update_sampling_rule({"SamplingRuleUpdate": new_props["SamplingRule"]}))
+    checked(_update_sampling_rule({"SamplingRuleUpdate": new_props["SamplingRule"]}))
     return physical_id, {"RuleARN": physical_id, "RuleName": new_props["SamplingRule"]["RuleName"]}
 
 
 def _rule_delete(physical_id, props):
     name = props["SamplingRule"]["RuleName"]
     if name in _rules:
-        _check(_delete_sampling_rule({"RuleName": name}))
+        checked(_delete_sampling_rule({"RuleName": name}))
 
 
 HANDLERS = {
