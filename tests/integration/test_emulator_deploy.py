@@ -359,7 +359,10 @@ def _assert_data(aws, name: str) -> None:
         "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "FreeableMemory",
         "ReadLatency", "WriteLatency",
     ]  # fmt: skip
-    assert all(a["AlarmActions"] == [topic] == a["OKActions"] for a in alarms)
+    signals = {"CPUUtilization", "ReadLatency", "WriteLatency"}  # the composite pages for them
+    assert all(a["AlarmActions"] == [topic] == a["OKActions"]
+               for a in alarms if a["MetricName"] not in signals)  # fmt: skip
+    assert all(a["AlarmActions"] == [] for a in alarms if a["MetricName"] in signals)
     connections = next(a for a in alarms if a["MetricName"] == "DatabaseConnections")
     assert connections["Threshold"] == db.max_connections * db.connections_alarm_percent // 100
     this_environment = {"Name": "Environment", "Value": name}
@@ -791,6 +794,16 @@ def _assert_observability(aws, name: str) -> None:
     (latency,) = [a for a in alarms if "ApiLatencyAlarm" in a["AlarmName"]]
     assert latency["ExtendedStatistic"] == "p95"
     assert latency["Threshold"] == env.app.latency_p95_alarm_ms / 1000
+    composites = aws("cloudwatch").describe_alarms(
+        AlarmNamePrefix=env.stack_name, AlarmTypes=["CompositeAlarm"]
+    )["CompositeAlarms"]
+    (strained,) = [a for a in composites if "DatabaseStrainedAlarm" in a["AlarmName"]]
+    signals = {a["AlarmName"] for a in alarms if "DatabaseCpuAlarm" in a["AlarmName"]
+               or ("LatencyAlarm" in a["AlarmName"] and "Database" in a["AlarmName"])}  # fmt: skip
+    assert len(signals) == 3 and all(f'ALARM("{s}")' in strained["AlarmRule"] for s in signals)
+    assert strained["AlarmActions"] == [out["AlarmTopicArn"]]
+    assert all(not a["AlarmActions"] for a in alarms if a["AlarmName"] in signals)
+    READ.add("AWS::CloudWatch::CompositeAlarm")
     (rate,) = [a for a in alarms if "ApiErrorRateAlarm" in a["AlarmName"]]
     assert rate["Threshold"] == env.app.error_rate_alarm_percent
     assert {m["Id"] for m in rate["Metrics"]} == {"requests", "backend", "alb", "rate"}

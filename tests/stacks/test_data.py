@@ -805,6 +805,22 @@ def test_no_iam_statement_uses_a_wildcard(t):
 # --- alarms ----------------------------------------------------------------------------------
 
 
+SIGNALS = {"DatabaseCpuAlarm", "DatabaseReadLatencyAlarm", "DatabaseWriteLatencyAlarm"}
+
+
+def test_a_strained_database_pages_when_cpu_and_latency_agree(t):
+    composite = props(t, "DatabaseStrainedAlarm")
+    assert composite["AlarmRule"] == {
+        "Fn::Sub": 'ALARM("${DatabaseCpuAlarm}") AND '
+        '(ALARM("${DatabaseReadLatencyAlarm}") OR ALARM("${DatabaseWriteLatencyAlarm}"))'
+    }
+    assert composite["AlarmActions"] == composite["OKActions"] == TOPIC
+    assert "Check" in composite["AlarmDescription"]
+    assert list(resources_of_type(t, "AWS::CloudWatch::CompositeAlarm")) == [
+        "DatabaseStrainedAlarm"
+    ]
+
+
 def test_exactly_the_database_alarms(t):
     assert set(resources_of_type(t, "AWS::CloudWatch::Alarm")) == {
         *ALARMS,
@@ -821,8 +837,10 @@ def test_instance_alarm(t, title, spec):
     assert p["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": ref("DatabaseInstance")}]
     assert p["Threshold"] == ref(threshold)
     assert p["ComparisonOperator"] == comparison
-    assert p["AlarmActions"] == TOPIC
-    assert p["OKActions"] == TOPIC
+    if title in SIGNALS:  # the composite's inputs page nobody alone
+        assert "AlarmActions" not in p and "OKActions" not in p
+    else:
+        assert p["AlarmActions"] == p["OKActions"] == TOPIC
     assert p["Statistic"] == "Average"
     assert p["Period"] == 300
     assert 1 <= p["DatapointsToAlarm"] <= p["EvaluationPeriods"]
@@ -921,8 +939,9 @@ def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
     # 2 log groups, subnet and parameter groups, 2 roles, instance, 3 secrets, proxy, target
     # group, 7 alarms, the backup role, the narration cache; the secret attachments take no
-    # tags, the backup vault and plan take theirs as a map and get them from the stack.
-    assert len(taggable) == 21
+    # tags, the backup vault and plan take theirs as a map and get them from the stack; the
+    # composite alarm.
+    assert len(taggable) == 22
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [

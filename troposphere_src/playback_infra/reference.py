@@ -49,6 +49,9 @@ def _value(node: object) -> str:
 
 
 def _alarm_condition(p: dict) -> str:
+    if "AlarmRule" in p:
+        rule = p["AlarmRule"]
+        return f"`{rule.get('Fn::Sub', rule) if isinstance(rule, dict) else rule}`"
     if "Metrics" in p:
         (shown,) = [m for m in p["Metrics"] if m.get("ReturnData", True)]
         what = f"`{shown.get('Expression', shown['Id'])}`"
@@ -76,19 +79,25 @@ def alarm_reference(templates: dict[str, dict]) -> str:
         "`baseball-playback-<env>` (observability stack) shows the same signals, top to bottom:",
         "site and API, tasks, database, WAF, OpenAI, imports. Thresholds named like `Parameter`",
         "come from the environment model through the parameter file. The description is what",
-        "the alarm says when it fires: what happened and the first thing to check.",
+        "the alarm says when it fires: what happened and the first thing to check. A composite",
+        "alarm pages only when its signals agree (its rule names them); a signal alone pages",
+        "nobody but shows on the dashboard and in the alarm list.",
         "",
-        "| stack | alarm | fires when | where | what it means, first check |",
-        "|---|---|---|---|---|",
+        "| stack | alarm | fires when | where | pages | what it means, first check |",
+        "|---|---|---|---|---|---|",
     ]
     for name, template in sorted(templates.items()):
         for title, resource in sorted(template.get("Resources", {}).items()):
-            if resource["Type"] != "AWS::CloudWatch::Alarm":
+            if resource["Type"] not in (
+                "AWS::CloudWatch::Alarm",
+                "AWS::CloudWatch::CompositeAlarm",
+            ):
                 continue
             p = resource["Properties"]
             where = f"where `{resource['Condition']}`" if "Condition" in resource else "always"
+            pages = "yes" if p.get("AlarmActions") else "no: a composite's signal"
             lines.append(
-                f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | "
+                f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
                 f"{_cell(p['AlarmDescription'])} |"
             )
     return "\n".join(lines) + "\n"

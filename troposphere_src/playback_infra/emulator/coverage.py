@@ -69,6 +69,7 @@ READ_BACK: dict[str, str] = {
     "AWS::Budgets::Budget": "budgets.describe_budget, describe_notifications_for_budget: the model's amount, the Environment tag, 80% actual and 100% forecast",
     "AWS::CE::AnomalyMonitor": "ce.get_anomaly_monitors: a custom monitor on the Environment tag (the plugin serves Cost Explorer: ministack has none)",
     "AWS::CE::AnomalySubscription": "ce.get_anomaly_subscriptions: the monitor, to the alarm topic",
+    "AWS::CloudWatch::CompositeAlarm": "cloudwatch.describe_alarms (CompositeAlarm): the strained-database rule over its three signals, which page nobody alone",
     "AWS::SQS::Queue": "sqs.get_queue_attributes: the import's dead-letter queue, SSE",
     "AWS::SQS::QueuePolicy": "sqs.get_queue_attributes: only the import rule may send",
     "AWS::StepFunctions::StateMachine": "stepfunctions.describe_state_machine: UpdateService on this cluster and service; the import's runTask.sync on the jobs cluster and its exit-code check; an uploaded manifest starts it (list_executions)",

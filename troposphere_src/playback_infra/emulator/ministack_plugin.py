@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty-three resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty-four resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -20,7 +20,8 @@ PutClusterCapacityProviders. ministack has no Application Auto Scaling at all: t
 serves its API (``_serve_application_autoscaling``: scalable targets, scaling policies,
 scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded through it. An
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
-calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint).
+calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint);
+so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
 X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
 that API (ministack has no X-Ray) and records the two resource types; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
@@ -84,6 +85,7 @@ from ministack.services import (
     acm,
     alb,
     backup,
+    cloudwatch,
     ec2,
     ecs,
     elasticache,
@@ -99,6 +101,7 @@ from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
 from ministack.services.cloudformation import provisioners as cfn
 from ministack.services.cloudformation import stacks as cfn_stacks
+from served import checked
 
 _EC2_NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
 
@@ -564,6 +567,35 @@ def _serverless_cache_delete(physical_id, props):
             _SERVERLESS_CACHE,
             "delete",
         )
+
+
+# --- AWS::CloudWatch::CompositeAlarm: Ref is the alarm's name ----------------------------
+
+_COMPOSITE_ALARM = "AWS::CloudWatch::CompositeAlarm"
+_COMPOSITE_ALARM_PROPERTIES = (
+    "AlarmRule", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions",
+    "InsufficientDataActions",
+)  # fmt: skip
+
+
+def _composite_alarm_put(name, props):
+    """PutCompositeAlarm through ministack's CloudWatch API (it has the call, not the type)."""
+    data = {k: props[k] for k in _COMPOSITE_ALARM_PROPERTIES if k in props}
+    checked(cloudwatch._put_composite_alarm({}, {"AlarmName": name, **data}, False, is_json=True))
+    return name, {"Arn": cloudwatch._composite_alarms[name]["AlarmArn"]}
+
+
+def _composite_alarm_create(logical_id, props, stack_name):
+    return _composite_alarm_put(props.get("AlarmName") or f"{stack_name}-{logical_id}", props)
+
+
+def _composite_alarm_update(physical_id, old_props, new_props, stack_name):
+    return _composite_alarm_put(physical_id, new_props)
+
+
+def _composite_alarm_delete(physical_id, props):
+    if physical_id in cloudwatch._composite_alarms:
+        checked(cloudwatch._delete_alarms({}, {"AlarmNames": [physical_id]}, False, is_json=True))
 
 
 # --- AWS::RDS::DBProxyTargetGroup: Ref is the target group ARN ----------------------
@@ -3262,6 +3294,11 @@ _HANDLERS = {
     },
     _PROXY: {"create": _proxy_create, "update": _proxy_update, "delete": _proxy_delete},
     _PROXY_TARGET_GROUP: {"create": _tg_create, "update": _tg_update, "delete": _tg_delete},
+    _COMPOSITE_ALARM: {
+        "create": _composite_alarm_create,
+        "update": _composite_alarm_update,
+        "delete": _composite_alarm_delete,
+    },
     _SERVERLESS_CACHE: {
         "create": _serverless_cache_create,
         "update": _serverless_cache_update,
@@ -3320,6 +3357,7 @@ _REPLACING = {
         "DBProxyName EndpointNetworkType EngineFamily TargetConnectionNetworkType VpcSubnetIds"
     ),
     _PROXY_TARGET_GROUP: "DBProxyName TargetGroupName",
+    _COMPOSITE_ALARM: "AlarmName",
     _SERVERLESS_CACHE: (
         "ConnectionType KmsKeyId NetworkType ServerlessCacheName SnapshotArnsToRestore SubnetIds"
     ),

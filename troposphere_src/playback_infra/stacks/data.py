@@ -47,7 +47,7 @@ from troposphere.rds import (
 from troposphere.secretsmanager import GenerateSecretString, Secret, SecretTargetAttachment
 
 from playback_infra.parts import values
-from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.alarms import paging_alarm, paging_composite_alarm, signal_alarm
 from playback_infra.parts.iam import service_role, service_trust_policy
 from playback_infra.parts.names import DR_VAULT_NAME
 from playback_infra.parts.secrets import PASSWORD_EXCLUDE
@@ -379,7 +379,7 @@ def _add_proxy(t: Template, instance: DBInstance, app_secret: Secret) -> DBProxy
 
 ALARMS = (  # title, metric, comparison, threshold parameter, periods, what to check first
     ("DatabaseCpuAlarm", "CPUUtilization", "GreaterThanThreshold", values.DATABASE_CPU_ALARM_PERCENT, 3,
-     "Database CPU high for 15 minutes. Check Database Insights top SQL and the slow-query log; a replay burst or a missing index on plays is the usual cause."),
+     "Database CPU high for 15 minutes (a signal of DatabaseStrainedAlarm, which pages). Check Database Insights top SQL and the slow-query log; a replay burst or a missing index on plays is the usual cause."),
     ("DatabaseFreeableMemoryAlarm", "FreeableMemory", "LessThanThreshold", values.DATABASE_FREEABLE_MEMORY_ALARM_BYTES, 3,
      "Database memory low. Check connection count (each costs memory) and large sorts in the slow-query log; consider the next instance class."),
     ("DatabaseFreeStorageAlarm", "FreeStorageSpace", "LessThanThreshold", values.DATABASE_FREE_STORAGE_ALARM_BYTES, 1,
@@ -387,10 +387,15 @@ ALARMS = (  # title, metric, comparison, threshold parameter, periods, what to c
     ("DatabaseConnectionsAlarm", "DatabaseConnections", "GreaterThanThreshold", values.DATABASE_CONNECTIONS_ALARM_COUNT, 3,
      "Connections near max_connections. Check the task count against the pool size per task, leaked connections, and the RDS Proxy."),
     ("DatabaseReadLatencyAlarm", "ReadLatency", "GreaterThanThreshold", values.DATABASE_READ_LATENCY_ALARM_SECONDS, 3,
-     "Database read latency high. Check storage IOPS/throughput (gp3 baseline) and queries scanning plays without an index."),
+     "Database read latency high (a signal of DatabaseStrainedAlarm, which pages). Check storage IOPS/throughput (gp3 baseline) and queries scanning plays without an index."),
     ("DatabaseWriteLatencyAlarm", "WriteLatency", "GreaterThanThreshold", values.DATABASE_WRITE_LATENCY_ALARM_SECONDS, 3,
-     "Database write latency high. Check a running Retrosheet import (batch size) and storage throughput."),
+     "Database write latency high (a signal of DatabaseStrainedAlarm, which pages). Check a running Retrosheet import and storage throughput."),
 )  # fmt: skip
+
+
+# CPU and storage latency each have innocent causes alone (an import, a backup); high CPU
+# with slow reads or writes is a database users feel: only that pages.
+STRAIN_SIGNALS = ("DatabaseCpuAlarm", "DatabaseReadLatencyAlarm", "DatabaseWriteLatencyAlarm")
 
 
 def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
@@ -405,8 +410,9 @@ def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT,
     )
     for title, metric, comparison, threshold, periods, description in ALARMS:
+        alarm = signal_alarm if title in STRAIN_SIGNALS else paging_alarm
         t.add_resource(
-            paging_alarm(
+            alarm(
                 title,
                 description,
                 Namespace="AWS/RDS",
@@ -421,6 +427,18 @@ def _add_alarms(t: Template, instance: DBInstance, proxy: DBProxy) -> None:
                 TreatMissingData="missing",
             )
         )
+    t.add_resource(
+        paging_composite_alarm(
+            "DatabaseStrainedAlarm",
+            "Database CPU high and read or write latency high together (15 minutes each). "
+            "Check Database Insights top SQL and the slow-query log first (a replay burst, a "
+            "missing index on plays), then a running Retrosheet import and storage throughput.",
+            Sub(
+                'ALARM("${DatabaseCpuAlarm}") AND '
+                '(ALARM("${DatabaseReadLatencyAlarm}") OR ALARM("${DatabaseWriteLatencyAlarm}"))'
+            ),
+        )
+    )
     t.add_resource(
         paging_alarm(
             "DatabaseProxyClientConnectionsAlarm",
