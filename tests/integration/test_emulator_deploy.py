@@ -359,6 +359,14 @@ def _assert_data(aws, name: str) -> None:
         "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "FreeableMemory",
         "ReadLatency", "WriteLatency",
     ]  # fmt: skip
+    for function in ("rotate-app", "rotate-migration"):
+        group_name = f"/aws/lambda/baseball-playback-{name}-{function}"
+        (rotation_logs,) = aws("logs").describe_log_groups(logGroupNamePrefix=group_name)[
+            "logGroups"
+        ]
+        assert (rotation_logs["retentionInDays"], rotation_logs["kmsKeyId"]) == (
+            90, out["LogsKeyArn"],
+        )  # fmt: skip
     signals = {"CPUUtilization", "ReadLatency", "WriteLatency"}  # the composite pages for them
     assert all(a["AlarmActions"] == [topic] == a["OKActions"]
                for a in alarms if a["MetricName"] not in signals)  # fmt: skip

@@ -111,6 +111,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("RotationStack", "DatabaseMigrationSecretArn", "DataStack"),
         ("RotationStack", "DatabaseMasterSecretArn", "DataStack"),
         ("RotationStack", "DataKeyArn", "SecurityStack"),
+        ("RotationStack", "LogsKeyArn", "SecurityStack"),
         ("RotationStack", "PrivateAppSubnetIds", "NetworkStack"),
         ("RotationStack", "SecretsRotationSecurityGroupId", "SecurityStack"),
         ("IngressStack", "VpcId", "NetworkStack"),

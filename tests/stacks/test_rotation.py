@@ -46,7 +46,25 @@ def test_only_the_two_user_secrets_rotate_here(t):
         "DatabaseAppSecretRotation",
         "DatabaseMigrationSecretRotation",
     }
-    assert set(t["Resources"]) == set(resources_of_type(t, "AWS::SecretsManager::RotationSchedule"))
+    assert set(t["Resources"]) == {
+        *resources_of_type(t, "AWS::SecretsManager::RotationSchedule"),
+        *resources_of_type(t, "AWS::Logs::LogGroup"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("title", "function"),
+    [("DatabaseAppSecretRotation", "rotate-app"),
+     ("DatabaseMigrationSecretRotation", "rotate-migration")],
+)  # fmt: skip
+def test_each_rotation_functions_logs_are_kept_90_days_encrypted(t, title, function):
+    name = f"baseball-playback-${{EnvironmentName}}-{function}"
+    schedule = t["Resources"][title]
+    assert schedule["Properties"]["HostedRotationLambda"]["RotationLambdaName"] == {"Fn::Sub": name}
+    assert schedule["DependsOn"] == [f"{title}LogGroup"]  # the group exists before Lambda logs
+    group = props(t, f"{title}LogGroup")
+    assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}
+    assert (group["KmsKeyId"], group["RetentionInDays"]) == (ref("LogsKeyArn"), 90)
 
 
 @pytest.mark.parametrize(("env", "days"), [("dev", "30"), ("staging", "30"), ("prod", "30")])

@@ -14,18 +14,21 @@ root template's rule refuses an environment with neither).
 
 from __future__ import annotations
 
-from troposphere import Join, Ref, Template
+from troposphere import Join, Ref, Sub, Template
+from troposphere.logs import LogGroup
 from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule
 
 from playback_infra.parts import values
 from playback_infra.parts.secrets import PASSWORD_EXCLUDE
-from playback_infra.parts.template import new_template
+from playback_infra.parts.template import new_template, tag_component
 
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
-ROTATED = {  # logical ID -> the secret's ARN (a data stack output)
-    "DatabaseAppSecretRotation": values.DATABASE_APP_SECRET_ARN,
-    "DatabaseMigrationSecretRotation": values.DATABASE_MIGRATION_SECRET_ARN,
+ROTATED = {  # logical ID -> (the secret's ARN, a data stack output; the function's name)
+    "DatabaseAppSecretRotation": (values.DATABASE_APP_SECRET_ARN, "rotate-app"),
+    "DatabaseMigrationSecretRotation": (values.DATABASE_MIGRATION_SECRET_ARN, "rotate-migration"),
 }
+# Rotation logs say which user's password changed and when; CloudTrail keeps the audit trail.
+LOG_RETENTION_DAYS = 90
 
 
 def build() -> Template:
@@ -33,17 +36,33 @@ def build() -> Template:
     t.set_transform(SECRETS_MANAGER_TRANSFORM)
     values.consume(
         t,
-        *ROTATED.values(),
+        *(secret for secret, _ in ROTATED.values()),
+        values.ENVIRONMENT_NAME,
+        values.LOGS_KEY_ARN,
         values.DATABASE_MASTER_SECRET_ARN,
         values.DATA_KEY_ARN,
         values.PRIVATE_APP_SUBNET_IDS,
         values.SECRETS_ROTATION_SECURITY_GROUP_ID,
         values.SECRET_ROTATION_DAYS,
     )
-    for title, secret in ROTATED.items():
+    for title, (secret, function) in ROTATED.items():
+        name = Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-{function}")
+        # Named so its log group exists first, encrypted and kept for a while, not forever as
+        # Lambda would make it. Deleted with the stack: a kept group would block a rebuild.
+        log_group = t.add_resource(
+            LogGroup(
+                f"{title}LogGroup",
+                LogGroupName=Sub(
+                    f"/aws/lambda/baseball-playback-${{{values.ENVIRONMENT_NAME}}}-{function}"
+                ),
+                KmsKeyId=Ref(values.LOGS_KEY_ARN),
+                RetentionInDays=LOG_RETENTION_DAYS,
+            )
+        )
         t.add_resource(
             RotationSchedule(
                 title,
+                DependsOn=[log_group.title],
                 SecretId=Ref(secret),
                 HostedRotationLambda=HostedRotationLambda(
                     RotationType="MySQLMultiUser",
@@ -54,6 +73,7 @@ def build() -> Template:
                     VpcSecurityGroupIds=Ref(values.SECRETS_ROTATION_SECURITY_GROUP_ID),
                     ExcludeCharacters=PASSWORD_EXCLUDE,
                     Runtime="python3.12",
+                    RotationLambdaName=name,
                 ),
                 # The users are created by the migrations after this stack exists; rotating at
                 # once would fail on a user that is not there yet.
@@ -63,4 +83,5 @@ def build() -> Template:
                 ),
             )
         )
+    tag_component(t, "rotation")
     return t
