@@ -1,12 +1,14 @@
 """Retrosheet data for the importer tests, and small releases cut from it.
 
-The data is the project's shared copy (`shared/data/retrosheet` beside the repository, or
+The data is the repository's copy of the project's sample (tests/importer/data/retrosheet, or
 $RETROSHEET_DATA): the 2023 slice of the Yankees' and Mets' home games and cwevent's golden
-output for it.
+output for it, gzipped.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import os
 import shutil
 from collections.abc import Callable
@@ -15,9 +17,19 @@ from pathlib import Path
 from playback_infra.paths import REPO_ROOT
 from retrosheet_importer.release import EVENT_FILE, write_manifest
 
-DATA = Path(os.environ.get("RETROSHEET_DATA", REPO_ROOT.parent / "shared" / "data" / "retrosheet"))
+DATA = Path(
+    os.environ.get("RETROSHEET_DATA", REPO_ROOT / "tests" / "importer" / "data" / "retrosheet")
+)
 SLICE = DATA / "slice_2023_NYA_NYN"
-GOLDEN_SLICE = DATA / "golden" / "cwevent_slice_2023_NYA_NYN.csv"
+GOLDEN_SLICE = DATA / "golden" / "cwevent_slice_2023_NYA_NYN.csv.gz"
+
+
+def golden_rows() -> list[list[str]]:
+    """cwevent's output for the slice: the header row, then a row per play."""
+    with gzip.open(GOLDEN_SLICE, "rt", newline="") as f:
+        return list(csv.reader(f))
+
+
 SLICE_GAMES, SLICE_PLAYS = 162, 12_484
 
 

@@ -4,7 +4,6 @@ record; and importing the same files again does nothing."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -13,7 +12,7 @@ from retrosheet_importer import columns
 from retrosheet_importer.importer import run_import
 from retrosheet_importer.release import sha256_of
 from tests.database.helpers import documented_plays_sources
-from tests.importer.helpers import GOLDEN_SLICE, SLICE, SLICE_GAMES, SLICE_PLAYS
+from tests.importer.helpers import SLICE, SLICE_GAMES, SLICE_PLAYS, golden_rows
 
 EVENT_FILES = ("2023NYA.EVA", "2023NYN.EVN")
 
@@ -34,8 +33,7 @@ def test_every_play_is_cwevents(imported):
     settings, _, _ = imported
     sources = documented_plays_sources()
     names = list(sources)
-    with GOLDEN_SLICE.open(newline="") as f:
-        _, *golden = list(csv.reader(f))
+    _, *golden = golden_rows()
     expected = sorted(
         (
             tuple(

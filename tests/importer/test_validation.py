@@ -6,7 +6,6 @@ release check and the parser as the import does before it loads anything."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 
 import pytest
@@ -17,7 +16,7 @@ from retrosheet_importer.problems import Rejected
 from retrosheet_importer.release import verify, write_manifest
 from retrosheet_importer.rosters import read_rosters
 from retrosheet_importer.validate import Play, check_game
-from tests.importer.helpers import GOLDEN_SLICE, line_number, small_release
+from tests.importer.helpers import golden_rows, line_number, small_release
 
 NYA = "2023NYA.EVA"
 OPENER, SECOND = "NYA202303300", "NYA202304010"
@@ -287,8 +286,7 @@ def test_more_than_three_outs_is_refused():
 def test_the_slice_has_each_kind_of_ending():
     """The slice, which passes, has games whose last half-inning is the top of the ninth
     (the home team leading), a walk-off, and one that was not nine innings long."""
-    with GOLDEN_SLICE.open(newline="") as f:
-        _, *rows = list(csv.reader(f))
+    _, *rows = golden_rows()
     last = {}
     for row in rows:
         last[row[0]] = (int(row[2]), row[3] == "1", int(row[4]) + int(row[40]))
