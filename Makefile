@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	touch $@
 
-# checkov and the emulator pin libraries the main tool chain cannot share: own venvs.
+# checkov, the emulator and Locust pin libraries the main tool chain cannot share: own venvs.
 .venv-%/.installed: requirements-%.txt
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
@@ -36,14 +36,14 @@ database/node_modules/.installed: database/package.json database/package-lock.js
 	cd database && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed \
+test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .venv-load/.installed \
 		mariadb-server database/node_modules/.installed
-	$(BIN)/ruff check troposphere_src tests benchmarks
-	$(BIN)/ruff format --check troposphere_src tests benchmarks
+	$(BIN)/ruff check troposphere_src tests benchmarks load
+	$(BIN)/ruff format --check troposphere_src tests benchmarks load
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-emulator database/node_modules
+	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load database/node_modules
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py

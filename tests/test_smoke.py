@@ -4,7 +4,6 @@ way the web stack does, and each fault the suite must catch."""
 
 from __future__ import annotations
 
-import json
 import ssl
 import subprocess
 import threading
@@ -19,15 +18,8 @@ import pytest
 
 from playback_infra import smoke
 from playback_infra.cli import main
+from tests.fake_site import site_handler
 
-INDEX = b"<!doctype html><title>Baseball Playback</title><div id=app></div>"
-HEADERS = {
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
 GAME = "NYA202303300"
 
 
@@ -42,50 +34,6 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
-
-
-def site_handler(faults: set[str]):
-    """The SPA and the API as CloudFront serves them, but for the `faults` named."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            for name, value in {**HEADERS, **(extra or {})}.items():
-                if not (name == "Strict-Transport-Security" and "no-hsts" in faults):
-                    self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            path = self.path
-            if path == "/api/health":
-                if "api-html" in faults:
-                    return self._send(200, INDEX, "text/html")
-                return self._send(200, b'{"status":"ok"}', "application/json")
-            if path.startswith("/api/games/"):
-                game = path.rsplit("/", 1)[1]
-                return self._send(
-                    200, json.dumps({"id": game, "plays": 77}).encode(), "application/json"
-                )
-            if path == "/config.json":
-                config = {"environment": "dev", "apiBasePath": "/api", "buildVersion": "3f2a1c9"}
-                cache = "max-age=3600" if "cached-config" in faults else "no-cache"
-                return self._send(200, json.dumps(config).encode(), "application/json",
-                                  {"Cache-Control": cache})  # fmt: skip
-            last = path.rsplit("/", 1)[1]
-            if "." in last and path != "/index.html":
-                if "index-for-missing" in faults:
-                    return self._send(200, INDEX, "text/html")
-                return self._send(404, b"not found", "text/plain")
-            if "no-deep-links" in faults and path not in ("/", "/index.html"):
-                return self._send(404, b"not found", "text/plain")
-            return self._send(200, INDEX, "text/html")
-
-    return Handler
 
 
 class RedirectHandler(BaseHTTPRequestHandler):
