@@ -26,13 +26,13 @@ def _closed_port() -> int:
 def test_import_then_nothing_to_do(server, fresh_settings, tmp_path, capsys):
     release = small_release(tmp_path)
     url = server.url(fresh_settings.database)
-    assert main(["import-retrosheet", str(release), "--database-url", url, "--verbose"]) == 0
+    assert main(["import-retrosheet", str(release), "--database-url", url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"{NYA}: 3 games, 233 plays, 32 substitutions, 2 comments" in out
     assert "  NYA202303300: 69 plays, 0-5" in out
     assert out[-1].startswith("loaded in ")
     assert out[-1].endswith("season 2023: 3 games, 233 plays, 32 substitutions, 2 comments")
-    assert main(["import-retrosheet", str(release), "--database-url", url]) == 0
+    assert main(["import-retrosheet", str(release), "--database-url", url, "--quiet"]) == 0
     assert "season 2023: nothing to do (run 1 loaded these files)" in capsys.readouterr().out
 
 
@@ -82,3 +82,12 @@ def test_the_jobs_entry_point():
     assert done.returncode == 2
     assert done.stderr == "import-retrosheet: no such directory or manifest: /no/such/release\n"
     assert "Traceback" not in done.stderr
+
+
+def test_quiet_prints_a_line_per_file_and_none_per_game(server, fresh_settings, tmp_path, capsys):
+    release = small_release(tmp_path)
+    url = server.url(fresh_settings.database)
+    assert main(["import-retrosheet", str(release), "--database-url", url, "--quiet"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"{NYA}: 3 games, 233 plays, 32 substitutions, 2 comments" in out
+    assert not [line for line in out if line.startswith("  NYA")]

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: $DB_SSL_CA, else the system's CAs)",
     )
     parser.add_argument(
-        "--verbose", "-v", action="store_true", help="a line per game as well as per file"
+        "--quiet", "-q", action="store_true", help="a line per file only, not per game"
     )
 
 
@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
             args.source,
             settings,
             progress=lambda line: print(line, flush=True),
-            verbose=args.verbose,
+            verbose=not args.quiet,
         )
     except UsageError as error:
         print(f"import-retrosheet: {error}", file=sys.stderr)
