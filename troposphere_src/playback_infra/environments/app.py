@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from playback_infra.environments.retention import retention_problem
+
 # Fargate's valid memory (MiB) for each CPU size (vCPU x 1024).
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -139,11 +141,8 @@ def violations(
             "peak_min_tasks",
             f"{app.peak_min_tasks} must be between min_tasks ({app.min_tasks}) and max_app_tasks ({max_tasks})",
         )
-    if app.log_retention_days not in log_retentions:
-        bad(
-            "log_retention_days",
-            f"{app.log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
-        )
+    if problem := retention_problem(app.log_retention_days, log_retentions):
+        bad("log_retention_days", problem)
     if image_tag_problem(app.image_tag):
         bad("image_tag", image_tag_problem(app.image_tag))
     if not re.fullmatch(r"(/[a-z0-9_-]+)+", app.api_base_path):

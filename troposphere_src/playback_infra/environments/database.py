@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from playback_infra.environments.retention import retention_problem
+
 ENGINE = "mysql"
 # The pinned minor version. To move it: change it here (a version cfn-lint lists for 8.4),
 # `make synth`, deploy dev and staging, then prod; RDS upgrades in place in the maintenance
@@ -264,11 +266,8 @@ def violations(
             "maintenance_window",
             f"{db.maintenance_window} overlaps the backup window {db.backup_window}; move one of them",
         )
-    if db.log_retention_days not in log_retentions:
-        bad(
-            "log_retention_days",
-            f"{db.log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
-        )
+    if problem := retention_problem(db.log_retention_days, log_retentions):
+        bad("log_retention_days", problem)
     if not 0 < db.slow_query_seconds <= 3600:
         bad("slow_query_seconds", f"{db.slow_query_seconds} must be above 0 and at most 3600")
     if db.restore_snapshot and not re.fullmatch(

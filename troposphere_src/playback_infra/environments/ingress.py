@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from playback_infra.environments import certificates
+from playback_infra.environments.retention import retention_problem
 
 _PATH = re.compile(r"^/[A-Za-z0-9/_.-]{0,1023}$")
 
@@ -71,11 +72,8 @@ def violations(
             "waf_rate_limit",
             f"{ingress.waf_rate_limit} must be 10-2000000000 requests per 5 minutes",
         )
-    if ingress.waf_log_retention_days not in log_retentions:
-        bad(
-            "waf_log_retention_days",
-            f"{ingress.waf_log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
-        )
+    if problem := retention_problem(ingress.waf_log_retention_days, log_retentions):
+        bad("waf_log_retention_days", problem)
     if not 1 <= ingress.access_log_days <= 3650:
         bad("access_log_days", f"{ingress.access_log_days} must be 1-3650")
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from playback_infra.environments.app import image_tag_problem, task_size_problems
+from playback_infra.environments.retention import retention_problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,13 +27,8 @@ def violations(jobs: Jobs, log_retentions: tuple[int, ...]) -> list[tuple[str, s
     ]
     if image_tag_problem(jobs.image_tag):
         found.append(("jobs.image_tag", image_tag_problem(jobs.image_tag)))
-    if jobs.log_retention_days not in log_retentions:
-        found.append(
-            (
-                "jobs.log_retention_days",
-                f"{jobs.log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
-            )
-        )
+    if problem := retention_problem(jobs.log_retention_days, log_retentions):
+        found.append(("jobs.log_retention_days", problem))
     return found
 
 

@@ -30,6 +30,7 @@ from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
     SUPPORTED_REGIONS,
 )
+from playback_infra.environments.retention import retention_problem
 from playback_infra.environments.web import Features, Web
 from playback_infra.parts.values import LOG_RETENTION_DAYS
 
@@ -466,13 +467,8 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                     "nat_mode 'none' needs the ecr, logs and secretsmanager endpoints, or tasks cannot pull images, log or read secrets; add them or use nat_mode 'single'",
                 )
             )
-    if env.flow_log_retention_days not in LOG_RETENTION_DAYS:
-        found.append(
-            (
-                "flow_log_retention_days",
-                f"{env.flow_log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-            )
-        )
+    if problem := retention_problem(env.flow_log_retention_days):
+        found.append(("flow_log_retention_days", problem))
     if not 1024 <= env.app_port <= 65535:
         found.append(
             (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from playback_infra.environments import certificates
+from playback_infra.environments.retention import retention_problem
 
 # CloudFront certificates must be in us-east-1, whatever the environment's region.
 EDGE_REGION = "us-east-1"
@@ -74,11 +75,8 @@ def violations(web: Web, log_retentions: tuple[int, ...]) -> list[tuple[str, str
         )
     if not 10 <= web.waf_rate_limit <= 2_000_000_000:
         bad("waf_rate_limit", f"{web.waf_rate_limit} must be 10-2000000000 requests per 5 minutes")
-    if web.waf_log_retention_days not in log_retentions:
-        bad(
-            "waf_log_retention_days",
-            f"{web.waf_log_retention_days} is not a CloudWatch Logs retention; use one of: {', '.join(map(str, log_retentions))}",
-        )
+    if problem := retention_problem(web.waf_log_retention_days, log_retentions):
+        bad("waf_log_retention_days", problem)
     for field in ("access_log_days", "previous_versions_days"):
         if not 1 <= getattr(web, field) <= 3650:
             bad(field, f"{getattr(web, field)} must be 1-3650 days")
