@@ -82,6 +82,7 @@ from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.metrics import METRICS_NAMESPACE
+from playback_infra.parts.names import TRACED_SERVICE_NAME
 from playback_infra.parts.template import (
     add_retain_condition,
     new_template,
@@ -345,7 +346,7 @@ def _add_task_definition(
                     ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
                     # The X-Ray service name the sampling rule and group select.
-                    ("OTEL_SERVICE_NAME", Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}")),
+                    ("OTEL_SERVICE_NAME", Sub(TRACED_SERVICE_NAME)),
                 )
             ],
             # Injected at start by the execution role; the task role cannot read them.

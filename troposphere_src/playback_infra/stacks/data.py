@@ -49,7 +49,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret, SecretTarge
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm, paging_composite_alarm, signal_alarm
 from playback_infra.parts.iam import service_role, service_trust_policy
-from playback_infra.parts.names import DR_VAULT_NAME
+from playback_infra.parts.names import DR_VAULT_NAME, PROXY_NAME
 from playback_infra.parts.secrets import PASSWORD_EXCLUDE
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
@@ -340,7 +340,7 @@ def _add_proxy(t: Template, instance: DBInstance, app_secret: Secret) -> DBProxy
         DBProxy(
             "DatabaseProxy",
             Condition=USE_PROXY,
-            DBProxyName=Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}"),
+            DBProxyName=Sub(PROXY_NAME),
             EngineFamily="MYSQL",
             RequireTLS=True,
             IdleClientTimeout=1800,

@@ -17,6 +17,7 @@ from troposphere.kms import Alias
 from playback_infra.parts import values
 from playback_infra.parts.dns import dns_validated_certificate
 from playback_infra.parts.iam import cloudwatch_logs_use, customer_key
+from playback_infra.parts.names import SITE_WEB_ACL_NAME
 from playback_infra.parts.template import (
     add_retain_condition,
     new_template,
@@ -84,7 +85,7 @@ def build() -> Template:
     web_acl = add_logged_web_acl(
         t,
         "SiteWebAcl",
-        name=Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-site"),
+        name=Sub(SITE_WEB_ACL_NAME),
         scope="CLOUDFRONT",
         rules=[
             *managed_rules(MANAGED_RULE_GROUPS),

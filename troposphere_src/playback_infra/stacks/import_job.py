@@ -37,6 +37,7 @@ from troposphere.stepfunctions import StateMachine
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import stateful
 from playback_infra.parts.workflows import add_starting_rule, add_workflow
@@ -45,7 +46,7 @@ REPOSITORY = "baseball-playback/jobs"
 CONTAINER = "importer"
 MANIFEST = "SHA256SUMS"
 RELEASES_PREFIX = "releases/"
-NAME = f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-retrosheet-import"
+NAME = IMPORT_WORKFLOW_NAME
 # The RDS certificate authorities, put into the jobs image at build (jobs/Dockerfile).
 RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 # A season imports in minutes; an hour means something is stuck.

@@ -51,7 +51,7 @@ from troposphere.wafv2 import WebACL, WebACLAssociation
 from playback_infra.environments.regions import ELB_LOG_DELIVERY_ACCOUNTS
 from playback_infra.parts import values
 from playback_infra.parts.dns import alias_record, dns_validated_certificate
-from playback_infra.parts.names import ORIGIN_HEADER, TEST_HEADER
+from playback_infra.parts.names import API_WEB_ACL_NAME, ORIGIN_HEADER, TEST_HEADER
 from playback_infra.parts.s3 import access_log_bucket, tls_only
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -354,7 +354,7 @@ def _add_waf(t: Template, alb: LoadBalancer) -> WebACL:
     web_acl = add_logged_web_acl(
         t,
         "ApiWebAcl",
-        name=Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-api"),
+        name=Sub(API_WEB_ACL_NAME),
         scope="REGIONAL",
         rules=[*managed_rules(MANAGED_RULE_GROUPS), rate_limit],
         log_key=Ref(values.LOGS_KEY_ARN),

@@ -33,6 +33,13 @@ from troposphere.xray import Group, InsightsConfiguration, SamplingRule, Samplin
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.metrics import DIMENSION, METRICS_NAMESPACE
+from playback_infra.parts.names import (
+    API_WEB_ACL_NAME,
+    IMPORT_WORKFLOW_NAME,
+    PROXY_NAME,
+    SITE_WEB_ACL_NAME,
+    TRACED_SERVICE_NAME,
+)
 from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "observability"
@@ -137,13 +144,13 @@ def dashboard_body() -> dict:
             [*rds, "WriteLatency", "DBInstanceIdentifier", DATABASE],
         ], stat="Average"),
         _widget("RDS Proxy: client connections (where there is one)", [
-            [*rds, "ClientConnections", "ProxyName", f"baseball-playback-{ENV}"],
-            [*rds, "DatabaseConnections", "ProxyName", f"baseball-playback-{ENV}"],
+            [*rds, "ClientConnections", "ProxyName", PROXY_NAME],
+            [*rds, "DatabaseConnections", "ProxyName", PROXY_NAME],
         ], stat="Average"),
         _widget("WAF: blocked requests (edge, ALB)", [
-            ["AWS/WAFV2", "BlockedRequests", "WebACL", f"baseball-playback-{ENV}-site", "Rule", "ALL",
+            ["AWS/WAFV2", "BlockedRequests", "WebACL", SITE_WEB_ACL_NAME, "Rule", "ALL",
              {"region": EDGE_REGION, "label": "edge (CloudFront)"}],
-            ["AWS/WAFV2", "BlockedRequests", "WebACL", f"baseball-playback-{ENV}-api", "Rule", "ALL",
+            ["AWS/WAFV2", "BlockedRequests", "WebACL", API_WEB_ACL_NAME, "Rule", "ALL",
              "Region", REGION, {"label": "ALB"}],
         ]),
         _widget("OpenAI: narrations, errors, retries, breaker", [
@@ -165,7 +172,7 @@ def dashboard_body() -> dict:
         _widget("Backend error log lines", [[LOG_NAMESPACE, APP_ERRORS]]),
         _widget("Retrosheet imports: started, succeeded, failed", [
             ["AWS/States", metric, "StateMachineArn",
-             f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:baseball-playback-{ENV}-retrosheet-import"]
+             f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{IMPORT_WORKFLOW_NAME}"]
             for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
         ], width=24),
     ]  # fmt: skip
@@ -303,7 +310,7 @@ def _add_cost_watch(t: Template) -> None:
 def _add_tracing(t: Template) -> None:
     """Which requests X-Ray keeps (the first each second, then the environment's share) and
     the API's group with Insights, which looks for anomalies in its faults and latency."""
-    service = f"baseball-playback-{ENV}"
+    service = TRACED_SERVICE_NAME
     t.add_resource(
         SamplingRule(
             "ApiSamplingRule",
