@@ -120,6 +120,22 @@ def use_through_services(sid: str, services: list[str]) -> Statement:
     )
 
 
+# AWS Budgets and Cost Anomaly Detection, which notify the alarm topic.
+BILLING_ALERT_SERVICES = ["budgets.amazonaws.com", "costalerts.amazonaws.com"]
+
+
+def for_this_account(sid: str, services: list[str], actions: list, resource) -> Statement:
+    """These AWS services may do `actions` on `resource`, when they act for this account."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("Service", services),
+        Action=actions,
+        Resource=[resource],
+        Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+    )
+
+
 def cloudwatch_logs_use() -> Statement:
     """CloudWatch Logs may use the key for this account's log groups in this region."""
     return Statement(

@@ -12,6 +12,11 @@ from troposphere.stepfunctions import StateMachine
 from playback_infra.parts.iam import service_role
 
 
+def rule_arn(name: str) -> Sub:
+    """The ARN of this account's EventBridge rule `name` (Fn::Sub form)."""
+    return Sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{name}")
+
+
 def add_workflow(
     t: Template,
     title: str,
@@ -63,7 +68,7 @@ def add_starting_rule(
             f"{title}Role",
             purpose,
             service="events.amazonaws.com",
-            source_arn=Sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{name}"),
+            source_arn=rule_arn(name),
             policy_name=policy_name,
             statements=[
                 Statement(Effect=Allow, Action=[states.StartExecution], Resource=[Ref(workflow)])

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from awacs import sns as sns_actions
 from awacs.aws import (
-    Allow,
     Bool,
     Condition,
     Deny,
     Policy,
     Principal,
     Statement,
-    StringEquals,
 )
 from troposphere import Ref, Sub, Template
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from playback_infra.parts import values
+from playback_infra.parts.iam import BILLING_ALERT_SERVICES, for_this_account
 from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "alerts"
-# The billing services that notify the topic: AWS Budgets and Cost Anomaly Detection.
-BILLING_SERVICES = ("budgets.amazonaws.com", "costalerts.amazonaws.com")
 
 
 def build() -> Template:
@@ -54,25 +51,17 @@ def build() -> Template:
             PolicyDocument=Policy(
                 Version="2012-10-17",
                 Statement=[
-                    Statement(
-                        Sid="CloudWatchAlarmsOfThisAccount",
-                        Effect=Allow,
-                        Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
-                        Action=[sns_actions.Publish],
-                        Resource=[Ref(topic)],
-                        Condition=Condition(
-                            StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))
-                        ),
+                    for_this_account(
+                        "CloudWatchAlarmsOfThisAccount",
+                        ["cloudwatch.amazonaws.com"],
+                        [sns_actions.Publish],
+                        Ref(topic),
                     ),
-                    Statement(
-                        Sid="BudgetsAndCostAnomaliesOfThisAccount",
-                        Effect=Allow,
-                        Principal=Principal("Service", list(BILLING_SERVICES)),
-                        Action=[sns_actions.Publish],
-                        Resource=[Ref(topic)],
-                        Condition=Condition(
-                            StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))
-                        ),
+                    for_this_account(
+                        "BudgetsAndCostAnomaliesOfThisAccount",
+                        BILLING_ALERT_SERVICES,
+                        [sns_actions.Publish],
+                        Ref(topic),
                     ),
                     Statement(
                         Sid="TlsOnly",

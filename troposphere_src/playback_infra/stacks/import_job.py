@@ -40,7 +40,7 @@ from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_
 from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import stateful
-from playback_infra.parts.workflows import add_starting_rule, add_workflow
+from playback_infra.parts.workflows import add_starting_rule, add_workflow, rule_arn
 
 REPOSITORY = "baseball-playback/jobs"
 CONTAINER = "importer"
@@ -298,9 +298,6 @@ def _add_trigger(t: Template, bucket: Bucket, workflow: StateMachine) -> None:
         "CKV_AWS_27": "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which the check does not know; its messages are S3 event metadata, and a customer key would have to admit EventBridge",
     })  # fmt: skip
     t.add_resource(dead_letters)
-    rule_arn = Sub(
-        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{NAME}"
-    )
     t.add_resource(
         QueuePolicy(
             "ImportDeadLetterQueuePolicy",
@@ -313,7 +310,7 @@ def _add_trigger(t: Template, bucket: Bucket, workflow: StateMachine) -> None:
                         Principal=Principal("Service", ["events.amazonaws.com"]),
                         Action=[sqs.SendMessage],
                         Resource=[GetAtt(dead_letters, "Arn")],
-                        Condition=Condition(StringEquals("aws:SourceArn", rule_arn)),
+                        Condition=Condition(StringEquals("aws:SourceArn", rule_arn(NAME))),
                     )
                 ],
             ),

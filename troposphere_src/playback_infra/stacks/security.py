@@ -34,11 +34,13 @@ from playback_infra.parts import values
 from playback_infra.parts.ec2 import NO_EGRESS
 from playback_infra.parts.iam import (
     ACCOUNT_ROOT,
+    BILLING_ALERT_SERVICES,
     KEY_GRANT_ACTIONS,
     KEY_USE_ACTIONS,
     THIS_KEY,
     cloudwatch_logs_use,
     customer_key,
+    for_this_account,
     service_role,
 )
 from playback_infra.parts.template import (
@@ -146,23 +148,15 @@ def _data_key_statements() -> list[Statement]:
 
 def _logs_key_statements() -> list[Statement]:
     """CloudWatch Logs may use the key for this account's log groups in this region, and
-    CloudWatch alarms of this account to publish to the encrypted alarm topic."""
+    CloudWatch alarms, budgets and cost anomaly alerts of this account to publish to the
+    encrypted alarm topic (SNS asks for a data key on the publisher's behalf)."""
+    topic_use = [kms.Decrypt, kms.GenerateDataKey]
     return [
-        Statement(
-            Sid="CloudWatchAlarmsToEncryptedTopic",
-            Effect=Allow,
-            Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
-            Action=[kms.Decrypt, kms.GenerateDataKey],
-            Resource=[THIS_KEY],
-            Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+        for_this_account(
+            "CloudWatchAlarmsToEncryptedTopic", ["cloudwatch.amazonaws.com"], topic_use, THIS_KEY
         ),
-        Statement(
-            Sid="BillingAlertsToEncryptedTopic",
-            Effect=Allow,
-            Principal=Principal("Service", ["budgets.amazonaws.com", "costalerts.amazonaws.com"]),
-            Action=[kms.Decrypt, kms.GenerateDataKey],
-            Resource=[THIS_KEY],
-            Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+        for_this_account(
+            "BillingAlertsToEncryptedTopic", BILLING_ALERT_SERVICES, topic_use, THIS_KEY
         ),
         cloudwatch_logs_use(),
     ]
