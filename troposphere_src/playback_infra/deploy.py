@@ -177,7 +177,7 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
 
 def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str] | None:
     """Deploy the environment's edge-global stack to us-east-1; its outputs, or None."""
-    cfn = session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    cfn = _edge_cloudformation(args, endpoint)
     body = (args.root / "templates" / f"{EDGE_TEMPLATE}.yaml").read_text()
     parameter_file = json.loads(
         (args.root / "parameters" / EDGE_TEMPLATE / f"{env.name}.json").read_text()
@@ -189,13 +189,18 @@ def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str]
     return stack_outputs(cfn, stack_name)
 
 
+def _edge_cloudformation(args, endpoint: str | None):
+    """CloudFormation in us-east-1, where every environment's edge-global stack lives."""
+    return session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+
+
 def edge_stack_name(env: Environment) -> str:
     return f"{env.stack_name}-{EDGE_TEMPLATE}"
 
 
 def edge_outputs_of(args, env: Environment, endpoint: str | None) -> dict[str, str]:
     """The deployed edge-global stack's outputs (for a change set of the root, not executed)."""
-    cfn = session(args, EDGE_REGION, endpoint).client("cloudformation", endpoint_url=endpoint)
+    cfn = _edge_cloudformation(args, endpoint)
     if _stack_status(cfn, edge_stack_name(env)) is None:
         raise DeployError(
             f"{edge_stack_name(env)} is not deployed in {EDGE_REGION}; run `playback-infra deploy --env {env.name}` first"
