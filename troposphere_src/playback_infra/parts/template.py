@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from troposphere import AWSObject, Equals, If, Join, Ref, Select, Sub, Tags, Template
+from troposphere.logs import LogGroup
 
 from playback_infra.parts import values
 
@@ -85,3 +86,16 @@ def tag_component(template: Template, component: str) -> None:
             resource.Tags = Tags(Component=component) + existing
         else:
             raise TypeError(f"{resource.title}: Tags of type {type(existing).__name__}")
+
+
+def logs_key_log_group(title: str, retention_parameter: str, **properties) -> LogGroup:
+    """A log group encrypted with the environment's logs key (the stack consumes LogsKeyArn),
+    kept the days `retention_parameter` says, and retained as `stateful` says."""
+    return stateful(
+        LogGroup(
+            title,
+            KmsKeyId=Ref(values.LOGS_KEY_ARN),
+            RetentionInDays=Ref(retention_parameter),
+            **properties,
+        )
+    )

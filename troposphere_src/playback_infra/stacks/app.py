@@ -85,6 +85,7 @@ from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.names import TRACED_SERVICE_NAME
 from playback_infra.parts.template import (
     add_retain_condition,
+    logs_key_log_group,
     new_template,
     stateful,
     tag_component,
@@ -178,15 +179,7 @@ def build() -> Template:
             )
         )
     )
-    log_group = t.add_resource(
-        stateful(
-            LogGroup(
-                "AppLogGroup",
-                KmsKeyId=Ref(values.LOGS_KEY_ARN),
-                RetentionInDays=Ref(values.APP_LOG_RETENTION_DAYS),
-            )
-        )
-    )
+    log_group = t.add_resource(logs_key_log_group("AppLogGroup", values.APP_LOG_RETENTION_DAYS))
     cluster = _add_cluster(t, log_group)
     execution_role, task_role = _add_roles(t, log_group, openai_secret)
     task = _add_task_definition(t, execution_role, task_role, log_group, openai_secret)

@@ -55,6 +55,7 @@ from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
     RETAIN_DATA,
     add_retain_condition,
+    logs_key_log_group,
     new_template,
     stateful,
     tag_component,
@@ -162,13 +163,10 @@ def build() -> Template:
 def _stateful_log_group(t: Template, title: str, kind: str) -> LogGroup:
     """The log group RDS exports `kind` to, created first so it has retention and the logs key."""
     return t.add_resource(
-        stateful(
-            LogGroup(
-                title,
-                LogGroupName=Sub(f"/aws/rds/instance/{INSTANCE_NAME}/{kind}"),
-                KmsKeyId=Ref(values.LOGS_KEY_ARN),
-                RetentionInDays=Ref(values.DATABASE_LOG_RETENTION_DAYS),
-            )
+        logs_key_log_group(
+            title,
+            values.DATABASE_LOG_RETENTION_DAYS,
+            LogGroupName=Sub(f"/aws/rds/instance/{INSTANCE_NAME}/{kind}"),
         )
     )
 

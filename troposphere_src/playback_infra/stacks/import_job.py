@@ -39,7 +39,7 @@ from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
-from playback_infra.parts.template import stateful
+from playback_infra.parts.template import logs_key_log_group
 from playback_infra.parts.workflows import add_starting_rule, add_workflow, rule_arn
 
 REPOSITORY = "baseball-playback/jobs"
@@ -76,15 +76,7 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
             ClusterSettings=[ClusterSetting(Name="containerInsights", Value="enabled")],
         )
     )
-    log_group = t.add_resource(
-        stateful(
-            LogGroup(
-                "ImportLogGroup",
-                KmsKeyId=Ref(values.LOGS_KEY_ARN),
-                RetentionInDays=Ref(values.JOBS_LOG_RETENTION_DAYS),
-            )
-        )
-    )
+    log_group = t.add_resource(logs_key_log_group("ImportLogGroup", values.JOBS_LOG_RETENTION_DAYS))
     task_definition = _add_task_definition(t, bucket, log_group)
     workflow = _add_workflow(t, cluster, task_definition)
     _add_trigger(t, bucket, workflow)
