@@ -21,3 +21,11 @@ DR_VAULT_NAME = f"baseball-playback-{_ENV}-dr"
 # during a blue/green deployment, so CloudFront drops it from viewers' requests.
 ORIGIN_HEADER = "X-Origin-Verify"
 TEST_HEADER = "X-Playback-Test-Traffic"
+
+# Delivery: the pipeline stack's roles (pipeline account) are named PIPELINE_ROLE_PREFIX + a
+# purpose; the registry lets only them push. The pipeline-target stack, deployed once in each
+# account that holds environments, makes the two roles the pipeline uses there: the deploy role
+# its actions assume, and the execution role it passes to CloudFormation.
+PIPELINE_ROLE_PREFIX = "baseball-playback-pipeline-"
+PIPELINE_DEPLOY_ROLE = f"{PIPELINE_ROLE_PREFIX}deploy"
+PIPELINE_EXECUTION_ROLE = f"{PIPELINE_ROLE_PREFIX}cfn-exec"

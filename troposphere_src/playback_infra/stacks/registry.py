@@ -29,13 +29,14 @@ from troposphere.ecr import (
 )
 from troposphere.kms import Alias
 
+from playback_infra.parts import names
 from playback_infra.parts.iam import customer_key, use_through_services
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "registry"
 REPOSITORIES = {"BackendRepository": "backend", "JobsRepository": "jobs"}
-PUSHERS = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/baseball-playback-pipeline-*"
+PUSHERS = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{names.PIPELINE_ROLE_PREFIX}*"
 PUSH_ACTIONS = [
     ecr.PutImage, ecr.InitiateLayerUpload, ecr.UploadLayerPart, ecr.CompleteLayerUpload,
     ecr.BatchDeleteImage,
