@@ -1232,6 +1232,7 @@ def test_account_baseline_deploys_and_reads_back(aws):
         StackName="baseball-playback-account-baseline",
         TemplateBody=(REPO_ROOT / "templates" / "account-baseline.yaml").read_text(),
         Parameters=[{"ParameterKey": "FindingsEmail", "ParameterValue": "security@example.com"}],
+        Capabilities=["CAPABILITY_IAM"],
     )
     assert _wait(aws, "baseball-playback-account-baseline") == "CREATE_COMPLETE"
     outputs = _outputs(aws, "baseball-playback-account-baseline")
@@ -1266,8 +1267,21 @@ def test_account_baseline_deploys_and_reads_back(aws):
     assert account["resourceState"]["ecr"]["status"] == "ENABLED"
     READ.add("AWS::ECR::RegistryScanningConfiguration")
 
-    events = aws("events")
     resources = _stack_resources(aws, "baseball-playback-account-baseline")
+    recording = aws("config")
+    (recorder,) = recording.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert recorder["recordingGroup"]["allSupported"] is True
+    assert recorder["recordingGroup"]["includeGlobalResourceTypes"] is True
+    assert recorder["roleARN"].endswith("/" + resources["ConfigRecorderRole"])
+    (status,) = recording.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    assert status["recording"] is True  # started once the delivery channel existed
+    READ.add("AWS::Config::ConfigurationRecorder")
+    (channel,) = recording.describe_delivery_channels()["DeliveryChannels"]
+    assert channel["s3BucketName"] == resources["ConfigHistoryBucket"]
+    assert channel["s3KmsKeyArn"].endswith(resources["BaselineKey"])
+    READ.add("AWS::Config::DeliveryChannel")
+
+    events = aws("events")
     rules = {
         title: events.describe_rule(Name=resources[title])
         for title in ("GuardDutyFindingsRule", "SecurityHubFindingsRule")
@@ -1291,6 +1305,7 @@ def test_account_baseline_deploys_and_reads_back(aws):
         securityhub.describe_hub()
     scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
     assert scanning["scanType"] == "BASIC"
+    assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
 
 
 def test_every_claimed_type_was_read_back():

@@ -3,6 +3,7 @@ for ECR, and the findings e-mail."""
 
 from __future__ import annotations
 
+import json
 import re
 from fnmatch import fnmatch
 
@@ -31,8 +32,13 @@ def test_exactly_these_resources(t):
         "SecurityHub": "AWS::SecurityHub::Hub",
         "FoundationalBestPracticesStandard": "AWS::SecurityHub::Standard",
         "RegistryScanning": "AWS::ECR::RegistryScanningConfiguration",
-        "FindingsKey": "AWS::KMS::Key",
-        "FindingsKeyAlias": "AWS::KMS::Alias",
+        "BaselineKey": "AWS::KMS::Key",
+        "BaselineKeyAlias": "AWS::KMS::Alias",
+        "ConfigHistoryBucket": "AWS::S3::Bucket",
+        "ConfigHistoryBucketPolicy": "AWS::S3::BucketPolicy",
+        "ConfigRecorderRole": "AWS::IAM::Role",
+        "ConfigRecorder": "AWS::Config::ConfigurationRecorder",
+        "ConfigDeliveryChannel": "AWS::Config::DeliveryChannel",
         "FindingsTopic": "AWS::SNS::Topic",
         "FindingsTopicPolicy": "AWS::SNS::TopicPolicy",
         "FindingsEmailSubscription": "AWS::SNS::Subscription",
@@ -103,6 +109,65 @@ def test_registry_scans_every_repository_continuously_with_inspector(t):
     assert names and all(fnmatch(name, repository_filter["Filter"]) for name in names)
 
 
+# --- AWS Config ------------------------------------------------------------------------------
+
+CONFIG_RESOURCES = (
+    "ConfigHistoryBucket", "ConfigHistoryBucketPolicy", "ConfigRecorderRole", "ConfigRecorder",
+    "ConfigDeliveryChannel",
+)  # fmt: skip
+
+
+def test_config_records_every_supported_resource_where_switched_on(t):
+    assert t["Parameters"]["RecordConfiguration"]["Default"] == "true"
+    assert t["Conditions"]["RecordsConfiguration"] == {
+        "Fn::Equals": [ref("RecordConfiguration"), "true"]
+    }
+    assert all(
+        t["Resources"][name]["Condition"] == "RecordsConfiguration" for name in CONFIG_RESOURCES
+    )
+    recorder = props(t, "ConfigRecorder")
+    assert recorder["RoleARN"] == getatt("ConfigRecorderRole", "Arn")
+    assert recorder["RecordingGroup"] == {
+        "AllSupported": True,
+        "IncludeGlobalResourceTypes": ref("RecordGlobalResources"),
+    }
+
+
+def test_history_goes_to_an_encrypted_retained_bucket_after_the_recorder_exists(t):
+    channel = t["Resources"]["ConfigDeliveryChannel"]
+    assert channel["DependsOn"] == ["ConfigRecorder"]  # PutDeliveryChannel needs a recorder
+    assert channel["Properties"]["S3BucketName"] == ref("ConfigHistoryBucket")
+    assert channel["Properties"]["S3KmsKeyArn"] == getatt("BaselineKey", "Arn")
+    bucket = t["Resources"]["ConfigHistoryBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": getatt("BaselineKey", "Arn"),
+    }
+    (tls,) = props(t, "ConfigHistoryBucketPolicy")["PolicyDocument"]["Statement"]
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_recorder_role_is_config_s_for_this_account_and_writes_only_its_history(t):
+    role = props(t, "ConfigRecorderRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["config.amazonaws.com"]}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
+    }
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWS_ConfigRole"}
+    ]
+    (policy,) = role["Policies"]
+    assert {(tuple(s["Action"]), json.dumps(s["Resource"])) for s in policy["PolicyDocument"]["Statement"]} == {
+        (("s3:GetBucketAcl",), json.dumps([getatt("ConfigHistoryBucket", "Arn")])),
+        (("s3:PutObject",), json.dumps(
+            [{"Fn::Sub": "${ConfigHistoryBucket.Arn}/AWSLogs/${AWS::AccountId}/Config/*"}])),
+        (("kms:GenerateDataKey", "kms:Decrypt"), json.dumps([getatt("BaselineKey", "Arn")])),
+    }  # fmt: skip
+
+
 # --- findings by e-mail ----------------------------------------------------------------------
 
 
@@ -134,17 +199,20 @@ def test_security_hub_rule_sends_new_critical_findings_but_not_guardduty_twice(t
 
 
 def test_topic_is_encrypted_with_a_key_eventbridge_of_this_account_may_use(t):
-    assert props(t, "FindingsTopic")["KmsMasterKeyId"] == ref("FindingsKey")
-    key = props(t, "FindingsKey")
-    assert key["EnableKeyRotation"] is True
-    statements = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
-    assert set(statements) == {"KeyAdministration", "EventBridgeToEncryptedTopic"}
+    assert props(t, "FindingsTopic")["KmsMasterKeyId"] == ref("BaselineKey")
+    key = t["Resources"]["BaselineKey"]
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert set(statements) == {"KeyAdministration", "EventBridgeToEncryptedTopic", "UseThroughS3"}
     use = statements["EventBridgeToEncryptedTopic"]
     assert use["Principal"] == EVENTS
     assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert use["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
     }
+    via = statements["UseThroughS3"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == [{"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}]
 
 
 def test_only_the_two_finding_rules_may_publish(t):
@@ -181,7 +249,8 @@ def test_findings_email_parameter_is_validated(t, email, valid):
 
 def test_every_resource_that_takes_tags_carries_the_component(t):
     tagged = [r["Properties"]["Tags"] for r in t["Resources"].values() if "Tags" in r["Properties"]]
-    assert len(tagged) == 6  # key, topic, two rules, detector (a list each), hub (a map)
+    # key, topic, two rules, bucket, role, detector (a list each), hub (a map)
+    assert len(tagged) == 8
     for tags in tagged:
         as_map = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
         assert as_map["Component"] == "account-baseline"

@@ -1,4 +1,5 @@
-"""GuardDuty, Security Hub and the registry's scanning setting for ministack (account baseline).
+"""GuardDuty, Security Hub, AWS Config and the registry's scanning setting for ministack (the
+account baseline).
 
 ministack has neither GuardDuty nor Security Hub: ``serve_guardduty`` and ``serve_securityhub``
 answer the REST-JSON calls boto3 makes to create, read, update and delete a detector, the hub and
@@ -8,6 +9,9 @@ stack made reads back through boto3 as on AWS. ministack's ECR has no registry s
 configuration: ``serve_ecr`` adds Put/GetRegistryScanningConfiguration in front of it, and an
 ``AWS::ECR::RegistryScanningConfiguration`` with ENHANCED scanning enables Inspector's ECR
 scanning through ministack's Inspector2 API, as CloudFormation's handler does (inspector2:Enable).
+ministack serves AWS Config's API but cannot provision ``AWS::Config::ConfigurationRecorder`` or
+``AWS::Config::DeliveryChannel``: the handlers record them through that API and start the
+recorder once its delivery channel exists, as CloudFormation does.
 State lives per account and region, as on AWS.
 """
 
@@ -25,7 +29,7 @@ from ministack.core.responses import (
     get_region,
     json_response,
 )
-from ministack.services import inspector2
+from ministack.services import config, inspector2
 from served import checked, resetting
 
 _detectors = AccountRegionScopedDict()  # detector id -> detector
@@ -33,6 +37,14 @@ _hub = AccountRegionScopedDict()  # "hub" -> the hub, when enabled
 _standards = AccountRegionScopedDict()  # subscription ARN -> subscription
 _scanning = AccountRegionScopedDict()  # "configuration" -> the registry scanning configuration
 _DETECTOR_PATH = re.compile(r"^/detector/([0-9a-f]+)$")
+
+
+def _parsed(body: bytes, error_code: str):
+    """(the request's JSON body, None), or (None, the error response to send)."""
+    try:
+        return (json.loads(body) if body else {}), None
+    except json.JSONDecodeError:
+        return None, error_response_json(error_code, "Invalid JSON", 400)
 
 
 def _now() -> str:
@@ -94,10 +106,9 @@ def _update_detector(detector_id: str, data: dict):
 
 async def serve_guardduty(method, path, headers, body, query_params):
     """ministack's service handler for `guardduty` (register it in SERVICE_HANDLERS)."""
-    try:
-        data = json.loads(body) if body else {}
-    except json.JSONDecodeError:
-        return error_response_json("BadRequestException", "Invalid JSON", 400)
+    data, error = _parsed(body, "BadRequestException")
+    if error:
+        return error
     path = path.rstrip("/")
     if path == "/detector":
         if method == "POST":
@@ -190,10 +201,9 @@ def _disable_standards(data: dict):
 
 async def serve_securityhub(method, path, headers, body, query_params):
     """ministack's service handler for `securityhub` (register it in SERVICE_HANDLERS)."""
-    try:
-        data = json.loads(body) if body else {}
-    except json.JSONDecodeError:
-        return error_response_json("InvalidInputException", "Invalid JSON", 400)
+    data, error = _parsed(body, "InvalidInputException")
+    if error:
+        return error
     path = path.rstrip("/")
     if path == "/accounts" and method == "POST":
         return _enable_hub(data)
@@ -366,7 +376,90 @@ def _scanning_delete(physical_id, props):
     _scanning["configuration"] = dict(_BASIC)
 
 
+# --- AWS Config (ministack serves the API; its CloudFormation has no provisioner) --------------
+
+
+def _truth(value) -> bool:
+    return value in (True, "true", "True")
+
+
+def _recorder_put(name: str, props: dict) -> None:
+    group = props.get("RecordingGroup", {})
+    checked(config._put_configuration_recorder({"ConfigurationRecorder": {
+        "name": name,
+        "roleARN": props["RoleARN"],
+        "recordingGroup": {
+            "allSupported": _truth(group.get("AllSupported", False)),
+            "includeGlobalResourceTypes": _truth(group.get("IncludeGlobalResourceTypes", False)),
+            "resourceTypes": group.get("ResourceTypes", []),
+        },
+    }}))  # fmt: skip
+
+
+def _generated_name(stack_name: str, logical_id: str) -> str:
+    return f"{stack_name}-{logical_id}-{uuid.uuid4().hex[:12].upper()}"
+
+
+def _recorder_create(logical_id, props, stack_name):
+    name = props.get("Name") or _generated_name(stack_name, logical_id)
+    _recorder_put(name, props)
+    return name, {}
+
+
+def _recorder_update(physical_id, old_props, new_props, stack_name):
+    _recorder_put(physical_id, new_props)
+    return physical_id, {}
+
+
+def _recorder_delete(physical_id, props):
+    config._recorders.pop(physical_id, None)
+
+
+def _channel_put(name: str, props: dict) -> None:
+    channel = {"name": name, "s3BucketName": props["S3BucketName"]}
+    for key, api in (("S3KeyPrefix", "s3KeyPrefix"), ("S3KmsKeyArn", "s3KmsKeyArn"),
+                     ("SnsTopicARN", "snsTopicARN")):  # fmt: skip
+        if key in props:
+            channel[api] = props[key]
+    frequency = props.get("ConfigSnapshotDeliveryProperties", {}).get("DeliveryFrequency")
+    if frequency:
+        channel["configSnapshotDeliveryProperties"] = {"deliveryFrequency": frequency}
+    if not config._recorders:
+        raise ValueError(
+            "NoAvailableConfigurationRecorderException: there is no configuration recorder"
+        )
+    checked(config._put_delivery_channel({"DeliveryChannel": channel}))
+
+
+def _channel_create(logical_id, props, stack_name):
+    name = props.get("Name") or _generated_name(stack_name, logical_id)
+    _channel_put(name, props)
+    # CloudFormation starts the recorder as soon as the delivery channel is available.
+    for recorder in list(config._recorders):
+        checked(config._start_configuration_recorder({"ConfigurationRecorderName": recorder}))
+    return name, {}
+
+
+def _channel_update(physical_id, old_props, new_props, stack_name):
+    _channel_put(physical_id, new_props)
+    return physical_id, {}
+
+
+def _channel_delete(physical_id, props):
+    config._delivery_channels.pop(physical_id, None)
+
+
 HANDLERS = {
+    "AWS::Config::ConfigurationRecorder": {
+        "create": _recorder_create,
+        "update": _recorder_update,
+        "delete": _recorder_delete,
+    },
+    "AWS::Config::DeliveryChannel": {
+        "create": _channel_create,
+        "update": _channel_update,
+        "delete": _channel_delete,
+    },
     "AWS::GuardDuty::Detector": {
         "create": _detector_create,
         "update": _detector_update,
@@ -385,4 +478,8 @@ HANDLERS = {
     },
 }
 # createOnlyProperties of the registry schemas.
-REPLACING = {"AWS::SecurityHub::Standard": "StandardsArn"}
+REPLACING = {
+    "AWS::SecurityHub::Standard": "StandardsArn",
+    "AWS::Config::ConfigurationRecorder": "Name",
+    "AWS::Config::DeliveryChannel": "Name",
+}

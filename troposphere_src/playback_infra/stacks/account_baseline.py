@@ -14,6 +14,9 @@ are regional.
 - **Amazon Inspector for ECR**: the registry's enhanced, continuous scanning of the
   `baseball-playback/*` repositories. CloudFormation's handler for it enables Inspector's ECR
   scanning for the account (inspector2:Enable): no custom resource is needed.
+- **AWS Config** recording every supported resource (global ones, IAM, in one region only), its
+  history in a bucket of its own: most Security Hub controls evaluate through it. Off with
+  `RecordConfiguration=false` where the account already records (one recorder per region).
 - **Findings by e-mail**: GuardDuty findings of severity 7 or more and Security Hub CRITICAL
   findings (GuardDuty's own excluded, they come through the first rule) go to an SNS topic
   encrypted with a key of its own (EventBridge cannot use SNS's AWS-managed key).
@@ -23,15 +26,23 @@ administrator) must not deploy this stack: both exist once per account and regio
 
     aws cloudformation deploy --template-file templates/account-baseline.yaml \\
         --stack-name baseball-playback-account-baseline \\
-        --parameter-overrides FindingsEmail=security@example.com
+        --parameter-overrides FindingsEmail=security@example.com \\
+        --capabilities CAPABILITY_IAM
 """
 
 from __future__ import annotations
 
-from awacs import kms
+from awacs import kms, s3
 from awacs import sns as sns_actions
-from awacs.aws import Allow, ArnEquals, Condition, Policy, Principal, Statement
-from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from awacs.aws import Allow, ArnEquals, Condition, Policy, Principal, Statement, StringEquals
+from awacs.sts import AssumeRole
+from troposphere import Equals, GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere.config import (
+    ConfigSnapshotDeliveryProperties,
+    ConfigurationRecorder,
+    DeliveryChannel,
+    RecordingGroup,
+)
 from troposphere.ecr import (
     RegistryScanningConfiguration,
     RepositoryFilter,
@@ -44,12 +55,28 @@ from troposphere.guardduty import (
     Detector,
     TagItem,
 )
+from troposphere.iam import Policy as InlinePolicy
+from troposphere.iam import Role
 from troposphere.kms import Alias
+from troposphere.s3 import (
+    BucketPolicy,
+    LifecycleRule,
+    NoncurrentVersionExpiration,
+    ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule,
+)
 from troposphere.securityhub import Hub, Standard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from playback_infra.parts import values
-from playback_infra.parts.iam import THIS_KEY, customer_key, for_this_account
+from playback_infra.parts.iam import (
+    THIS_KEY,
+    customer_key,
+    for_this_account,
+    use_through_services,
+)
+from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "account-baseline"
@@ -61,6 +88,9 @@ FOUNDATIONAL_STANDARD = (
     "standards/aws-foundational-security-best-practices/v/1.0.0"
 )
 SCANNED_REPOSITORIES = "baseball-playback/*"
+RECORDS = "RecordsConfiguration"
+# Configuration history in S3 (AWS Config itself keeps 7 years of it).
+CONFIG_HISTORY_DAYS = 365
 
 # Protection plan -> on or off (see the module docstring for why). GuardDuty switches on every
 # plan a detector leaves out (but Runtime Monitoring), so each is named; EKS_RUNTIME_MONITORING
@@ -139,38 +169,8 @@ def _finding_rules(topic: Topic) -> list[Rule]:
     ]
 
 
-def build() -> Template:
-    t = new_template("account baseline (GuardDuty, Security Hub, Inspector for ECR, findings)")
-    email = t.add_parameter(
-        Parameter(
-            FINDINGS_EMAIL,
-            Type="String",
-            Description="E-mail address security findings are sent to",
-            AllowedPattern=values.VALUES[values.ALARM_EMAIL].allowed_pattern,
-            ConstraintDescription="an e-mail address",
-        )
-    )
-    key = t.add_resource(
-        customer_key(
-            "FindingsKey",
-            "Baseball Playback: security findings topic",
-            [
-                for_this_account(
-                    "EventBridgeToEncryptedTopic",
-                    ["events.amazonaws.com"],
-                    [kms.Decrypt, kms.GenerateDataKey],
-                    THIS_KEY,
-                )
-            ],
-        )
-    )
-    t.add_resource(
-        Alias(
-            "FindingsKeyAlias",
-            AliasName="alias/baseball-playback/security-findings",
-            TargetKeyId=Ref(key),
-        )
-    )
+def _findings_by_email(t: Template, key, email: Parameter) -> Topic:
+    """The findings topic, its e-mail subscription, the two rules and who may publish."""
     topic = t.add_resource(
         Topic(
             "FindingsTopic",
@@ -205,6 +205,178 @@ def build() -> Template:
             ),
         )
     )
+    return topic
+
+
+def _configuration_recording(t: Template, key) -> None:
+    """AWS Config's recorder, its role and the bucket its history goes to, where
+    RecordConfiguration is true (one recorder per account and region)."""
+    record = t.add_parameter(
+        Parameter(
+            "RecordConfiguration",
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true",
+            Description="Record resource configurations with AWS Config, which Security Hub's "
+            "controls evaluate through; false where the account already records in this region",
+        )
+    )
+    record_global = t.add_parameter(
+        Parameter(
+            "RecordGlobalResources",
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true",
+            Description="Also record global resources (IAM): true in one region of the account only",
+        )
+    )
+    t.add_condition(RECORDS, Equals(Ref(record), "true"))
+    bucket = private_bucket(
+        "ConfigHistoryBucket",
+        ServerSideEncryptionRule(
+            BucketKeyEnabled=True,
+            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
+                SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn")
+            ),
+        ),
+        LifecycleRule(
+            Id="expire-history",
+            Status="Enabled",
+            ExpirationInDays=CONFIG_HISTORY_DAYS,
+            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=30),
+        ),
+        Condition=RECORDS,
+    )
+    # An audit trail: no stack operation takes it away.
+    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
+    suppress(bucket, {
+        "CKV_AWS_18": "Only AWS Config writes here, and CloudTrail records its calls; server access logs would add nothing",
+    })  # fmt: skip
+    t.add_resource(bucket)
+    t.add_resource(
+        BucketPolicy(
+            "ConfigHistoryBucketPolicy",
+            Condition=RECORDS,
+            Bucket=Ref(bucket),
+            PolicyDocument=Policy(Version="2012-10-17", Statement=[tls_only(bucket)]),
+        )
+    )
+    role = t.add_resource(
+        Role(
+            "ConfigRecorderRole",
+            Condition=RECORDS,
+            Description="AWS Config reads resource configurations and writes their history",
+            AssumeRolePolicyDocument=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", ["config.amazonaws.com"]),
+                        Action=[AssumeRole],
+                        Condition=Condition(
+                            StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))
+                        ),
+                    )
+                ],
+            ),
+            # AWS's policy for a recorder: read access to every resource type it records.
+            ManagedPolicyArns=[
+                Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWS_ConfigRole")
+            ],
+            Policies=[
+                InlinePolicy(
+                    PolicyName="deliver-history",
+                    PolicyDocument=Policy(
+                        Version="2012-10-17",
+                        Statement=[
+                            Statement(
+                                Effect=Allow,
+                                Action=[s3.GetBucketAcl],
+                                Resource=[GetAtt(bucket, "Arn")],
+                            ),
+                            Statement(
+                                Effect=Allow,
+                                Action=[s3.PutObject],
+                                Resource=[
+                                    Sub(
+                                        f"${{{bucket.title}.Arn}}/AWSLogs/${{AWS::AccountId}}/Config/*"
+                                    )
+                                ],
+                            ),
+                            Statement(
+                                Effect=Allow,
+                                Action=[kms.GenerateDataKey, kms.Decrypt],
+                                Resource=[GetAtt(key, "Arn")],
+                            ),
+                        ],
+                    ),
+                )
+            ],
+        )
+    )
+    recorder = t.add_resource(
+        ConfigurationRecorder(
+            "ConfigRecorder",
+            Condition=RECORDS,
+            RoleARN=GetAtt(role, "Arn"),
+            RecordingGroup=RecordingGroup(
+                AllSupported=True, IncludeGlobalResourceTypes=Ref(record_global)
+            ),
+        )
+    )
+    # A delivery channel needs a recorder; CloudFormation starts the recorder once it exists.
+    t.add_resource(
+        DeliveryChannel(
+            "ConfigDeliveryChannel",
+            Condition=RECORDS,
+            DependsOn=[recorder.title],
+            S3BucketName=Ref(bucket),
+            S3KmsKeyArn=GetAtt(key, "Arn"),
+            ConfigSnapshotDeliveryProperties=ConfigSnapshotDeliveryProperties(
+                DeliveryFrequency="TwentyFour_Hours"
+            ),
+        )
+    )
+
+
+def build() -> Template:
+    t = new_template(
+        "account baseline (GuardDuty, Security Hub, AWS Config, Inspector for ECR, findings)"
+    )
+    email = t.add_parameter(
+        Parameter(
+            FINDINGS_EMAIL,
+            Type="String",
+            Description="E-mail address security findings are sent to",
+            AllowedPattern=values.VALUES[values.ALARM_EMAIL].allowed_pattern,
+            ConstraintDescription="an e-mail address",
+        )
+    )
+    key = customer_key(
+        "BaselineKey",
+        "Baseball Playback: security findings topic and configuration history",
+        [
+            for_this_account(
+                "EventBridgeToEncryptedTopic",
+                ["events.amazonaws.com"],
+                [kms.Decrypt, kms.GenerateDataKey],
+                THIS_KEY,
+            ),
+            use_through_services("UseThroughS3", ["s3"]),
+        ],
+    )
+    # The configuration history it encrypts is retained: so is the key.
+    key.DeletionPolicy = key.UpdateReplacePolicy = "Retain"
+    t.add_resource(key)
+    t.add_resource(
+        Alias(
+            "BaselineKeyAlias",
+            AliasName="alias/baseball-playback/account-baseline",
+            TargetKeyId=Ref(key),
+        )
+    )
+    topic = _findings_by_email(t, key, email)
+    _configuration_recording(t, key)
     t.add_resource(
         RegistryScanningConfiguration(
             "RegistryScanning",
