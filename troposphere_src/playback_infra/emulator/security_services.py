@@ -396,26 +396,11 @@ def _recorder_put(name: str, props: dict) -> None:
     }}))  # fmt: skip
 
 
-def _generated_name(stack_name: str, logical_id: str) -> str:
-    return f"{stack_name}-{logical_id}-{uuid.uuid4().hex[:12].upper()}"
-
-
-def _recorder_create(logical_id, props, stack_name):
-    name = props.get("Name") or _generated_name(stack_name, logical_id)
-    _recorder_put(name, props)
-    return name, {}
-
-
-def _recorder_update(physical_id, old_props, new_props, stack_name):
-    _recorder_put(physical_id, new_props)
-    return physical_id, {}
-
-
-def _recorder_delete(physical_id, props):
-    config._recorders.pop(physical_id, None)
-
-
 def _channel_put(name: str, props: dict) -> None:
+    if not config._recorders:
+        raise ValueError(
+            "NoAvailableConfigurationRecorderException: there is no configuration recorder"
+        )
     channel = {"name": name, "s3BucketName": props["S3BucketName"]}
     for key, api in (("S3KeyPrefix", "s3KeyPrefix"), ("S3KmsKeyArn", "s3KmsKeyArn"),
                      ("SnsTopicARN", "snsTopicARN")):  # fmt: skip
@@ -424,42 +409,34 @@ def _channel_put(name: str, props: dict) -> None:
     frequency = props.get("ConfigSnapshotDeliveryProperties", {}).get("DeliveryFrequency")
     if frequency:
         channel["configSnapshotDeliveryProperties"] = {"deliveryFrequency": frequency}
-    if not config._recorders:
-        raise ValueError(
-            "NoAvailableConfigurationRecorderException: there is no configuration recorder"
-        )
     checked(config._put_delivery_channel({"DeliveryChannel": channel}))
-
-
-def _channel_create(logical_id, props, stack_name):
-    name = props.get("Name") or _generated_name(stack_name, logical_id)
-    _channel_put(name, props)
     # CloudFormation starts the recorder as soon as the delivery channel is available.
     for recorder in list(config._recorders):
         checked(config._start_configuration_recorder({"ConfigurationRecorderName": recorder}))
-    return name, {}
 
 
-def _channel_update(physical_id, old_props, new_props, stack_name):
-    _channel_put(physical_id, new_props)
-    return physical_id, {}
+def _named(put, store) -> dict:
+    """Handlers for a Config object named by its Name (generated when the template gives none)
+    that `put` creates or replaces and that lives in `store`."""
 
+    def create(logical_id, props, stack_name):
+        name = props.get("Name") or f"{stack_name}-{logical_id}-{uuid.uuid4().hex[:12].upper()}"
+        put(name, props)
+        return name, {}
 
-def _channel_delete(physical_id, props):
-    config._delivery_channels.pop(physical_id, None)
+    def update(physical_id, old_props, new_props, stack_name):
+        put(physical_id, new_props)
+        return physical_id, {}
+
+    def delete(physical_id, props):
+        store.pop(physical_id, None)
+
+    return {"create": create, "update": update, "delete": delete}
 
 
 HANDLERS = {
-    "AWS::Config::ConfigurationRecorder": {
-        "create": _recorder_create,
-        "update": _recorder_update,
-        "delete": _recorder_delete,
-    },
-    "AWS::Config::DeliveryChannel": {
-        "create": _channel_create,
-        "update": _channel_update,
-        "delete": _channel_delete,
-    },
+    "AWS::Config::ConfigurationRecorder": _named(_recorder_put, config._recorders),
+    "AWS::Config::DeliveryChannel": _named(_channel_put, config._delivery_channels),
     "AWS::GuardDuty::Detector": {
         "create": _detector_create,
         "update": _detector_update,

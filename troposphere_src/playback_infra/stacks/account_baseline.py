@@ -208,26 +208,31 @@ def _findings_by_email(t: Template, key, email: Parameter) -> Topic:
     return topic
 
 
+def _switch(title: str, description: str) -> Parameter:
+    """A true/false parameter, true unless the deployer says otherwise."""
+    return Parameter(
+        title,
+        Type="String",
+        AllowedValues=["true", "false"],
+        Default="true",
+        Description=description,
+    )
+
+
 def _configuration_recording(t: Template, key) -> None:
     """AWS Config's recorder, its role and the bucket its history goes to, where
     RecordConfiguration is true (one recorder per account and region)."""
     record = t.add_parameter(
-        Parameter(
+        _switch(
             "RecordConfiguration",
-            Type="String",
-            AllowedValues=["true", "false"],
-            Default="true",
-            Description="Record resource configurations with AWS Config, which Security Hub's "
-            "controls evaluate through; false where the account already records in this region",
+            "Record resource configurations with AWS Config, which Security Hub's controls "
+            "evaluate through; false where the account already records in this region",
         )
     )
     record_global = t.add_parameter(
-        Parameter(
+        _switch(
             "RecordGlobalResources",
-            Type="String",
-            AllowedValues=["true", "false"],
-            Default="true",
-            Description="Also record global resources (IAM): true in one region of the account only",
+            "Also record global resources (IAM): true in one region of the account only",
         )
     )
     t.add_condition(RECORDS, Equals(Ref(record), "true"))
