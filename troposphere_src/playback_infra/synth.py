@@ -26,6 +26,7 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline_target,
     registry,
     root,
     rotation,
@@ -48,7 +49,12 @@ NESTED = {
     "ObservabilityStack": ("observability", observability),
 }
 # Stacks deployed on their own, outside the environment root.
-STANDALONE = {"dr-vault": dr_vault, "edge-global": edge_global, "registry": registry}
+STANDALONE = {
+    "dr-vault": dr_vault,
+    "edge-global": edge_global,
+    "pipeline-target": pipeline_target,
+    "registry": registry,
+}
 COVERAGE_DOC = "docs/emulator-coverage.md"
 REFERENCE_DOC = "docs/stacks.md"
 MONITORING_DOC = "docs/monitoring.md"

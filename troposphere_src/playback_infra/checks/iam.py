@@ -2,13 +2,17 @@
 
 - Allow statements name their actions: no `*` in an action, no NotAction, no NotResource.
 - `Resource: "*"` only in KMS key policies (where it means "this key" and nothing else is
-  allowed) or for actions AWS offers no resource-level permission for (`UNSCOPED_ACTIONS`).
+  allowed) or for actions AWS offers no resource-level permission for: those the Service
+  Authorization Reference lists without a resource type (parts/authorization.py), and
+  `UNSCOPED_ACTIONS`.
 - No Allow to the principal `*`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+from playback_infra.parts.authorization import only_on_any
 
 # Actions without resource-level permissions, each with the reason it may use "*".
 UNSCOPED_ACTIONS: dict[str, str] = {
@@ -57,7 +61,7 @@ def _statement_problems(statement: dict, resource_type: str) -> Iterator[str]:
         if "*" in action:
             yield f"{label}: wildcard action {action!r}; name each action"
     if "*" in _as_list(statement.get("Resource", [])) and resource_type not in KEY_POLICY_TYPES:
-        scoped = [a for a in actions if a not in UNSCOPED_ACTIONS]
+        scoped = [a for a in actions if a not in UNSCOPED_ACTIONS and not only_on_any(a)]
         if scoped:
             yield (
                 f"{label}: Resource '*' for {', '.join(scoped)}, which support resource-level "
