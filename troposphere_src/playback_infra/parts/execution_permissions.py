@@ -208,15 +208,20 @@ MANAGED_POLICIES_PER_ROLE = 10
 _LONGEST = {"${AWS::Partition}": "aws-us-gov", "${AWS::AccountId}": "123456789012"}
 
 
-def handler_actions(resource_type: str) -> set[str]:
-    """What CloudFormation's handlers for `resource_type` call, less what we leave out."""
+def handler_permissions(resource_type: str) -> set[str]:
+    """What CloudFormation's handlers for `resource_type` call, as its schema lists them."""
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
     return {
         action
         for event in HANDLER_EVENTS
         for action in schema["handlers"].get(event, {}).get("permissions", [])
-        if RESOURCE_TYPES[resource_type].keeps(action)
     }
+
+
+def handler_actions(resource_type: str) -> set[str]:
+    """The handlers' permissions less what `RESOURCE_TYPES` leaves out for the type."""
+    keeps = RESOURCE_TYPES[resource_type].keeps
+    return {action for action in handler_permissions(resource_type) if keeps(action)}
 
 
 @cache
@@ -322,17 +327,18 @@ def _transforms() -> list[Statement]:
     ]
 
 
-def policy_size(statements: list[Statement]) -> int:
-    """Characters IAM counts (no whitespace) in a policy of `statements`, pseudo parameters at
-    their longest."""
-    text = json.dumps(
-        encode_to_dict({"Version": "2012-10-17", "Statement": statements}),
-        separators=(",", ":"),
-    )
+def policy_size(document: dict) -> int:
+    """Characters IAM counts (no whitespace) in a policy `document` (a dict, as rendered), the
+    pseudo parameters at their longest."""
+    text = json.dumps(document, separators=(",", ":"))
     text = re.sub(r'\{"Fn::Sub":("[^"]*")\}', r"\1", text)
     for name, value in _LONGEST.items():
         text = text.replace(name, value)
     return len(text)
+
+
+def _document(statements: list[Statement]) -> dict:
+    return encode_to_dict({"Version": "2012-10-17", "Statement": statements})
 
 
 def policies() -> list[list[Statement]]:
@@ -346,7 +352,7 @@ def policies() -> list[list[Statement]]:
     groups.append([_pass_role(), *_transforms()])
     packed: list[list[Statement]] = []
     for group in groups:
-        if packed and policy_size(packed[-1] + group) <= MANAGED_POLICY_CHARS:
+        if packed and policy_size(_document(packed[-1] + group)) <= MANAGED_POLICY_CHARS:
             packed[-1].extend(group)
         else:
             packed.append(list(group))
