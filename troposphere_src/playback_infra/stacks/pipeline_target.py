@@ -144,28 +144,24 @@ def _inline(name: str, statements: list[Statement]) -> InlinePolicy:
     )
 
 
-def _pipeline_trust() -> Policy:
-    """The pipeline account's roles named with the pipeline's prefix, and no other principal."""
+def _trust(principal: Principal, condition: Condition) -> Policy:
+    """`principal` may assume the role when `condition` holds, and no one else."""
     return Policy(
         Version="2012-10-17",
         Statement=[
-            Statement(
-                Effect=Allow,
-                Principal=Principal(
-                    "AWS", [Sub(f"arn:{PARTITION}:iam::${{{PIPELINE_ACCOUNT_ID}}}:root")]
-                ),
-                Action=[AssumeRole],
-                Condition=Condition(
-                    ArnLike(
-                        "aws:PrincipalArn",
-                        Sub(
-                            f"arn:{PARTITION}:iam::${{{PIPELINE_ACCOUNT_ID}}}:role/"
-                            f"{names.PIPELINE_ROLE_PREFIX}*"
-                        ),
-                    )
-                ),
-            )
+            Statement(Effect=Allow, Principal=principal, Action=[AssumeRole], Condition=condition)
         ],
+    )
+
+
+def _pipeline_trust() -> Policy:
+    """The pipeline account's roles named with the pipeline's prefix."""
+    account = f"arn:{PARTITION}:iam::${{{PIPELINE_ACCOUNT_ID}}}"
+    return _trust(
+        Principal("AWS", [Sub(f"{account}:root")]),
+        Condition(
+            ArnLike("aws:PrincipalArn", Sub(f"{account}:role/{names.PIPELINE_ROLE_PREFIX}*"))
+        ),
     )
 
 
@@ -267,16 +263,10 @@ def _deploy_statements(execution: Role) -> list[Statement]:
 
 
 def _cloudformation_trust() -> Policy:
-    return Policy(
-        Version="2012-10-17",
-        Statement=[
-            Statement(
-                Effect=Allow,
-                Principal=Principal("Service", ["cloudformation.amazonaws.com"]),
-                Action=[AssumeRole],
-                Condition=Condition(StringEquals("aws:SourceAccount", Sub(ACCOUNT))),
-            )
-        ],
+    """CloudFormation, for this account's stacks."""
+    return _trust(
+        Principal("Service", ["cloudformation.amazonaws.com"]),
+        Condition(StringEquals("aws:SourceAccount", Sub(ACCOUNT))),
     )
 
 
