@@ -2,7 +2,7 @@
 
 For every resource type the environment templates hold, the permissions CloudFormation's
 resource handlers need to create, update, delete and read it: the `handlers` of the type's
-resource schema, as cfn-lint (pinned) carries them. `RESOURCE_TYPES` is the table of those types,
+resource schema, as cfn-lint (pinned) ships them. `RESOURCE_TYPES` is the table of those types,
 with the services a type's handlers list but our use of it never calls (left out, with why); a
 type the templates use and the table lacks fails tests/stacks/test_pipeline_target.py.
 
@@ -20,9 +20,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 
 from awacs.aws import Action, Allow, Condition, Statement, StringEquals
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from troposphere import Sub, encode_to_dict
 
 from playback_infra.parts import authorization
@@ -208,9 +209,22 @@ MANAGED_POLICIES_PER_ROLE = 10
 _LONGEST = {"${AWS::Partition}": "aws-us-gov", "${AWS::AccountId}": "123456789012"}
 
 
+@cache
+def _schemas() -> Path:
+    """cfn-lint's resource schemas, read as data: importing cfn-lint would triple synth's time."""
+    (package,) = find_spec("cfnlint").submodule_search_locations
+    return Path(package) / "data" / "schemas"
+
+
+@cache
+def _schema_files() -> dict[str, str]:
+    return json.loads((_schemas() / "providers" / "us-east-1.json").read_text())
+
+
 def handler_permissions(resource_type: str) -> set[str]:
     """What CloudFormation's handlers for `resource_type` call, as its schema lists them."""
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    file = _schemas() / "resources" / f"{_schema_files()[resource_type]}.json"
+    schema = json.loads(file.read_text())
     return {
         action
         for event in HANDLER_EVENTS
@@ -237,6 +251,12 @@ def actions() -> tuple[str, ...]:
     return tuple(sorted(wanted))
 
 
+@cache
+def _services() -> frozenset[str]:
+    """The services the execution role acts on."""
+    return frozenset(a.split(":")[0] for a in actions())
+
+
 def _resource_part(arn_format: str) -> tuple[str, str, str, str]:
     """(service, region, account, resource) of an ARN format, generalised: any region, this
     account, any name."""
@@ -257,7 +277,7 @@ def resources(action: str) -> tuple[str, ...]:
     if not arns:
         return (ANY,)  # no resource-level permission
     service = action.split(":")[0]
-    managed = {a.split(":")[0] for a in actions()}
+    managed = _services()
     patterns = set()
     for type_name, arn_format in arns:
         arn_service, region, account, _ = _resource_part(arn_format)
