@@ -12,6 +12,7 @@ import pytest
 from playback_infra import synth
 from playback_infra.parts import authorization
 from playback_infra.parts.execution_permissions import (
+    ATTACHABLE_POLICIES,
     MANAGED_POLICIES_PER_ROLE,
     MANAGED_POLICY_CHARS,
     NAMED,
@@ -406,6 +407,23 @@ def test_the_execution_role_may_not_touch_the_pipelines_roles_or_its_artifact_bu
     assert not {"s3:GetObject", "s3:GetObjectVersion"} & set(buckets["Action"])
     assert len(resolve(buckets["Resource"])) == 2 * len(
         PARAMETERS["ArtifactBucketNames"].split(",")
+    )
+
+
+def test_the_execution_role_attaches_only_the_managed_policies_the_environments_use(
+    t, environment_templates
+):
+    attached = {
+        arn["Fn::Sub"]
+        for template in environment_templates.values()
+        for role in resources_of_type(template, "AWS::IAM::Role").values()
+        for arn in role["Properties"].get("ManagedPolicyArns", [])
+    }
+    assert attached and attached <= set(ATTACHABLE_POLICIES)
+    guard = by_sid(t, "ExecutionRole")["OnlyTheEnvironmentsManagedPolicies"]
+    assert (guard["Effect"], guard["Action"]) == ("Deny", ["iam:AttachRolePolicy"])
+    assert [p["Fn::Sub"] for p in guard["Condition"]["ArnNotLike"]["iam:PolicyARN"]] == list(
+        ATTACHABLE_POLICIES
     )
 
 

@@ -105,7 +105,10 @@ RESOURCE_TYPES: dict[str, LeftOut] = {
         "iam:PutGroupPolicy iam:PutUserPolicy",
         "policies are attached to roles only",
     ),
-    "AWS::IAM::Role": ALL,
+    "AWS::IAM::Role": _left_out(
+        "iam:DeleteRolePermissionsBoundary iam:PutRolePermissionsBoundary",
+        "no role has a permissions boundary",
+    ),
     "AWS::KMS::Alias": ALL,
     "AWS::KMS::Key": ALL,
     "AWS::Lambda::Function": _left_out("elasticfilesystem s3files", "the rotation functions mount no file system"),
@@ -200,6 +203,21 @@ PASSED_TO = (
     "events.amazonaws.com", "lambda.amazonaws.com", "monitoring.rds.amazonaws.com",
     "rds.amazonaws.com", "states.amazonaws.com", "vpc-flow-logs.amazonaws.com",
 )  # fmt: skip
+
+# The AWS managed policies the environments' roles carry (their ManagedPolicyArns, and the
+# rotation functions' Lambda execution policies): the only ones the role may attach, so that no
+# template can give a role AdministratorAccess.
+ATTACHABLE_POLICIES = tuple(
+    f"arn:${{AWS::Partition}}:iam::aws:policy/{name}"
+    for name in (
+        "AmazonECSInfrastructureRolePolicyForLoadBalancers",
+        "service-role/AWSBackupServiceRolePolicyForBackup",
+        "service-role/AWSBackupServiceRolePolicyForRestores",
+        "service-role/AWSLambdaBasicExecutionRole",
+        "service-role/AWSLambdaVPCAccessExecutionRole",
+        "service-role/AmazonRDSEnhancedMonitoringRole",
+    )
+)
 
 # IAM's limit for one managed policy, in characters without whitespace, and the managed
 # policies one role may have attached by default.

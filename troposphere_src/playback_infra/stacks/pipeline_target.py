@@ -22,6 +22,7 @@ from awacs.aws import (
     Action,
     Allow,
     ArnLike,
+    ArnNotLike,
     Condition,
     Deny,
     Policy,
@@ -271,8 +272,9 @@ def _cloudformation_trust() -> Policy:
 
 
 def _guard_statements() -> list[Statement]:
-    """Reading the artifacts (packaged nested templates), and two denies no template can
-    lift: the pipeline's own roles and its artifact buckets are not the environments'."""
+    """Reading the artifacts (packaged nested templates), and denies no template can lift:
+    the pipeline's own roles and its artifact buckets are not the environments', and no role
+    gets an AWS managed policy the environments do not use."""
     granted = execution_permissions.actions()
     role_actions = [a for a in granted if a.startswith("iam:") and "role" in dict(resource_arns(a))]
     bucket_actions = [
@@ -298,6 +300,18 @@ def _guard_statements() -> list[Statement]:
             Effect=Deny,
             Action=[Action(*a.split(":")) for a in role_actions],
             Resource=[Sub(PIPELINE_ROLES)],
+        ),
+        Statement(
+            Sid="OnlyTheEnvironmentsManagedPolicies",
+            Effect=Deny,
+            Action=[iam.AttachRolePolicy],
+            Resource=[Sub(ENVIRONMENT_ROLES)],
+            Condition=Condition(
+                ArnNotLike(
+                    "iam:PolicyARN",
+                    [Sub(p) for p in execution_permissions.ATTACHABLE_POLICIES],
+                )
+            ),
         ),
         Statement(
             Sid="NotTheArtifactBuckets",
