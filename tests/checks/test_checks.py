@@ -76,7 +76,7 @@ def _role(statement: dict, resource_type: str = "AWS::IAM::Role") -> dict:
         ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
           "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
          "iam:PassRole on any role"),
-        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/app-*",
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/*",
           "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
          "iam:PassRole on any role"),
         ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/app"},

@@ -15,16 +15,19 @@ import sys
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from troposphere import encode_to_dict
 
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
+from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import render
 
@@ -1306,6 +1309,62 @@ def test_account_baseline_deploys_and_reads_back(aws):
     scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
     assert scanning["scanType"] == "BASIC"
     assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_pipeline_target_deploys_and_reads_back(aws):
+    """templates/pipeline-target.yaml, deployed on its own as each environment account does once:
+    the deploy and execution roles, the execution role's generated managed policies."""
+    stack_name, pipeline_account = "baseball-playback-pipeline-target", "444455556666"
+    buckets = "baseball-playback-artifacts-444455556666-us-east-1"
+    key = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    aws("cloudformation").create_stack(
+        StackName=stack_name,
+        TemplateBody=(REPO_ROOT / "templates" / "pipeline-target.yaml").read_text(),
+        Parameters=[
+            {"ParameterKey": "PipelineAccountId", "ParameterValue": pipeline_account},
+            {"ParameterKey": "ArtifactBucketNames", "ParameterValue": buckets},
+            {"ParameterKey": "ArtifactKeyArns", "ParameterValue": key},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert _wait(aws, stack_name) == "CREATE_COMPLETE"
+    out, iam = _outputs(aws, stack_name), aws("iam")
+
+    deploy = iam.get_role(RoleName="baseball-playback-pipeline-deploy")["Role"]
+    assert out["DeployRoleArn"] == deploy["Arn"]
+    (trust,) = deploy["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": [f"arn:aws:iam::{pipeline_account}:root"]}
+    assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"].endswith(
+        f"{pipeline_account}:role/baseball-playback-pipeline-*"
+    )
+    inline = iam.get_role_policy(RoleName=deploy["RoleName"], PolicyName="deploy")
+    statements = {s["Sid"]: s for s in inline["PolicyDocument"]["Statement"]}
+    assert statements["PassExecutionRole"]["Resource"] == [out["ExecutionRoleArn"]]
+    assert f"arn:*:s3:::{buckets}/*" in statements["Artifacts"]["Resource"]
+    assert statements["ArtifactKeys"]["Resource"] == [key]
+
+    execution = iam.get_role(RoleName="baseball-playback-pipeline-cfn-exec")["Role"]
+    assert out["ExecutionRoleArn"] == execution["Arn"]
+    (trust,) = execution["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["cloudformation.amazonaws.com"]}
+    attached = iam.list_attached_role_policies(RoleName=execution["RoleName"])["AttachedPolicies"]
+    generated = execution_permissions.policies()
+    assert len(attached) == len(generated)
+    granted = set()
+    for policy in attached:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)[
+            "PolicyVersion"
+        ]["Document"]
+        document = json.loads(unquote(document)) if isinstance(document, str) else document
+        granted |= {a for s in document["Statement"] for a in s["Action"]}
+    assert granted == {
+        a for statements in generated for s in statements for a in encode_to_dict(s)["Action"]
+    }
+    assert set(execution_permissions.actions()) <= granted
+    guards = iam.get_role_policy(RoleName=execution["RoleName"], PolicyName="artifacts-and-guards")
+    assert {s["Effect"] for s in guards["PolicyDocument"]["Statement"]} == {"Allow", "Deny"}
+    READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"})
 
 
 def test_every_claimed_type_was_read_back():

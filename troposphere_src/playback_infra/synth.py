@@ -27,6 +27,7 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline_target,
     registry,
     root,
     rotation,
@@ -53,6 +54,7 @@ STANDALONE = {
     "account-baseline": account_baseline,
     "dr-vault": dr_vault,
     "edge-global": edge_global,
+    "pipeline-target": pipeline_target,
     "registry": registry,
 }
 COVERAGE_DOC = "docs/emulator-coverage.md"

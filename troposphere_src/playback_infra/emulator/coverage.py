@@ -33,6 +33,7 @@ READ_BACK: dict[str, str] = {
     "AWS::KMS::Alias": "kms.list_aliases",
     "AWS::Logs::LogGroup": "logs.describe_log_groups: KMS key, retention",
     "AWS::IAM::Role": "iam.get_role, get_role_policy: trust and permissions",
+    "AWS::IAM::ManagedPolicy": "iam.list_attached_role_policies, get_policy_version: the execution role's generated permissions (pipeline-target)",
     "AWS::RDS::DBInstance": "rds.describe_db_instances: engine, class, storage, encryption, network, protection, logs, master secret",
     "AWS::RDS::DBSubnetGroup": "rds.describe_db_instances: the private-data subnets",
     "AWS::RDS::DBParameterGroup": "rds.describe_db_parameters: TLS, utf8mb4, slow-query threshold",
