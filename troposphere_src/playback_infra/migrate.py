@@ -63,7 +63,9 @@ def run_task_request(outputs: dict[str, str]) -> dict:
 def verdict(task: dict, container_name: str) -> tuple[int, str]:
     """The exit code and a sentence for a described task (DescribeTasks' shape)."""
     if task.get("lastStatus") != "STOPPED":
-        return EXIT_FAILED, f"the task did not stop (last status {task.get('lastStatus')})"
+        return EXIT_FAILED, (
+            f"no result in time: the task was {task.get('lastStatus')} when migrate stopped it"
+        )
     container = next((c for c in task.get("containers", []) if c["name"] == container_name), {})
     code = container.get("exitCode")
     if code is None:

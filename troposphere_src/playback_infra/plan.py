@@ -40,6 +40,7 @@ from playback_infra.deploy import (
     stack_status,
 )
 from playback_infra.environments.model import Environment
+from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.synth import NESTED
 
@@ -51,15 +52,18 @@ HIDDEN = "****"  # how DescribeStacks shows a NoEcho parameter's value
 def committed_templates(root: Path) -> dict[str, dict]:
     """The committed templates (name -> template dict), as the replacement guard reads them."""
     names = ["root", *(name for name, _ in NESTED.values())]
-    return {name: _decode((root / "templates" / f"{name}.yaml").read_text()) for name in names}
+    return {name: decode((root / "templates" / f"{name}.yaml").read_text()) for name in names}
 
 
-def _decode(text: str) -> dict:
+def decode(body: str | dict) -> dict:
+    """A template as GetTemplate or a file gives it (YAML or JSON text, or parsed)."""
+    if isinstance(body, dict):
+        return body
     from cfnlint.decode import decode_str
 
-    template, problems = decode_str(text)
+    template, problems = decode_str(body)
     if template is None:
-        raise replacement.BaseError(f"template does not parse: {problems}")
+        raise DeployError(f"a template does not parse: {problems}")
     return json.loads(json.dumps(template, default=str))
 
 
@@ -77,8 +81,9 @@ def deployed_changes(
     old_templates = {}
     for title, (name, _) in NESTED.items():
         if title in physical:
-            body = cfn.get_template(StackName=physical[title])["TemplateBody"]
-            old_templates[name] = _decode(body) if isinstance(body, str) else body
+            old_templates[name] = decode(
+                cfn.get_template(StackName=physical[title])["TemplateBody"]
+            )
     new_templates = {name: templates[name] for name in old_templates}
     new_parameters = {k: v for k, v in parameters.items() if k in old_parameters}
     return replacement.template_changes(old_templates, new_templates) + (

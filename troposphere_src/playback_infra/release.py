@@ -5,6 +5,11 @@ parameter kept (UsePreviousValue), so the backend pipeline changes nothing but t
 is refused (deleted, exit 1) when it would touch anything but the app stack's task definition
 and service; otherwise executed and followed until the stack settles (exit 1 when it rolls
 back). ECS does the blue/green or rolling deployment the environment's service is set up for.
+
+The stacks that take an app stack output (the observability stack: cluster and service names)
+show as modified too, because CloudFormation resolves those outputs only while executing; their
+resources may change only through such a reference (`Evaluation: Dynamic`), and the outputs an
+image changes none of.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from playback_infra.deploy import (
     change_set,
     environment,
     execute,
-    nested_changes,
     print_change_set,
     require_deployed,
     session,
@@ -28,27 +32,59 @@ from playback_infra.deploy import (
 from playback_infra.environments.model import ConfigError, Problem
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
+from playback_infra.plan import decode as _decode
 from playback_infra.synth import NESTED
 
 # ECR's rule for an image tag.
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 APP_STACK = next(title for title, (name, _) in NESTED.items() if name == "app")
-# What a new image may change: the app's nested stack, its task definition and its service.
-RELEASED = {
-    ("root", "AWS::CloudFormation::Stack"),
-    ("app", "AWS::ECS::TaskDefinition"),
-    ("app", "AWS::ECS::Service"),
-}
+RELEASED_TYPES = ("AWS::ECS::TaskDefinition", "AWS::ECS::Service")
 
 
-def outside_release(changes) -> list:
-    """The changes an image release must not make."""
-    return [
-        c
-        for c in changes
-        if (c.stack, c.resource_type) not in RELEASED
-        or (c.stack == "root" and c.logical_id != APP_STACK)
-    ]
+def consumers_of(root: dict, title: str) -> set[str]:
+    """The root template's nested stacks that take an output of `title`."""
+
+    def refers(value) -> bool:
+        if isinstance(value, dict):
+            getatt = value.get("Fn::GetAtt")
+            return (isinstance(getatt, list) and getatt[:1] == [title]) or any(
+                refers(v) for v in value.values()
+            )
+        return isinstance(value, list) and any(refers(v) for v in value)
+
+    return {
+        name
+        for name, resource in root.get("Resources", {}).items()
+        if refers(resource.get("Properties", {}).get("Parameters", {}))
+    }
+
+
+def refusals(described: dict, nested: dict[str, dict], consumers: set[str]) -> list[str]:
+    """What a release's change set must not do: one line per change outside the app's task
+    definition and service. `nested` maps a nested stack's title to its change set (absent
+    where AWS gives none)."""
+    refused = []
+    for item in described.get("Changes", []):
+        rc = item["ResourceChange"]
+        title = rc["LogicalResourceId"]
+        if rc["ResourceType"] != "AWS::CloudFormation::Stack" or title not in {
+            APP_STACK,
+            *consumers,
+        }:
+            refused.append(f"root: {rc['Action']} {title} ({rc['ResourceType']})")
+            continue
+        for inner in nested.get(title, {}).get("Changes", []):
+            change = inner["ResourceChange"]
+            details = change.get("Details", [])
+            dynamic = bool(details) and all(d.get("Evaluation") == "Dynamic" for d in details)
+            if (title == APP_STACK and change["ResourceType"] in RELEASED_TYPES) or (
+                title in consumers and dynamic
+            ):
+                continue
+            refused.append(
+                f"{title}: {change['Action']} {change['LogicalResourceId']} ({change['ResourceType']})"
+            )
+    return refused
 
 
 def release_image(args: argparse.Namespace) -> int:
@@ -85,11 +121,19 @@ def release_image(args: argparse.Namespace) -> int:
             print(f"{env.stack_name} already runs image {args.image_tag}: nothing to release")
             return 0
         print_change_set(name, env.stack_name, described)
-        outside = outside_release(nested_changes(cfn, described, env.name))
-        if outside:
+        nested = {
+            item["ResourceChange"]["LogicalResourceId"]: cfn.describe_change_set(
+                ChangeSetName=item["ResourceChange"]["ChangeSetId"]
+            )
+            for item in described.get("Changes", [])
+            if item["ResourceChange"].get("ChangeSetId")
+        }
+        root = _decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])
+        refused = refusals(described, nested, consumers_of(root, APP_STACK))
+        if refused:
             cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
-            for change in outside:
-                print(f"REFUSED {change.describe()}", file=sys.stderr)
+            for line in refused:
+                print(f"REFUSED {line}", file=sys.stderr)
             print(
                 f"release-image changes only the app's task definition and service; deploy "
                 f"the other changes through the infrastructure pipeline first (change set {name} deleted)",
