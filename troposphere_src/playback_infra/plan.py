@@ -47,6 +47,8 @@ from playback_infra.synth import NESTED
 # The backend pipeline sets these (release-image) once the stack exists.
 KEPT = (values.IMAGE_TAG, values.JOBS_IMAGE_TAG)
 HIDDEN = "****"  # how DescribeStacks shows a NoEcho parameter's value
+# What --exports writes, for CodeBuild's exported variables (pipeline/plan.yml).
+EXPORTS = ("CHANGE_SET_NAME", "CHANGE_SET_URL", "HAS_CHANGES")
 
 
 def committed_templates(root: Path) -> dict[str, dict]:
@@ -101,7 +103,9 @@ def console_url(region: str, described: dict) -> str:
     )
 
 
-def _write_exports(path: str | None, exported: dict[str, str]) -> None:
+def _write_exports(path: str | None, *exported: str) -> None:
+    """Print EXPORTS with their values and write them to `path` as shell exports."""
+    exported = dict(zip(EXPORTS, exported, strict=True))
     for key, value in exported.items():
         print(f"{key}={value}")
     if path:
@@ -143,9 +147,7 @@ def plan(args: argparse.Namespace) -> int:
         name, described = change_set(cfn, env.stack_name, request, args.change_set_name)
         if name is None:
             print(f"{env.stack_name}: no changes; the empty change set was deleted")
-            _write_exports(
-                args.exports, {"CHANGE_SET_NAME": "", "CHANGE_SET_URL": "", "HAS_CHANGES": "false"}
-            )
+            _write_exports(args.exports, "", "", "false")
             return EXIT_OK
         print_change_set(name, env.stack_name, described)
         changes = nested_changes(cfn, described, env.name)
@@ -162,7 +164,5 @@ def plan(args: argparse.Namespace) -> int:
             print(f"REFUSED {message}", file=sys.stderr)
         print(f"the change set stays for review, not to be executed: {url}", file=sys.stderr)
         return EXIT_FAILED
-    _write_exports(
-        args.exports, {"CHANGE_SET_NAME": name, "CHANGE_SET_URL": url, "HAS_CHANGES": "true"}
-    )
+    _write_exports(args.exports, name, url, "true")
     return EXIT_OK
