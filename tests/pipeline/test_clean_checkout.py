@@ -36,7 +36,8 @@ def _run(command: list[str] | str, cwd: Path, env: dict | None = None) -> str:
 
 
 def _reuse_installed_libraries(clone: Path) -> None:
-    """clone/.venv: this interpreter's libraries, the clone installed editable, marked made."""
+    """clone/.venv: this interpreter's libraries and tools, the clone installed editable,
+    marked made."""
     _run([sys.executable, "-m", "venv", ".venv"], clone)
     purelib = Path(sysconfig.get_paths()["purelib"])
     (clone_lib,) = (clone / ".venv" / "lib").glob("python3*/site-packages")
@@ -48,6 +49,10 @@ def _reuse_installed_libraries(clone: Path) -> None:
         "--disable-pip-version-check",
     ]
     _run([*pip, "--no-build-isolation", "--no-deps", "-e", "."], clone)
+    bin_dir = clone / ".venv" / "bin"
+    for tool in Path(sys.executable).parent.iterdir():  # cfn-lint and the other tools
+        if not (bin_dir / tool.name).exists():
+            (bin_dir / tool.name).symlink_to(tool)
     for venv in (".venv", ".venv-checkov"):
         (clone / venv).mkdir(exist_ok=True)
         (clone / venv / ".installed").touch()

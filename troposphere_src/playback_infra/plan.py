@@ -39,7 +39,7 @@ from playback_infra.deploy import (
     root_parameter_file,
     stack_status,
 )
-from playback_infra.environments.model import Environment
+from playback_infra.environments.model import ConfigError, Environment, Problem
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.synth import NESTED
@@ -118,6 +118,10 @@ def plan(args: argparse.Namespace) -> int:
     env = environment(args.env)
     require_deployed(args, env, "profile", "plan creates a change set in the environment")
     region = args.region or env.region
+    if not (args.root / "templates" / "root.yaml").is_file():
+        raise ConfigError(
+            [Problem(env.name, "root", f"{args.root} has no templates/root.yaml; run plan in the Build artifact or give --root")]
+        )  # fmt: skip
     templates = committed_templates(args.root)
     with aws_errors(f"plan for {env.name}: "):
         cfn, root_url = prepare(args, env, templates["root"], region, args.endpoint_url)
@@ -129,7 +133,8 @@ def plan(args: argparse.Namespace) -> int:
         )  # fmt: skip
         parameter_file = root_parameter_file(args.root, env, edge)
         parameters = parameter_file["Parameters"]
-        deployed = stack_status(cfn, env.stack_name) not in (None, "REVIEW_IN_PROGRESS")
+        status = stack_status(cfn, env.stack_name)
+        deployed = status not in (None, "REVIEW_IN_PROGRESS")
         static = []
         if deployed:
             live = {
@@ -139,7 +144,7 @@ def plan(args: argparse.Namespace) -> int:
             parameters.update({k: live[k] for k in KEPT if k in live})
             static = deployed_changes(cfn, env, templates, live, parameters)
         print(f"{env.name}: image tags {', '.join(f'{k}={parameters[k]}' for k in KEPT)}")
-        if args.change_set_name and deployed:
+        if args.change_set_name and status is not None:
             # CreateChangeSet refuses a name in use: the previous run's is replaced.
             with contextlib.suppress(cfn.exceptions.ClientError):
                 cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=args.change_set_name)
