@@ -111,28 +111,15 @@ def _deploy(args: argparse.Namespace) -> int:
     return deploy(args)
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from playback_infra.plan import plan
+def _later(module: str, function: str):
+    """A subcommand's runner that imports its module only when that subcommand runs."""
 
-    return plan(args)
+    def run(args: argparse.Namespace) -> int:
+        from importlib import import_module
 
+        return getattr(import_module(f"playback_infra.{module}"), function)(args)
 
-def _migrate(args: argparse.Namespace) -> int:
-    from playback_infra.migrate import migrate
-
-    return migrate(args)
-
-
-def _release_image(args: argparse.Namespace) -> int:
-    from playback_infra.release import release_image
-
-    return release_image(args)
-
-
-def _publish_site(args: argparse.Namespace) -> int:
-    from playback_infra.publish_site import publish_site
-
-    return publish_site(args)
+    return run
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -170,7 +157,7 @@ def _delivery_commands(commands) -> None:
         "--exports",
         help="also write CHANGE_SET_NAME, CHANGE_SET_URL and HAS_CHANGES here as shell exports",
     )
-    plan.set_defaults(run=_plan)
+    plan.set_defaults(run=_later("plan", "plan"))
 
     migrate = commands.add_parser(
         "migrate",
@@ -186,7 +173,7 @@ def _delivery_commands(commands) -> None:
         default=1800.0,
         help="seconds to wait before stopping the task and failing (default: 1800)",
     )
-    migrate.set_defaults(run=_migrate)
+    migrate.set_defaults(run=_later("migrate", "migrate"))
 
     release = commands.add_parser(
         "release-image",
@@ -197,7 +184,7 @@ def _delivery_commands(commands) -> None:
     )
     _target(release)
     release.add_argument("--image-tag", required=True, help="the backend image's tag in ECR")
-    release.set_defaults(run=_release_image)
+    release.set_defaults(run=_later("release", "release_image"))
 
     publish = commands.add_parser(
         "publish-site",
@@ -212,7 +199,7 @@ def _delivery_commands(commands) -> None:
     publish.add_argument(
         "--build-version", required=True, help="the frontend build's commit SHA or release"
     )
-    publish.set_defaults(run=_publish_site)
+    publish.set_defaults(run=_later("publish_site", "publish_site"))
 
 
 def _parser() -> argparse.ArgumentParser:

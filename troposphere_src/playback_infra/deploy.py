@@ -125,6 +125,22 @@ def require_deployed(args, env: Environment, field: str, why: str) -> None:
         )
 
 
+def deployed_environment(args, env: Environment, why: str, needed: tuple[str, ...]):
+    """For a command on the deployed environment (run inside `aws_errors`): a session in its
+    region and the root stack's outputs, which must include `needed`."""
+    require_deployed(args, env, "profile", why)
+    aws = session(args, args.region or env.region, args.endpoint_url)
+    outputs = stack_outputs(
+        aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
+    )
+    missing = [name for name in needed if name not in outputs]
+    if missing:
+        raise DeployError(
+            f"{env.stack_name} has no output {', '.join(missing)}; deploy the current templates first"
+        )
+    return aws, outputs
+
+
 def _check_account(args, env: Environment, region: str, endpoint: str | None) -> None:
     """On a real account (no endpoint): the environment's account, and an artifact bucket."""
     if endpoint is not None:

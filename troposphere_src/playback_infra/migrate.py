@@ -17,10 +17,8 @@ from playback_infra.deploy import (
     EXIT_FAILED,
     EXIT_OK,
     aws_errors,
+    deployed_environment,
     environment,
-    require_deployed,
-    session,
-    stack_outputs,
 )
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
@@ -100,18 +98,10 @@ def _print_log(logs, group: str, stream: str) -> None:
 
 def migrate(args: argparse.Namespace) -> int:
     env = environment(args.env)
-    require_deployed(args, env, "profile", "migrate runs a task in the deployed environment")
-    region = args.region or env.region
     with aws_errors(f"migrate in {env.name}: "):
-        aws = session(args, region, args.endpoint_url)
-        outputs = stack_outputs(
-            aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
+        aws, outputs = deployed_environment(
+            args, env, "migrate runs a task in the deployed environment", NEEDED
         )
-        missing = [name for name in NEEDED if name not in outputs]
-        if missing:
-            raise DeployError(
-                f"{env.stack_name} has no output {', '.join(missing)}; deploy the current templates first"
-            )
         ecs = aws.client("ecs", endpoint_url=args.endpoint_url)
         answer = ecs.run_task(**run_task_request(outputs))
         if answer.get("failures") or not answer.get("tasks"):

@@ -26,13 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playback_infra.deploy import (
-    aws_errors,
-    environment,
-    require_deployed,
-    session,
-    stack_outputs,
-)
+from playback_infra.deploy import aws_errors, deployed_environment, environment
 from playback_infra.environments.model import ConfigError, Problem
 from playback_infra.frontend_config import config, valid_build_version
 from playback_infra.parts import values
@@ -41,6 +35,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 CONFIG = "config.json"
 INDEX = "index.html"
+NEEDED = (values.SITE_BUCKET_NAME, values.SITE_DISTRIBUTION_ID, values.SITE_URL)
 _HASH_PART = re.compile(r"[.-]([A-Za-z0-9_]{8,})\.[A-Za-z0-9]+$")
 # Where Python's own table differs between versions or lacks the type.
 _TYPES = {
@@ -121,12 +116,9 @@ def publish_site(args: argparse.Namespace) -> int:
         )  # fmt: skip
     if problems:
         raise ConfigError(problems)
-    require_deployed(args, env, "profile", "publish-site reads the deployed stack's bucket")
-    region = args.region or env.region
     with aws_errors(f"publish-site to {env.name}: "):
-        aws = session(args, region, args.endpoint_url)
-        outputs = stack_outputs(
-            aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
+        aws, outputs = deployed_environment(
+            args, env, "publish-site reads the deployed stack's bucket", NEEDED
         )
         bucket = outputs[values.SITE_BUCKET_NAME]
         s3 = aws.client("s3", endpoint_url=args.endpoint_url)
