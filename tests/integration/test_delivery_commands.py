@@ -98,9 +98,9 @@ def test_plan_shows_a_change_and_exports_its_name_and_link(endpoint, aws, tmp_pa
     build = _build(tmp_path)
     _set_parameter(build, "AppDesiredTasks", "2")
     exports = tmp_path / "plan.env"
-    assert _plan(endpoint, build, exports) == EXIT_OK
+    assert _plan(endpoint, build, exports, "--jobs-image-tag", "jobs-0123abc") == EXIT_OK
     out = capsys.readouterr().out
-    assert "Modify   AppStack" in out
+    assert "Modify   AppStack" in out and "JobsImageTag=jobs-0123abc" in out
     exported = _exports(exports)
     assert exported["CHANGE_SET_NAME"] == "pipeline-dev" and exported["HAS_CHANGES"] == "true"
     assert exported["CHANGE_SET_URL"].startswith(
@@ -109,9 +109,9 @@ def test_plan_shows_a_change_and_exports_its_name_and_link(endpoint, aws, tmp_pa
     cfn = aws("cloudformation")
     described = cfn.describe_change_set(StackName=DEV.stack_name, ChangeSetName="pipeline-dev")
     assert described["ExecutionStatus"] == "AVAILABLE"  # for the pipeline's execute action
-    assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}[
-        "AppDesiredTasks"
-    ] == "2"
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert (parameters["AppDesiredTasks"], parameters["JobsImageTag"]) == ("2", "jobs-0123abc")
+    assert parameters["ImageTag"] == _parameter(aws, "ImageTag")  # the deployed one, kept
     # A second run replaces the change set of that name instead of failing on it.
     assert _plan(endpoint, build, exports) == EXIT_OK
     cfn.delete_change_set(StackName=DEV.stack_name, ChangeSetName="pipeline-dev")
@@ -158,7 +158,9 @@ def test_release_image_changes_only_the_image_and_plan_keeps_it(endpoint, aws, t
 def test_release_image_refuses_bad_input(endpoint, capsys):
     bad_tag = ["release-image", "--env", "dev", "--endpoint-url", endpoint, "--image-tag", "a:b"]
     assert main(bad_tag) == EXIT_CONFIG
-    assert "'a:b' is not an ECR image tag" in capsys.readouterr().err
+    assert "'a:b' is not an image tag ImageTag accepts" in capsys.readouterr().err
+    latest = ["release-image", "--env", "dev", "--endpoint-url", endpoint, "--image-tag", "latest"]
+    assert main(latest) == EXIT_CONFIG
     undeployed = ["release-image", "--env", "staging", "--endpoint-url", endpoint, "--image-tag", "x"]  # fmt: skip
     assert main(undeployed) == EXIT_FAILED
     assert "baseball-playback-staging is not deployed" in capsys.readouterr().err

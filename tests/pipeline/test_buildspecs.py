@@ -55,8 +55,8 @@ def _invocations(command: str, program: re.Pattern) -> list[list[str]]:
     return found
 
 
-def test_the_expected_buildspecs_and_no_others():
-    assert sorted(p.stem for p in PIPELINE.glob("*.yml")) == sorted(BUILDSPECS)
+def test_the_buildspecs_the_pipeline_stack_names_exist():
+    assert set(BUILDSPECS) <= {p.stem for p in PIPELINE.glob("*.yml")}
     assert list(PIPELINE.glob("*.yaml")) == []
 
 
@@ -146,6 +146,9 @@ def test_plan_exports_what_plan_writes():
     assert (parsed.site_certificate_arn, parsed.site_web_acl_arn) == (
         "$SITE_CERTIFICATE_ARN", "$SITE_WEB_ACL_ARN",
     )  # fmt: skip
+    # Empty unless the action sets it: the deployed jobs image is kept.
+    assert parsed.jobs_image_tag == "$JOBS_IMAGE_TAG"
+    assert spec["env"]["variables"]["JOBS_IMAGE_TAG"] == ""
 
 
 def test_smoke_reports_its_junit_file():
@@ -168,15 +171,17 @@ def test_backend_build_tags_with_the_commit_and_fails_on_critical_findings():
     assert 'docker push "$REPOSITORY_URI:$IMAGE_TAG"' in commands
 
 
-def test_frontend_build_carries_the_build_the_tool_and_the_version_to_publish():
+def test_frontend_build_is_the_site_and_publish_takes_it_beside_the_tool():
     build, publish = _spec("frontend-build"), _spec("publish-site")
     commands = build["phases"]["build"]["commands"]
     assert build["phases"]["pre_build"]["commands"] == ["npm ci --no-audit --no-fund"]
     assert commands[:2] == ["npm test", "NODE_ENV=production npm run build"]
-    assert build["env"]["variables"]["BUILD_DIR"] == publish["env"]["variables"]["BUILD_DIR"]
-    assert build["artifacts"]["base-directory"] == ".publish"
-    assert 'cp -R "$CODEBUILD_SRC_DIR_InfraBuild" .publish/infra' in commands
-    assert 'echo "$CODEBUILD_RESOLVED_SOURCE_VERSION" > .publish/build-version' in commands
+    assert build["env"]["variables"]["BUILD_DIR"] == "dist"
+    assert commands[-1] == 'rm -rf .site && cp -R "$BUILD_DIR" .site'
+    assert build["artifacts"] == {"base-directory": ".site", "files": ["**/*"]}
+    assert "/root/.npm/**/*" in build["cache"]["paths"]
     (args,) = [a for c in _commands(publish) for a in _invocations(c, TOOL)]
     parsed = _parser().parse_args(args)
-    assert parsed.build_dir == "$BUILD_DIR" and parsed.build_version == "(cat build-version)"
+    # The Site artifact is the secondary source (the tool's repository is the primary).
+    assert parsed.build_dir == "$CODEBUILD_SRC_DIR_Site"
+    assert parsed.build_version == "$BUILD_VERSION"

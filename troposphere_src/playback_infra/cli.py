@@ -154,6 +154,11 @@ def _delivery_commands(commands) -> None:
     )
     plan.add_argument("--site-web-acl-arn", help="edge-global's SiteWebAclArn (default: read it)")
     plan.add_argument(
+        "--jobs-image-tag",
+        default="",
+        help="set JobsImageTag to this jobs image (default, or empty: keep the deployed one)",
+    )
+    plan.add_argument(
         "--exports",
         help="also write CHANGE_SET_NAME, CHANGE_SET_URL and HAS_CHANGES here as shell exports",
     )

@@ -93,6 +93,18 @@ def aws_errors(context: str = "") -> Iterator[None]:
         raise DeployError(f"{context}{error}") from error
 
 
+def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> None:
+    """A ConfigError unless `tag` matches `parameter`'s own AllowedPattern (no `latest`)."""
+    import re
+
+    from playback_infra.parts.values import VALUES
+
+    if not re.match(VALUES[parameter].allowed_pattern, tag):
+        raise ConfigError(
+            [Problem(env.name, option, f"{tag!r} is not an image tag {parameter} accepts (letters, digits, . _ -, up to 128, not latest)")]
+        )  # fmt: skip
+
+
 def environment(name: str) -> Environment:
     envs = validate_catalog(environments())
     if name not in envs:

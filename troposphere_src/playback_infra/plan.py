@@ -5,6 +5,9 @@ that were checked and tested: packages the nested templates, keeps the deployed 
 ImageTag and JobsImageTag (the backend pipeline owns them once the stack exists), creates the
 root change set with its nested stacks' change sets and prints it, without executing it.
 
+`--jobs-image-tag` sets JobsImageTag instead (the infrastructure pipeline builds the jobs image
+from this repository); empty, the deployed one is kept.
+
 It refuses (exit 1, the change set kept for review) a change that would replace or remove a
 stateful resource (checks/replacement.py's STATEFUL_TYPES and allow-list), from two answers:
 AWS's own, in the nested change sets, and the code's, comparing the deployed nested templates
@@ -30,6 +33,7 @@ from playback_infra.deploy import (
     as_request,
     aws_errors,
     change_set,
+    check_image_tag,
     edge_outputs_of,
     environment,
     nested_changes,
@@ -118,6 +122,8 @@ def plan(args: argparse.Namespace) -> int:
     env = environment(args.env)
     require_deployed(args, env, "profile", "plan creates a change set in the environment")
     region = args.region or env.region
+    if args.jobs_image_tag:
+        check_image_tag(env, values.JOBS_IMAGE_TAG, args.jobs_image_tag, "jobs-image-tag")
     if not (args.root / "templates" / "root.yaml").is_file():
         raise ConfigError(
             [Problem(env.name, "root", f"{args.root} has no templates/root.yaml; run plan in the Build artifact or give --root")]
@@ -135,14 +141,12 @@ def plan(args: argparse.Namespace) -> int:
         parameters = parameter_file["Parameters"]
         status = stack_status(cfn, env.stack_name)
         deployed = status not in (None, "REVIEW_IN_PROGRESS")
-        static = []
-        if deployed:
-            live = {
-                p["ParameterKey"]: p["ParameterValue"]
-                for p in cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0]["Parameters"]
-            }
-            parameters.update({k: live[k] for k in KEPT if k in live})
-            static = deployed_changes(cfn, env, templates, live, parameters)
+        stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0] if deployed else {}
+        live = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+        parameters.update({k: live[k] for k in KEPT if k in live})
+        if args.jobs_image_tag:
+            parameters[values.JOBS_IMAGE_TAG] = args.jobs_image_tag
+        static = deployed_changes(cfn, env, templates, live, parameters) if deployed else []
         print(f"{env.name}: image tags {', '.join(f'{k}={parameters[k]}' for k in KEPT)}")
         if args.change_set_name and status is not None:
             # CreateChangeSet refuses a name in use: the previous run's is replaced.

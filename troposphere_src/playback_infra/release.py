@@ -15,13 +15,13 @@ image changes none of.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from playback_infra.deploy import (
     EXIT_FAILED,
     aws_errors,
     change_set,
+    check_image_tag,
     environment,
     execute,
     print_change_set,
@@ -29,14 +29,11 @@ from playback_infra.deploy import (
     session,
     stack_status,
 )
-from playback_infra.environments.model import ConfigError, Problem
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.plan import decode as _decode
 from playback_infra.synth import NESTED
 
-# ECR's rule for an image tag.
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 APP_STACK = next(title for title, (name, _) in NESTED.items() if name == "app")
 RELEASED_TYPES = ("AWS::ECS::TaskDefinition", "AWS::ECS::Service")
 
@@ -89,16 +86,7 @@ def refusals(described: dict, nested: dict[str, dict], consumers: set[str]) -> l
 
 def release_image(args: argparse.Namespace) -> int:
     env = environment(args.env)
-    if not _TAG.match(args.image_tag):
-        raise ConfigError(
-            [
-                Problem(
-                    env.name,
-                    "image-tag",
-                    f"{args.image_tag!r} is not an ECR image tag (letters, digits, _ . -, up to 128)",
-                )
-            ]
-        )
+    check_image_tag(env, values.IMAGE_TAG, args.image_tag, "image-tag")
     require_deployed(args, env, "profile", "release-image updates the deployed stack")
     region = args.region or env.region
     with aws_errors(f"release-image in {env.name}: "):
