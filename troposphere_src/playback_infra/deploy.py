@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from playback_infra.environments.model import ConfigError, Environment, Problem,
 from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
+from playback_infra.parts.values import VALUES
 from playback_infra.synth import NESTED, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -95,10 +97,6 @@ def aws_errors(context: str = "") -> Iterator[None]:
 
 def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> None:
     """A ConfigError unless `tag` matches `parameter`'s own AllowedPattern (no `latest`)."""
-    import re
-
-    from playback_infra.parts.values import VALUES
-
     if not re.match(VALUES[parameter].allowed_pattern, tag):
         raise ConfigError(
             [Problem(env.name, option, f"{tag!r} is not an image tag {parameter} accepts (letters, digits, . _ -, up to 128, not latest)")]
