@@ -8,8 +8,8 @@ back). ECS does the blue/green or rolling deployment the environment's service i
 
 The stacks that take an app stack output (the observability stack: cluster and service names)
 show as modified too, because CloudFormation resolves those outputs only while executing; their
-resources may change only through such a reference (`Evaluation: Dynamic`), and the outputs an
-image changes none of.
+resources may change only through such a reference (`Evaluation: Dynamic`): a new image changes
+none of those outputs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from playback_infra.deploy import (
 )
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
-from playback_infra.plan import decode as _decode
+from playback_infra.plan import decode
 from playback_infra.synth import NESTED
 
 APP_STACK = next(title for title, (name, _) in NESTED.items() if name == "app")
@@ -116,7 +116,7 @@ def release_image(args: argparse.Namespace) -> int:
             for item in described.get("Changes", [])
             if item["ResourceChange"].get("ChangeSetId")
         }
-        root = _decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])
+        root = decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])
         refused = refusals(described, nested, consumers_of(root, APP_STACK))
         if refused:
             cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
