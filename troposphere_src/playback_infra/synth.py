@@ -12,7 +12,7 @@ from troposphere import Template
 from playback_infra.cost import prices as cost_prices
 from playback_infra.cost.document import document as cost_document
 from playback_infra.emulator import coverage
-from playback_infra.environments.catalog import environments
+from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import edge_parameter_file, parameter_file
 from playback_infra.reference import alarm_reference, stack_reference
@@ -26,6 +26,8 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline,
+    pipeline_artifacts,
     registry,
     root,
     rotation,
@@ -48,7 +50,13 @@ NESTED = {
     "ObservabilityStack": ("observability", observability),
 }
 # Stacks deployed on their own, outside the environment root.
-STANDALONE = {"dr-vault": dr_vault, "edge-global": edge_global, "registry": registry}
+STANDALONE = {
+    "dr-vault": dr_vault,
+    "edge-global": edge_global,
+    "pipeline": pipeline,
+    "pipeline-artifacts": pipeline_artifacts,
+    "registry": registry,
+}
 COVERAGE_DOC = "docs/emulator-coverage.md"
 REFERENCE_DOC = "docs/stacks.md"
 MONITORING_DOC = "docs/monitoring.md"
@@ -91,6 +99,7 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
     for name, module in STANDALONE.items():
         templates[name] = module.build()
         files[f"templates/{name}.yaml"] = _yaml(name.replace("-", "_"), templates[name])
+    files["parameters/pipeline.json"] = _json(pipeline.parameter_file(delivery()))
     as_dicts = {n: t.to_dict() for n, t in templates.items()}
     files[COVERAGE_DOC] = coverage.table(as_dicts)
     files[REFERENCE_DOC] = stack_reference(as_dicts)
