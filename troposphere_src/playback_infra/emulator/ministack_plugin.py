@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty-four resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty-nine resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -25,7 +25,10 @@ so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
 X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
 that API (ministack has no X-Ray) and records the two resource types; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
-ministack has no Cost Explorer) come from ``billing_service``.
+ministack has no Cost Explorer) come from ``billing_service``. The pipeline stack's pipelines,
+connection, notification rules, report groups and image replication come from
+``delivery_services``, which serves CodePipeline, CodeConnections and CodeStar Notifications and
+adds report groups to ministack's CodeBuild and replication to its ECR.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -71,6 +74,7 @@ import uuid
 from xml.etree import ElementTree
 
 import billing_service  # beside this script: budgets' resources, Cost Explorer
+import delivery_services  # beside this script: CodePipeline and the pipeline stack's types
 import ministack.app
 import ministack.services.cloudformation as cfn_service
 import xray_service  # beside this script: X-Ray, which ministack lacks
@@ -3450,6 +3454,13 @@ def register():
     if "xray" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
         ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
+    if "codepipeline" not in ministack.app.SERVICE_HANDLERS:
+        for service in delivery_services.SERVED:
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.serve
+        for service in delivery_services.EXTENDED:
+            served = ministack.app.SERVICE_HANDLERS[service]
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.extend(served)
+        ministack.app._reset_all_state = delivery_services.reset(ministack.app._reset_all_state)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3479,7 +3490,9 @@ def register():
     handlers.update(_HANDLERS)
     handlers.update(xray_service.HANDLERS)
     handlers.update(billing_service.HANDLERS)
-    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING}
+    handlers.update(delivery_services.HANDLERS)
+    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING,
+                 **delivery_services.REPLACING}  # fmt: skip
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
