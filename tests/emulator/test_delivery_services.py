@@ -170,35 +170,28 @@ def test_an_update_bumps_the_version_and_a_taken_name_is_refused(aws):
     assert codepipeline.get_pipeline(name="updated")["pipeline"]["version"] == 2
 
 
+def _template_action(name, category, provider, configuration, **properties) -> dict:
+    type_id = {"Category": category, "Owner": "AWS", "Provider": provider, "Version": "1"}
+    return {"Name": name, "ActionTypeId": type_id, "Configuration": configuration, **properties}
+
+
 def delivery_template(*, pipeline_name="stack-pipeline", branch="main", topic="first",
                       export="NO_EXPORT", destination="222222222222") -> str:  # fmt: skip
     """The five types as the pipeline stack declares them; the keywords are what tests change.
     The rule's and the report group's names derive from the pipeline's."""
-    source = {
-        "Name": "App",
-        "ActionTypeId": {"Category": "Source", "Owner": "AWS",
-                         "Provider": "CodeStarSourceConnection", "Version": "1"},
-        "Configuration": {"ConnectionArn": {"Ref": "Connection"}, "BranchName": branch,
-                          "FullRepositoryId": "octo/app", "DetectChanges": "false"},
-        "OutputArtifacts": [{"Name": "App"}],
-        "Namespace": "AppSource",
-    }  # fmt: skip
-    build = {
-        "Name": "Build",
-        "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild",
-                         "Version": "1"},
-        "Configuration": {"ProjectName": "build", "EnvironmentVariables": json.dumps(
-            [{"name": "COMMIT", "value": "#{AppSource.CommitId}", "type": "PLAINTEXT"}])},
-        "InputArtifacts": [{"Name": "App"}],
-        "RunOrder": 2,
-        "Region": "us-west-2",
-    }  # fmt: skip
-    approve = {
-        "Name": "Approve",
-        "ActionTypeId": {"Category": "Approval", "Owner": "AWS", "Provider": "Manual",
-                         "Version": "1"},
-        "Configuration": {"CustomData": "Release?"},
-    }  # fmt: skip
+    source = _template_action(
+        "App", "Source", "CodeStarSourceConnection",
+        {"ConnectionArn": {"Ref": "Connection"}, "BranchName": branch,
+         "FullRepositoryId": "octo/app", "DetectChanges": "false"},
+        OutputArtifacts=[{"Name": "App"}], Namespace="AppSource",
+    )  # fmt: skip
+    variables = [{"name": "COMMIT", "value": "#{AppSource.CommitId}", "type": "PLAINTEXT"}]
+    build = _template_action(
+        "Build", "Build", "CodeBuild",
+        {"ProjectName": "build", "EnvironmentVariables": json.dumps(variables)},
+        InputArtifacts=[{"Name": "App"}], RunOrder=2, Region="us-west-2",
+    )  # fmt: skip
+    approve = _template_action("Approve", "Approval", "Manual", {"CustomData": "Release?"})
     store = {"Type": "S3", "Location": "artifacts"}
     resources = {
         "Connection": {
