@@ -51,10 +51,8 @@ def _error(code: str, message: str, status: int = 400, message_key: str = "messa
 # --- CodePipeline ----------------------------------------------------------------------------
 
 
-def _refusal(pipeline: dict) -> str | None:
-    """Why CodePipeline refuses this declaration, or None. The rules are the user guide's
-    (pipeline-requirements: stages, source actions, artifact stores), the API reference's
-    (InputArtifact, OutputArtifact) and the triggers' (a trigger names a source action)."""
+def _stages_refusal(pipeline: dict) -> str | None:
+    """The user guide's pipeline requirements for stages (pipeline-requirements.html)."""
     stages = pipeline["stages"]
     names = [s["name"] for s in stages]
     if len(stages) < 2:
@@ -66,39 +64,59 @@ def _refusal(pipeline: dict) -> str | None:
         if index == 0 and not all(sources):
             return f"The first stage ({stage['name']}) can contain source actions only"
         if index > 0 and any(sources):
-            return (
-                f"Only the first stage of a pipeline can contain source actions ({stage['name']})"
-            )
+            return f"Only the first stage of a pipeline can contain source actions: {stage['name']}"
+    return None
+
+
+def _artifacts_refusal(pipeline: dict) -> str | None:
+    """The API reference's InputArtifact and OutputArtifact: an input is the output of a
+    preceding action (an earlier stage, or an earlier run order); output names are unique."""
     produced: set[str] = set()
-    for stage in stages:
+    for stage in pipeline["stages"]:
         for run_order in sorted({a["runOrder"] for a in stage["actions"]}):
             batch = [a for a in stage["actions"] if a["runOrder"] == run_order]
             for action in batch:
                 missing = {i["name"] for i in action.get("inputArtifacts", [])} - produced
                 if missing:
-                    return (f"Input artifacts {sorted(missing)} of action {action['name']} in "
-                            f"stage {stage['name']} are not an output of a preceding action")  # fmt: skip
+                    return (f"Input artifacts {sorted(missing)} of {action['name']} in "
+                            f"{stage['name']} are not an output of a preceding action")  # fmt: skip
             for action in batch:
                 outputs = [o["name"] for o in action.get("outputArtifacts", [])]
                 if produced & set(outputs):
                     return f"Output artifact names must be unique within a pipeline: {outputs}"
                 produced.update(outputs)
+    return None
+
+
+def _stores_refusal(pipeline: dict) -> str | None:
+    """The user guide's artifactStore OR artifactStores: one of the two; a store in the
+    pipeline's region and in each region an action runs in."""
     if ("artifactStore" in pipeline) == ("artifactStores" in pipeline):
         return "A pipeline must include either artifactStore or artifactStores, not both"
     home = get_region()
-    regions = {a.get("region", home) for s in stages for a in s["actions"]} | {home}
+    regions = {a.get("region", home) for s in pipeline["stages"] for a in s["actions"]} | {home}
     if "artifactStore" in pipeline and regions != {home}:
         return f"Actions run in {sorted(regions)}: a cross-region pipeline uses artifactStores"
     missing = regions - set(pipeline.get("artifactStores", {home: None}))
-    if missing:
-        return f"No artifact store in {sorted(missing)}, where actions run"
-    source_actions = [a["name"] for a in stages[0]["actions"]]
+    return f"No artifact store in {sorted(missing)}, where actions run" if missing else None
+
+
+def _triggers_refusal(pipeline: dict) -> str | None:
+    """GitConfiguration's sourceActionName: the source action a trigger configures, one
+    trigger per source action."""
+    sources = {a["name"] for a in pipeline["stages"][0]["actions"]}
     triggered = [t["gitConfiguration"]["sourceActionName"] for t in pipeline.get("triggers", [])]
-    if set(triggered) - set(source_actions):
+    if set(triggered) - sources:
         return f"A trigger names a source action the pipeline lacks: {triggered}"
     if len(set(triggered)) != len(triggered):
         return f"Only one trigger configuration per source action: {triggered}"
     return None
+
+
+def _refusal(pipeline: dict) -> str | None:
+    """Why CodePipeline refuses this declaration (the first reason), or None."""
+    rules = (_stages_refusal, _artifacts_refusal, _stores_refusal, _triggers_refusal)
+    return next(filter(None, (rule(pipeline) for rule in rules)), None)
 
 
 def _stored(pipeline: dict, version: int):
