@@ -26,9 +26,10 @@ from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
-from playback_infra.environments.catalog import environments
+from playback_infra.environments.catalog import delivery, environments
 from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
+from playback_infra.stacks import pipeline
 from playback_infra.synth import render
 
 pytestmark = pytest.mark.emulator
@@ -1365,6 +1366,278 @@ def test_pipeline_target_deploys_and_reads_back(aws):
     guards = iam.get_role_policy(RoleName=execution["RoleName"], PolicyName="artifacts-and-guards")
     assert {s["Effect"] for s in guards["PolicyDocument"]["Statement"]} == {"Allow", "Deny"}
     READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"})
+
+
+# What runs in prod only once approved (the infrastructure's plan and edge stack run before: the
+# approval links the plan's change set).
+APPROVED_IN_PROD = {
+    pipeline.INFRA: ["Apply", "Migrate", "Smoke"],
+    pipeline.BACKEND: ["Migrate", "Release", "Smoke"],
+    pipeline.FRONTEND: ["Publish", "Smoke"],
+}
+
+
+def _pipeline_clients(endpoint: str, region: str):
+    """Clients as the delivery account: the template's rule admits only its account, and
+    ministack takes a 12-digit access key ID as the account."""
+    session = boto3.session.Session(
+        aws_access_key_id=delivery().account_id, aws_secret_access_key="test", region_name=region
+    )
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+def _deploy_pipeline(aws, endpoint: str, **changed: str) -> str:
+    """Create templates/pipeline.yaml (over 51,200 bytes: from S3) with parameters/delivery/pipeline.json,
+    or update it with `changed` parameters; the final status."""
+    given = json.loads((REPO_ROOT / "parameters" / "delivery" / "pipeline.json").read_text())
+    aws("s3").put_object(
+        Bucket="pipeline-templates",
+        Key="pipeline.yaml",
+        Body=(REPO_ROOT / "templates" / "pipeline.yaml").read_bytes(),
+    )
+    request = {
+        "StackName": pipeline.STACK_NAME,
+        "TemplateURL": f"{endpoint}/pipeline-templates/pipeline.yaml",
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": changed.get(k, v)}
+            for k, v in given["Parameters"].items()
+        ],
+        "Tags": [{"Key": k, "Value": v} for k, v in given["Tags"].items()],
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+    }
+    cfn = aws("cloudformation")
+    (cfn.update_stack if changed else cfn.create_stack)(**request)
+    return _wait(aws, pipeline.STACK_NAME)
+
+
+def _assert_pipelines(aws, resources: dict[str, str], branch: str) -> None:
+    """The three pipelines as GetPipeline shows them: stages in order, the self-update, an
+    approval before anything reaches prod, triggers on the branch."""
+    iam, d = aws("iam"), delivery()
+    role = iam.get_role(RoleName=resources["PipelineRole"])["Role"]
+    key_arn = aws("kms").describe_key(KeyId=resources["ArtifactKey"])["KeyMetadata"]["Arn"]
+    envs = [env.name.capitalize() for env in environments()]
+    declared = {}
+    for name, first in ((pipeline.INFRA, ["Source", "Build", "UpdatePipeline"]),
+                        (pipeline.BACKEND, ["Source", "Build"]),
+                        (pipeline.FRONTEND, ["Source", "Build"])):  # fmt: skip
+        answer = aws("codepipeline").get_pipeline(name=name)
+        declared[name] = p = answer["pipeline"]
+        assert answer["metadata"]["pipelineArn"].endswith(f":{d.account_id}:{name}")
+        assert [s["name"] for s in p["stages"]] == first + envs
+        assert (p["pipelineType"], p["executionMode"]) == ("V2", "SUPERSEDED")
+        assert p["roleArn"] == role["Arn"]
+        assert p["artifactStore"] == {
+            "type": "S3",
+            "location": resources["ArtifactBucket"],
+            "encryptionKey": {"type": "KMS", "id": key_arn},
+        }
+        (trigger,) = p["triggers"]
+        source = trigger["gitConfiguration"]["sourceActionName"]
+        (source_action,) = [a for a in p["stages"][0]["actions"] if a["name"] == source]
+        assert source_action["configuration"]["BranchName"] == branch
+        assert source_action["configuration"]["ConnectionArn"] == resources["RepositoryConnection"]
+        assert trigger["gitConfiguration"]["push"][0]["branches"]["includes"] == [branch]
+        for stage in p["stages"][len(first) :]:
+            if name != pipeline.INFRA:
+                assert stage["onFailure"] == {"result": "ROLLBACK"}
+            actions = sorted(stage["actions"], key=lambda a: a["runOrder"])
+            approvals = [a for a in actions if a["actionTypeId"]["category"] == "Approval"]
+            if stage["name"] != "Prod":
+                assert approvals == []
+                continue
+            (approve,) = approvals
+            assert approve["configuration"]["NotificationArn"] == resources["NotificationTopic"]
+            after = [a["name"] for a in actions if a["runOrder"] > approve["runOrder"]]
+            assert after == APPROVED_IN_PROD[name]
+    (self_update, restart) = declared[pipeline.INFRA]["stages"][2]["actions"]
+    assert self_update["actionTypeId"] == {
+        "category": "Deploy", "owner": "AWS", "provider": "CloudFormation", "version": "1"
+    }  # fmt: skip
+    self_update_role = iam.get_role(RoleName=resources["SelfUpdateRole"])["Role"]
+    assert self_update["configuration"] == {
+        "ActionMode": "CREATE_UPDATE",
+        "StackName": pipeline.STACK_NAME,
+        "TemplatePath": "Build::templates/pipeline.yaml",
+        "TemplateConfiguration": "Build::parameters/delivery/pipeline.json",
+        "Capabilities": "CAPABILITY_NAMED_IAM",
+        "RoleArn": self_update_role["Arn"],
+    }
+    assert restart["runOrder"] > self_update["runOrder"]
+    READ.add("AWS::CodePipeline::Pipeline")
+
+
+def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
+    """Everything else the pipeline stack makes, read back through its own API."""
+    d = delivery()
+    connection = aws("codeconnections").get_connection(
+        ConnectionArn=resources["RepositoryConnection"]
+    )["Connection"]
+    assert (connection["ConnectionName"], connection["ProviderType"]) == (
+        "baseball-playback", "GitHub"
+    )  # fmt: skip
+    assert connection["ConnectionStatus"] == "PENDING"  # until its console handshake
+    READ.add("AWS::CodeConnections::Connection")
+    key = aws("kms").describe_key(KeyId=resources["ArtifactKey"])["KeyMetadata"]
+
+    projects = {
+        p["name"]: p
+        for p in aws("codebuild").batch_get_projects(
+            names=[f"baseball-playback-{row[1]}" for row in pipeline.PROJECTS]
+        )["projects"]
+    }
+    assert len(projects) == len(pipeline.PROJECTS)
+    for _title, name, role, spec, compute, docker, _cache, timeout in pipeline.PROJECTS:
+        project = projects[f"baseball-playback-{name}"]
+        assert (
+            project["source"]["buildspec"] == (REPO_ROOT / "pipeline" / f"{spec}.yml").read_text()
+        )
+        assert project["environment"]["computeType"] == compute
+        assert project["environment"].get("privilegedMode", False) is docker
+        assert project["serviceRole"].endswith(f":role/baseball-playback-pipeline-{role}")
+        assert project["timeoutInMinutes"] == timeout
+        logs = aws("logs").describe_log_groups(
+            logGroupNamePrefix=f"/aws/codebuild/baseball-playback-{name}"
+        )
+        (group,) = [g for g in logs["logGroups"] if g["logGroupName"].endswith(name)]
+        assert (group["retentionInDays"], group["kmsKeyId"]) == (90, key["Arn"])
+    READ.add("AWS::CodeBuild::Project")
+
+    groups = aws("codebuild").batch_get_report_groups(
+        reportGroupArns=[resources["InfraBuildReports"], resources["SmokeReports"]]
+    )
+    assert sorted(g["name"] for g in groups["reportGroups"]) == [
+        "baseball-playback-deployer-smoke-smoke", "baseball-playback-infra-build-pytest"
+    ]  # fmt: skip
+    for group in groups["reportGroups"]:
+        assert (group["type"], group["exportConfig"]) == ("TEST", {"exportConfigType": "NO_EXPORT"})
+    READ.add("AWS::CodeBuild::ReportGroup")
+
+    topic = resources["NotificationTopic"]
+    for title, name in (("InfraPipeline", pipeline.INFRA), ("BackendPipeline", pipeline.BACKEND),
+                        ("FrontendPipeline", pipeline.FRONTEND)):  # fmt: skip
+        rule = aws("codestar-notifications").describe_notification_rule(
+            Arn=resources[f"{title}Notifications"]
+        )
+        assert rule["Resource"] == f"arn:aws:codepipeline:{d.region}:{d.account_id}:{name}"
+        assert [e["EventTypeId"] for e in rule["EventTypes"]] == pipeline.NOTIFIED_EVENTS
+        assert [(t["TargetType"], t["TargetAddress"]) for t in rule["Targets"]] == [("SNS", topic)]
+        assert (rule["DetailType"], rule["Status"]) == ("FULL", "ENABLED")
+    READ.add("AWS::CodeStarNotifications::NotificationRule")
+
+    sns = aws("sns")
+    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == key["Arn"]
+    assert "codestar-notifications.amazonaws.com" in attributes["Policy"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", email)]
+    READ.update({"AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription"})
+
+    assert aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in aws("kms").list_aliases()["Aliases"]}
+    assert aliases["alias/baseball-playback/pipeline-artifacts"] == key["KeyId"]
+    READ.update({"AWS::KMS::Key", "AWS::KMS::Alias", "AWS::Logs::LogGroup"})
+
+    s3, bucket = aws("s3"), resources["ArtifactBucket"]
+    assert bucket == f"baseball-playback-artifacts-{d.account_id}-{d.region}"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]
+    }  # fmt: skip
+    (expiry,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert expiry["Expiration"]["Days"] == 30
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"  # TLS only
+    READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
+
+    iam = aws("iam")
+    trusted = {
+        "PipelineRole": "codepipeline.amazonaws.com",
+        "SelfUpdateRole": "cloudformation.amazonaws.com",
+        **dict.fromkeys(
+            ("InfraBuildRole", "ImageBuildRole", "SiteBuildRole", "DeployerRole"),
+            "codebuild.amazonaws.com",
+        ),
+    }
+    for title, service in trusted.items():
+        role = iam.get_role(RoleName=resources[title])["Role"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"]["Service"] in (service, [service])
+        (policy_name,) = iam.list_role_policies(RoleName=resources[title])["PolicyNames"]
+        document = iam.get_role_policy(RoleName=resources[title], PolicyName=policy_name)
+        assert all(s["Action"] != "*" for s in document["PolicyDocument"]["Statement"])
+    READ.add("AWS::IAM::Role")
+
+    registry = aws("ecr").describe_registry()
+    assert registry["registryId"] == d.account_id
+    (rule,) = registry["replicationConfiguration"]["rules"]
+    assert rule["destinations"] == [
+        {"region": env.region, "registryId": env.account_id}
+        for env in environments()
+        if (env.account_id, env.region) != (d.account_id, d.region)
+    ]
+    assert rule["repositoryFilters"] == [
+        {"filter": "baseball-playback/", "filterType": "PREFIX_MATCH"}
+    ]
+    READ.add("AWS::ECR::ReplicationConfiguration")
+
+
+def test_pipeline_deploys_reads_back_updates_and_deletes(endpoint):
+    """templates/pipeline.yaml with parameters/delivery/pipeline.json, as the delivery account deploys
+    it once (and templates/pipeline-artifacts.yaml in another region, as for one more region's
+    artifact store); then a new branch and a new e-mail; then the delete."""
+    d = delivery()
+    aws = _pipeline_clients(endpoint, d.region)
+    aws("s3").create_bucket(Bucket="pipeline-templates")
+    given = json.loads((REPO_ROOT / "parameters" / "delivery" / "pipeline.json").read_text())[
+        "Parameters"
+    ]
+    assert _deploy_pipeline(aws, endpoint) == "CREATE_COMPLETE"
+    resources = _stack_resources(aws, pipeline.STACK_NAME)
+    _assert_pipelines(aws, resources, given["Branch"])
+    _assert_pipeline_stack(aws, resources, given["NotificationEmail"])
+
+    elsewhere = _pipeline_clients(endpoint, "us-west-2")
+    elsewhere("cloudformation").create_stack(
+        StackName="baseball-playback-pipeline-artifacts",
+        TemplateBody=(REPO_ROOT / "templates" / "pipeline-artifacts.yaml").read_text(),
+    )
+    assert _wait(elsewhere, "baseball-playback-pipeline-artifacts") == "CREATE_COMPLETE"
+    bucket = f"baseball-playback-artifacts-{d.account_id}-us-west-2"
+    assert _outputs(elsewhere, "baseball-playback-pipeline-artifacts") == {
+        "ArtifactBucketName": bucket
+    }
+    key = elsewhere("kms").describe_key(KeyId="alias/baseball-playback/pipeline-artifacts")
+    assert key["KeyMetadata"]["Arn"].startswith(f"arn:aws:kms:us-west-2:{d.account_id}:key/")
+    encryption = elsewhere("s3").get_bucket_encryption(Bucket=bucket)
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key["KeyMetadata"]["Arn"]
+
+    changed = {"Branch": "release", "NotificationEmail": "delivery-team@example.com"}
+    assert _deploy_pipeline(aws, endpoint, **changed) == "UPDATE_COMPLETE"
+    after = _stack_resources(aws, pipeline.STACK_NAME)
+    assert after["RepositoryConnection"] == resources["RepositoryConnection"]
+    _assert_pipelines(aws, after, changed["Branch"])
+    _assert_pipeline_stack(aws, after, changed["NotificationEmail"])
+    assert aws("codepipeline").get_pipeline(name=pipeline.INFRA)["pipeline"]["version"] == 2
+
+    assert _delete(aws, pipeline.STACK_NAME) is None
+    for name in (pipeline.INFRA, pipeline.BACKEND, pipeline.FRONTEND):
+        with pytest.raises(ClientError, match="PipelineNotFoundException"):
+            aws("codepipeline").get_pipeline(name=name)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws("codeconnections").get_connection(ConnectionArn=after["RepositoryConnection"])
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws("codestar-notifications").describe_notification_rule(
+            Arn=after["InfraPipelineNotifications"]
+        )
+    reports = [after["InfraBuildReports"], after["SmokeReports"]]
+    gone = aws("codebuild").batch_get_report_groups(reportGroupArns=reports)
+    assert gone["reportGroupsNotFound"] == reports
+    assert aws("ecr").describe_registry()["replicationConfiguration"] == {"rules": []}
+    # The artifact key and bucket are retained: old executions' artifacts stay readable.
+    assert aws("kms").describe_key(KeyId=after["ArtifactKey"])["KeyMetadata"]["Enabled"]
+    aws("s3").head_bucket(Bucket=after["ArtifactBucket"])
 
 
 def test_every_claimed_type_was_read_back():

@@ -211,12 +211,15 @@ def test_wiring_by_name_on_tiny_templates():
 
 
 def test_parameter_files_are_the_rendered_ones(rendered, parameter_files):
-    """One root and one edge-global parameter file per environment, nothing else."""
+    """One root and one edge-global parameter file per environment, and the pipeline's own;
+    nothing else."""
     assert {
         path
         for env in parameter_files
         for path in (f"parameters/{env}.json", f"parameters/edge-global/{env}.json")
-    } == {path for path in rendered.files if path.startswith("parameters/")}
+    } | {"parameters/delivery/pipeline.json"} == {
+        path for path in rendered.files if path.startswith("parameters/")
+    }
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

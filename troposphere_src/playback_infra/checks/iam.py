@@ -38,6 +38,8 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:OpenControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:OpenDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+    "ecr:PutReplicationConfiguration": "the registry's replication is one account-wide setting; no resource-level permission",
+    "ecr:DescribeRegistry": "the registry's settings are read account-wide; no resource-level permission",
 }
 
 _UNSCOPED = {action.lower() for action in UNSCOPED_ACTIONS}

@@ -90,6 +90,12 @@ READ_BACK: dict[str, str] = {
     "AWS::Config::ConfigurationRecorder": "config.describe_configuration_recorders, describe_configuration_recorder_status: every supported type, global ones, recording",
     "AWS::Config::DeliveryChannel": "config.describe_delivery_channels: the history bucket, the baseline key",
     "AWS::Route53::RecordSet": "route53.list_resource_record_sets: the site's A and AAAA aliases to the distribution, the API's to the ALB",
+    "AWS::CodePipeline::Pipeline": "codepipeline.get_pipeline: V2, SUPERSEDED, stages in order, the self-update action, approval before prod, rollback, triggers on the branch, artifact store and key (the plugin serves CodePipeline: ministack has none)",
+    "AWS::CodeConnections::Connection": "codeconnections.get_connection: GitHub, PENDING until its console handshake",
+    "AWS::CodeBuild::Project": "codebuild.batch_get_projects: buildspec from pipeline/, compute, privileged for images, role, timeout",
+    "AWS::CodeBuild::ReportGroup": "codebuild.batch_get_report_groups: TEST, no export",
+    "AWS::CodeStarNotifications::NotificationRule": "codestar-notifications.describe_notification_rule: the pipeline, failures and approvals, to the topic",
+    "AWS::ECR::ReplicationConfiguration": "ecr.describe_registry: every other environment account, the project's repositories",
 }
 
 

@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty-four resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty-nine resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -27,7 +27,10 @@ that API (ministack has no X-Ray) and records the two resource types; budgets (t
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
 ministack has no Cost Explorer) come from ``billing_service``; the account baseline's GuardDuty
 detector, Security Hub and its standard, and the registry's scanning setting (which enables
-Inspector's ECR scanning through ministack's Inspector2) from ``security_services``.
+Inspector's ECR scanning through ministack's Inspector2) from ``security_services``. The pipeline stack's pipelines,
+connection, notification rules, report groups and image replication come from
+``delivery_services``, which serves CodePipeline, CodeConnections and CodeStar Notifications and
+adds report groups to ministack's CodeBuild and replication to its ECR.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -73,6 +76,7 @@ import uuid
 from xml.etree import ElementTree
 
 import billing_service  # beside this script: budgets' resources, Cost Explorer
+import delivery_services  # beside this script: CodePipeline and the pipeline stack's types
 import ministack.app
 import ministack.services.cloudformation as cfn_service
 import security_services  # beside this script: GuardDuty, Security Hub, ECR registry scanning
@@ -3460,6 +3464,13 @@ def register():
         ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
     if not getattr(ecr.handle_request, "serves_registry_scanning", False):
         ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
+    if "codepipeline" not in ministack.app.SERVICE_HANDLERS:
+        for service in delivery_services.SERVED:
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.serve
+        for service in delivery_services.EXTENDED:
+            served = ministack.app.SERVICE_HANDLERS[service]
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.extend(served)
+        ministack.app._reset_all_state = delivery_services.reset(ministack.app._reset_all_state)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3490,9 +3501,10 @@ def register():
     handlers.update(xray_service.HANDLERS)
     handlers.update(billing_service.HANDLERS)
     handlers.update(security_services.HANDLERS)
+    handlers.update(delivery_services.HANDLERS)
     replacing = {
         **_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING,
-        **security_services.REPLACING,
+        **security_services.REPLACING, **delivery_services.REPLACING,
     }  # fmt: skip
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
