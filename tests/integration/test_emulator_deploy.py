@@ -1365,7 +1365,17 @@ def test_pipeline_target_deploys_and_reads_back(aws):
     assert set(execution_permissions.actions()) <= granted
     guards = iam.get_role_policy(RoleName=execution["RoleName"], PolicyName="artifacts-and-guards")
     assert {s["Effect"] for s in guards["PolicyDocument"]["Statement"]} == {"Allow", "Deny"}
-    READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"})
+
+    # Not the pipeline's account: the pipeline account may replicate its images here.
+    registry = json.loads(aws("ecr").get_registry_policy()["policyText"])
+    (replication,) = registry["Statement"]
+    assert replication["Principal"] == {"AWS": [f"arn:aws:iam::{pipeline_account}:root"]}
+    assert sorted(replication["Action"]) == ["ecr:CreateRepository", "ecr:ReplicateImage"]
+    assert replication["Resource"][0].endswith(":repository/baseball-playback/*")
+    assert _delete(aws, stack_name) is None
+    with pytest.raises(ClientError, match="RegistryPolicyNotFoundException"):
+        aws("ecr").get_registry_policy()
+    READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::ECR::RegistryPolicy"})
 
 
 # What runs in prod only once approved (the infrastructure's plan and edge stack run before: the

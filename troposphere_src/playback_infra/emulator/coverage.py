@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 READ_BACK: dict[str, str] = {
+    "AWS::ECR::RegistryPolicy": "ecr.get_registry_policy: the pipeline account may replicate its images (pipeline-target in another account)",
     "AWS::CloudFormation::Stack": "cloudformation.describe_stacks: nested stacks, parameters, outputs",
     "AWS::EC2::VPC": "ec2.describe_vpcs: CIDR, DNS attributes",
     "AWS::EC2::InternetGateway": "ec2.describe_internet_gateways",

@@ -1,11 +1,12 @@
 """The delivery pipeline's services for ministack: CodePipeline, CodeConnections, CodeStar
-Notifications, CodeBuild report groups and ECR replication.
+Notifications, CodeBuild report groups, ECR replication and the registry's policy.
 
 ministack has no CodePipeline, CodeConnections or CodeStar Notifications: ``serve`` answers the
 calls boto3 makes to create, read, update and delete pipelines, connections and notification
 rules. Its CodeBuild serves projects but no report groups, and its ECR answers DescribeRegistry
-with no replication and has no PutReplicationConfiguration: ``extend`` wraps those two services'
-handlers with the missing calls. ``HANDLERS`` records the five CloudFormation types through the
+with no replication and has neither PutReplicationConfiguration nor a registry policy: ``extend``
+wraps those two services' handlers with the missing calls. ``HANDLERS`` records the six
+CloudFormation types (the registry policy is the pipeline-target stack's) through the
 same stores, so what a stack made reads back through boto3 as on AWS (a pipeline as GetPipeline
 shows it: camelCase, ``artifactStores`` a map by region; a new connection PENDING until its
 console handshake). A pipeline the real service refuses is refused (``_refusal``). State lives
@@ -38,6 +39,7 @@ _connections = AccountRegionScopedDict()  # ARN -> connection
 _rules = AccountRegionScopedDict()  # ARN -> notification rule
 _report_groups = AccountRegionScopedDict()  # ARN -> report group
 _replication = AccountRegionScopedDict()  # "configuration" -> the registry's replication
+_registry_policy = AccountRegionScopedDict()  # "policyText" -> the registry's policy
 
 
 def _arn(service: str, resource: str) -> str:
@@ -296,6 +298,28 @@ def _describe_registry(data: dict):
     )
 
 
+def _put_registry_policy(data: dict):
+    _registry_policy["policyText"] = data["policyText"]
+    return json_response({"registryId": get_account_id(), "policyText": data["policyText"]})
+
+
+def _get_registry_policy(data: dict):
+    if "policyText" not in _registry_policy:
+        return _error(
+            "RegistryPolicyNotFoundException",
+            f"Registry policy does not exist in the registry with id '{get_account_id()}'",
+        )
+    return json_response(
+        {"registryId": get_account_id(), "policyText": _registry_policy["policyText"]}
+    )
+
+
+def _delete_registry_policy(data: dict):
+    answer = _get_registry_policy(data)
+    _registry_policy.pop("policyText", None)
+    return answer
+
+
 _ACTIONS = {
     **{f"CodePipeline_20150709.{name}": action for name, action in (
         ("CreatePipeline", _create_pipeline), ("GetPipeline", _get_pipeline),
@@ -309,6 +333,9 @@ _ACTIONS = {
         ("UpdateReportGroup", _update_report_group), ("DeleteReportGroup", _delete_report_group))},
     "AmazonEC2ContainerRegistry_V20150921.PutReplicationConfiguration": _put_replication,
     "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry": _describe_registry,
+    "AmazonEC2ContainerRegistry_V20150921.PutRegistryPolicy": _put_registry_policy,
+    "AmazonEC2ContainerRegistry_V20150921.GetRegistryPolicy": _get_registry_policy,
+    "AmazonEC2ContainerRegistry_V20150921.DeleteRegistryPolicy": _delete_registry_policy,
     # CodeStar Notifications is REST: its operations are paths.
     "/createNotificationRule": _create_rule,
     "/describeNotificationRule": _describe_rule,
@@ -352,7 +379,13 @@ def extend(handle_request):
 def reset(reset_all_state):
     """Wrap ministack's reset so it empties this module's stores too."""
     return resetting(
-        reset_all_state, _pipelines, _connections, _rules, _report_groups, _replication
+        reset_all_state,
+        _pipelines,
+        _connections,
+        _rules,
+        _report_groups,
+        _replication,
+        _registry_policy,
     )
 
 
@@ -461,6 +494,22 @@ def _replication_delete(physical_id, props):
     _put_replication({"replicationConfiguration": {"rules": []}})
 
 
+def _registry_policy_put(logical_id, props, stack_name):
+    text = props["PolicyText"]
+    checked(
+        _put_registry_policy({"policyText": text if isinstance(text, str) else json.dumps(text)})
+    )
+    return get_account_id(), {"RegistryId": get_account_id()}
+
+
+def _registry_policy_update(physical_id, old_props, new_props, stack_name):
+    return _registry_policy_put(None, new_props, stack_name)
+
+
+def _registry_policy_delete(physical_id, props):
+    _delete_registry_policy({})
+
+
 def _handlers(create, update, delete) -> dict:
     return {"create": create, "update": update, "delete": delete}
 
@@ -479,6 +528,9 @@ HANDLERS = {
     "AWS::ECR::ReplicationConfiguration": _handlers(
         _replication_put, _replication_update, _replication_delete
     ),
+    "AWS::ECR::RegistryPolicy": _handlers(
+        _registry_policy_put, _registry_policy_update, _registry_policy_delete
+    ),
 }
 # createOnlyProperties of the registry schemas.
 REPLACING = {
@@ -487,4 +539,5 @@ REPLACING = {
     "AWS::CodeStarNotifications::NotificationRule": "Resource",
     "AWS::CodeBuild::ReportGroup": "Name Type",
     "AWS::ECR::ReplicationConfiguration": "",
+    "AWS::ECR::RegistryPolicy": "",
 }

@@ -545,7 +545,7 @@ def _frontend_stages(envs, projects, sources, params, topic):
                 topic,
                 "the site at #{FrontendSource.CommitId}",
                 [
-                    build_action("Publish", projects["PublishProject"], ["Infra", "Site"], variables={**target, "BUILD_DIR": "dist", "BUILD_VERSION": "#{FrontendSource.CommitId}"}, run_order=2),
+                    build_action("Publish", projects["PublishProject"], ["Infra", "Site"], variables={**target, "BUILD_VERSION": "#{FrontendSource.CommitId}"}, run_order=2),
                     build_action("Smoke", projects["SmokeProject"], ["Infra"], variables=target, run_order=3),
                 ],
             )
