@@ -39,7 +39,7 @@ PRICES = {
     "cloudfront_10k_https_requests": 0.01, "cloudfront_free_million_requests": 10,
     "secret_month": 0.4, "kms_key_month": 1.0,
     "alarm_metric_month": 0.1, "alarm_high_resolution_metric_month": 0.3,
-    "dashboard_month": 3.0, "logs_ingest_gb": 0.5, "logs_storage_gb_month": 0.03,
+    "dashboard_month": 3.0, "synthetics_canary_run": 0.002, "logs_ingest_gb": 0.5, "logs_storage_gb_month": 0.03,
     "interface_endpoint_az_hour": 0.01, "interface_endpoint_gb": 0.01,
     "s3_standard_gb_month": 0.023,
     "step_functions_1k_transitions": 0.025, "step_functions_free_transitions": 4000,
@@ -410,6 +410,40 @@ def test_alarms_dashboards_and_logs(table):
             (3 * 30 / month + 1 * 365 / month) * 0.03,
         ]
     )
+
+
+def test_canary_runs_by_schedule_and_alarm_period_from_a_parameter(table):
+    observability = {
+        "Resources": {
+            "SiteCanary": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": ref("CanarySchedule")}}
+            ),
+            "HourlyCanary": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": "rate(1 hour)"}}
+            ),
+            "CanaryAlarm": resource("AWS::CloudWatch::Alarm", {"Period": ref("CanaryPeriodSeconds")}),
+        }
+    }  # fmt: skip
+    given = {"CanarySchedule": "rate(15 minutes)", "CanaryPeriodSeconds": "900"}
+    found = by_item(lines.observability(env_of({"observability": observability}, given), table))
+    # 730 hours x 60 / 15 = 2,920 runs; 730 hourly runs; at 0.002 a run
+    hourly = found["HourlyCanary runs, one every 60 minutes (rate(1 hour))"]
+    site = found["SiteCanary runs, one every 15 minutes (rate(15 minutes))"]
+    assert (site.quantity, site.monthly_usd) == pytest.approx((2920, 5.84))
+    assert (hourly.quantity, hourly.monthly_usd) == pytest.approx((730, 1.46))
+    assert found["alarm metrics, standard resolution (1)"].monthly_usd == pytest.approx(0.1)
+
+
+def test_a_schedule_that_is_not_a_rate_is_refused(table):
+    cron = {
+        "Resources": {
+            "C": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": "cron(0 * * * ? *)"}}
+            )
+        }
+    }
+    with pytest.raises(ValueError, match="not a rate"):
+        lines.observability(env_of({"observability": cron}), table)
 
 
 def test_storage_and_workflows_after_free_tiers(table):

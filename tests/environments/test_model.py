@@ -18,6 +18,7 @@ from playback_infra.environments.model import (
     define,
     validate_catalog,
 )
+from playback_infra.environments.parameters import parameter_values
 from tests.environments.helpers import BASE
 
 
@@ -120,6 +121,12 @@ BAD_INPUTS = {
         {"monthly_budget_usd": 5}, "monthly_budget_usd", "must be 10-1000000 US dollars"),
     "a budget given as text": (
         {"monthly_budget_usd": "150"}, "monthly_budget_usd", "expected a whole number"),
+    "canary every 0 minutes": (
+        {"canary_interval_minutes": 0}, "canary_interval_minutes", "must be 1-60 minutes"),
+    "canary every 2 hours": (
+        {"canary_interval_minutes": 120}, "canary_interval_minutes", "must be 1-60 minutes"),
+    "canary interval as text": (
+        {"canary_interval_minutes": "5"}, "canary_interval_minutes", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
     "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
 }  # fmt: skip
@@ -145,6 +152,21 @@ def test_prod_with_nat_none_is_refused_even_with_endpoints():
 def test_prod_with_a_single_nat_is_refused():
     with pytest.raises(ConfigError, match=r"field 'nat_mode'.*use 'per-az'"):
         define("prod", Kind.PRODUCTION, **BASE, nat_mode=NatMode.SINGLE)
+
+
+def test_prod_canary_runs_at_least_every_five_minutes():
+    assert define("prod", Kind.PRODUCTION, **BASE, canary_interval_minutes=5)
+    with pytest.raises(ConfigError) as raised:
+        define("prod", Kind.PRODUCTION, **BASE, canary_interval_minutes=10)
+    assert [p.field for p in raised.value.problems] == ["canary_interval_minutes"]
+    assert "use 5 or fewer" in str(raised.value)
+
+
+@pytest.mark.parametrize(("minutes", "schedule"), [(1, "rate(1 minute)"), (30, "rate(30 minutes)")])
+def test_canary_schedule_is_a_rate_of_the_models_minutes(minutes, schedule):
+    env = define("qa", Kind.DEVELOPMENT, **BASE, canary_interval_minutes=minutes)
+    given = parameter_values(env)
+    assert (given["CanarySchedule"], given["CanaryPeriodSeconds"]) == (schedule, str(minutes * 60))
 
 
 def test_missing_required_field_is_named():

@@ -39,6 +39,11 @@ def test_exactly_the_observability_resources(t):
         "CostAnomalySubscription": "AWS::CE::AnomalySubscription",
         "ApiSamplingRule": "AWS::XRay::SamplingRule",
         "ApiTraceGroup": "AWS::XRay::Group",
+        "CanaryArtifactsBucket": "AWS::S3::Bucket",
+        "CanaryArtifactsBucketPolicy": "AWS::S3::BucketPolicy",
+        "SiteCanaryRole": "AWS::IAM::Role",
+        "SiteCanary": "AWS::Synthetics::Canary",
+        "SiteCanaryAlarm": "AWS::CloudWatch::Alarm",
     }
 
 
@@ -113,8 +118,9 @@ def test_error_log_lines_are_counted_and_page(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # name, error lines, sampling rate, latency and error-rate baselines, budget
-    assert root_provided_values_checked(t, parameter_files) == 3 * 6
+    # name, retention, error lines, sampling rate, latency and error-rate baselines, budget,
+    # and the canary's site, API path, schedule and period
+    assert root_provided_values_checked(t, parameter_files) == 3 * 11
 
 
 def test_the_budget_and_anomalies_watch_the_environments_tag_and_notify_the_topic(

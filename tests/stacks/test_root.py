@@ -131,6 +131,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
             ("ObservabilityStack", name, producer)
             for name, producer in (
                 ("AlarmTopicArn", "AlertsStack"),
+                ("DataKeyArn", "SecurityStack"),  # the site canary's artifacts
                 ("ApiLoadBalancerFullName", "IngressStack"),
                 ("ApiTargetGroupBlueFullName", "IngressStack"),
                 ("ApiTargetGroupGreenFullName", "IngressStack"),

@@ -45,6 +45,8 @@ def _value(node: object) -> str:
     """A property as a reader wants it: a parameter's name for a Ref."""
     if isinstance(node, dict) and list(node) == ["Ref"]:
         return f"`{node['Ref']}`"
+    if isinstance(node, dict) and list(node) == ["Fn::Sub"] and isinstance(node["Fn::Sub"], str):
+        return f"`{node['Fn::Sub']}`"
     return str(node)
 
 
@@ -64,7 +66,7 @@ def _alarm_condition(p: dict) -> str:
     points = p.get("DatapointsToAlarm", p["EvaluationPeriods"])
     return (
         f"{what} {_COMPARISON[p['ComparisonOperator']]} {_value(p['Threshold'])}, "
-        f"{points} of {p['EvaluationPeriods']} periods of {period} s"
+        f"{points} of {p['EvaluationPeriods']} periods of {_value(period)} s"
     )
 
 
@@ -99,5 +101,29 @@ def alarm_reference(templates: dict[str, dict]) -> str:
             lines.append(
                 f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
                 f"{_cell(p['AlarmDescription'])} |"
+            )
+    lines += [
+        "",
+        "## Synthetics canaries",
+        "",
+        "Each checks the environment from outside, as a user does, on its schedule",
+        "(`CanarySchedule`); its alarm above pages when runs fail. Each run's screenshot, HAR",
+        "file and log are in CloudWatch Synthetics and in the canary's artifacts bucket.",
+        "",
+        "| stack | canary | runtime | schedule | checks (environment variables) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, template in sorted(templates.items()):
+        for title, resource in sorted(template.get("Resources", {}).items()):
+            if resource["Type"] != "AWS::Synthetics::Canary":
+                continue
+            p = resource["Properties"]
+            checks = ", ".join(
+                f"{key} = {_cell(_value(value))}"
+                for key, value in sorted(p["RunConfig"]["EnvironmentVariables"].items())
+            )
+            lines.append(
+                f"| {name} | `{title}` | {p['RuntimeVersion']} | "
+                f"{_value(p['Schedule']['Expression'])} | {checks} |"
             )
     return "\n".join(lines) + "\n"

@@ -410,14 +410,24 @@ def keys_and_secrets(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
+def _rate_minutes(expression: str) -> float:
+    """Minutes between runs of a Synthetics `rate(N minutes)` or `rate(N hours)` schedule."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours)\)", expression)
+    if not match:
+        raise ValueError(f"not a rate() schedule: {expression!r}")
+    return int(match[1]) * (60 if match[2].startswith("hour") else 1)
+
+
 def observability(env: Environment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     standard = high_resolution = 0
-    for _, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
+    for stack, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
         props = alarm["Properties"]
         # An alarm on a metric math expression is billed per metric in the expression.
         stats = [m["MetricStat"] for m in props.get("Metrics", []) if "MetricStat" in m]
-        periods = [s["Period"] for s in stats] if stats else [props["Period"]]
+        periods = [
+            int(env.value(p, stack)) for p in [s["Period"] for s in stats] or [props["Period"]]
+        ]
         metrics = len(stats) or 1
         if min(periods) < 60:
             high_resolution += metrics
@@ -438,6 +448,17 @@ def observability(env: Environment, table: PriceTable) -> list[Line]:
                 "alarm metrics, high resolution",
                 high_resolution,
                 table["alarm_high_resolution_metric_month"],
+            )
+        )
+    for stack, logical_id, canary in env.resources("AWS::Synthetics::Canary"):
+        schedule = env.value(canary["Properties"]["Schedule"]["Expression"], stack)
+        minutes = _rate_minutes(schedule)
+        lines.append(
+            _line(
+                "observability",
+                f"{logical_id} runs, one every {minutes:g} minutes ({schedule})",
+                table.hours_per_month * 60 / minutes,
+                table["synthetics_canary_run"],
             )
         )
     dashboards = env.count("AWS::CloudWatch::Dashboard")

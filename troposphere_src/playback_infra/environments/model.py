@@ -45,6 +45,9 @@ JOB_TASK_RESERVE = 4
 ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1}
 # The serverless narration cache puts one interface in every app subnet.
 CACHE_INTERFACES = 1
+# The site canary: a Synthetics rate() schedule of minutes; production pages within ~10.
+MIN_CANARY_MINUTES, MAX_CANARY_MINUTES = 1, 60
+MAX_PRODUCTION_CANARY_MINUTES = 5
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -116,6 +119,10 @@ class Environment:
     """Port the backend container listens on (a non-root user cannot bind below 1024)."""
     max_app_tasks: int
     """Most backend tasks autoscaling may run; sizes the app subnets (blue/green doubles it)."""
+    canary_interval_minutes: int
+    """Minutes between runs of the Synthetics canary that loads the site and calls the API's
+    health route through CloudFront (1-60). Each run is billed: 30 in dev, 15 in staging,
+    5 in production, where a failure pages within about 10 minutes."""
     monthly_budget_usd: int
     """The environment's AWS Budgets budget: 80% actual and 100% forecast notify the alarm
     topic. Defaults sit about a quarter above `playback-infra cost`'s estimate."""
@@ -175,6 +182,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(),
         "flow_log_retention_days": 30,
         "max_app_tasks": 4,
+        "canary_interval_minutes": 30,
         "monthly_budget_usd": 150,
     },
     Kind.STAGING: {
@@ -188,6 +196,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(InterfaceEndpoint),
         "flow_log_retention_days": 90,
         "max_app_tasks": 6,
+        "canary_interval_minutes": 15,
         "monthly_budget_usd": 300,
     },
     Kind.PRODUCTION: {
@@ -201,6 +210,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "interface_endpoints": frozenset(InterfaceEndpoint),
         "flow_log_retention_days": 365,
         "max_app_tasks": 20,
+        "canary_interval_minutes": 5,
         "monthly_budget_usd": 1000,
     },
 }
@@ -307,6 +317,7 @@ def validate_catalog(environments: Iterable[Environment]) -> dict[str, Environme
 _ENUM_FIELDS = {"kind": Kind, "nat_mode": NatMode, "alb_ingress": AlbIngress}
 _INT_FIELDS = {
     "az_count", "flow_log_retention_days", "app_port", "max_app_tasks", "monthly_budget_usd",
+    "canary_interval_minutes",
 }  # fmt: skip
 _STR_FIELDS = {
     "name", "account_id", "region", "vpc_cidr", "alarm_email", "site_domain", "api_domain",
@@ -478,6 +489,22 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         )
     if not 1 <= env.max_app_tasks <= 500:
         found.append(("max_app_tasks", f"{env.max_app_tasks} must be 1-500"))
+    if not MIN_CANARY_MINUTES <= env.canary_interval_minutes <= MAX_CANARY_MINUTES:
+        found.append(
+            (
+                "canary_interval_minutes",
+                f"{env.canary_interval_minutes} must be {MIN_CANARY_MINUTES}-{MAX_CANARY_MINUTES} minutes between canary runs",
+            )
+        )
+    elif (
+        env.kind is Kind.PRODUCTION and env.canary_interval_minutes > MAX_PRODUCTION_CANARY_MINUTES
+    ):
+        found.append(
+            (
+                "canary_interval_minutes",
+                f"{env.canary_interval_minutes} minutes in production: an outage would page only after two runs, over {2 * env.canary_interval_minutes} minutes; use {MAX_PRODUCTION_CANARY_MINUTES} or fewer",
+            )
+        )
     if not 10 <= env.monthly_budget_usd <= 1_000_000:
         found.append(
             ("monthly_budget_usd", f"{env.monthly_budget_usd} must be 10-1000000 US dollars")

@@ -46,9 +46,12 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
         values.APP_ERROR_ALARM_COUNT: str(env.app.error_log_alarm_count),  # observability
         values.TRACE_SAMPLING_RATE: f"{env.app.trace_sampling_percent / 100:g}",
+        values.TRACE_SAMPLING_PERCENT: str(env.app.trace_sampling_percent),  # the sidecar's
         values.API_LATENCY_ALARM_SECONDS: f"{env.app.latency_p95_alarm_ms / 1000:g}",
         values.API_ERROR_RATE_ALARM_PERCENT: str(env.app.error_rate_alarm_percent),
         values.MONTHLY_BUDGET_USD: str(env.monthly_budget_usd),
+        values.CANARY_SCHEDULE: canary_schedule(env.canary_interval_minutes),
+        values.CANARY_PERIOD_SECONDS: str(env.canary_interval_minutes * 60),
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),
@@ -57,6 +60,11 @@ def parameter_values(env: Environment) -> dict[str, str]:
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
     }
+
+
+def canary_schedule(minutes: int) -> str:
+    """The Synthetics schedule expression for a run every `minutes`."""
+    return "rate(1 minute)" if minutes == 1 else f"rate({minutes} minutes)"
 
 
 def app_values(env: Environment) -> dict[str, str]:

@@ -119,6 +119,9 @@ APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
 TRACE_SAMPLING_RATE = "TraceSamplingRate"
 API_LATENCY_ALARM_SECONDS = "ApiLatencyAlarmSeconds"
 MONTHLY_BUDGET_USD = "MonthlyBudgetUsd"
+CANARY_SCHEDULE = "CanarySchedule"
+CANARY_PERIOD_SECONDS = "CanaryPeriodSeconds"
+TRACE_SAMPLING_PERCENT = "TraceSamplingPercent"
 API_ERROR_RATE_ALARM_PERCENT = "ApiErrorRateAlarmPercent"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
@@ -617,6 +620,24 @@ VALUES: dict[str, Value] = {
         "Share of API requests X-Ray traces beyond the first each second (0-1)",
         allowed_pattern=r"^(0(\.\d{1,4})?|1)$",
         constraint="a fraction from 0 to 1, e.g. 0.05",
+    ),
+    CANARY_SCHEDULE: Value(
+        "String",
+        "How often the site canary runs: a Synthetics rate() of minutes",
+        allowed_pattern=r"^rate\((1 minute|([2-9]|[1-5]\d|60) minutes)\)$",
+        constraint="rate(1 minute) or rate(N minutes) with N from 2 to 60",
+    ),
+    CANARY_PERIOD_SECONDS: Value(
+        "Number",
+        "The site canary's interval in seconds: the period its alarm judges",
+        min_value=60,
+        max_value=3600,
+    ),
+    TRACE_SAMPLING_PERCENT: Value(
+        "Number",
+        "Share (%) of error-free traces the ADOT sidecar keeps; it keeps every trace with an error",
+        min_value=1,
+        max_value=100,
     ),
     APP_ERROR_ALARM_COUNT: Value(
         "Number",

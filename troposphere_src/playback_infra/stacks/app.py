@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from awacs import cloudwatch, logs, ssmmessages, xray
 from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
@@ -101,8 +103,10 @@ USE_SPOT = "UseSpot"
 XRAY_ON = "XRayOn"
 HAS_PEAK = "HasPeak"
 ECS_EXEC = "EcsExecOn"
-# The AWS Distro for OpenTelemetry collector, pinned; it forwards traces to X-Ray.
+# The AWS Distro for OpenTelemetry collector, pinned; it forwards traces to X-Ray, keeping
+# every trace with an error and the environment's share of the rest (its configuration).
 ADOT_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+ADOT_CONFIG = Path(__file__).with_name("adot") / "collector.yaml"
 # The container's own check; node is in the image, curl and wget may not be.
 HEALTH_COMMAND = (
     "node -e \"require('http').get('http://127.0.0.1:'+process.env.PORT+process.env.API_BASE_PATH"
@@ -151,6 +155,7 @@ def build() -> Template:
         values.APP_LOG_RETENTION_DAYS,
         values.ENABLE_ECS_EXEC,
         values.ENABLE_XRAY,
+        values.TRACE_SAMPLING_PERCENT,
         values.IMAGE_TAG,
         values.API_BASE_PATH,
         values.FEATURE_FLAGS,
@@ -338,6 +343,8 @@ def _add_task_definition(
                     # The narration cache (rediss://, TLS), or empty: the table alone.
                     ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
+                    # Every trace goes to the sidecar, which decides once it is complete.
+                    ("OTEL_TRACES_SAMPLER", "parentbased_always_on" if otel_endpoint else ""),
                     # The X-Ray service name the sampling rule and group select.
                     ("OTEL_SERVICE_NAME", Sub(TRACED_SERVICE_NAME)),
                 )
@@ -371,7 +378,9 @@ def _add_task_definition(
         Essential=False,  # tracing must never take the backend down
         User="10001",
         ReadonlyRootFilesystem=True,
-        Command=["--config=/etc/ecs/ecs-xray.yaml"],
+        Environment=[
+            EnvironmentVariable(Name="AOT_CONFIG_CONTENT", Value=Sub(ADOT_CONFIG.read_text()))
+        ],
         LogConfiguration=log_configuration,
     )
     return t.add_resource(

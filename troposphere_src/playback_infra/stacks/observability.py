@@ -7,7 +7,8 @@ connections, free storage, latency, the proxy), is anyone being blocked (both WA
 OpenAI integration healthy and what it costs (the backend's metrics), and did the last
 Retrosheet import finish. CloudFront's and the edge WAF's metrics live in us-east-1, so
 those widgets read that region. A metric filter counts the backend's error log lines and
-pages on a burst. It builds last: it only watches.
+pages on a burst. The site canary (`site_canary`) checks the site and the API from outside,
+through CloudFront, and its line leads the dashboard. It builds last: it only watches.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from playback_infra.parts.names import (
     SITE_WEB_ACL_NAME,
     TRACED_SERVICE_NAME,
 )
-from playback_infra.parts.template import new_template, tag_component
+from playback_infra.parts.template import add_retain_condition, new_template, tag_component
+from playback_infra.stacks.site_canary import CANARY_NAME, add_site_canary
 
 COMPONENT = "observability"
 EDGE_REGION = "us-east-1"
@@ -103,9 +105,14 @@ def dashboard_body() -> dict:
     widgets = [
         _text(
             f"# Baseball Playback {ENV}\n"
-            "Site and API first, then tasks, database, edge security, OpenAI and imports. "
+            "The site canary, site and API first, then tasks, database, edge security, OpenAI "
+            "and imports. "
             "Every alarm and what to check first: docs/monitoring.md."
         ),
+        _widget("Site canary: runs passed (%) and duration (ms), through CloudFront", [
+            ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", CANARY_NAME],
+            ["CloudWatchSynthetics", "Duration", "CanaryName", CANARY_NAME, {"yAxis": "right"}],
+        ], stat="Average", width=24),
         _widget("CloudFront: requests and error rates (%)", [
             ["AWS/CloudFront", "Requests", "DistributionId", DISTRIBUTION, "Region", "Global"],
             ["AWS/CloudFront", "5xxErrorRate", "DistributionId", DISTRIBUTION, "Region", "Global",
@@ -342,7 +349,10 @@ def _add_tracing(t: Template) -> None:
 
 
 def build() -> Template:
-    t = new_template("observability (dashboard, log-based alarms)")
+    t = new_template(
+        "observability (dashboard, alarms, site canary, tracing, cost watch)",
+        language_extensions=True,
+    )
     values.consume(
         t,
         values.ENVIRONMENT_NAME,
@@ -361,8 +371,10 @@ def build() -> Template:
         values.API_ERROR_RATE_ALARM_PERCENT,
         values.MONTHLY_BUDGET_USD,
     )
+    add_retain_condition(t)
     _add_cost_watch(t)
     _add_performance_baseline(t)
+    add_site_canary(t)
     _add_tracing(t)
     t.add_resource(
         Dashboard(
