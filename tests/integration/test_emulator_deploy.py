@@ -825,6 +825,26 @@ def _assert_observability(aws, name: str) -> None:
     assert rule["ServiceName"] == f"baseball-playback-{name}"
     assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
     READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
+    canary = aws("synthetics").get_canary(Name=f"{name}-site")["Canary"]
+    minutes = env.canary_interval_minutes
+    assert canary["Schedule"]["Expression"] == f"rate({minutes} minutes)"
+    assert (canary["RuntimeVersion"], canary["Code"]["Handler"]) == (
+        "syn-nodejs-puppeteer-15.0", "index.handler",
+    )  # fmt: skip
+    assert canary["Status"]["State"] == "RUNNING"
+    bucket, prefix = canary["ArtifactS3Location"].split("/", 1)
+    assert prefix == "canary"
+    rules = aws("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    role = canary["ExecutionRoleArn"].rsplit("/", 1)[1]
+    assert aws("iam").get_role(RoleName=role)["Role"]["Arn"] == canary["ExecutionRoleArn"]
+    (site,) = [a for a in alarms if "SiteCanaryAlarm" in a["AlarmName"]]
+    assert (site["Namespace"], site["MetricName"], site["Period"]) == (
+        "CloudWatchSynthetics", "SuccessPercent", minutes * 60,
+    )  # fmt: skip
+    assert site["Dimensions"] == [{"Name": "CanaryName", "Value": canary["Name"]}]
+    assert site["AlarmActions"] == [out["AlarmTopicArn"]]
+    READ.add("AWS::Synthetics::Canary")
 
     budgets = aws("budgets")
     budget = budgets.describe_budget(

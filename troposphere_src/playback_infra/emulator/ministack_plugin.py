@@ -25,7 +25,8 @@ so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
 X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
 that API (ministack has no X-Ray) and records the two resource types; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
-ministack has no Cost Explorer) come from ``billing_service``.
+ministack has no Cost Explorer) come from ``billing_service``; Synthetics canaries (served and
+recorded, never run) from ``synthetics_service``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -73,6 +74,7 @@ from xml.etree import ElementTree
 import billing_service  # beside this script: budgets' resources, Cost Explorer
 import ministack.app
 import ministack.services.cloudformation as cfn_service
+import synthetics_service  # beside this script: Synthetics canaries, which ministack lacks
 import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
     AccountRegionScopedDict,
@@ -3447,9 +3449,10 @@ def register():
     if "ce" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["ce"] = billing_service.serve
         ministack.app._reset_all_state = billing_service.reset(ministack.app._reset_all_state)
-    if "xray" not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
-        ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
+    for service, module in (("xray", xray_service), ("synthetics", synthetics_service)):
+        if service not in ministack.app.SERVICE_HANDLERS:
+            ministack.app.SERVICE_HANDLERS[service] = module.serve
+            ministack.app._reset_all_state = module.reset(ministack.app._reset_all_state)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3477,9 +3480,14 @@ def register():
             cfn._provision_resource, cfn._update_resource
         )
     handlers.update(_HANDLERS)
-    handlers.update(xray_service.HANDLERS)
-    handlers.update(billing_service.HANDLERS)
-    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING}
+    for module in (xray_service, billing_service, synthetics_service):
+        handlers.update(module.HANDLERS)
+    replacing = {
+        **_REPLACING,
+        **xray_service.REPLACING,
+        **billing_service.REPLACING,
+        **synthetics_service.REPLACING,
+    }
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
