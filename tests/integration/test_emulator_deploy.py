@@ -819,12 +819,7 @@ def _assert_observability(aws, name: str) -> None:
     group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
     assert group["InsightsConfiguration"]["InsightsEnabled"] is True
-    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"]
-             for r in xray.get_sampling_rules()["SamplingRuleRecords"]}  # fmt: skip
-    rule = rules[f"playback-{name}"]
-    assert rule["ServiceName"] == f"baseball-playback-{name}"
-    assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
-    READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
+    READ.add("AWS::XRay::Group")
     canary = aws("synthetics").get_canary(Name=f"{name}-site")["Canary"]
     minutes = env.canary_interval_minutes
     assert canary["Schedule"]["Expression"] == f"rate({minutes} minutes)"

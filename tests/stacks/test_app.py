@@ -723,8 +723,6 @@ def test_task_role_reads_game_data_and_writes_traces_and_its_own_metrics_only(t)
             "Action": [
                 "xray:PutTraceSegments",
                 "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
             ],
             "Resource": ["*"],
         },

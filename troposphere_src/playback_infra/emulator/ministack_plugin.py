@@ -22,8 +22,8 @@ scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded th
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
 calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint);
 so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
-X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
-that API (ministack has no X-Ray) and records the two resource types; budgets (through
+X-Ray groups come from ``xray_service`` beside this file, which serves that API (ministack
+has no X-Ray) and records the resource type; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
 ministack has no Cost Explorer) come from ``billing_service``; Synthetics canaries (served and
 recorded, never run) from ``synthetics_service``.

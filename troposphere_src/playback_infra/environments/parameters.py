@@ -45,8 +45,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **app_values(env),
         values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
         values.APP_ERROR_ALARM_COUNT: str(env.app.error_log_alarm_count),  # observability
-        values.TRACE_SAMPLING_RATE: f"{env.app.trace_sampling_percent / 100:g}",
-        values.TRACE_SAMPLING_PERCENT: str(env.app.trace_sampling_percent),  # the sidecar's
+        values.TRACE_SAMPLING_PERCENT: str(env.app.trace_sampling_percent),  # the sidecar
         values.API_LATENCY_ALARM_SECONDS: f"{env.app.latency_p95_alarm_ms / 1000:g}",
         values.API_ERROR_RATE_ALARM_PERCENT: str(env.app.error_rate_alarm_percent),
         values.MONTHLY_BUDGET_USD: str(env.monthly_budget_usd),

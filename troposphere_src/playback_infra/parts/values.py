@@ -116,7 +116,6 @@ ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 ENABLE_CACHE = "EnableCache"
 APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
-TRACE_SAMPLING_RATE = "TraceSamplingRate"
 API_LATENCY_ALARM_SECONDS = "ApiLatencyAlarmSeconds"
 MONTHLY_BUDGET_USD = "MonthlyBudgetUsd"
 CANARY_SCHEDULE = "CanarySchedule"
@@ -614,12 +613,6 @@ VALUES: dict[str, Value] = {
     ),
     API_ERROR_RATE_ALARM_PERCENT: Value(
         "Number", "Share (%) of API requests answered 5xx that pages", min_value=1, max_value=100
-    ),
-    TRACE_SAMPLING_RATE: Value(
-        "String",
-        "Share of API requests X-Ray traces beyond the first each second (0-1)",
-        allowed_pattern=r"^(0(\.\d{1,4})?|1)$",
-        constraint="a fraction from 0 to 1, e.g. 0.05",
     ),
     CANARY_SCHEDULE: Value(
         "String",

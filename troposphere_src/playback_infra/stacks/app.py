@@ -256,8 +256,6 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
                     Action=[
                         xray.PutTraceSegments,
                         xray.PutTelemetryRecords,
-                        xray.GetSamplingRules,
-                        xray.GetSamplingTargets,
                     ],
                     Resource=["*"],
                 ),

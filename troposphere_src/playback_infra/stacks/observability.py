@@ -29,7 +29,7 @@ from troposphere.ce import Subscriber as AnomalySubscriber
 from troposphere.cloudwatch import Dashboard, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.cloudwatch import Metric as AlarmMetric
 from troposphere.logs import MetricFilter, MetricTransformation
-from troposphere.xray import Group, InsightsConfiguration, SamplingRule, SamplingRuleProperty
+from troposphere.xray import Group, InsightsConfiguration
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
@@ -315,27 +315,11 @@ def _add_cost_watch(t: Template) -> None:
 
 
 def _add_tracing(t: Template) -> None:
-    """Which requests X-Ray keeps (the first each second, then the environment's share) and
-    the API's group with Insights, which looks for anomalies in its faults and latency."""
+    """The API's trace group with Insights, which looks for anomalies in its faults and
+    latency. Which traces X-Ray gets is not an X-Ray sampling rule: a rule decides when a
+    request starts and so cannot keep every error; the app stack's ADOT sidecar decides once
+    a trace is complete (every error or 5xx, and the environment's TraceSamplingPercent)."""
     service = TRACED_SERVICE_NAME
-    t.add_resource(
-        SamplingRule(
-            "ApiSamplingRule",
-            SamplingRule=SamplingRuleProperty(
-                RuleName=Sub(service.replace("baseball-", "")),  # 32 characters at most
-                Priority=100,
-                ReservoirSize=1,
-                FixedRate=Ref(values.TRACE_SAMPLING_RATE),
-                ServiceName=Sub(service),
-                ServiceType="*",
-                Host="*",
-                HTTPMethod="*",
-                URLPath="*",
-                ResourceARN="*",
-                Version=1,
-            ),
-        )
-    )
     t.add_resource(
         Group(
             "ApiTraceGroup",
@@ -366,7 +350,6 @@ def build() -> Template:
         values.SITE_DISTRIBUTION_ID,
         values.APP_LOG_GROUP_NAME,
         values.APP_ERROR_ALARM_COUNT,
-        values.TRACE_SAMPLING_RATE,
         values.API_LATENCY_ALARM_SECONDS,
         values.API_ERROR_RATE_ALARM_PERCENT,
         values.MONTHLY_BUDGET_USD,
