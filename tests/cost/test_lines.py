@@ -146,6 +146,34 @@ def test_nat_gateways_public_addresses_and_interface_endpoints(table):
     assert per_az[2].quantity == (2 + 2) * HOURS
 
 
+def test_tasks_with_public_addresses_hold_one_each(table):
+    network_config = {
+        "AwsvpcConfiguration": {"AssignPublicIp": {"Fn::If": ["PublicIps", "ENABLED", "DISABLED"]}}
+    }
+    app = {
+        "Conditions": {"PublicIps": {"Fn::Equals": [ref("NatMode"), "public-ips"]}},
+        "Resources": {
+            "Service": resource(
+                "AWS::ECS::Service",
+                {"DesiredCount": ref("Desired"), "NetworkConfiguration": network_config},
+            ),
+            "Quiet": resource(
+                "AWS::ECS::Service",
+                {"DesiredCount": 5, "NetworkConfiguration": {"AwsvpcConfiguration": {}}},
+            ),
+        },
+    }
+    given = {"NatMode": "public-ips", "Desired": "3"}
+    (line,) = lines.network(env_of({"app": app}, given), table)
+    # three tasks of the one service with public addresses; the other's five have none
+    assert (
+        line.item
+        == "public IPv4 addresses (0 Elastic IPs, 0 ALB: one per AZ, 3 service tasks), hours"
+    )
+    assert line.monthly_usd == pytest.approx(3 * HOURS * 0.005)
+    assert lines.network(env_of({"app": app}, {**given, "NatMode": "single"}), table) == []
+
+
 def test_a_network_without_nat_or_endpoints_has_no_such_lines(table):
     network = {"Resources": {"Vpc": resource("AWS::EC2::VPC")}}
     assert lines.network(env_of({"network": network}), table) == []

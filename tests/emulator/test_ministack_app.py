@@ -70,6 +70,7 @@ def app_parameters(**changes) -> dict:
         "EnvironmentName": "dev",
         "FeatureFlags": "replay,stats",
         "ImageTag": "bootstrap",
+        "NatMode": "single",
         "OpenAiDailyCostAlarmUsd": "5",
         "PeakEnd": "",
         "PeakMinTasks": "0",

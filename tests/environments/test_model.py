@@ -26,11 +26,18 @@ def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
     envs = validate_catalog(environments())
     assert list(envs) == ["dev", "staging", "prod"]
     dev, staging, prod = envs.values()
-    assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.SINGLE, False)
+    assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.PUBLIC_IPS, False)
     assert (staging.az_count, staging.nat_mode, staging.retain_data) == (2, NatMode.SINGLE, True)
     assert (prod.az_count, prod.nat_mode, prod.retain_data) == (3, NatMode.PER_AZ, True)
     assert prod.interface_endpoints == frozenset(InterfaceEndpoint)
-    assert dev.interface_endpoints == frozenset()
+    # dev: no NAT; the rotation functions reach Secrets Manager through its endpoint, in one AZ
+    assert dev.interface_endpoints == frozenset({InterfaceEndpoint.SECRETS_MANAGER})
+    assert (dev.endpoints_in_one_az, staging.endpoints_in_one_az, prod.endpoints_in_one_az) == (
+        True, False, False,
+    )  # fmt: skip
+    assert (dev.ingress.regional_waf, staging.ingress.regional_waf, prod.ingress.regional_waf) == (
+        False, True, True,
+    )  # fmt: skip
     assert prod.flow_log_retention_days == 365
     assert prod.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
 
@@ -129,6 +136,11 @@ BAD_INPUTS = {
         {"canary_interval_minutes": "5"}, "canary_interval_minutes", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
     "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
+    "public IPs without the Secrets Manager endpoint": (
+        {"nat_mode": "public-ips", "interface_endpoints": set()}, "interface_endpoints",
+        "the secret rotation functions have no public address"),
+    "endpoints in one AZ as text": (
+        {"endpoints_in_one_az": "yes"}, "endpoints_in_one_az", "expected True or False"),
 }  # fmt: skip
 
 
@@ -147,6 +159,21 @@ def test_prod_with_nat_none_is_refused_even_with_endpoints():
         define("prod", Kind.PRODUCTION, **BASE, nat_mode="none")
     assert [p.field for p in raised.value.problems] == ["nat_mode"]
     assert "use 'per-az'" in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", [Kind.STAGING, Kind.PRODUCTION])
+def test_public_task_addresses_are_for_development_only(kind):
+    with pytest.raises(ConfigError) as raised:
+        define("qa", kind, **BASE, nat_mode="public-ips")
+    assert "nat_mode" in [p.field for p in raised.value.problems]
+    assert "development only" in str(raised.value)
+
+
+def test_prod_keeps_an_endpoint_in_every_az():
+    with pytest.raises(ConfigError) as raised:
+        define("prod", Kind.PRODUCTION, **BASE, endpoints_in_one_az=True)
+    assert [p.field for p in raised.value.problems] == ["endpoints_in_one_az"]
+    assert define("qa", Kind.STAGING, **BASE, endpoints_in_one_az=True).endpoints_in_one_az
 
 
 def test_prod_with_a_single_nat_is_refused():

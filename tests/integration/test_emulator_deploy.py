@@ -25,14 +25,15 @@ from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
+from playback_infra.environments.model import NatMode
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import render
 
 pytestmark = pytest.mark.emulator
 
 ENVS = {env.name: env for env in environments()}
-EXPECTED_NATS = {"dev": 1, "staging": 1, "prod": 3}
-EXPECTED_INTERFACE_ENDPOINTS = {"dev": 0, "staging": 4, "prod": 4}
+EXPECTED_NATS = {"dev": 0, "staging": 1, "prod": 3}  # dev: public-ips, no NAT
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 1, "staging": 4, "prod": 4}  # dev: Secrets Manager
 READ: set[str] = set()  # resource types read back by the tests in this module
 
 
@@ -138,6 +139,8 @@ def _assert_network(aws, name: str) -> None:
         default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
         if tier_of[subnet] == "public":
             assert [r.get("GatewayId") for r in default] == [igw]
+        elif tier_of[subnet] == "app" and env.nat_mode is NatMode.PUBLIC_IPS:
+            assert [r.get("GatewayId") for r in default] == [igw]  # tasks have public IPs
         elif tier_of[subnet] == "app":
             assert len(default) == 1
             assert default[0].get("NatGatewayId") in nat_ids
@@ -173,6 +176,12 @@ def _assert_network(aws, name: str) -> None:
     # The emulator ignores the vpc-id filter here, so select by VpcId as well.
     kinds = sorted(e["VpcEndpointType"] for e in endpoints if e["VpcId"] == vpc_id)
     assert kinds == ["Gateway"] + ["Interface"] * EXPECTED_INTERFACE_ENDPOINTS[name]
+    endpoint_azs = 1 if env.endpoints_in_one_az else env.az_count
+    assert all(
+        len(e["SubnetIds"]) == endpoint_azs
+        for e in endpoints
+        if e["VpcId"] == vpc_id and e["VpcEndpointType"] == "Interface"
+    )
     READ.add("AWS::EC2::VPCEndpoint")
 
 
@@ -517,6 +526,14 @@ def _assert_ingress(aws, name: str) -> None:
     READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
 
     wafv2 = aws("wafv2")
+    if not ingress.regional_waf:  # dev: CloudFront's WAF alone, the ALB takes only CloudFront
+        assert out["ApiWebAclArn"] == "none"
+        try:  # AWS answers without a WebACL; the emulator answers WAFNonexistentItemException
+            found = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"]).get("WebACL")
+        except wafv2.exceptions.WAFNonexistentItemException:
+            found = None
+        assert found is None
+        return
     acl = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
     assert acl["ARN"] == out["ApiWebAclArn"]
     assert sorted(r["Name"] for r in acl["Rules"]) == [
@@ -664,7 +681,9 @@ def _assert_app(aws, name: str) -> None:
         "FARGATE_SPOT" if app.spot else "FARGATE"
     ]
     network = service["networkConfiguration"]["awsvpcConfiguration"]
-    assert network["assignPublicIp"] == "DISABLED"
+    # dev (public-ips): no NAT, the tasks reach OpenAI and AWS with addresses of their own
+    public = env.nat_mode is NatMode.PUBLIC_IPS
+    assert network["assignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert sorted(network["subnets"]) == sorted(out["PrivateAppSubnetIds"].split(","))
     assert network["securityGroups"] == [out["AppSecurityGroupId"]]
     (balancer,) = service["loadBalancers"]
@@ -880,6 +899,8 @@ def _assert_game_data(aws, name: str) -> None:
     assert run["Parameters"]["Cluster"] == cluster["clusterArn"]
     network = run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["SecurityGroups"] == [out["JobsSecurityGroupId"]]
+    public = ENVS[name].nat_mode is NatMode.PUBLIC_IPS  # dev: no NAT, the task's own address
+    assert network["AssignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert out["PrivateAppSubnetIds"] in network["Subnets.$"]
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert out["DatabaseMigrationSecretArn"] in override["Command.$"]

@@ -216,6 +216,7 @@ def test_template_uses_language_extensions_and_its_conditions(t):
         "XRayOn": {"Fn::Equals": [ref("EnableXRay"), "true"]},
         "EcsExecOn": {"Fn::Equals": [ref("EnableEcsExec"), "true"]},
         "HasPeak": {"Fn::Not": [{"Fn::Equals": [ref("PeakStart"), ""]}]},
+        "TasksNeedPublicIp": {"Fn::Equals": [ref("NatMode"), "public-ips"]},
     }
 
 
@@ -252,8 +253,8 @@ def test_exactly_the_app_resources(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # every environment gives the 25 root-provided parameters
-    assert root_provided_values_checked(t, parameter_files) == 3 * 25
+    # every environment gives the 26 root-provided parameters
+    assert root_provided_values_checked(t, parameter_files) == 3 * 26
 
 
 @pytest.mark.parametrize(
@@ -858,7 +859,7 @@ def test_blue_green_infrastructure_role_lets_ecs_move_the_listener_rules(t):
 # --- service ---------------------------------------------------------------------------------
 
 
-def test_service_runs_the_task_in_the_private_app_subnets_without_public_ips(t):
+def test_service_runs_the_task_in_the_private_app_subnets_public_ips_only_without_nat(t):
     resource = t["Resources"]["Service"]
     p = resource["Properties"]
     assert p["Cluster"] == ref("Cluster")
@@ -870,7 +871,8 @@ def test_service_runs_the_task_in_the_private_app_subnets_without_public_ips(t):
         "AwsvpcConfiguration": {
             "Subnets": ref("PrivateAppSubnetIds"),
             "SecurityGroups": [ref("AppSecurityGroupId")],
-            "AssignPublicIp": "DISABLED",
+            # NatMode public-ips (dev): the app tier routes to the internet gateway
+            "AssignPublicIp": {"Fn::If": ["TasksNeedPublicIp", "ENABLED", "DISABLED"]},
         }
     }
     assert "PublicSubnetIds" not in t["Parameters"]
@@ -1203,6 +1205,7 @@ def test_conditions_per_environment(live, env):
         "XRayOn": True,
         "EcsExecOn": False,
         "HasPeak": want["peak"],
+        "TasksNeedPublicIp": env == "dev",
     }
 
 

@@ -150,7 +150,7 @@ def test_the_budget_and_anomalies_watch_the_environments_tag_and_notify_the_topi
     assert subscription["Frequency"] == "IMMEDIATE"  # what SNS subscribers take
     assert subscription["Subscribers"] == [{"Type": "SNS", "Address": ref("AlarmTopicArn")}]
     budgets = {env: c["Parameters"]["MonthlyBudgetUsd"] for env, c in parameter_files.items()}
-    assert budgets == {"dev": "150", "staging": "300", "prod": "1000"}
+    assert budgets == {"dev": "100", "staging": "300", "prod": "1000"}
 
 
 def test_the_performance_baseline_comes_from_the_environment(t, parameter_files):

@@ -243,7 +243,7 @@ def test_parameter_values_meet_the_root_parameter_constraints(r, parameter_files
 @pytest.mark.parametrize(
     ("env", "retain", "az_count", "nat_mode"),
     [
-        ("dev", "false", "2", "single"),
+        ("dev", "false", "2", "public-ips"),
         ("staging", "true", "2", "single"),
         ("prod", "true", "3", "per-az"),
     ],

@@ -54,12 +54,26 @@ def network(env: Environment, table: PriceTable) -> list[Line]:
         for stack, _, resource in env.resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
         if resource["Properties"].get("Scheme") == "internet-facing"
     )
-    if eips + alb_addresses:
+    # A service's tasks with public addresses (NatMode public-ips) hold one each; a one-off
+    # task's address for its few hours is not counted.
+    tasks = sum(
+        int(env.value(service["Properties"]["DesiredCount"], stack))
+        for stack, _, service in env.resources("AWS::ECS::Service")
+        if env.value(
+            service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"].get(
+                "AssignPublicIp", "DISABLED"
+            ),
+            stack,
+        )
+        == "ENABLED"
+    )
+    if eips + alb_addresses + tasks:
         lines.append(
             _line(
                 "network",
-                f"public IPv4 addresses ({eips} Elastic IPs, {alb_addresses} ALB: one per AZ), hours",
-                (eips + alb_addresses) * hours,
+                f"public IPv4 addresses ({eips} Elastic IPs, {alb_addresses} ALB: one per AZ, "
+                f"{tasks} service tasks), hours",
+                (eips + alb_addresses + tasks) * hours,
                 table["public_ipv4_hour"],
             )
         )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from playback_infra.environments.database import Database
-from playback_infra.environments.model import PROJECT, Environment, InterfaceEndpoint
+from playback_infra.environments.model import (
+    KNEX_POOL_MAX,
+    PROJECT,
+    Environment,
+    InterfaceEndpoint,
+)
 from playback_infra.parts import values
 
-KNEX_POOL_MAX = 10
 # Root parameters set at deploy time from the edge-global stack's outputs (us-east-1).
 DEPLOY_TIME = (values.SITE_CERTIFICATE_ARN, values.SITE_WEB_ACL_ARN)
 
@@ -31,6 +35,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.PRIVATE_APP_SUBNET_CIDRS: ",".join(map(str, layout.app.subnets)),
         values.PRIVATE_DATA_SUBNET_CIDRS: ",".join(map(str, layout.data.subnets)),
         values.NAT_MODE: env.nat_mode.value,
+        values.ENDPOINTS_IN_ONE_AZ: _flag(env.endpoints_in_one_az),
         values.ENABLE_ECR_ENDPOINTS: _flag(InterfaceEndpoint.ECR in env.interface_endpoints),
         values.ENABLE_LOGS_ENDPOINT: _flag(InterfaceEndpoint.LOGS in env.interface_endpoints),
         values.ENABLE_SECRETS_MANAGER_ENDPOINT: _flag(
@@ -133,6 +138,7 @@ def ingress_values(env: Environment) -> dict[str, str]:
         values.HEALTHY_THRESHOLD: str(ingress.healthy_threshold),
         values.UNHEALTHY_THRESHOLD: str(ingress.unhealthy_threshold),
         values.DEREGISTRATION_DELAY_SECONDS: str(ingress.deregistration_delay_seconds),
+        values.ENABLE_REGIONAL_WAF: _flag(ingress.regional_waf),
         values.WAF_RATE_LIMIT: str(ingress.waf_rate_limit),
         values.WAF_LOG_RETENTION_DAYS: str(ingress.waf_log_retention_days),
         values.ACCESS_LOG_DAYS: str(ingress.access_log_days),

@@ -50,6 +50,7 @@ PUBLIC_SUBNET_CIDRS = "PublicSubnetCidrs"
 PRIVATE_APP_SUBNET_CIDRS = "PrivateAppSubnetCidrs"
 PRIVATE_DATA_SUBNET_CIDRS = "PrivateDataSubnetCidrs"
 NAT_MODE = "NatMode"
+ENDPOINTS_IN_ONE_AZ = "EndpointsInOneAz"
 ENABLE_ECR_ENDPOINTS = "EnableEcrEndpoints"
 ENABLE_LOGS_ENDPOINT = "EnableLogsEndpoint"
 ENABLE_SECRETS_MANAGER_ENDPOINT = "EnableSecretsManagerEndpoint"
@@ -110,6 +111,7 @@ HEALTH_CHECK_TIMEOUT_SECONDS = "HealthCheckTimeoutSeconds"
 HEALTHY_THRESHOLD = "HealthyThreshold"
 UNHEALTHY_THRESHOLD = "UnhealthyThreshold"
 DEREGISTRATION_DELAY_SECONDS = "DeregistrationDelaySeconds"
+ENABLE_REGIONAL_WAF = "EnableRegionalWaf"
 WAF_RATE_LIMIT = "WafRateLimit"
 WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
 ACCESS_LOG_DAYS = "AccessLogDays"
@@ -241,8 +243,14 @@ VALUES: dict[str, Value] = {
     ),
     NAT_MODE: Value(
         "String",
-        "NAT gateways: none, one for all AZs, or one per AZ",
-        allowed_values=("none", "single", "per-az"),
+        "App-tier egress: no NAT, one for all AZs, one per AZ, or public-ips (no NAT: the app "
+        "tier routes to the internet gateway and tasks get public IPv4 addresses)",
+        allowed_values=("none", "single", "per-az", "public-ips"),
+    ),
+    ENDPOINTS_IN_ONE_AZ: Value(
+        "String",
+        "Interface endpoints in the first AZ only (reached from the others across AZs)",
+        allowed_values=_TRUE_FALSE,
     ),
     ENABLE_ECR_ENDPOINTS: Value(
         "String", "Create the ecr.api and ecr.dkr interface endpoints", allowed_values=_TRUE_FALSE
@@ -447,6 +455,11 @@ VALUES: dict[str, Value] = {
         min_value=0,
         max_value=3600,
     ),
+    ENABLE_REGIONAL_WAF: Value(
+        "String",
+        "A regional WAF web ACL on the ALB (CloudFront's WAF inspects every request anyway)",
+        allowed_values=_TRUE_FALSE,
+    ),
     WAF_RATE_LIMIT: Value(
         "Number",
         "Requests per IP in 5 minutes before the WAF blocks it",
@@ -529,7 +542,9 @@ VALUES: dict[str, Value] = {
     ORIGIN_VERIFY_SECRET_ARN: Value(
         "String", "Secret header value CloudFront sends and the ALB requires"
     ),
-    API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
+    API_WEB_ACL_ARN: Value(
+        "String", "Regional WAF web ACL on the ALB, or none (EnableRegionalWaf false)"
+    ),
     GAME_DATA_BUCKET_NAME: Value("String", "Bucket Retrosheet releases are uploaded to"),
     GAME_DATA_BUCKET_ARN: Value("String", "ARN of the Retrosheet releases bucket"),
     CLUSTER_NAME: Value("String", "ECS cluster of the environment"),

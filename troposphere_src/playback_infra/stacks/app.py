@@ -82,6 +82,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.names import TRACED_SERVICE_NAME
@@ -165,6 +166,7 @@ def build() -> Template:
     t.add_condition(BLUE_GREEN, Equals(Ref(values.DEPLOYMENT_STRATEGY), "BLUE_GREEN"))
     t.add_condition(USE_SPOT, Equals(Ref(values.USE_FARGATE_SPOT), "true"))
     t.add_condition(XRAY_ON, Equals(Ref(values.ENABLE_XRAY), "true"))
+    add_public_ip_condition(t)
     t.add_condition(ECS_EXEC, Equals(Ref(values.ENABLE_ECS_EXEC), "true"))
     t.add_condition(HAS_PEAK, Not(Equals(Ref(values.PEAK_START), "")))
 
@@ -519,7 +521,7 @@ def _add_service(
                 AwsvpcConfiguration=AwsvpcConfiguration(
                     Subnets=Ref(values.PRIVATE_APP_SUBNET_IDS),
                     SecurityGroups=[Ref(values.APP_SECURITY_GROUP_ID)],
-                    AssignPublicIp="DISABLED",
+                    AssignPublicIp=assign_public_ip(),
                 )
             ),
             LoadBalancers=[load_balancer],
