@@ -70,6 +70,14 @@ def _alarm_condition(p: dict) -> str:
     )
 
 
+def _resources(templates: dict[str, dict], *types: str):
+    """(template, logical ID, resource) of each resource of `types`, in a stable order."""
+    for name, template in sorted(templates.items()):
+        for title, resource in sorted(template.get("Resources", {}).items()):
+            if resource["Type"] in types:
+                yield name, title, resource
+
+
 def alarm_reference(templates: dict[str, dict]) -> str:
     """docs/monitoring.md: every alarm of every template, what it means, what to check first."""
     lines = [
@@ -88,20 +96,16 @@ def alarm_reference(templates: dict[str, dict]) -> str:
         "| stack | alarm | fires when | where | pages | what it means, first check |",
         "|---|---|---|---|---|---|",
     ]
-    for name, template in sorted(templates.items()):
-        for title, resource in sorted(template.get("Resources", {}).items()):
-            if resource["Type"] not in (
-                "AWS::CloudWatch::Alarm",
-                "AWS::CloudWatch::CompositeAlarm",
-            ):
-                continue
-            p = resource["Properties"]
-            where = f"where `{resource['Condition']}`" if "Condition" in resource else "always"
-            pages = "yes" if p.get("AlarmActions") else "no: a composite's signal"
-            lines.append(
-                f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
-                f"{_cell(p['AlarmDescription'])} |"
-            )
+    for name, title, resource in _resources(
+        templates, "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"
+    ):
+        p = resource["Properties"]
+        where = f"where `{resource['Condition']}`" if "Condition" in resource else "always"
+        pages = "yes" if p.get("AlarmActions") else "no: a composite's signal"
+        lines.append(
+            f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
+            f"{_cell(p['AlarmDescription'])} |"
+        )
     lines += [
         "",
         "## Synthetics canaries",
@@ -113,17 +117,14 @@ def alarm_reference(templates: dict[str, dict]) -> str:
         "| stack | canary | runtime | schedule | checks (environment variables) |",
         "|---|---|---|---|---|",
     ]
-    for name, template in sorted(templates.items()):
-        for title, resource in sorted(template.get("Resources", {}).items()):
-            if resource["Type"] != "AWS::Synthetics::Canary":
-                continue
-            p = resource["Properties"]
-            checks = ", ".join(
-                f"{key} = {_cell(_value(value))}"
-                for key, value in sorted(p["RunConfig"]["EnvironmentVariables"].items())
-            )
-            lines.append(
-                f"| {name} | `{title}` | {p['RuntimeVersion']} | "
-                f"{_value(p['Schedule']['Expression'])} | {checks} |"
-            )
+    for name, title, resource in _resources(templates, "AWS::Synthetics::Canary"):
+        p = resource["Properties"]
+        checks = ", ".join(
+            f"{key} = {_cell(_value(value))}"
+            for key, value in sorted(p["RunConfig"]["EnvironmentVariables"].items())
+        )
+        lines.append(
+            f"| {name} | `{title}` | {p['RuntimeVersion']} | "
+            f"{_value(p['Schedule']['Expression'])} | {checks} |"
+        )
     return "\n".join(lines) + "\n"

@@ -20,8 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from awacs import cloudwatch, logs, ssmmessages, xray
-from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, Policy, Statement, StringEquals
 from troposphere import (
     Equals,
     GetAtt,
@@ -84,6 +83,7 @@ from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.names import TRACED_SERVICE_NAME
 from playback_infra.parts.template import (
@@ -471,16 +471,7 @@ def _add_service(
             "BlueGreenInfrastructureRole",
             Condition=BLUE_GREEN,
             Description="Lets ECS move the ALB listener rules during blue/green deployments",
-            AssumeRolePolicyDocument=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", ["ecs.amazonaws.com"]),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assumable_by("ecs.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub(
                     "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"

@@ -14,8 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from awacs import cloudwatch, kms, logs, s3
-from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, Policy, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.cloudwatch import MetricDimension
 from troposphere.iam import Policy as InlinePolicy
@@ -32,6 +31,7 @@ from troposphere.synthetics import ArtifactConfig, Canary, Code, RunConfig, S3En
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.s3 import private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import stateful
@@ -60,16 +60,7 @@ def _role(bucket) -> Role:
     return Role(
         "SiteCanaryRole",
         Description="Runs the site canary: writes its artifacts, its logs and its metrics",
-        AssumeRolePolicyDocument=Policy(
-            Version="2012-10-17",
-            Statement=[
-                Statement(
-                    Effect=Allow,
-                    Principal=Principal("Service", ["lambda.amazonaws.com"]),
-                    Action=[AssumeRole],
-                )
-            ],
-        ),
+        AssumeRolePolicyDocument=assumable_by("lambda.amazonaws.com"),
         Policies=[
             InlinePolicy(
                 PolicyName="site-canary",
