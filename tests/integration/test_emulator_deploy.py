@@ -1261,6 +1261,89 @@ def test_registry_deploys_and_reads_back(aws):
     READ.add("AWS::ECR::Repository")
 
 
+def test_account_baseline_deploys_and_reads_back(aws):
+    """templates/account-baseline.yaml, deployed on its own as each account does once."""
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName="baseball-playback-account-baseline",
+        TemplateBody=(REPO_ROOT / "templates" / "account-baseline.yaml").read_text(),
+        Parameters=[{"ParameterKey": "FindingsEmail", "ParameterValue": "security@example.com"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _wait(aws, "baseball-playback-account-baseline") == "CREATE_COMPLETE"
+    outputs = _outputs(aws, "baseball-playback-account-baseline")
+
+    detector = aws("guardduty").get_detector(DetectorId=outputs["GuardDutyDetectorId"])
+    assert detector["Status"] == "ENABLED"
+    features = {f["Name"]: f["Status"] for f in detector["Features"]}
+    assert {n for n, s in features.items() if s == "ENABLED"} == {
+        "S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS",
+    }  # fmt: skip
+    assert features["RUNTIME_MONITORING"] == "DISABLED"
+    READ.add("AWS::GuardDuty::Detector")
+
+    securityhub = aws("securityhub")
+    hub = securityhub.describe_hub()
+    assert hub["HubArn"] == outputs["SecurityHubArn"]
+    assert hub["ControlFindingGenerator"] == "SECURITY_CONTROL"
+    assert hub["AutoEnableControls"] is True
+    READ.add("AWS::SecurityHub::Hub")
+    standards = securityhub.get_enabled_standards()["StandardsSubscriptions"]
+    assert [s["StandardsArn"] for s in standards] == [
+        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+    ]  # the default standards (CIS among them) stay off
+    assert standards[0]["StandardsStatus"] == "READY"
+    READ.add("AWS::SecurityHub::Standard")
+
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "ENHANCED"
+    assert scanning["rules"] == [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [
+        {"filter": "baseball-playback/*", "filterType": "WILDCARD"}]}]  # fmt: skip
+    (account,) = aws("inspector2").batch_get_account_status()["accounts"]
+    assert account["resourceState"]["ecr"]["status"] == "ENABLED"
+    READ.add("AWS::ECR::RegistryScanningConfiguration")
+
+    resources = _stack_resources(aws, "baseball-playback-account-baseline")
+    recording = aws("config")
+    (recorder,) = recording.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert recorder["recordingGroup"]["allSupported"] is True
+    assert recorder["recordingGroup"]["includeGlobalResourceTypes"] is True
+    assert recorder["roleARN"].endswith("/" + resources["ConfigRecorderRole"])
+    (status,) = recording.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    assert status["recording"] is True  # started once the delivery channel existed
+    READ.add("AWS::Config::ConfigurationRecorder")
+    (channel,) = recording.describe_delivery_channels()["DeliveryChannels"]
+    assert channel["s3BucketName"] == resources["ConfigHistoryBucket"]
+    assert channel["s3KmsKeyArn"].endswith(resources["BaselineKey"])
+    READ.add("AWS::Config::DeliveryChannel")
+
+    events = aws("events")
+    rules = {
+        title: events.describe_rule(Name=resources[title])
+        for title in ("GuardDutyFindingsRule", "SecurityHubFindingsRule")
+    }
+    guardduty_pattern = json.loads(rules["GuardDutyFindingsRule"]["EventPattern"])
+    assert guardduty_pattern["detail"] == {"severity": [{"numeric": [">=", 7]}]}
+    findings = json.loads(rules["SecurityHubFindingsRule"]["EventPattern"])["detail"]["findings"]
+    assert findings["Severity"] == {"Label": ["CRITICAL"]}
+    topic = outputs["FindingsTopicArn"]
+    for rule in rules.values():
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert [t["Arn"] for t in targets] == [topic]
+    policy = json.loads(aws("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert set(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == {
+        r["Arn"] for r in rules.values()
+    }
+
+    assert _delete(aws, "baseball-playback-account-baseline") is None
+    assert aws("guardduty").list_detectors()["DetectorIds"] == []
+    with pytest.raises(ClientError, match="not subscribed"):
+        securityhub.describe_hub()
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "BASIC"
+    assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
 def test_every_claimed_type_was_read_back():
     template_types = {
         r["Type"] for t in render().templates.values() for r in t.to_dict()["Resources"].values()

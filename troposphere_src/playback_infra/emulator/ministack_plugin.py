@@ -25,8 +25,10 @@ so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
 X-Ray groups come from ``xray_service`` beside this file, which serves that API (ministack
 has no X-Ray) and records the resource type; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
-ministack has no Cost Explorer) come from ``billing_service``; Synthetics canaries (served and
-recorded, never run) from ``synthetics_service``.
+ministack has no Cost Explorer) come from ``billing_service``; the account baseline's GuardDuty
+detector, Security Hub and its standard, and the registry's scanning setting (which enables
+Inspector's ECR scanning through ministack's Inspector2) from ``security_services``; Synthetics
+canaries (served and recorded, never run) from ``synthetics_service``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -74,6 +76,7 @@ from xml.etree import ElementTree
 import billing_service  # beside this script: budgets' resources, Cost Explorer
 import ministack.app
 import ministack.services.cloudformation as cfn_service
+import security_services  # beside this script: GuardDuty, Security Hub, ECR registry scanning
 import synthetics_service  # beside this script: Synthetics canaries, which ministack lacks
 import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
@@ -89,6 +92,7 @@ from ministack.services import (
     backup,
     cloudwatch,
     ec2,
+    ecr,
     ecs,
     elasticache,
     rds,
@@ -3453,6 +3457,12 @@ def register():
         if service not in ministack.app.SERVICE_HANDLERS:
             ministack.app.SERVICE_HANDLERS[service] = module.serve
             ministack.app._reset_all_state = module.reset(ministack.app._reset_all_state)
+    if "guardduty" not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS["guardduty"] = security_services.serve_guardduty
+        ministack.app.SERVICE_HANDLERS["securityhub"] = security_services.serve_securityhub
+        ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
+    if not getattr(ecr.handle_request, "serves_registry_scanning", False):
+        ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3480,14 +3490,12 @@ def register():
             cfn._provision_resource, cfn._update_resource
         )
     handlers.update(_HANDLERS)
-    for module in (xray_service, billing_service, synthetics_service):
+    modules = (xray_service, billing_service, security_services, synthetics_service)
+    for module in modules:
         handlers.update(module.HANDLERS)
-    replacing = {
-        **_REPLACING,
-        **xray_service.REPLACING,
-        **billing_service.REPLACING,
-        **synthetics_service.REPLACING,
-    }
+    replacing = {**_REPLACING}
+    for module in modules:
+        replacing.update(module.REPLACING)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}
