@@ -27,6 +27,7 @@ from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import delivery, environments
+from playback_infra.environments.model import NatMode
 from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import pipeline
@@ -35,8 +36,8 @@ from playback_infra.synth import render
 pytestmark = pytest.mark.emulator
 
 ENVS = {env.name: env for env in environments()}
-EXPECTED_NATS = {"dev": 1, "staging": 1, "prod": 3}
-EXPECTED_INTERFACE_ENDPOINTS = {"dev": 0, "staging": 4, "prod": 4}
+EXPECTED_NATS = {"dev": 0, "staging": 1, "prod": 3}  # dev: public-ips, no NAT
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 1, "staging": 4, "prod": 4}  # dev: Secrets Manager
 READ: set[str] = set()  # resource types read back by the tests in this module
 
 
@@ -142,6 +143,8 @@ def _assert_network(aws, name: str) -> None:
         default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
         if tier_of[subnet] == "public":
             assert [r.get("GatewayId") for r in default] == [igw]
+        elif tier_of[subnet] == "app" and env.nat_mode is NatMode.PUBLIC_IPS:
+            assert [r.get("GatewayId") for r in default] == [igw]  # tasks have public IPs
         elif tier_of[subnet] == "app":
             assert len(default) == 1
             assert default[0].get("NatGatewayId") in nat_ids
@@ -177,6 +180,12 @@ def _assert_network(aws, name: str) -> None:
     # The emulator ignores the vpc-id filter here, so select by VpcId as well.
     kinds = sorted(e["VpcEndpointType"] for e in endpoints if e["VpcId"] == vpc_id)
     assert kinds == ["Gateway"] + ["Interface"] * EXPECTED_INTERFACE_ENDPOINTS[name]
+    endpoint_azs = 1 if env.endpoints_in_one_az else env.az_count
+    assert all(
+        len(e["SubnetIds"]) == endpoint_azs
+        for e in endpoints
+        if e["VpcId"] == vpc_id and e["VpcEndpointType"] == "Interface"
+    )
     READ.add("AWS::EC2::VPCEndpoint")
 
 
@@ -521,6 +530,14 @@ def _assert_ingress(aws, name: str) -> None:
     READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
 
     wafv2 = aws("wafv2")
+    if not ingress.regional_waf:  # dev: CloudFront's WAF alone, the ALB takes only CloudFront
+        assert out["ApiWebAclArn"] == "none"
+        try:  # AWS answers without a WebACL; the emulator answers WAFNonexistentItemException
+            found = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"]).get("WebACL")
+        except wafv2.exceptions.WAFNonexistentItemException:
+            found = None
+        assert found is None
+        return
     acl = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
     assert acl["ARN"] == out["ApiWebAclArn"]
     assert sorted(r["Name"] for r in acl["Rules"]) == [
@@ -668,7 +685,9 @@ def _assert_app(aws, name: str) -> None:
         "FARGATE_SPOT" if app.spot else "FARGATE"
     ]
     network = service["networkConfiguration"]["awsvpcConfiguration"]
-    assert network["assignPublicIp"] == "DISABLED"
+    # dev (public-ips): no NAT, the tasks reach OpenAI and AWS with addresses of their own
+    public = env.nat_mode is NatMode.PUBLIC_IPS
+    assert network["assignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert sorted(network["subnets"]) == sorted(out["PrivateAppSubnetIds"].split(","))
     assert network["securityGroups"] == [out["AppSecurityGroupId"]]
     (balancer,) = service["loadBalancers"]
@@ -823,12 +842,27 @@ def _assert_observability(aws, name: str) -> None:
     group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
     assert group["InsightsConfiguration"]["InsightsEnabled"] is True
-    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"]
-             for r in xray.get_sampling_rules()["SamplingRuleRecords"]}  # fmt: skip
-    rule = rules[f"playback-{name}"]
-    assert rule["ServiceName"] == f"baseball-playback-{name}"
-    assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
-    READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
+    READ.add("AWS::XRay::Group")
+    canary = aws("synthetics").get_canary(Name=f"{name}-site")["Canary"]
+    minutes = env.canary_interval_minutes
+    assert canary["Schedule"]["Expression"] == f"rate({minutes} minutes)"
+    assert (canary["RuntimeVersion"], canary["Code"]["Handler"]) == (
+        "syn-nodejs-puppeteer-15.0", "index.handler",
+    )  # fmt: skip
+    assert canary["Status"]["State"] == "RUNNING"
+    bucket, prefix = canary["ArtifactS3Location"].split("/", 1)
+    assert prefix == "canary"
+    rules = aws("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    role = canary["ExecutionRoleArn"].rsplit("/", 1)[1]
+    assert aws("iam").get_role(RoleName=role)["Role"]["Arn"] == canary["ExecutionRoleArn"]
+    (site,) = [a for a in alarms if "SiteCanaryAlarm" in a["AlarmName"]]
+    assert (site["Namespace"], site["MetricName"], site["Period"]) == (
+        "CloudWatchSynthetics", "SuccessPercent", minutes * 60,
+    )  # fmt: skip
+    assert site["Dimensions"] == [{"Name": "CanaryName", "Value": canary["Name"]}]
+    assert site["AlarmActions"] == [out["AlarmTopicArn"]]
+    READ.add("AWS::Synthetics::Canary")
 
     budgets = aws("budgets")
     budget = budgets.describe_budget(
@@ -869,6 +903,8 @@ def _assert_game_data(aws, name: str) -> None:
     assert run["Parameters"]["Cluster"] == cluster["clusterArn"]
     network = run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["SecurityGroups"] == [out["JobsSecurityGroupId"]]
+    public = ENVS[name].nat_mode is NatMode.PUBLIC_IPS  # dev: no NAT, the task's own address
+    assert network["AssignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert out["PrivateAppSubnetIds"] in network["Subnets.$"]
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert out["DatabaseMigrationSecretArn"] in override["Command.$"]

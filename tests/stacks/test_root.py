@@ -131,6 +131,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
             ("ObservabilityStack", name, producer)
             for name, producer in (
                 ("AlarmTopicArn", "AlertsStack"),
+                ("DataKeyArn", "SecurityStack"),  # the site canary's artifacts
                 ("ApiLoadBalancerFullName", "IngressStack"),
                 ("ApiTargetGroupBlueFullName", "IngressStack"),
                 ("ApiTargetGroupGreenFullName", "IngressStack"),
@@ -245,7 +246,7 @@ def test_parameter_values_meet_the_root_parameter_constraints(r, parameter_files
 @pytest.mark.parametrize(
     ("env", "retain", "az_count", "nat_mode"),
     [
-        ("dev", "false", "2", "single"),
+        ("dev", "false", "2", "public-ips"),
         ("staging", "true", "2", "single"),
         ("prod", "true", "3", "per-az"),
     ],

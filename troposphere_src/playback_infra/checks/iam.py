@@ -31,8 +31,6 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": "returns a registry-wide login token; no resource-level permission",
     "xray:PutTraceSegments": "X-Ray has no resource-level permissions for writing traces",
     "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions for writing traces",
-    "xray:GetSamplingRules": "sampling rules are read account-wide",
-    "xray:GetSamplingTargets": "sampling targets are read account-wide",
     "cloudwatch:PutMetricData": "no resource-level permission; scoped by the cloudwatch:namespace condition",
     "ssmmessages:CreateControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",

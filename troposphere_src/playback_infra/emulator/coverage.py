@@ -67,7 +67,7 @@ READ_BACK: dict[str, str] = {
     "AWS::CloudWatch::Dashboard": "cloudwatch.get_dashboard: every placeholder substituted with this environment's resources",
     "AWS::Logs::MetricFilter": "logs.describe_metric_filters: the backend's error lines, the namespace its alarm reads",
     "AWS::XRay::Group": "xray.get_group: the API's group, its filter, Insights on (the plugin serves X-Ray: ministack has none)",
-    "AWS::XRay::SamplingRule": "xray.get_sampling_rules: the environment's service, its fixed rate",
+    "AWS::Synthetics::Canary": "synthetics.get_canary: the model's schedule, the runtime, the inline handler, started, its KMS-encrypted artifacts bucket and role (the plugin serves Synthetics: ministack has none; nothing runs)",
     "AWS::Budgets::Budget": "budgets.describe_budget, describe_notifications_for_budget: the model's amount, the Environment tag, 80% actual and 100% forecast",
     "AWS::CE::AnomalyMonitor": "ce.get_anomaly_monitors: a custom monitor on the Environment tag (the plugin serves Cost Explorer: ministack has none)",
     "AWS::CE::AnomalySubscription": "ce.get_anomaly_subscriptions: the monitor, to the alarm topic",

@@ -22,15 +22,16 @@ scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded th
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
 calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint);
 so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
-X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
-that API (ministack has no X-Ray) and records the two resource types; budgets (through
+X-Ray groups come from ``xray_service`` beside this file, which serves that API (ministack
+has no X-Ray) and records the resource type; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
 ministack has no Cost Explorer) come from ``billing_service``; the account baseline's GuardDuty
 detector, Security Hub and its standard, and the registry's scanning setting (which enables
 Inspector's ECR scanning through ministack's Inspector2) from ``security_services``. The pipeline stack's pipelines,
 connection, notification rules, report groups and image replication come from
 ``delivery_services``, which serves CodePipeline, CodeConnections and CodeStar Notifications and
-adds report groups to ministack's CodeBuild and replication to its ECR.
+adds report groups to ministack's CodeBuild and replication and the registry policy to its ECR;
+Synthetics canaries (served and recorded, never run) come from ``synthetics_service``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -80,6 +81,7 @@ import delivery_services  # beside this script: CodePipeline and the pipeline st
 import ministack.app
 import ministack.services.cloudformation as cfn_service
 import security_services  # beside this script: GuardDuty, Security Hub, ECR registry scanning
+import synthetics_service  # beside this script: Synthetics canaries, which ministack lacks
 import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
     AccountRegionScopedDict,
@@ -3455,9 +3457,10 @@ def register():
     if "ce" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["ce"] = billing_service.serve
         ministack.app._reset_all_state = billing_service.reset(ministack.app._reset_all_state)
-    if "xray" not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
-        ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
+    for service, module in (("xray", xray_service), ("synthetics", synthetics_service)):
+        if service not in ministack.app.SERVICE_HANDLERS:
+            ministack.app.SERVICE_HANDLERS[service] = module.serve
+            ministack.app._reset_all_state = module.reset(ministack.app._reset_all_state)
     if "guardduty" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["guardduty"] = security_services.serve_guardduty
         ministack.app.SERVICE_HANDLERS["securityhub"] = security_services.serve_securityhub
@@ -3498,14 +3501,14 @@ def register():
             cfn._provision_resource, cfn._update_resource
         )
     handlers.update(_HANDLERS)
-    handlers.update(xray_service.HANDLERS)
-    handlers.update(billing_service.HANDLERS)
-    handlers.update(security_services.HANDLERS)
-    handlers.update(delivery_services.HANDLERS)
-    replacing = {
-        **_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING,
-        **security_services.REPLACING, **delivery_services.REPLACING,
-    }  # fmt: skip
+    modules = (
+        xray_service, billing_service, security_services, synthetics_service, delivery_services,
+    )  # fmt: skip
+    for module in modules:
+        handlers.update(module.HANDLERS)
+    replacing = {**_REPLACING}
+    for module in modules:
+        replacing.update(module.REPLACING)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}

@@ -23,7 +23,12 @@ def environments() -> tuple[Environment, ...]:
             alarm_email="playback-alerts-dev@example.com",
             site_domain="dev.playback.example.com",
             api_domain="api.dev.playback.example.com",
-            ingress={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE", "access_log_days": 30},
+            # CloudFront alone reaches the ALB, and its WAF inspects every request.
+            ingress={
+                "hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE",
+                "access_log_days": 30,
+                "regional_waf": False,
+            },
             web={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE"},
         ),
         define(
