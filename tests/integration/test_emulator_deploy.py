@@ -1576,7 +1576,9 @@ def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
     assert attributes["KmsMasterKeyId"] == key["Arn"]
     assert "codestar-notifications.amazonaws.com" in attributes["Policy"]
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", email)]
+    assert {(s["Protocol"], s["Endpoint"]) for s in subscriptions} == {
+        ("email", address) for address in {email, *(env.alarm_email for env in ENVS.values())}
+    }
     READ.update({"AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription"})
 
     assert aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
