@@ -381,7 +381,12 @@ def network_flow(templates: dict[str, dict], envs: list[Environment]) -> Diagram
         viewers = ids.node(general.Users, "viewers (internet)")
         edge = ids.node(network.CloudFront, "CloudFront\n(origin-facing prefix list)")
         viewers >> Edge(label="443 (80 redirects)") >> edge
-        world = ids.node(general.InternetAlt1, "OpenAI, AWS APIs")
+        endpoints = "\n".join(
+            f"{e.name}: {' '.join(sorted(e.interface_endpoints)) or 'none'}" for e in envs
+        )
+        world = ids.node(
+            general.InternetAlt1, f"OpenAI, AWS APIs\n(AWS APIs by VPC endpoint:\n{endpoints})"
+        )
         for parameter, (tier_name, attribute) in SUBNET_TIERS.items():
             ranges = "\n".join(
                 f"{e.name}: {getattr(e.subnets, attribute).block} ({e.az_count} AZs)" for e in envs
