@@ -15,16 +15,19 @@ import sys
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from troposphere import encode_to_dict
 
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
+from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import render
 
@@ -1223,6 +1226,145 @@ def test_registry_deploys_and_reads_back(aws):
         policy = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
         assert policy["Statement"][0]["Effect"] == "Deny"
     READ.add("AWS::ECR::Repository")
+
+
+def test_account_baseline_deploys_and_reads_back(aws):
+    """templates/account-baseline.yaml, deployed on its own as each account does once."""
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName="baseball-playback-account-baseline",
+        TemplateBody=(REPO_ROOT / "templates" / "account-baseline.yaml").read_text(),
+        Parameters=[{"ParameterKey": "FindingsEmail", "ParameterValue": "security@example.com"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _wait(aws, "baseball-playback-account-baseline") == "CREATE_COMPLETE"
+    outputs = _outputs(aws, "baseball-playback-account-baseline")
+
+    detector = aws("guardduty").get_detector(DetectorId=outputs["GuardDutyDetectorId"])
+    assert detector["Status"] == "ENABLED"
+    features = {f["Name"]: f["Status"] for f in detector["Features"]}
+    assert {n for n, s in features.items() if s == "ENABLED"} == {
+        "S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS",
+    }  # fmt: skip
+    assert features["RUNTIME_MONITORING"] == "DISABLED"
+    READ.add("AWS::GuardDuty::Detector")
+
+    securityhub = aws("securityhub")
+    hub = securityhub.describe_hub()
+    assert hub["HubArn"] == outputs["SecurityHubArn"]
+    assert hub["ControlFindingGenerator"] == "SECURITY_CONTROL"
+    assert hub["AutoEnableControls"] is True
+    READ.add("AWS::SecurityHub::Hub")
+    standards = securityhub.get_enabled_standards()["StandardsSubscriptions"]
+    assert [s["StandardsArn"] for s in standards] == [
+        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+    ]  # the default standards (CIS among them) stay off
+    assert standards[0]["StandardsStatus"] == "READY"
+    READ.add("AWS::SecurityHub::Standard")
+
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "ENHANCED"
+    assert scanning["rules"] == [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [
+        {"filter": "baseball-playback/*", "filterType": "WILDCARD"}]}]  # fmt: skip
+    (account,) = aws("inspector2").batch_get_account_status()["accounts"]
+    assert account["resourceState"]["ecr"]["status"] == "ENABLED"
+    READ.add("AWS::ECR::RegistryScanningConfiguration")
+
+    resources = _stack_resources(aws, "baseball-playback-account-baseline")
+    recording = aws("config")
+    (recorder,) = recording.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert recorder["recordingGroup"]["allSupported"] is True
+    assert recorder["recordingGroup"]["includeGlobalResourceTypes"] is True
+    assert recorder["roleARN"].endswith("/" + resources["ConfigRecorderRole"])
+    (status,) = recording.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    assert status["recording"] is True  # started once the delivery channel existed
+    READ.add("AWS::Config::ConfigurationRecorder")
+    (channel,) = recording.describe_delivery_channels()["DeliveryChannels"]
+    assert channel["s3BucketName"] == resources["ConfigHistoryBucket"]
+    assert channel["s3KmsKeyArn"].endswith(resources["BaselineKey"])
+    READ.add("AWS::Config::DeliveryChannel")
+
+    events = aws("events")
+    rules = {
+        title: events.describe_rule(Name=resources[title])
+        for title in ("GuardDutyFindingsRule", "SecurityHubFindingsRule")
+    }
+    guardduty_pattern = json.loads(rules["GuardDutyFindingsRule"]["EventPattern"])
+    assert guardduty_pattern["detail"] == {"severity": [{"numeric": [">=", 7]}]}
+    findings = json.loads(rules["SecurityHubFindingsRule"]["EventPattern"])["detail"]["findings"]
+    assert findings["Severity"] == {"Label": ["CRITICAL"]}
+    topic = outputs["FindingsTopicArn"]
+    for rule in rules.values():
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert [t["Arn"] for t in targets] == [topic]
+    policy = json.loads(aws("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert set(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == {
+        r["Arn"] for r in rules.values()
+    }
+
+    assert _delete(aws, "baseball-playback-account-baseline") is None
+    assert aws("guardduty").list_detectors()["DetectorIds"] == []
+    with pytest.raises(ClientError, match="not subscribed"):
+        securityhub.describe_hub()
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "BASIC"
+    assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_pipeline_target_deploys_and_reads_back(aws):
+    """templates/pipeline-target.yaml, deployed on its own as each environment account does once:
+    the deploy and execution roles, the execution role's generated managed policies."""
+    stack_name, pipeline_account = "baseball-playback-pipeline-target", "444455556666"
+    buckets = "baseball-playback-artifacts-444455556666-us-east-1"
+    key = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    aws("cloudformation").create_stack(
+        StackName=stack_name,
+        TemplateBody=(REPO_ROOT / "templates" / "pipeline-target.yaml").read_text(),
+        Parameters=[
+            {"ParameterKey": "PipelineAccountId", "ParameterValue": pipeline_account},
+            {"ParameterKey": "ArtifactBucketNames", "ParameterValue": buckets},
+            {"ParameterKey": "ArtifactKeyArns", "ParameterValue": key},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert _wait(aws, stack_name) == "CREATE_COMPLETE"
+    out, iam = _outputs(aws, stack_name), aws("iam")
+
+    deploy = iam.get_role(RoleName="baseball-playback-pipeline-deploy")["Role"]
+    assert out["DeployRoleArn"] == deploy["Arn"]
+    (trust,) = deploy["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": [f"arn:aws:iam::{pipeline_account}:root"]}
+    assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"].endswith(
+        f"{pipeline_account}:role/baseball-playback-pipeline-*"
+    )
+    inline = iam.get_role_policy(RoleName=deploy["RoleName"], PolicyName="deploy")
+    statements = {s["Sid"]: s for s in inline["PolicyDocument"]["Statement"]}
+    assert statements["PassExecutionRole"]["Resource"] == [out["ExecutionRoleArn"]]
+    assert f"arn:*:s3:::{buckets}/*" in statements["Artifacts"]["Resource"]
+    assert statements["ArtifactKeys"]["Resource"] == [key]
+
+    execution = iam.get_role(RoleName="baseball-playback-pipeline-cfn-exec")["Role"]
+    assert out["ExecutionRoleArn"] == execution["Arn"]
+    (trust,) = execution["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["cloudformation.amazonaws.com"]}
+    attached = iam.list_attached_role_policies(RoleName=execution["RoleName"])["AttachedPolicies"]
+    generated = execution_permissions.policies()
+    assert len(attached) == len(generated)
+    granted = set()
+    for policy in attached:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)[
+            "PolicyVersion"
+        ]["Document"]
+        document = json.loads(unquote(document)) if isinstance(document, str) else document
+        granted |= {a for s in document["Statement"] for a in s["Action"]}
+    assert granted == {
+        a for statements in generated for s in statements for a in encode_to_dict(s)["Action"]
+    }
+    assert set(execution_permissions.actions()) <= granted
+    guards = iam.get_role_policy(RoleName=execution["RoleName"], PolicyName="artifacts-and-guards")
+    assert {s["Effect"] for s in guards["PolicyDocument"]["Statement"]} == {"Allow", "Deny"}
+    READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"})
 
 
 def test_every_claimed_type_was_read_back():

@@ -30,6 +30,7 @@ def test_exactly_the_import_resources(t):
         "ImportExecutionRole": "AWS::IAM::Role",
         "ImportTaskRole": "AWS::IAM::Role",
         "ImportTaskDefinition": "AWS::ECS::TaskDefinition",
+        "MigrationTaskDefinition": "AWS::ECS::TaskDefinition",
         "ImportWorkflowRole": "AWS::IAM::Role",
         "ImportWorkflow": "AWS::StepFunctions::StateMachine",
         "ImportFailedAlarm": "AWS::CloudWatch::Alarm",
@@ -216,3 +217,26 @@ def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
     dockerfile = (REPO_ROOT / "jobs" / "Dockerfile").read_text()
     assert import_job.RDS_CA_BUNDLE in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "retrosheet_importer"]' in dockerfile
+
+
+def test_migration_task_runs_knex_from_the_jobs_image_as_the_migration_user(t):
+    """ECS cannot override the entry point at RunTask: the migration's own definition has npx,
+    and `playback-infra migrate` gives the command."""
+    p, imported = props(t, "MigrationTaskDefinition"), props(t, "ImportTaskDefinition")
+    for key in ("Cpu", "Memory", "RuntimePlatform", "ExecutionRoleArn", "TaskRoleArn", "Volumes"):
+        assert p[key] == imported[key]
+    (container,) = p["ContainerDefinitions"]
+    (importer,) = imported["ContainerDefinitions"]
+    assert container["EntryPoint"] == ["npx"] and "Command" not in container
+    assert container["Image"] == importer["Image"] and container["ReadonlyRootFilesystem"]
+    assert {e["Name"]: e["Value"] for e in container["Environment"]} == {
+        "AWS_REGION": ref("AWS::Region"),
+        "DB_SECRET_ARN": ref("DatabaseMigrationSecretArn"),
+        "DB_SSL": "true",
+    }
+    assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "migrate"
+    outputs = {k: v["Value"] for k, v in t["Outputs"].items()}
+    assert outputs["MigrationTaskDefinitionArn"] == ref("MigrationTaskDefinition")
+    assert outputs["MigrationContainerName"] == container["Name"] == "migrate"
+    assert outputs["JobsClusterName"] == ref("JobsCluster")
+    assert outputs["JobsLogGroupName"] == ref("ImportLogGroup")

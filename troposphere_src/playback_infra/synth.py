@@ -17,6 +17,7 @@ from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import edge_parameter_file, parameter_file
 from playback_infra.reference import alarm_reference, stack_reference
 from playback_infra.stacks import (
+    account_baseline,
     alerts,
     app,
     data,
@@ -26,6 +27,7 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline_target,
     registry,
     root,
     rotation,
@@ -48,7 +50,13 @@ NESTED = {
     "ObservabilityStack": ("observability", observability),
 }
 # Stacks deployed on their own, outside the environment root.
-STANDALONE = {"dr-vault": dr_vault, "edge-global": edge_global, "registry": registry}
+STANDALONE = {
+    "account-baseline": account_baseline,
+    "dr-vault": dr_vault,
+    "edge-global": edge_global,
+    "pipeline-target": pipeline_target,
+    "registry": registry,
+}
 COVERAGE_DOC = "docs/emulator-coverage.md"
 REFERENCE_DOC = "docs/stacks.md"
 MONITORING_DOC = "docs/monitoring.md"

@@ -33,6 +33,7 @@ READ_BACK: dict[str, str] = {
     "AWS::KMS::Alias": "kms.list_aliases",
     "AWS::Logs::LogGroup": "logs.describe_log_groups: KMS key, retention",
     "AWS::IAM::Role": "iam.get_role, get_role_policy: trust and permissions",
+    "AWS::IAM::ManagedPolicy": "iam.list_attached_role_policies, get_policy_version: the execution role's generated permissions (pipeline-target)",
     "AWS::RDS::DBInstance": "rds.describe_db_instances: engine, class, storage, encryption, network, protection, logs, master secret",
     "AWS::RDS::DBSubnetGroup": "rds.describe_db_instances: the private-data subnets",
     "AWS::RDS::DBParameterGroup": "rds.describe_db_parameters: TLS, utf8mb4, slow-query threshold",
@@ -82,6 +83,12 @@ READ_BACK: dict[str, str] = {
     "AWS::CloudFront::OriginAccessControl": "cloudfront.get_origin_access_control: signs always, SigV4",
     "AWS::CloudFront::Function": "cloudfront.describe_function: viewer-request on the default and API behaviours, cloudfront-js-2.0 (the code is run with node in the unit tests)",
     "AWS::CloudFront::ResponseHeadersPolicy": "cloudfront.get_response_headers_policy: HSTS, CSP, on every behaviour",
+    "AWS::GuardDuty::Detector": "guardduty.get_detector: enabled, the protection plans on and off (account baseline; the plugin serves GuardDuty: ministack has none)",
+    "AWS::SecurityHub::Hub": "securityhub.describe_hub: one finding per control, new controls on (the plugin serves Security Hub: ministack has none)",
+    "AWS::SecurityHub::Standard": "securityhub.get_enabled_standards: AWS Foundational Security Best Practices only",
+    "AWS::ECR::RegistryScanningConfiguration": "ecr.get_registry_scanning_configuration, inspector2.batch_get_account_status: enhanced continuous scanning, Inspector's ECR scanning on",
+    "AWS::Config::ConfigurationRecorder": "config.describe_configuration_recorders, describe_configuration_recorder_status: every supported type, global ones, recording",
+    "AWS::Config::DeliveryChannel": "config.describe_delivery_channels: the history bucket, the baseline key",
     "AWS::Route53::RecordSet": "route53.list_resource_record_sets: the site's A and AAAA aliases to the distribution, the API's to the ALB",
 }
 

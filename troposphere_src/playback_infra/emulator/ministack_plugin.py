@@ -25,7 +25,9 @@ so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
 X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
 that API (ministack has no X-Ray) and records the two resource types; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
-ministack has no Cost Explorer) come from ``billing_service``.
+ministack has no Cost Explorer) come from ``billing_service``; the account baseline's GuardDuty
+detector, Security Hub and its standard, and the registry's scanning setting (which enables
+Inspector's ECR scanning through ministack's Inspector2) from ``security_services``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -73,6 +75,7 @@ from xml.etree import ElementTree
 import billing_service  # beside this script: budgets' resources, Cost Explorer
 import ministack.app
 import ministack.services.cloudformation as cfn_service
+import security_services  # beside this script: GuardDuty, Security Hub, ECR registry scanning
 import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
     AccountRegionScopedDict,
@@ -87,6 +90,7 @@ from ministack.services import (
     backup,
     cloudwatch,
     ec2,
+    ecr,
     ecs,
     elasticache,
     rds,
@@ -3450,6 +3454,12 @@ def register():
     if "xray" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
         ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
+    if "guardduty" not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS["guardduty"] = security_services.serve_guardduty
+        ministack.app.SERVICE_HANDLERS["securityhub"] = security_services.serve_securityhub
+        ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
+    if not getattr(ecr.handle_request, "serves_registry_scanning", False):
+        ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3479,7 +3489,11 @@ def register():
     handlers.update(_HANDLERS)
     handlers.update(xray_service.HANDLERS)
     handlers.update(billing_service.HANDLERS)
-    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING}
+    handlers.update(security_services.HANDLERS)
+    replacing = {
+        **_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING,
+        **security_services.REPLACING,
+    }  # fmt: skip
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}

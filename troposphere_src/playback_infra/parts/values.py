@@ -189,6 +189,10 @@ API_WEB_ACL_ARN = "ApiWebAclArn"
 # Game-data stack outputs.
 GAME_DATA_BUCKET_NAME = "GameDataBucketName"
 GAME_DATA_BUCKET_ARN = "GameDataBucketArn"
+JOBS_CLUSTER_NAME = "JobsClusterName"
+MIGRATION_TASK_DEFINITION_ARN = "MigrationTaskDefinitionArn"
+MIGRATION_CONTAINER_NAME = "MigrationContainerName"
+JOBS_LOG_GROUP_NAME = "JobsLogGroupName"
 
 # Web stack outputs.
 SITE_BUCKET_NAME = "SiteBucketName"
@@ -530,6 +534,12 @@ VALUES: dict[str, Value] = {
     API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
     GAME_DATA_BUCKET_NAME: Value("String", "Bucket Retrosheet releases are uploaded to"),
     GAME_DATA_BUCKET_ARN: Value("String", "ARN of the Retrosheet releases bucket"),
+    JOBS_CLUSTER_NAME: Value("String", "ECS cluster of the import and the database step"),
+    MIGRATION_TASK_DEFINITION_ARN: Value(
+        "String", "Task definition `playback-infra migrate` runs (Knex, as the migration user)"
+    ),
+    MIGRATION_CONTAINER_NAME: Value("String", "Container of the migration task definition"),
+    JOBS_LOG_GROUP_NAME: Value("String", "Log group of the import and migration tasks"),
     CLUSTER_NAME: Value("String", "ECS cluster of the environment"),
     SERVICE_NAME: Value("String", "ECS service of the backend"),
     OPENAI_API_KEY_SECRET_ARN: Value(
