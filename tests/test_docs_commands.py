@@ -126,6 +126,11 @@ def test_aws_command_exists(where, words):
     operations = _subcommands(services[service])
     assert operation in operations, f"{where}: no operation {operation!r} in {service}"
     command = operations[operation]
+    for word in words[2:]:  # `cloudformation wait stack-update-complete`: a nested command
+        nested = getattr(command, "subcommand_table", None) or {}
+        if word.startswith("-") or word not in nested:
+            break
+        command = nested[word]
     if isinstance(command, ServiceOperation):
         model = command._operation_model
         assert model.name in (
