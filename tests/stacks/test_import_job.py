@@ -93,8 +93,13 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     assert run["TimeoutSeconds"] == 3600
     assert run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == (
-        "DISABLED"
+        "${AssignPublicIp}"
     )
+    # NatMode public-ips (dev): the app tier routes to the internet gateway
+    assert p["DefinitionSubstitutions"]["AssignPublicIp"] == {
+        "Fn::If": ["TasksNeedPublicIp", "ENABLED", "DISABLED"]
+    }
+    assert t["Conditions"]["TasksNeedPublicIp"] == {"Fn::Equals": [ref("NatMode"), "public-ips"]}
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert override["Name"] == "importer"
     assert override["Command.$"] == (
@@ -185,7 +190,7 @@ def test_failed_and_unstarted_imports_page(t):
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
     # RetainStatefulResources, EnvironmentName, JobsImageTag, ImportCpu, ImportMemory,
     # JobsLogRetentionDays per environment.
-    assert root_provided_values_checked(t, parameter_files) == 3 * 6
+    assert root_provided_values_checked(t, parameter_files) == 3 * 7
 
 
 def test_the_workflows_command_is_one_the_importer_and_its_image_accept():

@@ -454,3 +454,16 @@ def test_the_template_deploys_without_an_s3_bucket(rendered):
 
 def test_the_pipeline_target_is_a_standalone_template():
     assert synth.STANDALONE["pipeline-target"] is pipeline_target
+
+
+def test_other_accounts_admit_the_pipeline_accounts_image_replication(t):
+    policy = t["Resources"]["ImageReplicationPolicy"]
+    assert policy["Condition"] == "ReplicatedHere"
+    assert t["Conditions"]["ReplicatedHere"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PipelineAccountId"}, {"Ref": "AWS::AccountId"}]}]
+    }
+    (statement,) = policy["Properties"]["PolicyText"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::${PipelineAccountId}:root"}]
+    }
+    assert statement["Action"] == ["ecr:ReplicateImage", "ecr:CreateRepository"]

@@ -12,7 +12,7 @@ from troposphere import Template
 from playback_infra.cost import prices as cost_prices
 from playback_infra.cost.document import document as cost_document
 from playback_infra.emulator import coverage
-from playback_infra.environments.catalog import environments
+from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import edge_parameter_file, parameter_file
 from playback_infra.reference import alarm_reference, stack_reference
@@ -27,6 +27,8 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline,
+    pipeline_artifacts,
     pipeline_target,
     registry,
     root,
@@ -54,6 +56,8 @@ STANDALONE = {
     "account-baseline": account_baseline,
     "dr-vault": dr_vault,
     "edge-global": edge_global,
+    "pipeline": pipeline,
+    "pipeline-artifacts": pipeline_artifacts,
     "pipeline-target": pipeline_target,
     "registry": registry,
 }
@@ -99,6 +103,7 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
     for name, module in STANDALONE.items():
         templates[name] = module.build()
         files[f"templates/{name}.yaml"] = _yaml(name.replace("-", "_"), templates[name])
+    files["parameters/delivery/pipeline.json"] = _json(pipeline.parameter_file(delivery()))
     as_dicts = {n: t.to_dict() for n, t in templates.items()}
     files[COVERAGE_DOC] = coverage.table(as_dicts)
     files[REFERENCE_DOC] = stack_reference(as_dicts)

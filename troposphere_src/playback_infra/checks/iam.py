@@ -31,13 +31,13 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": "returns a registry-wide login token; no resource-level permission",
     "xray:PutTraceSegments": "X-Ray has no resource-level permissions for writing traces",
     "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions for writing traces",
-    "xray:GetSamplingRules": "sampling rules are read account-wide",
-    "xray:GetSamplingTargets": "sampling targets are read account-wide",
     "cloudwatch:PutMetricData": "no resource-level permission; scoped by the cloudwatch:namespace condition",
     "ssmmessages:CreateControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:OpenControlChannel": "ECS Exec's Session Manager channels have no resource-level permission",
     "ssmmessages:OpenDataChannel": "ECS Exec's Session Manager channels have no resource-level permission",
+    "ecr:PutReplicationConfiguration": "the registry's replication is one account-wide setting; no resource-level permission",
+    "ecr:DescribeRegistry": "the registry's settings are read account-wide; no resource-level permission",
 }
 
 _UNSCOPED = {action.lower() for action in UNSCOPED_ACTIONS}

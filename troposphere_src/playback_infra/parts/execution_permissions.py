@@ -131,6 +131,7 @@ RESOURCE_TYPES: dict[str, LeftOut] = {
     "AWS::SecretsManager::Secret": ALL,
     "AWS::SecretsManager::SecretTargetAttachment": _left_out("docdb-elastic redshift redshift-serverless", "attached to an RDS instance only"),
     "AWS::StepFunctions::StateMachine": _left_out("s3", "definitions are inline, none read from S3"),
+    "AWS::Synthetics::Canary": ALL,
     "AWS::WAFv2::LoggingConfiguration": _left_out("firehose s3", "web ACLs log to CloudWatch Logs"),
     "AWS::WAFv2::WebACL": ALL,
     "AWS::WAFv2::WebACLAssociation": _left_out(
@@ -138,7 +139,6 @@ RESOURCE_TYPES: dict[str, LeftOut] = {
         "the regional web ACL is associated with the ALB only",
     ),
     "AWS::XRay::Group": ALL,
-    "AWS::XRay::SamplingRule": ALL,
 }  # fmt: skip
 
 # Templates whose transform expands into resources the templates do not show: the Secrets
@@ -167,6 +167,9 @@ NOT_IAM_ACTIONS = frozenset({
     "s3:DeleteBucketLifecycle", "s3:DeleteBucketMetricsConfiguration",
     "s3:DeleteBucketReplication", "s3:PutBucketReplication", "s3:PutObjectLockConfiguration",
     "s3:REST.PUT.OBJECT",
+    # The Synthetics canary schema's: S3's action is PutEncryptionConfiguration, Lambda's is
+    # GetLayerVersion (granted), and the canary replicates to no other region.
+    "lambda:GetLayerVersionByArn", "s3:PutBucketEncryption", "synthetics:ReplicateCanary",
 })  # fmt: skip
 
 # Resource types whose names are predictable: the ARN's resource part for each. CloudFormation

@@ -36,6 +36,7 @@ from troposphere.stepfunctions import StateMachine
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
@@ -70,6 +71,7 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
         values.IMPORT_MEMORY,
         values.JOBS_LOG_RETENTION_DAYS,
     )
+    add_public_ip_condition(t)
     cluster = t.add_resource(
         Cluster(
             "JobsCluster",
@@ -213,7 +215,7 @@ def _definition() -> dict:
                         "AwsvpcConfiguration": {
                             "Subnets.$": "States.StringSplit('${Subnets}', ',')",
                             "SecurityGroups": ["${SecurityGroup}"],
-                            "AssignPublicIp": "DISABLED",
+                            "AssignPublicIp": "${AssignPublicIp}",
                         }
                     },
                     "Overrides": {
@@ -291,6 +293,7 @@ def _add_workflow(t: Template, cluster: Cluster, task_definition: TaskDefinition
             "TaskDefinition": Ref(task_definition),
             "Subnets": Join(",", Ref(values.PRIVATE_APP_SUBNET_IDS)),
             "SecurityGroup": Ref(values.JOBS_SECURITY_GROUP_ID),
+            "AssignPublicIp": assign_public_ip(),
             "Secret": Ref(values.DATABASE_MIGRATION_SECRET_ARN),
         },
     )  # fmt: skip

@@ -13,11 +13,14 @@ single-account default), before the pipeline's first run; see docs/delivery.md.
   are generated from the resource types the environment templates hold
   (parts/execution_permissions.py) and split into managed policies within IAM's size limit; it
   may not change the pipeline's own roles or its artifact buckets.
+- In an account other than the pipeline's, the registry policy that lets the pipeline account
+  replicate its images here (ECR replication; registry policies are per region: deploy the
+  stack in the environments' region).
 """
 
 from __future__ import annotations
 
-from awacs import cloudformation, cloudfront, ecs, iam, kms, logs, s3
+from awacs import cloudformation, cloudfront, ecr, ecs, iam, kms, logs, s3
 from awacs.aws import (
     Action,
     Allow,
@@ -31,7 +34,8 @@ from awacs.aws import (
     StringEquals,
 )
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Join, Output, Parameter, Ref, Split, Sub, Template
+from troposphere import Equals, GetAtt, Join, Not, Output, Parameter, Ref, Split, Sub, Template
+from troposphere.ecr import RegistryPolicy
 from troposphere.iam import ManagedPolicy, Role
 from troposphere.iam import Policy as InlinePolicy
 
@@ -42,6 +46,7 @@ from playback_infra.parts.template import new_template, tag_component
 
 COMPONENT = "delivery"
 PIPELINE_ACCOUNT_ID = "PipelineAccountId"
+REPLICATED_HERE = "ReplicatedHere"  # not the pipeline's account: its images come by replication
 ARTIFACT_BUCKET_NAMES = "ArtifactBucketNames"
 ARTIFACT_KEY_ARNS = "ArtifactKeyArns"
 PARTITION = "${AWS::Partition}"
@@ -94,6 +99,33 @@ def build() -> Template:
                 ACCOUNT_WIDE: "The site's CloudFront distribution has a generated ID: invalidations "
                 "are granted on this account's distributions"
             },
+        )
+    )
+    t.add_condition(REPLICATED_HERE, Not(Equals(Ref(PIPELINE_ACCOUNT_ID), Ref("AWS::AccountId"))))
+    t.add_resource(
+        RegistryPolicy(
+            "ImageReplicationPolicy",
+            Condition=REPLICATED_HERE,
+            PolicyText=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="ReplicationFromThePipelineAccount",
+                        Effect=Allow,
+                        Principal=Principal(
+                            "AWS",
+                            [Sub(f"arn:${{AWS::Partition}}:iam::${{{PIPELINE_ACCOUNT_ID}}}:root")],
+                        ),
+                        Action=[ecr.ReplicateImage, ecr.CreateRepository],
+                        Resource=[
+                            Sub(
+                                "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:"
+                                "repository/baseball-playback/*"
+                            )
+                        ],
+                    )
+                ],
+            ),
         )
     )
     for title, role, purpose in (
