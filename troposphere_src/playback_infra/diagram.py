@@ -399,7 +399,7 @@ def network_flow(templates: dict[str, dict], envs: list[Environment]) -> Diagram
                     nodes[lid] = ids.node(icon, label)
                 if parameter == "PublicSubnetIds":
                     modes = ", ".join(f"{e.name}: {e.nat_mode}" for e in envs)
-                    nodes["0.0.0.0/0"] = ids.node(network.NATGateway, f"NAT gateways\n{modes}")
+                    nodes["0.0.0.0/0"] = ids.node(network.NATGateway, f"egress by NatMode\n{modes}")
         nodes["0.0.0.0/0"] >> Edge(label="443") >> world
         for lid in sorted(set(groups) - set(nodes)):
             nodes[lid] = ids.node(NODE_ICONS["AWS::EC2::SecurityGroup"], lid)
