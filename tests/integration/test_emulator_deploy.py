@@ -718,12 +718,15 @@ def _assert_app(aws, name: str) -> None:
     )
     READ.add("AWS::ECS::TaskDefinition")
 
-    # A new OpenAI key (AWSCURRENT moved) starts the workflow that redeploys this service.
+    # A new OpenAI key or database secret (AWSCURRENT moved) starts the workflow that redeploys
+    # this service.
     rule_name = f"baseball-playback-{name}-openai-key-redeploy"
     rule = aws("events").describe_rule(Name=rule_name)
     pattern = json.loads(rule["EventPattern"])
     assert pattern["detail-type"] == ["Secret Label Updated"]
-    assert pattern["resources"] == [out["OpenAiApiKeySecretArn"]]
+    assert pattern["resources"][0] == out["OpenAiApiKeySecretArn"]
+    assert pattern["resources"][1].split(":secret:")[1].startswith(f"baseball-playback-{name}-Data")
+    assert "DatabaseAppSecret" in pattern["resources"][1]
     assert pattern["detail"] == {"labelUpdated": ["AWSCURRENT"]}
     (target,) = aws("events").list_targets_by_rule(Rule=rule_name)["Targets"]
     workflow = aws("stepfunctions").describe_state_machine(stateMachineArn=target["Arn"])
