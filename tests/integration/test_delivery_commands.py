@@ -10,6 +10,7 @@ code comes, not for a real migration (tests/database runs the same knex migratio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 
@@ -133,8 +134,33 @@ def test_plan_refuses_to_replace_the_database(endpoint, aws, tmp_path, capsys):
     assert not exports.exists()  # nothing for an execute action to run
 
 
+def _replicated(aws, tag: str) -> None:
+    """The image as ECR replication leaves it in the environment account's registry."""
+    ecr = aws("ecr")
+    with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
+        ecr.create_repository(repositoryName="baseball-playback/backend")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+                           "digest": "sha256:" + "0" * 64}, "layers": []}  # fmt: skip
+    ecr.put_image(
+        repositoryName="baseball-playback/backend",
+        imageManifest=json.dumps(manifest),
+        imageTag=tag,
+    )
+
+
+def test_release_image_waits_for_the_replicated_image(endpoint, capsys):
+    missing = "fedcba9876543210fedcba9876543210fedcba98"
+    args = ["release-image", "--env", "dev", "--endpoint-url", endpoint, "--image-tag", missing]
+    assert main([*args, "--image-wait-seconds", "0"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert f"baseball-playback/backend:{missing} is not in this account's registry" in err
+    assert "ImageReplication" in err
+
+
 def test_release_image_changes_only_the_image_and_plan_keeps_it(endpoint, aws, tmp_path, capsys):
     tag = "0123456789abcdef0123456789abcdef01234567"
+    _replicated(aws, tag)
     assert main(["release-image", "--env", "dev", "--endpoint-url", endpoint, "--image-tag", tag]) == EXIT_OK  # fmt: skip
     assert _parameter(aws, "ImageTag") == tag
     assert _parameter(aws, "JobsImageTag") == "bootstrap"  # kept (UsePreviousValue)

@@ -268,3 +268,16 @@ def test_every_environments_alarm_address_hears_of_failures(t):
     ]
     assert {env.alarm_email for env in ENVS} <= {e for e in endpoints if isinstance(e, str)}
     assert {"Ref": "NotificationEmail"} in endpoints
+
+
+def test_only_the_environments_deploy_roles_write_artifacts(t):
+    """`plan` packages the nested templates into the artifact bucket as the deploy role."""
+    policy = props(t, "ArtifactBucketPolicy")["PolicyDocument"]["Statement"]
+    write = next(s for s in policy if s["Sid"] == "EnvironmentDeployRolesWrite")
+    assert write["Action"] == ["s3:PutObject"]
+    writers = json.dumps(write["Condition"])
+    assert "pipeline-deploy" in writers and "cfn-exec" not in writers
+    key = props(t, "ArtifactKey")["KeyPolicy"]["Statement"]
+    generate = next(s for s in key if s["Sid"] == "EnvironmentDeployRolesWrite")
+    assert generate["Action"] == ["kms:GenerateDataKey"]
+    assert "cfn-exec" not in json.dumps(generate["Condition"])

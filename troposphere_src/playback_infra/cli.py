@@ -211,6 +211,13 @@ def _delivery_commands(commands) -> None:
     )
     _target(release)
     release.add_argument("--image-tag", required=True, help="the backend image's tag in ECR")
+    release.add_argument(
+        "--image-wait-seconds",
+        type=float,
+        default=600.0,
+        help="how long to wait for the image to reach this account's registry (replication; "
+        "default: 600)",
+    )
     release.set_defaults(run=_later("release", "release_image"))
 
     publish = commands.add_parser(

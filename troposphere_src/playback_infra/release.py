@@ -5,6 +5,8 @@ parameter kept (UsePreviousValue), so the backend pipeline changes nothing but t
 is refused (deleted, exit 1) when it would touch anything but the app stack's task definition
 and service; otherwise executed and followed until the stack settles (exit 1 when it rolls
 back). ECS does the blue/green or rolling deployment the environment's service is set up for.
+First it waits for the image in the environment account's registry: the backend pipeline pushes
+once, in the delivery account, and ECR replicates to the others within seconds to minutes.
 
 The stacks that take an app stack output (the observability stack: cluster and service names)
 show as modified too, because CloudFormation resolves those outputs only while executing; their
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from playback_infra.deploy import (
     EXIT_FAILED,
+    POLL_SECONDS,
     aws_errors,
     change_set,
     check_image_tag,
@@ -32,6 +36,7 @@ from playback_infra.deploy import (
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.plan import decode
+from playback_infra.stacks.app import REPOSITORY
 from playback_infra.synth import NESTED
 
 APP_STACK = next(title for title, (name, _) in NESTED.items() if name == "app")
@@ -84,6 +89,24 @@ def refusals(described: dict, nested: dict[str, dict], consumers: set[str]) -> l
     return refused
 
 
+def wait_for_image(ecr, tag: str, timeout: float) -> None:
+    """Return once `REPOSITORY:tag` is in this account's registry; DeployError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ecr.describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": tag}])
+            return
+        except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+            if time.monotonic() >= deadline:
+                raise DeployError(
+                    f"{REPOSITORY}:{tag} is not in this account's registry after {timeout:.0f} s: "
+                    "check the delivery account's image replication (pipeline stack, "
+                    "ImageReplication) and this account's registry stack and registry policy "
+                    "(pipeline-target)"
+                ) from None
+        time.sleep(POLL_SECONDS)
+
+
 def release_image(args: argparse.Namespace) -> int:
     env = environment(args.env)
     check_image_tag(env, values.IMAGE_TAG, args.image_tag, "image-tag")
@@ -97,6 +120,8 @@ def release_image(args: argparse.Namespace) -> int:
             raise DeployError(
                 f"{env.stack_name} is not deployed in {region}; deploy it first (`playback-infra deploy --env {env.name}` or the infrastructure pipeline)"
             )
+        ecr = session(args, region, args.endpoint_url).client("ecr", endpoint_url=args.endpoint_url)
+        wait_for_image(ecr, args.image_tag, args.image_wait_seconds)
         stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0]
         parameters = [
             {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}

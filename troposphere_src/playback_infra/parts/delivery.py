@@ -79,13 +79,9 @@ def pipeline_roles(account: str) -> Sub:
     return role_arn(account, f"{names.PIPELINE_ROLE_PREFIX}*")
 
 
-def target_roles(accounts: list[str]) -> list[Sub]:
-    """The deploy and execution roles the pipeline-target stack makes in each account."""
-    return [
-        role_arn(account, name)
-        for account in accounts
-        for name in (names.PIPELINE_DEPLOY_ROLE, names.PIPELINE_EXECUTION_ROLE)
-    ]
+def target_roles(accounts: list[str], *role_names: str) -> list[Sub]:
+    """Roles of the pipeline-target stack (deploy, execution) in each account."""
+    return [role_arn(account, name) for account in accounts for name in role_names]
 
 
 def artifact_keys_elsewhere(sid: str, actions: list, regions: list[str]) -> Statement:
@@ -103,8 +99,13 @@ def artifact_keys_elsewhere(sid: str, actions: list, regions: list[str]) -> Stat
 def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]:
     """This region's artifact bucket and key. The pipeline roles of this account use both; the
     environment accounts' deploy and execution roles read (CloudFormation fetches packaged
-    nested templates and input artifacts with them)."""
-    readers = target_roles(environment_accounts)
+    nested templates and input artifacts with them), and their deploy roles write (`plan`
+    packages the nested templates)."""
+    readers = target_roles(
+        environment_accounts, names.PIPELINE_DEPLOY_ROLE, names.PIPELINE_EXECUTION_ROLE
+    )
+    # `plan` packages the nested templates into this bucket as the environment's deploy role.
+    writers = target_roles(environment_accounts, names.PIPELINE_DEPLOY_ROLE)
     key = customer_key(
         "ArtifactKey",
         "Baseball Playback: pipeline artifacts, build logs, notifications",
@@ -126,6 +127,14 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
                 Action=[kms_actions.Decrypt, kms_actions.DescribeKey],
                 Resource=[THIS_KEY],
                 Condition=Condition(ArnLike("aws:PrincipalArn", readers)),
+            ),
+            Statement(
+                Sid="EnvironmentDeployRolesWrite",
+                Effect=Allow,
+                Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
+                Action=[kms_actions.GenerateDataKey],
+                Resource=[THIS_KEY],
+                Condition=Condition(ArnLike("aws:PrincipalArn", writers)),
             ),
             cloudwatch_logs_use(),
         ],
@@ -171,6 +180,14 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
                         Action=[s3_actions.GetObject, s3_actions.GetObjectVersion],
                         Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
                         Condition=Condition(ArnLike("aws:PrincipalArn", readers)),
+                    ),
+                    Statement(
+                        Sid="EnvironmentDeployRolesWrite",
+                        Effect=Allow,
+                        Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
+                        Action=[s3_actions.PutObject],
+                        Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
+                        Condition=Condition(ArnLike("aws:PrincipalArn", writers)),
                     ),
                 ],
             ),

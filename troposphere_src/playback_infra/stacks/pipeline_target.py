@@ -226,6 +226,18 @@ def _deploy_statements(execution: Role) -> list[Statement]:
             Resource=[Sub(STACKS)],
         ),
         Statement(
+            Sid="ReplicatedImages",
+            Effect=Allow,
+            # release-image waits for the backend image ECR replicates into this account.
+            Action=[ecr.DescribeImages],
+            Resource=[
+                Sub(
+                    "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/"
+                    "baseball-playback/backend"
+                )
+            ],
+        ),
+        Statement(
             Sid="ValidateTemplates",
             Effect=Allow,
             Action=[cloudformation.ValidateTemplate],
