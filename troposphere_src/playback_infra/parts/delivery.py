@@ -39,18 +39,13 @@ from troposphere.codepipeline import (
 from troposphere.kms import Alias, Key
 from troposphere.logs import LogGroup
 from troposphere.s3 import (
-    AbortIncompleteMultipartUpload,
     Bucket,
     BucketPolicy,
-    LifecycleRule,
-    NoncurrentVersionExpiration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
 )
 
 from playback_infra.parts import names
 from playback_infra.parts.iam import KEY_USE_ACTIONS, THIS_KEY, cloudwatch_logs_use, customer_key
-from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.paths import REPO_ROOT
 
@@ -144,19 +139,8 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
     t.add_resource(Alias("ArtifactKeyAlias", AliasName=ARTIFACT_KEY_ALIAS, TargetKeyId=Ref(key)))
     bucket = private_bucket(
         "ArtifactBucket",
-        ServerSideEncryptionRule(
-            BucketKeyEnabled=True,
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn")
-            ),
-        ),
-        LifecycleRule(
-            Id="expire-artifacts",
-            Status="Enabled",
-            ExpirationInDays=ARTIFACT_DAYS,
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
+        kms_encryption(GetAtt(key, "Arn")),
+        expiring("expire-artifacts", ARTIFACT_DAYS),
         BucketName=Sub(artifact_bucket_name("${AWS::AccountId}", "${AWS::Region}")),
     )
     bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"

@@ -48,6 +48,28 @@ def private_bucket(
     )
 
 
+def kms_encryption(key_arn) -> ServerSideEncryptionRule:
+    """SSE-KMS with `key_arn` and an S3 bucket key (one KMS call per object batch, not per
+    request)."""
+    return ServerSideEncryptionRule(
+        BucketKeyEnabled=True,
+        ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
+            SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn
+        ),
+    )
+
+
+def expiring(rule_id: str, days) -> LifecycleRule:
+    """Objects expire after `days`; replaced versions and unfinished uploads after one."""
+    return LifecycleRule(
+        Id=rule_id,
+        Status="Enabled",
+        ExpirationInDays=days,
+        NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
+        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+    )
+
+
 def tls_only(bucket: Bucket) -> Statement:
     """Refuse every request to the bucket that does not come over TLS."""
     return Statement(
@@ -70,13 +92,7 @@ def access_log_bucket(title: str, days_parameter: str, writer: str, **properties
         ServerSideEncryptionRule(
             ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
         ),
-        LifecycleRule(
-            Id="expire-access-logs",
-            Status="Enabled",
-            ExpirationInDays=Ref(days_parameter),
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
+        expiring("expire-access-logs", Ref(days_parameter)),
         **properties,
     )
     bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"

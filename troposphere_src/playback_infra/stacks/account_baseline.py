@@ -62,8 +62,6 @@ from troposphere.s3 import (
     BucketPolicy,
     LifecycleRule,
     NoncurrentVersionExpiration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
 )
 from troposphere.securityhub import Hub, Standard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
@@ -75,7 +73,7 @@ from playback_infra.parts.iam import (
     for_this_account,
     use_through_services,
 )
-from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.s3 import kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template, tag_component
 
@@ -238,12 +236,7 @@ def _configuration_recording(t: Template, key) -> None:
     t.add_condition(RECORDS, Equals(Ref(record), "true"))
     bucket = private_bucket(
         "ConfigHistoryBucket",
-        ServerSideEncryptionRule(
-            BucketKeyEnabled=True,
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn")
-            ),
-        ),
+        kms_encryption(GetAtt(key, "Arn")),
         LifecycleRule(
             Id="expire-history",
             Status="Enabled",

@@ -18,12 +18,10 @@ from troposphere.s3 import (
     LifecycleRule,
     NoncurrentVersionExpiration,
     NotificationConfiguration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
 )
 
 from playback_infra.parts import values
-from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.s3 import kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import (
     add_retain_condition,
@@ -43,12 +41,7 @@ def build() -> Template:
     add_retain_condition(t)
     bucket = private_bucket(
         "RetrosheetBucket",
-        ServerSideEncryptionRule(
-            BucketKeyEnabled=True,  # one KMS call per object batch, not per request
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                SSEAlgorithm="aws:kms", KMSMasterKeyID=Ref(values.DATA_KEY_ARN)
-            ),
-        ),
+        kms_encryption(Ref(values.DATA_KEY_ARN)),
         LifecycleRule(
             Id="expire-replaced-versions",
             Status="Enabled",

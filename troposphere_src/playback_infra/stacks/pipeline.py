@@ -404,16 +404,7 @@ def _infra_stages(d, envs, projects, self_update, sources, repository, topic):
             Name="Build",
             Actions=[
                 build_action("Build", projects["InfraBuildProject"], ["Source"], outputs=("Build",)),
-                build_action(
-                    "JobsImage",
-                    projects["JobsImageProject"],
-                    ["Source"],
-                    variables={
-                        "REPOSITORY_URI": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/baseball-playback/jobs",
-                        "DOCKERFILE": "jobs/Dockerfile",
-                    },
-                    namespace="JobsImage",
-                ),
+                _image_build("JobsImage", projects["JobsImageProject"], "Source", "jobs", "jobs/Dockerfile"),
             ],
         ),
         Stages(
@@ -487,6 +478,22 @@ def _infra_stages(d, envs, projects, self_update, sources, repository, topic):
     return "InfraPipeline", stages, "Source", INFRA_PATHS
 
 
+def _image_build(name: str, project, source: str, repository: str, dockerfile: str):
+    """Build, push (tagged with the commit) and scan-gate an image of this account's registry;
+    the tag is the action's `#{name.IMAGE_TAG}` variable."""
+    return build_action(
+        name,
+        project,
+        [source],
+        variables={
+            "REPOSITORY_URI": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+            f"baseball-playback/{repository}",
+            "DOCKERFILE": dockerfile,
+        },
+        namespace=name,
+    )
+
+
 def _release_sources(name: str, sources, repository) -> Stages:
     """The released repository (which triggers) and this repository (the tools, at main)."""
     return Stages(
@@ -512,16 +519,7 @@ def _backend_stages(envs, projects, sources, params, topic):
         Stages(
             Name="Build",
             Actions=[
-                build_action(
-                    "Image",
-                    projects["BackendImageProject"],
-                    ["Backend"],
-                    variables={
-                        "REPOSITORY_URI": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/baseball-playback/backend",
-                        "DOCKERFILE": "Dockerfile",
-                    },
-                    namespace="Image",
-                )
+                _image_build("Image", projects["BackendImageProject"], "Backend", "backend", "Dockerfile")
             ],
         ),
     ]  # fmt: skip

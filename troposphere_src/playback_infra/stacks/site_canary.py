@@ -20,19 +20,14 @@ from troposphere.cloudwatch import MetricDimension
 from troposphere.iam import Policy as InlinePolicy
 from troposphere.iam import Role
 from troposphere.s3 import (
-    AbortIncompleteMultipartUpload,
     BucketPolicy,
-    LifecycleRule,
-    NoncurrentVersionExpiration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
 )
 from troposphere.synthetics import ArtifactConfig, Canary, Code, RunConfig, S3Encryption, Schedule
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.iam import assumable_by
-from playback_infra.parts.s3 import private_bucket, tls_only
+from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import stateful
 
@@ -122,19 +117,8 @@ def add_site_canary(t: Template) -> Canary:
     )
     bucket = private_bucket(
         "CanaryArtifactsBucket",
-        ServerSideEncryptionRule(
-            BucketKeyEnabled=True,
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(
-                SSEAlgorithm="aws:kms", KMSMasterKeyID=Ref(values.DATA_KEY_ARN)
-            ),
-        ),
-        LifecycleRule(
-            Id="expire-canary-artifacts",
-            Status="Enabled",
-            ExpirationInDays=ARTIFACT_DAYS,
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
+        kms_encryption(Ref(values.DATA_KEY_ARN)),
+        expiring("expire-canary-artifacts", ARTIFACT_DAYS),
     )
     suppress(bucket, {
         "CKV_AWS_18": "Only the canary's role writes here; CloudTrail records it, and the objects expire",
