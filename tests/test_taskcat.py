@@ -5,6 +5,7 @@ taskcat itself runs over them in tests/integration/test_taskcat_cli.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -20,7 +21,10 @@ from tests.stacks.helpers import getatt, ref
 
 # What a test takes from elsewhere than the environment's parameter files.
 NOT_FROM_THE_PARAMETER_FILES = {
+    "ApiDomain",
     "AvailabilityZones",
+    "EnvironmentName",
+    "SiteDomain",
     "CloudFrontPrefixListId",
     "RetainStatefulResources",
     "TemplateBucketName",
@@ -100,15 +104,24 @@ def test_one_dev_like_and_one_prod_like_test_in_us_east_1(config):
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
-def test_a_test_has_its_parameter_files_values_but_account_and_region_specific_ones(config, name):
+def test_a_test_has_its_parameter_files_values_but_its_names_and_account_specific_ones(
+    config, name
+):
     test = config["tests"][name]
     from_files = {**_parameter_file(f"{name}.json")["Parameters"]}
     from_files.update(_parameter_file("edge-global", f"{name}.json")["Parameters"])
     differing = {k for k, v in test["parameters"].items() if from_files.get(k) != v}
     assert differing <= NOT_FROM_THE_PARAMETER_FILES
     assert set(test["parameters"]) - set(from_files) == {"TemplateBucketName", "TemplateKeyPrefix"}
-    assert test["tags"] == _parameter_file(f"{name}.json")["Tags"]
     parameters = test["parameters"]
+    # Beside the environment, even in its account: names and domains of its own.
+    assert parameters["EnvironmentName"] == f"tc-{name}"
+    assert test["tags"] == {
+        **_parameter_file(f"{name}.json")["Tags"],
+        "Environment": f"tc-{name}",
+    }
+    for domain in ("SiteDomain", "ApiDomain"):
+        assert parameters[domain] == f"taskcat.{from_files[domain]}"
     assert parameters["AvailabilityZones"] == f"$[taskcat_getaz_{parameters['AzCount']}]"
     assert parameters["TemplateBucketName"] == "$[taskcat_autobucket]"
     assert parameters["TemplateKeyPrefix"] == "$[taskcat_project_name]/"
@@ -117,8 +130,6 @@ def test_a_test_has_its_parameter_files_values_but_account_and_region_specific_o
 
 
 def test_an_environment_outside_us_east_1_is_still_tested_there(config):
-    import dataclasses
-
     envs = [
         dataclasses.replace(env, region="eu-west-1") if env.kind is Kind.DEVELOPMENT else env
         for env in environments()
@@ -132,6 +143,13 @@ def test_an_environment_outside_us_east_1_is_still_tested_there(config):
         set(harness.parameters),
     )
     assert moved == config
+
+
+def test_a_long_environment_name_is_cut_to_what_environment_name_allows():
+    dev = next(env for env in environments() if env.name == "dev")
+    assert taskcat.environment_name(dataclasses.replace(dev, name="development-east")) == (
+        "tc-development-"
+    )
 
 
 def test_parameter_files_that_disagree_on_a_shared_value_are_refused():
