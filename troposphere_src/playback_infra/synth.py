@@ -115,6 +115,8 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
         edge_files,
         cost_prices.load(),
     )
+    # Checked and compared with the base like every template, but no stack of an environment.
+    templates[taskcat.TEMPLATE_NAME] = harness
     return Rendered(dict(sorted(files.items())), templates)
 
 

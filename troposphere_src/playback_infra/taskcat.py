@@ -32,7 +32,8 @@ from playback_infra.parts import values
 from playback_infra.stacks import root
 
 CONFIG = "taskcat.yml"
-TEMPLATE = "templates/taskcat-root.yaml"
+TEMPLATE_NAME = "taskcat-root"
+TEMPLATE = f"templates/{TEMPLATE_NAME}.yaml"
 EDGE_STACK = "EdgeGlobalStack"
 TEMPLATE_BUCKET = "TemplateBucketName"
 TEMPLATE_KEY_PREFIX = "TemplateKeyPrefix"
