@@ -65,6 +65,27 @@ def _role(statement: dict, resource_type: str = "AWS::IAM::Role") -> dict:
         ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "Resource '*' for s3:GetObject"),
         ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Principal": "*"},
          "every principal"),
+        ({"Effect": "Allow", "Action": "s3:Get?bject", "Resource": "arn:aws:s3:::b/*"}, "wildcard action 's3:Get?bject'"),
+        ({"Effect": "Allow", "Action": "S3:*", "Resource": "arn:aws:s3:::b/*"}, "wildcard action 'S3:*'"),
+        ({"Effect": "Allow", "Action": "s3:GetObject"}, "names no Resource"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"},
+         "Resource 'arn:aws:s3:::*' for s3:GetObject"),
+        ({"Effect": "Allow", "Action": "logs:PutLogEvents",
+          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}},
+         "Resource 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*' for logs:PutLogEvents"),
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+          "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+         "iam:PassRole on any role"),
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/*",
+          "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+         "iam:PassRole on any role"),
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/app"},
+         "iam:PassRole without an iam:PassedToService condition"),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": ["*"]}}, "every principal"),
+        ({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Principal": {"Federated": "*"}},
+         "every principal"),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}},
+         "Allow with NotPrincipal"),
     ],
 )  # fmt: skip
 def test_iam_check_catches(statement, complaint):
@@ -72,6 +93,34 @@ def test_iam_check_catches(statement, complaint):
     assert len(found) == 1
     assert complaint in found[0]
     assert found[0].startswith("t: Thing: ")
+
+
+def _trust(statement: dict) -> dict:
+    return {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Statement": [statement]}}}}}  # fmt: skip
+
+
+def test_iam_check_finds_a_trust_policy_open_to_everyone():
+    found = iam.problems({"t": _trust({"Effect": "Allow", "Principal": {"AWS": "*"},
+                                       "Action": ["sts:AssumeRole"]})})  # fmt: skip
+    assert found == ["t: Role: a statement: Allow to every principal '*'"]
+
+
+def test_iam_check_accepts_what_least_privilege_allows():
+    """A service trust (no Resource), actions without resource-level permissions on '*' (in any
+    case), a named role passed to a named service, a key policy's '*'."""
+    passes = {
+        "Effect": "Allow", "Action": "iam:PassRole", "Resource": {"Fn::GetAtt": ["TaskRole", "Arn"]},
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+    }  # fmt: skip
+    assert iam.problems({
+        "trust": _trust({"Effect": "Allow", "Principal": {"Service": ["ecs-tasks.amazonaws.com"]},
+                         "Action": ["sts:AssumeRole"]}),
+        "unscoped": _role({"Effect": "Allow", "Action": ["ECR:GetAuthorizationToken"], "Resource": "*"}),
+        "passes": _role(passes),
+        "prefix": _role({"Effect": "Allow", "Action": "s3:GetObject",
+                         "Resource": {"Fn::Sub": "${SiteBucket.Arn}/*"}}),
+    }) == []  # fmt: skip
 
 
 def test_iam_check_allows_resource_star_in_key_policies_and_deny_statements():

@@ -34,7 +34,8 @@ def test_what_differs_between_environments_shows_in_their_lines(estimates):
         [found] = [x for x in estimates[env].lines if x.item.startswith(start)]
         return found
 
-    assert line("dev", "NAT gateways").quantity == 1 * 730  # nat_mode single
+    assert not any(x.item.startswith("NAT gateways") for x in estimates["dev"].lines)
+    assert line("staging", "NAT gateways").quantity == 1 * 730  # nat_mode single
     assert line("prod", "NAT gateways").quantity == 3 * 730  # per-az over three AZs
     assert line("prod", "DatabaseInstance db.m7g.large MySQL, Multi-AZ").quantity == 2 * 730
     assert (
@@ -44,7 +45,15 @@ def test_what_differs_between_environments_shows_in_their_lines(estimates):
         "on-demand"
         in line("prod", "Service 3 x 1 vCPU/2 GB (sidecars share the task size): vCPU").item
     )
-    assert not any(x.item.startswith("interface endpoints") for x in estimates["dev"].lines)
+    # dev: no NAT (public-ips): its one task's address, and the Secrets Manager endpoint in one AZ
+    assert line("dev", "public IPv4 addresses").item.startswith(
+        "public IPv4 addresses (0 Elastic IPs, 2 ALB: one per AZ, 1 service tasks)"
+    )
+    assert (
+        line("dev", "interface endpoints").item
+        == "interface endpoints (1 in 1 endpoint-AZs), hours"
+    )
+    assert line("dev", "SiteCanary runs").quantity == 730 * 60 / 30
     assert not any(x.item.startswith("DatabaseProxy") for x in estimates["staging"].lines)
     assert any(x.item.startswith("DatabaseProxy") for x in estimates["prod"].lines)
     assert any(x.service == "cache" for x in estimates["staging"].lines)
@@ -126,12 +135,28 @@ def switch_changes(estimates):
 
 
 def test_a_switch_changes_the_total_by_its_lines(switch_changes):
-    # db.t3.small -> db.t4g.micro, Single-AZ: (0.016 - 0.034) x 730
-    assert switch_changes["database class db.t4g.micro"]["dev"] == pytest.approx(-13.14)
-    # dev's one NAT gateway and its address go; four endpoints in two AZs come
+    # db.t3.small -> db.t4g.micro, Single-AZ: (0.016 - 0.034) x 730, and back
+    assert switch_changes["database class db.t4g.micro"]["staging"] == pytest.approx(-13.14)
+    assert switch_changes["database class db.t3.small"]["dev"] == pytest.approx(13.14)
+    # dev (public-ips, the Secrets Manager endpoint in one AZ): its task's address goes, the
+    # three other endpoints come, in the one AZ
     assert switch_changes["nat_mode none, with the endpoints it requires"]["dev"] == pytest.approx(
-        -(730 * 0.045 + 5 * 0.045 + 730 * 0.005) + 4 * 2 * 730 * 0.01 + 1 * 0.01
+        -730 * 0.005 + 3 * 1 * 730 * 0.01
     )
+    # staging's NAT, its data and its address go, its two tasks get addresses, and its four
+    # endpoints move from two AZs to one
+    public_ips = "nat_mode public-ips, the Secrets Manager endpoint in one AZ"
+    assert switch_changes[public_ips]["staging"] == pytest.approx(
+        -(730 * 0.045 + 10 * 0.045 + 730 * 0.005) + 2 * 730 * 0.005 - 4 * 1 * 730 * 0.01
+    )
+    assert switch_changes[public_ips]["dev"] is None
+    # staging's regional web ACL, its 5 rules, 0.3 million requests and its log group (0.5 GB
+    # ingested a month, kept 90 days) go
+    assert switch_changes["regional WAF off (CloudFront's WAF only)"]["staging"] == pytest.approx(
+        -(5 + 5 * 1 + 0.3 * 0.6 + 0.5 * 0.5 + 0.5 * 90 / (365 / 12) * 0.03)
+    )
+    # a canary run costs 0.0012: dev's 1,460 a month become 730
+    assert switch_changes["site canary every 60 minutes"]["dev"] == pytest.approx(-730 * 0.0012)
     # the ADOT sidecar shares the task's size: no cost of its own
     assert switch_changes["X-Ray (ADOT sidecar) off"] == {"dev": 0, "staging": 0, "prod": 0}
 

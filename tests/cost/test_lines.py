@@ -39,7 +39,7 @@ PRICES = {
     "cloudfront_10k_https_requests": 0.01, "cloudfront_free_million_requests": 10,
     "secret_month": 0.4, "kms_key_month": 1.0,
     "alarm_metric_month": 0.1, "alarm_high_resolution_metric_month": 0.3,
-    "dashboard_month": 3.0, "logs_ingest_gb": 0.5, "logs_storage_gb_month": 0.03,
+    "dashboard_month": 3.0, "synthetics_canary_run": 0.002, "logs_ingest_gb": 0.5, "logs_storage_gb_month": 0.03,
     "interface_endpoint_az_hour": 0.01, "interface_endpoint_gb": 0.01,
     "s3_standard_gb_month": 0.023,
     "step_functions_1k_transitions": 0.025, "step_functions_free_transitions": 4000,
@@ -144,6 +144,34 @@ def test_nat_gateways_public_addresses_and_interface_endpoints(table):
     assert [line.assumed for line in single] == [False, True, False, False, True]
     assert per_az[0].quantity == 2 * HOURS
     assert per_az[2].quantity == (2 + 2) * HOURS
+
+
+def test_tasks_with_public_addresses_hold_one_each(table):
+    network_config = {
+        "AwsvpcConfiguration": {"AssignPublicIp": {"Fn::If": ["PublicIps", "ENABLED", "DISABLED"]}}
+    }
+    app = {
+        "Conditions": {"PublicIps": {"Fn::Equals": [ref("NatMode"), "public-ips"]}},
+        "Resources": {
+            "Service": resource(
+                "AWS::ECS::Service",
+                {"DesiredCount": ref("Desired"), "NetworkConfiguration": network_config},
+            ),
+            "Quiet": resource(
+                "AWS::ECS::Service",
+                {"DesiredCount": 5, "NetworkConfiguration": {"AwsvpcConfiguration": {}}},
+            ),
+        },
+    }
+    given = {"NatMode": "public-ips", "Desired": "3"}
+    (line,) = lines.network(env_of({"app": app}, given), table)
+    # three tasks of the one service with public addresses; the other's five have none
+    assert (
+        line.item
+        == "public IPv4 addresses (0 Elastic IPs, 0 ALB: one per AZ, 3 service tasks), hours"
+    )
+    assert line.monthly_usd == pytest.approx(3 * HOURS * 0.005)
+    assert lines.network(env_of({"app": app}, {**given, "NatMode": "single"}), table) == []
 
 
 def test_a_network_without_nat_or_endpoints_has_no_such_lines(table):
@@ -410,6 +438,40 @@ def test_alarms_dashboards_and_logs(table):
             (3 * 30 / month + 1 * 365 / month) * 0.03,
         ]
     )
+
+
+def test_canary_runs_by_schedule_and_alarm_period_from_a_parameter(table):
+    observability = {
+        "Resources": {
+            "SiteCanary": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": ref("CanarySchedule")}}
+            ),
+            "HourlyCanary": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": "rate(1 hour)"}}
+            ),
+            "CanaryAlarm": resource("AWS::CloudWatch::Alarm", {"Period": ref("CanaryPeriodSeconds")}),
+        }
+    }  # fmt: skip
+    given = {"CanarySchedule": "rate(15 minutes)", "CanaryPeriodSeconds": "900"}
+    found = by_item(lines.observability(env_of({"observability": observability}, given), table))
+    # 730 hours x 60 / 15 = 2,920 runs; 730 hourly runs; at 0.002 a run
+    hourly = found["HourlyCanary runs, one every 60 minutes (rate(1 hour))"]
+    site = found["SiteCanary runs, one every 15 minutes (rate(15 minutes))"]
+    assert (site.quantity, site.monthly_usd) == pytest.approx((2920, 5.84))
+    assert (hourly.quantity, hourly.monthly_usd) == pytest.approx((730, 1.46))
+    assert found["alarm metrics, standard resolution (1)"].monthly_usd == pytest.approx(0.1)
+
+
+def test_a_schedule_that_is_not_a_rate_is_refused(table):
+    cron = {
+        "Resources": {
+            "C": resource(
+                "AWS::Synthetics::Canary", {"Schedule": {"Expression": "cron(0 * * * ? *)"}}
+            )
+        }
+    }
+    with pytest.raises(ValueError, match="not a rate"):
+        lines.observability(env_of({"observability": cron}), table)
 
 
 def test_storage_and_workflows_after_free_tiers(table):

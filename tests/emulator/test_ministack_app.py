@@ -70,12 +70,14 @@ def app_parameters(**changes) -> dict:
         "EnvironmentName": "dev",
         "FeatureFlags": "replay,stats",
         "ImageTag": "bootstrap",
+        "NatMode": "single",
         "OpenAiDailyCostAlarmUsd": "5",
         "PeakEnd": "",
         "PeakMinTasks": "0",
         "PeakStart": "",
         "RequestsPerTaskTarget": "200",
         "RetainStatefulResources": "false",
+        "TraceSamplingPercent": "50",
         "UseFargateSpot": "true",
         **changes,
     }
@@ -346,7 +348,11 @@ def check_task_definition(aws, parent, outputs, resources, *, revision, tag, xra
         sidecar = containers["adot-collector"]
         assert (sidecar["essential"], sidecar["user"]) == (False, "10001")
         assert sidecar["readonlyRootFilesystem"] is True
-        assert sidecar["command"] == ["--config=/etc/ecs/ecs-xray.yaml"]
+        (variable,) = sidecar["environment"]
+        assert variable["name"] == "AOT_CONFIG_CONTENT"
+        # the tail sampler's share of error-free traces, substituted from TraceSamplingPercent
+        assert "sampling_percentage: 50\n" in variable["value"] and "${" not in variable["value"]
+        assert environment["OTEL_TRACES_SAMPLER"] == "parentbased_always_on"
         assert sidecar["logConfiguration"] == log
 
 

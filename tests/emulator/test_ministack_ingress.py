@@ -69,6 +69,7 @@ def ingress_parameters(**changes) -> dict:
         "RetainStatefulResources": "false",
         "UnhealthyThreshold": "3",
         "WafLogRetentionDays": "30",
+        "EnableRegionalWaf": "true",
         "WafRateLimit": "2000",
         **changes,
     }

@@ -21,7 +21,10 @@ from tests.environments.helpers import BASE
 
 def test_defaults_follow_the_seed_and_production_rules():
     envs = {env.name: env.database for env in environments()}
-    assert envs["dev"].instance_class == envs["staging"].instance_class == "db.t3.small"
+    # The seed's db.t3.small in staging; dev's db.t4g.micro is half its price (issue 8's $80).
+    assert (envs["dev"].instance_class, envs["staging"].instance_class) == (
+        "db.t4g.micro", "db.t3.small",
+    )  # fmt: skip
     assert (envs["dev"].multi_az, envs["staging"].multi_az, envs["prod"].multi_az) == (
         False,
         False,
@@ -29,14 +32,26 @@ def test_defaults_follow_the_seed_and_production_rules():
     )
     assert (envs["dev"].backup_retention_days, envs["prod"].backup_retention_days) == (1, 35)
     assert envs["prod"].proxy and not envs["dev"].proxy
-    assert envs["dev"].insights_mode is Insights.OFF  # db.t3.small cannot have it
+    assert envs["dev"].insights_mode is Insights.OFF  # db.t4g.micro cannot have it
+    assert envs["staging"].insights_mode is Insights.OFF  # nor db.t3.small
     assert envs["prod"].insights_mode is Insights.STANDARD
     assert all(db.engine_version == ENGINE_VERSION for db in envs.values())
 
 
 def test_max_connections_follows_rds_formula():
     db = define("qa", Kind.DEVELOPMENT, **BASE).database
+    assert db.max_connections == int(1 * 2**30 * 0.9) // 12_582_880 == 76
+    db = define("qa", Kind.STAGING, **BASE).database
     assert db.max_connections == int(2 * 2**30 * 0.9) // 12_582_880 == 153
+
+
+def test_a_class_too_small_for_the_apps_connections_is_refused():
+    # 76 connections: 6 tasks x 10 + 10 fit, 7 x 10 + 10 do not
+    assert define("qa", Kind.DEVELOPMENT, **BASE, max_app_tasks=6)
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **BASE, max_app_tasks=7)
+    assert [p.field for p in raised.value.problems] == ["database.instance_class"]
+    assert "about 76 connections" in str(raised.value) and "need 80" in str(raised.value)
 
 
 def test_a_dict_changes_some_fields_of_the_kinds_default():
@@ -64,7 +79,9 @@ def test_every_supported_class_is_one_cfn_lint_accepts_for_mysql_84():
         .startswith("^(8\\.4")
     ]
     assert set(CLASS_MEMORY_GIB) <= allowed
-    assert NO_INSIGHTS_CLASSES & set(CLASS_MEMORY_GIB) == {"db.t3.small", "db.t4g.small"}
+    assert NO_INSIGHTS_CLASSES & set(CLASS_MEMORY_GIB) == {
+        "db.t4g.micro", "db.t3.small", "db.t4g.small",
+    }  # fmt: skip
 
 
 def test_pinned_version_is_current_in_cfn_lint_and_deprecated_ones_are_not():

@@ -87,10 +87,32 @@ def test_ingress_values_are_the_parameter_strings():
         "HealthyThreshold": "2",
         "UnhealthyThreshold": "3",
         "DeregistrationDelaySeconds": "30",
+        "EnableRegionalWaf": "true",
         "WafRateLimit": "2000",
         "WafLogRetentionDays": "90",
         "AccessLogDays": "90",
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes", "message"),
+    [
+        (Kind.DEVELOPMENT, {"alb_ingress": "internet"}, "open to the internet"),
+        (Kind.STAGING, {"alb_ingress": "internet"}, "open to the internet"),
+        (Kind.PRODUCTION, {}, "production keeps the ALB's own WAF"),
+    ],
+)
+def test_the_regional_waf_goes_only_behind_cloudfront_and_never_in_production(
+    kind, changes, message
+):
+    with pytest.raises(ConfigError) as raised:
+        define("qa", kind, **ENVIRONMENT, **changes, ingress={**ZONE, "regional_waf": False})
+    assert [p.field for p in raised.value.problems] == ["ingress.regional_waf"]
+    assert message in str(raised.value)
+    behind_cloudfront = define(
+        "qa", Kind.STAGING, **ENVIRONMENT, ingress={**ZONE, "regional_waf": False}
+    )
+    assert ingress_values(behind_cloudfront)["EnableRegionalWaf"] == "false"
 
 
 EDGES = {  # the limits AWS allows, each accepted

@@ -18,6 +18,7 @@ from playback_infra.environments.model import (
     define,
     validate_catalog,
 )
+from playback_infra.environments.parameters import parameter_values
 from tests.environments.helpers import BASE
 
 
@@ -25,11 +26,18 @@ def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
     envs = validate_catalog(environments())
     assert list(envs) == ["dev", "staging", "prod"]
     dev, staging, prod = envs.values()
-    assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.SINGLE, False)
+    assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.PUBLIC_IPS, False)
     assert (staging.az_count, staging.nat_mode, staging.retain_data) == (2, NatMode.SINGLE, True)
     assert (prod.az_count, prod.nat_mode, prod.retain_data) == (3, NatMode.PER_AZ, True)
     assert prod.interface_endpoints == frozenset(InterfaceEndpoint)
-    assert dev.interface_endpoints == frozenset()
+    # dev: no NAT; the rotation functions reach Secrets Manager through its endpoint, in one AZ
+    assert dev.interface_endpoints == frozenset({InterfaceEndpoint.SECRETS_MANAGER})
+    assert (dev.endpoints_in_one_az, staging.endpoints_in_one_az, prod.endpoints_in_one_az) == (
+        True, False, False,
+    )  # fmt: skip
+    assert (dev.ingress.regional_waf, staging.ingress.regional_waf, prod.ingress.regional_waf) == (
+        False, True, True,
+    )  # fmt: skip
     assert prod.flow_log_retention_days == 365
     assert prod.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
 
@@ -120,8 +128,19 @@ BAD_INPUTS = {
         {"monthly_budget_usd": 5}, "monthly_budget_usd", "must be 10-1000000 US dollars"),
     "a budget given as text": (
         {"monthly_budget_usd": "150"}, "monthly_budget_usd", "expected a whole number"),
+    "canary every 0 minutes": (
+        {"canary_interval_minutes": 0}, "canary_interval_minutes", "must be 1-60 minutes"),
+    "canary every 2 hours": (
+        {"canary_interval_minutes": 120}, "canary_interval_minutes", "must be 1-60 minutes"),
+    "canary interval as text": (
+        {"canary_interval_minutes": "5"}, "canary_interval_minutes", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
     "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
+    "public IPs without the Secrets Manager endpoint": (
+        {"nat_mode": "public-ips", "interface_endpoints": set()}, "interface_endpoints",
+        "the secret rotation functions have no public address"),
+    "endpoints in one AZ as text": (
+        {"endpoints_in_one_az": "yes"}, "endpoints_in_one_az", "expected True or False"),
 }  # fmt: skip
 
 
@@ -142,9 +161,39 @@ def test_prod_with_nat_none_is_refused_even_with_endpoints():
     assert "use 'per-az'" in str(raised.value)
 
 
+@pytest.mark.parametrize("kind", [Kind.STAGING, Kind.PRODUCTION])
+def test_public_task_addresses_are_for_development_only(kind):
+    with pytest.raises(ConfigError) as raised:
+        define("qa", kind, **BASE, nat_mode="public-ips")
+    assert "nat_mode" in [p.field for p in raised.value.problems]
+    assert "development only" in str(raised.value)
+
+
+def test_prod_keeps_an_endpoint_in_every_az():
+    with pytest.raises(ConfigError) as raised:
+        define("prod", Kind.PRODUCTION, **BASE, endpoints_in_one_az=True)
+    assert [p.field for p in raised.value.problems] == ["endpoints_in_one_az"]
+    assert define("qa", Kind.STAGING, **BASE, endpoints_in_one_az=True).endpoints_in_one_az
+
+
 def test_prod_with_a_single_nat_is_refused():
     with pytest.raises(ConfigError, match=r"field 'nat_mode'.*use 'per-az'"):
         define("prod", Kind.PRODUCTION, **BASE, nat_mode=NatMode.SINGLE)
+
+
+def test_prod_canary_runs_at_least_every_five_minutes():
+    assert define("prod", Kind.PRODUCTION, **BASE, canary_interval_minutes=5)
+    with pytest.raises(ConfigError) as raised:
+        define("prod", Kind.PRODUCTION, **BASE, canary_interval_minutes=10)
+    assert [p.field for p in raised.value.problems] == ["canary_interval_minutes"]
+    assert "use 5 or fewer" in str(raised.value)
+
+
+@pytest.mark.parametrize(("minutes", "schedule"), [(1, "rate(1 minute)"), (30, "rate(30 minutes)")])
+def test_canary_schedule_is_a_rate_of_the_models_minutes(minutes, schedule):
+    env = define("qa", Kind.DEVELOPMENT, **BASE, canary_interval_minutes=minutes)
+    given = parameter_values(env)
+    assert (given["CanarySchedule"], given["CanaryPeriodSeconds"]) == (schedule, str(minutes * 60))
 
 
 def test_missing_required_field_is_named():

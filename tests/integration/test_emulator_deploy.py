@@ -15,24 +15,29 @@ import sys
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from troposphere import encode_to_dict
 
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.emulator.coverage import READ_BACK
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
-from playback_infra.environments.catalog import environments
+from playback_infra.environments.catalog import delivery, environments
+from playback_infra.environments.model import NatMode
+from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
+from playback_infra.stacks import pipeline
 from playback_infra.synth import render
 
 pytestmark = pytest.mark.emulator
 
 ENVS = {env.name: env for env in environments()}
-EXPECTED_NATS = {"dev": 1, "staging": 1, "prod": 3}
-EXPECTED_INTERFACE_ENDPOINTS = {"dev": 0, "staging": 4, "prod": 4}
+EXPECTED_NATS = {"dev": 0, "staging": 1, "prod": 3}  # dev: public-ips, no NAT
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 1, "staging": 4, "prod": 4}  # dev: Secrets Manager
 READ: set[str] = set()  # resource types read back by the tests in this module
 
 
@@ -138,6 +143,8 @@ def _assert_network(aws, name: str) -> None:
         default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
         if tier_of[subnet] == "public":
             assert [r.get("GatewayId") for r in default] == [igw]
+        elif tier_of[subnet] == "app" and env.nat_mode is NatMode.PUBLIC_IPS:
+            assert [r.get("GatewayId") for r in default] == [igw]  # tasks have public IPs
         elif tier_of[subnet] == "app":
             assert len(default) == 1
             assert default[0].get("NatGatewayId") in nat_ids
@@ -173,6 +180,12 @@ def _assert_network(aws, name: str) -> None:
     # The emulator ignores the vpc-id filter here, so select by VpcId as well.
     kinds = sorted(e["VpcEndpointType"] for e in endpoints if e["VpcId"] == vpc_id)
     assert kinds == ["Gateway"] + ["Interface"] * EXPECTED_INTERFACE_ENDPOINTS[name]
+    endpoint_azs = 1 if env.endpoints_in_one_az else env.az_count
+    assert all(
+        len(e["SubnetIds"]) == endpoint_azs
+        for e in endpoints
+        if e["VpcId"] == vpc_id and e["VpcEndpointType"] == "Interface"
+    )
     READ.add("AWS::EC2::VPCEndpoint")
 
 
@@ -517,6 +530,14 @@ def _assert_ingress(aws, name: str) -> None:
     READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
 
     wafv2 = aws("wafv2")
+    if not ingress.regional_waf:  # dev: CloudFront's WAF alone, the ALB takes only CloudFront
+        assert out["ApiWebAclArn"] == "none"
+        try:  # AWS answers without a WebACL; the emulator answers WAFNonexistentItemException
+            found = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"]).get("WebACL")
+        except wafv2.exceptions.WAFNonexistentItemException:
+            found = None
+        assert found is None
+        return
     acl = wafv2.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
     assert acl["ARN"] == out["ApiWebAclArn"]
     assert sorted(r["Name"] for r in acl["Rules"]) == [
@@ -664,7 +685,9 @@ def _assert_app(aws, name: str) -> None:
         "FARGATE_SPOT" if app.spot else "FARGATE"
     ]
     network = service["networkConfiguration"]["awsvpcConfiguration"]
-    assert network["assignPublicIp"] == "DISABLED"
+    # dev (public-ips): no NAT, the tasks reach OpenAI and AWS with addresses of their own
+    public = env.nat_mode is NatMode.PUBLIC_IPS
+    assert network["assignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert sorted(network["subnets"]) == sorted(out["PrivateAppSubnetIds"].split(","))
     assert network["securityGroups"] == [out["AppSecurityGroupId"]]
     (balancer,) = service["loadBalancers"]
@@ -819,12 +842,27 @@ def _assert_observability(aws, name: str) -> None:
     group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
     assert group["InsightsConfiguration"]["InsightsEnabled"] is True
-    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"]
-             for r in xray.get_sampling_rules()["SamplingRuleRecords"]}  # fmt: skip
-    rule = rules[f"playback-{name}"]
-    assert rule["ServiceName"] == f"baseball-playback-{name}"
-    assert rule["FixedRate"] == env.app.trace_sampling_percent / 100
-    READ.update({"AWS::XRay::Group", "AWS::XRay::SamplingRule"})
+    READ.add("AWS::XRay::Group")
+    canary = aws("synthetics").get_canary(Name=f"{name}-site")["Canary"]
+    minutes = env.canary_interval_minutes
+    assert canary["Schedule"]["Expression"] == f"rate({minutes} minutes)"
+    assert (canary["RuntimeVersion"], canary["Code"]["Handler"]) == (
+        "syn-nodejs-puppeteer-15.0", "index.handler",
+    )  # fmt: skip
+    assert canary["Status"]["State"] == "RUNNING"
+    bucket, prefix = canary["ArtifactS3Location"].split("/", 1)
+    assert prefix == "canary"
+    rules = aws("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    role = canary["ExecutionRoleArn"].rsplit("/", 1)[1]
+    assert aws("iam").get_role(RoleName=role)["Role"]["Arn"] == canary["ExecutionRoleArn"]
+    (site,) = [a for a in alarms if "SiteCanaryAlarm" in a["AlarmName"]]
+    assert (site["Namespace"], site["MetricName"], site["Period"]) == (
+        "CloudWatchSynthetics", "SuccessPercent", minutes * 60,
+    )  # fmt: skip
+    assert site["Dimensions"] == [{"Name": "CanaryName", "Value": canary["Name"]}]
+    assert site["AlarmActions"] == [out["AlarmTopicArn"]]
+    READ.add("AWS::Synthetics::Canary")
 
     budgets = aws("budgets")
     budget = budgets.describe_budget(
@@ -865,6 +903,8 @@ def _assert_game_data(aws, name: str) -> None:
     assert run["Parameters"]["Cluster"] == cluster["clusterArn"]
     network = run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["SecurityGroups"] == [out["JobsSecurityGroupId"]]
+    public = ENVS[name].nat_mode is NatMode.PUBLIC_IPS  # dev: no NAT, the task's own address
+    assert network["AssignPublicIp"] == ("ENABLED" if public else "DISABLED")
     assert out["PrivateAppSubnetIds"] in network["Subnets.$"]
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert out["DatabaseMigrationSecretArn"] in override["Command.$"]
@@ -1223,6 +1263,427 @@ def test_registry_deploys_and_reads_back(aws):
         policy = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
         assert policy["Statement"][0]["Effect"] == "Deny"
     READ.add("AWS::ECR::Repository")
+
+
+def test_account_baseline_deploys_and_reads_back(aws):
+    """templates/account-baseline.yaml, deployed on its own as each account does once."""
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName="baseball-playback-account-baseline",
+        TemplateBody=(REPO_ROOT / "templates" / "account-baseline.yaml").read_text(),
+        Parameters=[{"ParameterKey": "FindingsEmail", "ParameterValue": "security@example.com"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _wait(aws, "baseball-playback-account-baseline") == "CREATE_COMPLETE"
+    outputs = _outputs(aws, "baseball-playback-account-baseline")
+
+    detector = aws("guardduty").get_detector(DetectorId=outputs["GuardDutyDetectorId"])
+    assert detector["Status"] == "ENABLED"
+    features = {f["Name"]: f["Status"] for f in detector["Features"]}
+    assert {n for n, s in features.items() if s == "ENABLED"} == {
+        "S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS",
+    }  # fmt: skip
+    assert features["RUNTIME_MONITORING"] == "DISABLED"
+    READ.add("AWS::GuardDuty::Detector")
+
+    securityhub = aws("securityhub")
+    hub = securityhub.describe_hub()
+    assert hub["HubArn"] == outputs["SecurityHubArn"]
+    assert hub["ControlFindingGenerator"] == "SECURITY_CONTROL"
+    assert hub["AutoEnableControls"] is True
+    READ.add("AWS::SecurityHub::Hub")
+    standards = securityhub.get_enabled_standards()["StandardsSubscriptions"]
+    assert [s["StandardsArn"] for s in standards] == [
+        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+    ]  # the default standards (CIS among them) stay off
+    assert standards[0]["StandardsStatus"] == "READY"
+    READ.add("AWS::SecurityHub::Standard")
+
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "ENHANCED"
+    assert scanning["rules"] == [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [
+        {"filter": "baseball-playback/*", "filterType": "WILDCARD"}]}]  # fmt: skip
+    (account,) = aws("inspector2").batch_get_account_status()["accounts"]
+    assert account["resourceState"]["ecr"]["status"] == "ENABLED"
+    READ.add("AWS::ECR::RegistryScanningConfiguration")
+
+    resources = _stack_resources(aws, "baseball-playback-account-baseline")
+    recording = aws("config")
+    (recorder,) = recording.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert recorder["recordingGroup"]["allSupported"] is True
+    assert recorder["recordingGroup"]["includeGlobalResourceTypes"] is True
+    assert recorder["roleARN"].endswith("/" + resources["ConfigRecorderRole"])
+    (status,) = recording.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    assert status["recording"] is True  # started once the delivery channel existed
+    READ.add("AWS::Config::ConfigurationRecorder")
+    (channel,) = recording.describe_delivery_channels()["DeliveryChannels"]
+    assert channel["s3BucketName"] == resources["ConfigHistoryBucket"]
+    assert channel["s3KmsKeyArn"].endswith(resources["BaselineKey"])
+    READ.add("AWS::Config::DeliveryChannel")
+
+    events = aws("events")
+    rules = {
+        title: events.describe_rule(Name=resources[title])
+        for title in ("GuardDutyFindingsRule", "SecurityHubFindingsRule")
+    }
+    guardduty_pattern = json.loads(rules["GuardDutyFindingsRule"]["EventPattern"])
+    assert guardduty_pattern["detail"] == {"severity": [{"numeric": [">=", 7]}]}
+    findings = json.loads(rules["SecurityHubFindingsRule"]["EventPattern"])["detail"]["findings"]
+    assert findings["Severity"] == {"Label": ["CRITICAL"]}
+    topic = outputs["FindingsTopicArn"]
+    for rule in rules.values():
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert [t["Arn"] for t in targets] == [topic]
+    policy = json.loads(aws("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert set(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == {
+        r["Arn"] for r in rules.values()
+    }
+
+    assert _delete(aws, "baseball-playback-account-baseline") is None
+    assert aws("guardduty").list_detectors()["DetectorIds"] == []
+    with pytest.raises(ClientError, match="not subscribed"):
+        securityhub.describe_hub()
+    scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
+    assert scanning["scanType"] == "BASIC"
+    assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_pipeline_target_deploys_and_reads_back(aws):
+    """templates/pipeline-target.yaml, deployed on its own as each environment account does once:
+    the deploy and execution roles, the execution role's generated managed policies."""
+    stack_name, pipeline_account = "baseball-playback-pipeline-target", "444455556666"
+    buckets = "baseball-playback-artifacts-444455556666-us-east-1"
+    key = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    aws("cloudformation").create_stack(
+        StackName=stack_name,
+        TemplateBody=(REPO_ROOT / "templates" / "pipeline-target.yaml").read_text(),
+        Parameters=[
+            {"ParameterKey": "PipelineAccountId", "ParameterValue": pipeline_account},
+            {"ParameterKey": "ArtifactBucketNames", "ParameterValue": buckets},
+            {"ParameterKey": "ArtifactKeyArns", "ParameterValue": key},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert _wait(aws, stack_name) == "CREATE_COMPLETE"
+    out, iam = _outputs(aws, stack_name), aws("iam")
+
+    deploy = iam.get_role(RoleName="baseball-playback-pipeline-deploy")["Role"]
+    assert out["DeployRoleArn"] == deploy["Arn"]
+    (trust,) = deploy["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": [f"arn:aws:iam::{pipeline_account}:root"]}
+    assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"].endswith(
+        f"{pipeline_account}:role/baseball-playback-pipeline-*"
+    )
+    inline = iam.get_role_policy(RoleName=deploy["RoleName"], PolicyName="deploy")
+    statements = {s["Sid"]: s for s in inline["PolicyDocument"]["Statement"]}
+    assert statements["PassExecutionRole"]["Resource"] == [out["ExecutionRoleArn"]]
+    assert f"arn:*:s3:::{buckets}/*" in statements["Artifacts"]["Resource"]
+    assert statements["ArtifactKeys"]["Resource"] == [key]
+
+    execution = iam.get_role(RoleName="baseball-playback-pipeline-cfn-exec")["Role"]
+    assert out["ExecutionRoleArn"] == execution["Arn"]
+    (trust,) = execution["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["cloudformation.amazonaws.com"]}
+    attached = iam.list_attached_role_policies(RoleName=execution["RoleName"])["AttachedPolicies"]
+    generated = execution_permissions.policies()
+    assert len(attached) == len(generated)
+    granted = set()
+    for policy in attached:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)[
+            "PolicyVersion"
+        ]["Document"]
+        document = json.loads(unquote(document)) if isinstance(document, str) else document
+        granted |= {a for s in document["Statement"] for a in s["Action"]}
+    assert granted == {
+        a for statements in generated for s in statements for a in encode_to_dict(s)["Action"]
+    }
+    assert set(execution_permissions.actions()) <= granted
+    guards = iam.get_role_policy(RoleName=execution["RoleName"], PolicyName="artifacts-and-guards")
+    assert {s["Effect"] for s in guards["PolicyDocument"]["Statement"]} == {"Allow", "Deny"}
+
+    # Not the pipeline's account: the pipeline account may replicate its images here.
+    registry = json.loads(aws("ecr").get_registry_policy()["policyText"])
+    (replication,) = registry["Statement"]
+    assert replication["Principal"] == {"AWS": [f"arn:aws:iam::{pipeline_account}:root"]}
+    assert sorted(replication["Action"]) == ["ecr:CreateRepository", "ecr:ReplicateImage"]
+    assert replication["Resource"][0].endswith(":repository/baseball-playback/*")
+    assert _delete(aws, stack_name) is None
+    with pytest.raises(ClientError, match="RegistryPolicyNotFoundException"):
+        aws("ecr").get_registry_policy()
+    READ.update({"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::ECR::RegistryPolicy"})
+
+
+# What runs in prod only once approved (the infrastructure's plan and edge stack run before: the
+# approval links the plan's change set).
+APPROVED_IN_PROD = {
+    pipeline.INFRA: ["Apply", "Migrate", "Smoke"],
+    pipeline.BACKEND: ["Migrate", "Release", "Smoke"],
+    pipeline.FRONTEND: ["Publish", "Smoke"],
+}
+
+
+def _pipeline_clients(endpoint: str, region: str):
+    """Clients as the delivery account: the template's rule admits only its account, and
+    ministack takes a 12-digit access key ID as the account."""
+    session = boto3.session.Session(
+        aws_access_key_id=delivery().account_id, aws_secret_access_key="test", region_name=region
+    )
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+def _deploy_pipeline(aws, endpoint: str, **changed: str) -> str:
+    """Create templates/pipeline.yaml (over 51,200 bytes: from S3) with parameters/delivery/pipeline.json,
+    or update it with `changed` parameters; the final status."""
+    given = json.loads((REPO_ROOT / "parameters" / "delivery" / "pipeline.json").read_text())
+    aws("s3").put_object(
+        Bucket="pipeline-templates",
+        Key="pipeline.yaml",
+        Body=(REPO_ROOT / "templates" / "pipeline.yaml").read_bytes(),
+    )
+    request = {
+        "StackName": pipeline.STACK_NAME,
+        "TemplateURL": f"{endpoint}/pipeline-templates/pipeline.yaml",
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": changed.get(k, v)}
+            for k, v in given["Parameters"].items()
+        ],
+        "Tags": [{"Key": k, "Value": v} for k, v in given["Tags"].items()],
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+    }
+    cfn = aws("cloudformation")
+    (cfn.update_stack if changed else cfn.create_stack)(**request)
+    return _wait(aws, pipeline.STACK_NAME)
+
+
+def _assert_pipelines(aws, resources: dict[str, str], branch: str) -> None:
+    """The three pipelines as GetPipeline shows them: stages in order, the self-update, an
+    approval before anything reaches prod, triggers on the branch."""
+    iam, d = aws("iam"), delivery()
+    role = iam.get_role(RoleName=resources["PipelineRole"])["Role"]
+    key_arn = aws("kms").describe_key(KeyId=resources["ArtifactKey"])["KeyMetadata"]["Arn"]
+    envs = [env.name.capitalize() for env in environments()]
+    declared = {}
+    for name, first in ((pipeline.INFRA, ["Source", "Build", "UpdatePipeline"]),
+                        (pipeline.BACKEND, ["Source", "Build"]),
+                        (pipeline.FRONTEND, ["Source", "Build"])):  # fmt: skip
+        answer = aws("codepipeline").get_pipeline(name=name)
+        declared[name] = p = answer["pipeline"]
+        assert answer["metadata"]["pipelineArn"].endswith(f":{d.account_id}:{name}")
+        assert [s["name"] for s in p["stages"]] == first + envs
+        assert (p["pipelineType"], p["executionMode"]) == ("V2", "SUPERSEDED")
+        assert p["roleArn"] == role["Arn"]
+        assert p["artifactStore"] == {
+            "type": "S3",
+            "location": resources["ArtifactBucket"],
+            "encryptionKey": {"type": "KMS", "id": key_arn},
+        }
+        (trigger,) = p["triggers"]
+        source = trigger["gitConfiguration"]["sourceActionName"]
+        (source_action,) = [a for a in p["stages"][0]["actions"] if a["name"] == source]
+        assert source_action["configuration"]["BranchName"] == branch
+        assert source_action["configuration"]["ConnectionArn"] == resources["RepositoryConnection"]
+        assert trigger["gitConfiguration"]["push"][0]["branches"]["includes"] == [branch]
+        for stage in p["stages"][len(first) :]:
+            if name != pipeline.INFRA:
+                assert stage["onFailure"] == {"result": "ROLLBACK"}
+            actions = sorted(stage["actions"], key=lambda a: a["runOrder"])
+            approvals = [a for a in actions if a["actionTypeId"]["category"] == "Approval"]
+            if stage["name"] != "Prod":
+                assert approvals == []
+                continue
+            (approve,) = approvals
+            assert approve["configuration"]["NotificationArn"] == resources["NotificationTopic"]
+            after = [a["name"] for a in actions if a["runOrder"] > approve["runOrder"]]
+            assert after == APPROVED_IN_PROD[name]
+    (self_update, restart) = declared[pipeline.INFRA]["stages"][2]["actions"]
+    assert self_update["actionTypeId"] == {
+        "category": "Deploy", "owner": "AWS", "provider": "CloudFormation", "version": "1"
+    }  # fmt: skip
+    self_update_role = iam.get_role(RoleName=resources["SelfUpdateRole"])["Role"]
+    assert self_update["configuration"] == {
+        "ActionMode": "CREATE_UPDATE",
+        "StackName": pipeline.STACK_NAME,
+        "TemplatePath": "Build::templates/pipeline.yaml",
+        "TemplateConfiguration": "Build::parameters/delivery/pipeline.json",
+        "Capabilities": "CAPABILITY_NAMED_IAM",
+        "RoleArn": self_update_role["Arn"],
+    }
+    assert restart["runOrder"] > self_update["runOrder"]
+    READ.add("AWS::CodePipeline::Pipeline")
+
+
+def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
+    """Everything else the pipeline stack makes, read back through its own API."""
+    d = delivery()
+    connection = aws("codeconnections").get_connection(
+        ConnectionArn=resources["RepositoryConnection"]
+    )["Connection"]
+    assert (connection["ConnectionName"], connection["ProviderType"]) == (
+        "baseball-playback", "GitHub"
+    )  # fmt: skip
+    assert connection["ConnectionStatus"] == "PENDING"  # until its console handshake
+    READ.add("AWS::CodeConnections::Connection")
+    key = aws("kms").describe_key(KeyId=resources["ArtifactKey"])["KeyMetadata"]
+
+    projects = {
+        p["name"]: p
+        for p in aws("codebuild").batch_get_projects(
+            names=[f"baseball-playback-{row[1]}" for row in pipeline.PROJECTS]
+        )["projects"]
+    }
+    assert len(projects) == len(pipeline.PROJECTS)
+    for _title, name, role, spec, compute, docker, _cache, timeout in pipeline.PROJECTS:
+        project = projects[f"baseball-playback-{name}"]
+        assert (
+            project["source"]["buildspec"] == (REPO_ROOT / "pipeline" / f"{spec}.yml").read_text()
+        )
+        assert project["environment"]["computeType"] == compute
+        assert project["environment"].get("privilegedMode", False) is docker
+        assert project["serviceRole"].endswith(f":role/baseball-playback-pipeline-{role}")
+        assert project["timeoutInMinutes"] == timeout
+        logs = aws("logs").describe_log_groups(
+            logGroupNamePrefix=f"/aws/codebuild/baseball-playback-{name}"
+        )
+        (group,) = [g for g in logs["logGroups"] if g["logGroupName"].endswith(name)]
+        assert (group["retentionInDays"], group["kmsKeyId"]) == (90, key["Arn"])
+    READ.add("AWS::CodeBuild::Project")
+
+    groups = aws("codebuild").batch_get_report_groups(
+        reportGroupArns=[resources["InfraBuildReports"], resources["SmokeReports"]]
+    )
+    assert sorted(g["name"] for g in groups["reportGroups"]) == [
+        "baseball-playback-deployer-smoke-smoke", "baseball-playback-infra-build-pytest"
+    ]  # fmt: skip
+    for group in groups["reportGroups"]:
+        assert (group["type"], group["exportConfig"]) == ("TEST", {"exportConfigType": "NO_EXPORT"})
+    READ.add("AWS::CodeBuild::ReportGroup")
+
+    topic = resources["NotificationTopic"]
+    for title, name in (("InfraPipeline", pipeline.INFRA), ("BackendPipeline", pipeline.BACKEND),
+                        ("FrontendPipeline", pipeline.FRONTEND)):  # fmt: skip
+        rule = aws("codestar-notifications").describe_notification_rule(
+            Arn=resources[f"{title}Notifications"]
+        )
+        assert rule["Resource"] == f"arn:aws:codepipeline:{d.region}:{d.account_id}:{name}"
+        assert [e["EventTypeId"] for e in rule["EventTypes"]] == pipeline.NOTIFIED_EVENTS
+        assert [(t["TargetType"], t["TargetAddress"]) for t in rule["Targets"]] == [("SNS", topic)]
+        assert (rule["DetailType"], rule["Status"]) == ("FULL", "ENABLED")
+    READ.add("AWS::CodeStarNotifications::NotificationRule")
+
+    sns = aws("sns")
+    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == key["Arn"]
+    assert "codestar-notifications.amazonaws.com" in attributes["Policy"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", email)]
+    READ.update({"AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription"})
+
+    assert aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in aws("kms").list_aliases()["Aliases"]}
+    assert aliases["alias/baseball-playback/pipeline-artifacts"] == key["KeyId"]
+    READ.update({"AWS::KMS::Key", "AWS::KMS::Alias", "AWS::Logs::LogGroup"})
+
+    s3, bucket = aws("s3"), resources["ArtifactBucket"]
+    assert bucket == f"baseball-playback-artifacts-{d.account_id}-{d.region}"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]
+    }  # fmt: skip
+    (expiry,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert expiry["Expiration"]["Days"] == 30
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"  # TLS only
+    READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
+
+    iam = aws("iam")
+    trusted = {
+        "PipelineRole": "codepipeline.amazonaws.com",
+        "SelfUpdateRole": "cloudformation.amazonaws.com",
+        **dict.fromkeys(
+            ("InfraBuildRole", "ImageBuildRole", "SiteBuildRole", "DeployerRole"),
+            "codebuild.amazonaws.com",
+        ),
+    }
+    for title, service in trusted.items():
+        role = iam.get_role(RoleName=resources[title])["Role"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"]["Service"] in (service, [service])
+        (policy_name,) = iam.list_role_policies(RoleName=resources[title])["PolicyNames"]
+        document = iam.get_role_policy(RoleName=resources[title], PolicyName=policy_name)
+        assert all(s["Action"] != "*" for s in document["PolicyDocument"]["Statement"])
+    READ.add("AWS::IAM::Role")
+
+    registry = aws("ecr").describe_registry()
+    assert registry["registryId"] == d.account_id
+    (rule,) = registry["replicationConfiguration"]["rules"]
+    assert rule["destinations"] == [
+        {"region": env.region, "registryId": env.account_id}
+        for env in environments()
+        if (env.account_id, env.region) != (d.account_id, d.region)
+    ]
+    assert rule["repositoryFilters"] == [
+        {"filter": "baseball-playback/", "filterType": "PREFIX_MATCH"}
+    ]
+    READ.add("AWS::ECR::ReplicationConfiguration")
+
+
+def test_pipeline_deploys_reads_back_updates_and_deletes(endpoint):
+    """templates/pipeline.yaml with parameters/delivery/pipeline.json, as the delivery account deploys
+    it once (and templates/pipeline-artifacts.yaml in another region, as for one more region's
+    artifact store); then a new branch and a new e-mail; then the delete."""
+    d = delivery()
+    aws = _pipeline_clients(endpoint, d.region)
+    aws("s3").create_bucket(Bucket="pipeline-templates")
+    given = json.loads((REPO_ROOT / "parameters" / "delivery" / "pipeline.json").read_text())[
+        "Parameters"
+    ]
+    assert _deploy_pipeline(aws, endpoint) == "CREATE_COMPLETE"
+    resources = _stack_resources(aws, pipeline.STACK_NAME)
+    _assert_pipelines(aws, resources, given["Branch"])
+    _assert_pipeline_stack(aws, resources, given["NotificationEmail"])
+
+    elsewhere = _pipeline_clients(endpoint, "us-west-2")
+    elsewhere("cloudformation").create_stack(
+        StackName="baseball-playback-pipeline-artifacts",
+        TemplateBody=(REPO_ROOT / "templates" / "pipeline-artifacts.yaml").read_text(),
+    )
+    assert _wait(elsewhere, "baseball-playback-pipeline-artifacts") == "CREATE_COMPLETE"
+    bucket = f"baseball-playback-artifacts-{d.account_id}-us-west-2"
+    assert _outputs(elsewhere, "baseball-playback-pipeline-artifacts") == {
+        "ArtifactBucketName": bucket
+    }
+    key = elsewhere("kms").describe_key(KeyId="alias/baseball-playback/pipeline-artifacts")
+    assert key["KeyMetadata"]["Arn"].startswith(f"arn:aws:kms:us-west-2:{d.account_id}:key/")
+    encryption = elsewhere("s3").get_bucket_encryption(Bucket=bucket)
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key["KeyMetadata"]["Arn"]
+
+    changed = {"Branch": "release", "NotificationEmail": "delivery-team@example.com"}
+    assert _deploy_pipeline(aws, endpoint, **changed) == "UPDATE_COMPLETE"
+    after = _stack_resources(aws, pipeline.STACK_NAME)
+    assert after["RepositoryConnection"] == resources["RepositoryConnection"]
+    _assert_pipelines(aws, after, changed["Branch"])
+    _assert_pipeline_stack(aws, after, changed["NotificationEmail"])
+    assert aws("codepipeline").get_pipeline(name=pipeline.INFRA)["pipeline"]["version"] == 2
+
+    assert _delete(aws, pipeline.STACK_NAME) is None
+    for name in (pipeline.INFRA, pipeline.BACKEND, pipeline.FRONTEND):
+        with pytest.raises(ClientError, match="PipelineNotFoundException"):
+            aws("codepipeline").get_pipeline(name=name)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws("codeconnections").get_connection(ConnectionArn=after["RepositoryConnection"])
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws("codestar-notifications").describe_notification_rule(
+            Arn=after["InfraPipelineNotifications"]
+        )
+    reports = [after["InfraBuildReports"], after["SmokeReports"]]
+    gone = aws("codebuild").batch_get_report_groups(reportGroupArns=reports)
+    assert gone["reportGroupsNotFound"] == reports
+    assert aws("ecr").describe_registry()["replicationConfiguration"] == {"rules": []}
+    # The artifact key and bucket are retained: old executions' artifacts stay readable.
+    assert aws("kms").describe_key(KeyId=after["ArtifactKey"])["KeyMetadata"]["Enabled"]
+    aws("s3").head_bucket(Bucket=after["ArtifactBucket"])
 
 
 def test_every_claimed_type_was_read_back():

@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import yaml
 
 from playback_infra.checks import iam as iam_checks
 from playback_infra.stacks import app, security
@@ -215,6 +216,7 @@ def test_template_uses_language_extensions_and_its_conditions(t):
         "XRayOn": {"Fn::Equals": [ref("EnableXRay"), "true"]},
         "EcsExecOn": {"Fn::Equals": [ref("EnableEcsExec"), "true"]},
         "HasPeak": {"Fn::Not": [{"Fn::Equals": [ref("PeakStart"), ""]}]},
+        "TasksNeedPublicIp": {"Fn::Equals": [ref("NatMode"), "public-ips"]},
     }
 
 
@@ -251,8 +253,8 @@ def test_exactly_the_app_resources(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # every environment gives the 24 root-provided parameters
-    assert root_provided_values_checked(t, parameter_files) == 3 * 24
+    # every environment gives the 26 root-provided parameters
+    assert root_provided_values_checked(t, parameter_files) == 3 * 26
 
 
 @pytest.mark.parametrize(
@@ -380,6 +382,8 @@ def backend_environment(otel_endpoint: str) -> dict:
         "ENVIRONMENT_NAME": ref("EnvironmentName"),
         "CACHE_URL": ref("CacheUrl"),  # rediss:// of the narration cache, or empty
         "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint,
+        # With the sidecar every trace goes to it: its tail sampler decides what X-Ray keeps.
+        "OTEL_TRACES_SAMPLER": "parentbased_always_on" if otel_endpoint else "",
         "OTEL_SERVICE_NAME": {"Fn::Sub": "baseball-playback-${EnvironmentName}"},
     }
 
@@ -437,7 +441,8 @@ def test_no_secret_value_is_in_a_containers_environment(t):
             if isinstance(value, str):
                 assert not looks_like_a_secret(value), name
             checked += 1
-    assert checked == 2 * 12  # the backend's twelve variables, with and without the sidecar
+    # the backend's thirteen variables, with and without the sidecar, and the sidecar's config
+    assert checked == 2 * 13 + 1
     assert "resolve:secretsmanager" not in str(props(t, "TaskDefinition"))
 
 
@@ -517,15 +522,14 @@ def test_backend_has_an_init_process_and_a_stop_timeout(t):
         assert backend["StopTimeout"] == 30
 
 
-def test_backend_is_the_same_with_and_without_the_sidecar_but_for_the_otlp_endpoint(t):
+def test_backend_is_the_same_with_and_without_the_sidecar_but_for_the_otlp_settings(t):
     with_xray, without_xray = backends(t)
+    otlp = {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER"}
 
     def without_endpoint(container: dict) -> dict:
         return {
             **container,
-            "Environment": [
-                v for v in container["Environment"] if v["Name"] != "OTEL_EXPORTER_OTLP_ENDPOINT"
-            ],
+            "Environment": [v for v in container["Environment"] if v["Name"] not in otlp],
         }
 
     assert without_endpoint(with_xray) == without_endpoint(without_xray)
@@ -549,10 +553,61 @@ def test_adot_sidecar_is_pinned_non_essential_read_only_and_non_root(t):
         "Essential": False,  # tracing never takes the backend down
         "User": "10001",
         "ReadonlyRootFilesystem": True,
-        "Command": ["--config=/etc/ecs/ecs-xray.yaml"],
+        "Environment": [
+            {"Name": "AOT_CONFIG_CONTENT", "Value": {"Fn::Sub": app.ADOT_CONFIG.read_text()}}
+        ],
         "LogConfiguration": {"LogDriver": "awslogs", "Options": LOG_OPTIONS},
     }
     assert re.fullmatch(r".+:v\d+\.\d+\.\d+", sidecar["Image"])  # a version, never latest
+
+
+def collector_config(t: dict, percent: str) -> dict:
+    """The sidecar's collector configuration as the collector reads it, for a sampling share."""
+    with_xray, _ = both_branches(t)
+    [sidecar] = [c for c in with_xray if c["Name"] == "adot-collector"]
+    [content] = [v["Value"]["Fn::Sub"] for v in sidecar["Environment"]]
+    assert set(re.findall(r"\$\{([^}]+)\}", content)) == {"TraceSamplingPercent"}
+    assert t["Parameters"]["TraceSamplingPercent"]["Type"] == "Number"
+    return yaml.safe_load(content.replace("${TraceSamplingPercent}", percent))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_sidecar_keeps_every_error_trace_and_the_environments_share(t, parameter_files, env):
+    percent = parameter_files[env]["Parameters"]["TraceSamplingPercent"]
+    config = collector_config(t, percent)
+    sampler = config["processors"]["tail_sampling"]
+    policies = {p["name"]: p for p in sampler["policies"]}
+    # The tail sampler keeps a trace when any policy keeps it.
+    assert policies["errors"] == {
+        "name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]},
+    }  # fmt: skip
+    for name, key in (
+        ("server-errors", "http.response.status_code"),
+        ("server-errors-before-semconv-1.21", "http.status_code"),
+    ):
+        assert policies[name]["numeric_attribute"] == {
+            "key": key, "min_value": 500, "max_value": 599,
+        }  # fmt: skip
+    assert policies["environment-share"]["probabilistic"] == {
+        "sampling_percentage": {"dev": 50, "staging": 20, "prod": 5}[env]
+    }
+    assert set(policies) == {
+        "errors", "server-errors", "server-errors-before-semconv-1.21", "environment-share",
+    }  # fmt: skip
+
+
+def test_sidecar_decides_on_whole_traces_before_batching_and_exports_to_xray(t):
+    config = collector_config(t, "5")
+    [pipeline] = config["service"]["pipelines"].values()
+    assert pipeline == {
+        "receivers": ["otlp"],
+        # a batch before the tail sampler could split a trace's spans (ADOT's sampling guide)
+        "processors": ["memory_limiter", "tail_sampling", "batch/traces"],
+        "exporters": ["awsxray"],
+    }
+    # The backend exports OTLP over HTTP to the sidecar's loopback port, nothing else listens.
+    assert config["receivers"] == {"otlp": {"protocols": {"http": {"endpoint": "127.0.0.1:4318"}}}}
+    assert OTLP_HTTP.endswith(":4318")
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -669,8 +724,6 @@ def test_task_role_reads_game_data_and_writes_traces_and_its_own_metrics_only(t)
             "Action": [
                 "xray:PutTraceSegments",
                 "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
             ],
             "Resource": ["*"],
         },
@@ -806,7 +859,7 @@ def test_blue_green_infrastructure_role_lets_ecs_move_the_listener_rules(t):
 # --- service ---------------------------------------------------------------------------------
 
 
-def test_service_runs_the_task_in_the_private_app_subnets_without_public_ips(t):
+def test_service_runs_the_task_in_the_private_app_subnets_public_ips_only_without_nat(t):
     resource = t["Resources"]["Service"]
     p = resource["Properties"]
     assert p["Cluster"] == ref("Cluster")
@@ -818,7 +871,8 @@ def test_service_runs_the_task_in_the_private_app_subnets_without_public_ips(t):
         "AwsvpcConfiguration": {
             "Subnets": ref("PrivateAppSubnetIds"),
             "SecurityGroups": [ref("AppSecurityGroupId")],
-            "AssignPublicIp": "DISABLED",
+            # NatMode public-ips (dev): the app tier routes to the internet gateway
+            "AssignPublicIp": {"Fn::If": ["TasksNeedPublicIp", "ENABLED", "DISABLED"]},
         }
     }
     assert "PublicSubnetIds" not in t["Parameters"]
@@ -1151,6 +1205,7 @@ def test_conditions_per_environment(live, env):
         "XRayOn": True,
         "EcsExecOn": False,
         "HasPeak": want["peak"],
+        "TasksNeedPublicIp": env == "dev",
     }
 
 

@@ -66,13 +66,13 @@ ALARMS = {  # title -> metric, comparison, threshold parameter
     ),
 }
 # Memory (GiB) of the classes the environments use, from the AWS instance-class tables.
-CLASS_MEMORY_GIB = {"db.t3.small": 2, "db.m7g.large": 8}
+CLASS_MEMORY_GIB = {"db.t4g.micro": 1, "db.t3.small": 2, "db.m7g.large": 8}
 GIB = 2**30
 MIB = 2**20
 
 EXPECTED = {  # what each environment's parameter file must give the database
     "dev": {
-        "class": "db.t3.small",
+        "class": "db.t4g.micro",  # half db.t3.small's price (issue 8's $80 dev)
         "multi_az": False,
         "retain": False,
         "insights": None,
@@ -80,7 +80,7 @@ EXPECTED = {  # what each environment's parameter file must give the database
         "backup_days": "1",
         "log_days": "30",
         "max_storage": "50",
-        "connections_alarm": "122",
+        "connections_alarm": "60",
     },
     "staging": {
         "class": "db.t3.small",

@@ -53,4 +53,9 @@ def test_outputs(t):
     assert {name: o["Value"] for name, o in t["Outputs"].items()} == {
         "GameDataBucketName": ref("RetrosheetBucket"),
         "GameDataBucketArn": getatt("RetrosheetBucket", "Arn"),
+        # for `playback-infra migrate`
+        "JobsClusterName": ref("JobsCluster"),
+        "JobsLogGroupName": ref("ImportLogGroup"),
+        "MigrationContainerName": "migrate",
+        "MigrationTaskDefinitionArn": ref("MigrationTaskDefinition"),
     }

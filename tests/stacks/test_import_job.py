@@ -30,6 +30,7 @@ def test_exactly_the_import_resources(t):
         "ImportExecutionRole": "AWS::IAM::Role",
         "ImportTaskRole": "AWS::IAM::Role",
         "ImportTaskDefinition": "AWS::ECS::TaskDefinition",
+        "MigrationTaskDefinition": "AWS::ECS::TaskDefinition",
         "ImportWorkflowRole": "AWS::IAM::Role",
         "ImportWorkflow": "AWS::StepFunctions::StateMachine",
         "ImportFailedAlarm": "AWS::CloudWatch::Alarm",
@@ -92,8 +93,13 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     assert run["TimeoutSeconds"] == 3600
     assert run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == (
-        "DISABLED"
+        "${AssignPublicIp}"
     )
+    # NatMode public-ips (dev): the app tier routes to the internet gateway
+    assert p["DefinitionSubstitutions"]["AssignPublicIp"] == {
+        "Fn::If": ["TasksNeedPublicIp", "ENABLED", "DISABLED"]
+    }
+    assert t["Conditions"]["TasksNeedPublicIp"] == {"Fn::Equals": [ref("NatMode"), "public-ips"]}
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert override["Name"] == "importer"
     assert override["Command.$"] == (
@@ -184,7 +190,7 @@ def test_failed_and_unstarted_imports_page(t):
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
     # RetainStatefulResources, EnvironmentName, JobsImageTag, ImportCpu, ImportMemory,
     # JobsLogRetentionDays per environment.
-    assert root_provided_values_checked(t, parameter_files) == 3 * 6
+    assert root_provided_values_checked(t, parameter_files) == 3 * 7
 
 
 def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
@@ -216,3 +222,26 @@ def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
     dockerfile = (REPO_ROOT / "jobs" / "Dockerfile").read_text()
     assert import_job.RDS_CA_BUNDLE in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "retrosheet_importer"]' in dockerfile
+
+
+def test_migration_task_runs_knex_from_the_jobs_image_as_the_migration_user(t):
+    """ECS cannot override the entry point at RunTask: the migration's own definition has npx,
+    and `playback-infra migrate` gives the command."""
+    p, imported = props(t, "MigrationTaskDefinition"), props(t, "ImportTaskDefinition")
+    for key in ("Cpu", "Memory", "RuntimePlatform", "ExecutionRoleArn", "TaskRoleArn", "Volumes"):
+        assert p[key] == imported[key]
+    (container,) = p["ContainerDefinitions"]
+    (importer,) = imported["ContainerDefinitions"]
+    assert container["EntryPoint"] == ["npx"] and "Command" not in container
+    assert container["Image"] == importer["Image"] and container["ReadonlyRootFilesystem"]
+    assert {e["Name"]: e["Value"] for e in container["Environment"]} == {
+        "AWS_REGION": ref("AWS::Region"),
+        "DB_SECRET_ARN": ref("DatabaseMigrationSecretArn"),
+        "DB_SSL": "true",
+    }
+    assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "migrate"
+    outputs = {k: v["Value"] for k, v in t["Outputs"].items()}
+    assert outputs["MigrationTaskDefinitionArn"] == ref("MigrationTaskDefinition")
+    assert outputs["MigrationContainerName"] == container["Name"] == "migrate"
+    assert outputs["JobsClusterName"] == ref("JobsCluster")
+    assert outputs["JobsLogGroupName"] == ref("ImportLogGroup")

@@ -102,12 +102,15 @@ def live(t, parameter_files, as_deployed):
     return {env: deploy(t, as_deployed, parameter_files[env]["Parameters"]) for env in ENVIRONMENTS}
 
 
-def parameters(cloudfront: bool = True, zone: bool = True, retain: bool = True) -> dict[str, str]:
+def parameters(
+    cloudfront: bool = True, zone: bool = True, retain: bool = True, waf: bool = True
+) -> dict[str, str]:
     """Just the values the stack's conditions read."""
     return {
         "CloudFrontPrefixListId": "pl-3b927c52" if cloudfront else "",
         "HostedZoneId": "Z0QAPLAYBACKEXAMPLE" if zone else "",
         "RetainStatefulResources": "true" if retain else "false",
+        "EnableRegionalWaf": "true" if waf else "false",
     }
 
 
@@ -148,6 +151,7 @@ def test_template_uses_language_extensions_and_its_conditions(t):
         "RetainData": {"Fn::Equals": [ref("RetainStatefulResources"), "true"]},
         "FrontedByCloudFront": {"Fn::Not": [{"Fn::Equals": [ref("CloudFrontPrefixListId"), ""]}]},
         "IssueCertificate": {"Fn::Not": [{"Fn::Equals": [ref("HostedZoneId"), ""]}]},
+        "RegionalWaf": {"Fn::Equals": [ref("EnableRegionalWaf"), "true"]},
     }
 
 
@@ -173,8 +177,8 @@ def test_exactly_the_ingress_resources(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # every environment gives the 16 root-provided parameters
-    assert root_provided_values_checked(t, parameter_files) == 3 * 16
+    # every environment gives the 17 root-provided parameters
+    assert root_provided_values_checked(t, parameter_files) == 3 * 17
 
 
 # --- load balancer ---------------------------------------------------------------------------
@@ -612,7 +616,19 @@ def test_waf_logs_redact_the_origin_secret_header(t):
     assert "x-origin-verify" in names
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("waf", [True, False], ids=["regional-waf", "cloudfront-waf-only"])
+def test_the_regional_waf_its_logs_and_output_exist_only_where_switched_on(t, as_deployed, waf):
+    d = deploy(t, as_deployed, parameters(waf=waf))
+    acl = {"ApiWebAcl", "ApiWebAclAssociation", "ApiWebAclLogging", "WafLogGroup"}
+    assert (acl & set(d["resources"])) == (acl if waf else set())
+    assert d["outputs"]["ApiWebAclArn"]["Value"] == (getatt("ApiWebAcl", "Arn") if waf else "none")
+    # the ALB is there either way, and behind CloudFront still demands its origin header
+    assert "ApiLoadBalancer" in d["resources"]
+    conditions = d["resources"]["ApiProductionListenerRule"]["Properties"]["Conditions"]
+    assert ORIGIN_HEADER in conditions
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_stateful_resources_and_waf_log_retention_per_environment(live, env):
     resources = live[env]["resources"]
     policy = "Retain" if EXPECTED[env]["retain"] else "Delete"
@@ -650,7 +666,7 @@ def test_outputs(t):
             "Fn::If": ["IssueCertificate", ref("ApiCertificate"), ref("CertificateArn")]
         },
         "OriginVerifySecretArn": ref("OriginVerifySecret"),
-        "ApiWebAclArn": getatt("ApiWebAcl", "Arn"),
+        "ApiWebAclArn": {"Fn::If": ["RegionalWaf", getatt("ApiWebAcl", "Arn"), "none"]},
     }
     assert all(o["Description"].strip() for o in t["Outputs"].values())
 

@@ -186,14 +186,30 @@ def test_only_the_third_az_resources_carry_has_third_az(t):
 # --- routes and NAT --------------------------------------------------------------------------
 
 
-def test_only_public_route_tables_route_to_the_internet_gateway(t):
+def test_only_public_route_tables_route_to_the_internet_gateway_but_with_public_ips(t):
     routes = resources_of_type(t, "AWS::EC2::Route")
     to_igw = {
-        r["Properties"]["RouteTableId"]["Ref"]
+        r["Properties"]["RouteTableId"]["Ref"]: r.get("Condition")
         for r in routes.values()
         if "GatewayId" in r["Properties"]
     }
-    assert to_igw == {"PublicRouteTable1", "PublicRouteTable2", "PublicRouteTable3"}
+    assert to_igw == {
+        "PublicRouteTable1": None,
+        "PublicRouteTable2": None,
+        "PublicRouteTable3": "HasThirdAz",
+        # NatMode public-ips (development): the app tier's tasks have public addresses
+        "PrivateAppRouteTable1": "AppViaInternetGateway",
+        "PrivateAppRouteTable2": "AppViaInternetGateway",
+        "PrivateAppRouteTable3": "AppViaInternetGatewayInThirdAz",
+    }
+    for i in AZS:
+        route = routes[f"PrivateAppInternetRoute{i}"]
+        assert route["DependsOn"] == "InternetGatewayAttachment"
+        assert route["Properties"] == {
+            "RouteTableId": ref(f"PrivateAppRouteTable{i}"),
+            "DestinationCidrBlock": ANYWHERE,
+            "GatewayId": ref("InternetGateway"),
+        }
     for i in AZS:
         route = routes[f"PublicDefaultRoute{i}"]
         assert route.get("Condition") == az_condition(i)
@@ -209,7 +225,7 @@ def test_private_data_route_tables_have_no_route_at_all(t):
     routes = resources_of_type(t, "AWS::EC2::Route").values()
     targeted = {r["Properties"]["RouteTableId"]["Ref"] for r in routes}
     assert not {name for name in targeted if name.startswith("PrivateData")}
-    assert len(routes) == 6  # three public, three private-app default routes
+    assert len(routes) == 9  # three public, three private-app to a NAT, three to the gateway
 
 
 @pytest.mark.parametrize(
@@ -251,7 +267,17 @@ def test_nat_gateway_sits_in_the_public_subnet_of_its_az_with_its_own_eip(t, i, 
 def test_condition_definitions(t):
     assert t["Conditions"] == {
         "HasThirdAz": {"Fn::Equals": [ref("AzCount"), "3"]},
-        "HasNat": {"Fn::Not": [{"Fn::Equals": [ref("NatMode"), "none"]}]},
+        "HasNat": {
+            "Fn::Or": [
+                {"Fn::Equals": [ref("NatMode"), "single"]},
+                {"Fn::Equals": [ref("NatMode"), "per-az"]},
+            ]
+        },
+        "AppViaInternetGateway": {"Fn::Equals": [ref("NatMode"), "public-ips"]},
+        "AppViaInternetGatewayInThirdAz": {
+            "Fn::And": [{"Condition": "AppViaInternetGateway"}, {"Condition": "HasThirdAz"}]
+        },
+        "EndpointsInOneAz": {"Fn::Equals": [ref("EndpointsInOneAz"), "true"]},
         "NatPerAz": {"Fn::Equals": [ref("NatMode"), "per-az"]},
         "HasNatInThirdAz": {"Fn::And": [{"Condition": "HasNat"}, {"Condition": "HasThirdAz"}]},
         "NatPerAzInThirdAz": {"Fn::And": [{"Condition": "NatPerAz"}, {"Condition": "HasThirdAz"}]},
@@ -280,7 +306,7 @@ def test_parameter_files_are_the_three_environments(parameter_files):
 @pytest.mark.parametrize(
     ("env", "nat_gateways", "subnets", "default_routes", "interface_endpoints"),
     [
-        ("dev", 1, 6, {1: "NatGateway1", 2: "NatGateway1"}, set()),
+        ("dev", 0, 6, {}, {"SecretsManagerEndpoint"}),
         ("staging", 1, 6, {1: "NatGateway1", 2: "NatGateway1"}, set(INTERFACE_ENDPOINTS)),
         (
             "prod",
@@ -312,15 +338,23 @@ def test_what_each_environment_gets(
         if name.startswith("PrivateAppDefaultRoute")
     } == default_routes
     interface = {
-        name
+        name: r["Properties"]["SubnetIds"]
         for name, r in live.items()
         if r["Type"] == "AWS::EC2::VPCEndpoint"
         and r["Properties"]["VpcEndpointType"] == "Interface"
     }
-    assert interface == interface_endpoints
+    assert set(interface) == interface_endpoints
+    az_count = int(parameter_files[env]["Parameters"]["AzCount"])
+    # dev's endpoint sits in the first AZ only; elsewhere in every AZ
+    endpoint_azs = 1 if env == "dev" else az_count
+    for subnets_of_endpoint in interface.values():
+        assert subnets_of_endpoint == [
+            ref(f"PrivateAppSubnet{i}") for i in range(1, endpoint_azs + 1)
+        ]
+    to_igw = {name for name in live if name.startswith("PrivateAppInternetRoute")}
+    assert to_igw == ({f"PrivateAppInternetRoute{i}" for i in (1, 2)} if env == "dev" else set())
     assert ("EndpointSecurityGroup" in live) == bool(interface_endpoints)
     s3_tables = live["S3GatewayEndpoint"]["Properties"]["RouteTableIds"]
-    az_count = int(parameter_files[env]["Parameters"]["AzCount"])
     assert s3_tables == [{"Ref": f"PrivateAppRouteTable{i}"} for i in range(1, az_count + 1)]
 
 
@@ -564,7 +598,13 @@ def test_interface_endpoint(t, title, condition, service):
         "VpcEndpointType": "Interface",
         "ServiceName": {"Fn::Sub": f"com.amazonaws.${{AWS::Region}}.{service}"},
         "PrivateDnsEnabled": True,
-        "SubnetIds": per_az([ref(f"PrivateAppSubnet{i}") for i in AZS]),
+        "SubnetIds": {
+            "Fn::If": [
+                "EndpointsInOneAz",
+                [ref("PrivateAppSubnet1")],
+                per_az([ref(f"PrivateAppSubnet{i}") for i in AZS]),
+            ]
+        },
         "SecurityGroupIds": [ref("EndpointSecurityGroup")],
         "Tags": [{"Key": "Component", "Value": "network"}],
     }

@@ -37,8 +37,12 @@ def test_exactly_the_observability_resources(t):
         "MonthlyBudget": "AWS::Budgets::Budget",
         "CostAnomalyMonitor": "AWS::CE::AnomalyMonitor",
         "CostAnomalySubscription": "AWS::CE::AnomalySubscription",
-        "ApiSamplingRule": "AWS::XRay::SamplingRule",
         "ApiTraceGroup": "AWS::XRay::Group",
+        "CanaryArtifactsBucket": "AWS::S3::Bucket",
+        "CanaryArtifactsBucketPolicy": "AWS::S3::BucketPolicy",
+        "SiteCanaryRole": "AWS::IAM::Role",
+        "SiteCanary": "AWS::Synthetics::Canary",
+        "SiteCanaryAlarm": "AWS::CloudWatch::Alarm",
     }
 
 
@@ -113,8 +117,9 @@ def test_error_log_lines_are_counted_and_page(t):
 
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
-    # name, error lines, sampling rate, latency and error-rate baselines, budget
-    assert root_provided_values_checked(t, parameter_files) == 3 * 6
+    # name, retention, error lines, latency and error-rate baselines, budget, and the
+    # canary's site, API path, schedule and period
+    assert root_provided_values_checked(t, parameter_files) == 3 * 10
 
 
 def test_the_budget_and_anomalies_watch_the_environments_tag_and_notify_the_topic(
@@ -145,7 +150,7 @@ def test_the_budget_and_anomalies_watch_the_environments_tag_and_notify_the_topi
     assert subscription["Frequency"] == "IMMEDIATE"  # what SNS subscribers take
     assert subscription["Subscribers"] == [{"Type": "SNS", "Address": ref("AlarmTopicArn")}]
     budgets = {env: c["Parameters"]["MonthlyBudgetUsd"] for env, c in parameter_files.items()}
-    assert budgets == {"dev": "150", "staging": "300", "prod": "1000"}
+    assert budgets == {"dev": "100", "staging": "300", "prod": "1000"}
 
 
 def test_the_performance_baseline_comes_from_the_environment(t, parameter_files):
@@ -168,12 +173,11 @@ def test_the_performance_baseline_comes_from_the_environment(t, parameter_files)
     assert baselines == {"dev": ("2", "10"), "staging": ("1", "5"), "prod": ("0.8", "2")}
 
 
-def test_traces_sample_the_environments_share_of_its_own_service(t, parameter_files):
-    rule = props(t, "ApiSamplingRule")["SamplingRule"]
-    assert rule["ServiceName"] == {"Fn::Sub": "baseball-playback-${EnvironmentName}"}
-    assert (rule["ReservoirSize"], rule["FixedRate"]) == (1, ref("TraceSamplingRate"))
-    rates = {env: c["Parameters"]["TraceSamplingRate"] for env, c in parameter_files.items()}
-    assert rates == {"dev": "0.5", "staging": "0.2", "prod": "0.05"}
+def test_the_api_trace_group_selects_its_own_service_with_insights(t, parameter_files):
+    # Sampling is the ADOT sidecar's (tests/stacks/test_app.py), not a head-based X-Ray rule.
+    assert not resources_of_type(t, "AWS::XRay::SamplingRule")
+    percents = {env: c["Parameters"]["TraceSamplingPercent"] for env, c in parameter_files.items()}
+    assert percents == {"dev": "50", "staging": "20", "prod": "5"}
     group = props(t, "ApiTraceGroup")
     assert group["FilterExpression"] == {
         "Fn::Sub": 'service("baseball-playback-${EnvironmentName}")'

@@ -131,6 +131,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
             ("ObservabilityStack", name, producer)
             for name, producer in (
                 ("AlarmTopicArn", "AlertsStack"),
+                ("DataKeyArn", "SecurityStack"),  # the site canary's artifacts
                 ("ApiLoadBalancerFullName", "IngressStack"),
                 ("ApiTargetGroupBlueFullName", "IngressStack"),
                 ("ApiTargetGroupGreenFullName", "IngressStack"),
@@ -211,12 +212,15 @@ def test_wiring_by_name_on_tiny_templates():
 
 
 def test_parameter_files_are_the_rendered_ones(rendered, parameter_files):
-    """One root and one edge-global parameter file per environment, nothing else."""
+    """One root and one edge-global parameter file per environment, and the pipeline's own;
+    nothing else."""
     assert {
         path
         for env in parameter_files
         for path in (f"parameters/{env}.json", f"parameters/edge-global/{env}.json")
-    } == {path for path in rendered.files if path.startswith("parameters/")}
+    } | {"parameters/delivery/pipeline.json"} == {
+        path for path in rendered.files if path.startswith("parameters/")
+    }
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
@@ -242,7 +246,7 @@ def test_parameter_values_meet_the_root_parameter_constraints(r, parameter_files
 @pytest.mark.parametrize(
     ("env", "retain", "az_count", "nat_mode"),
     [
-        ("dev", "false", "2", "single"),
+        ("dev", "false", "2", "public-ips"),
         ("staging", "true", "2", "single"),
         ("prod", "true", "3", "per-az"),
     ],

@@ -95,14 +95,18 @@ def _rule_holds(assertion: dict, parameters: dict[str, str]) -> bool:
 def test_root_rule_refuses_no_nat_without_the_secrets_manager_endpoint(parameter_files):
     root = render().templates["root"].to_dict()
     (assertion,) = root["Rules"]["PrivateSubnetsReachAwsApis"]["Assertions"]
-    assert "NatMode none" in assertion["AssertDescription"]
+    assert "NatMode none or public-ips" in assertion["AssertDescription"]
     for env, content in parameter_files.items():
         assert _rule_holds(assertion["Assert"], content["Parameters"]), env
-    base = parameter_files["dev"]["Parameters"]
-    assert not _rule_holds(assertion["Assert"], {**base, "NatMode": "none"})
-    assert _rule_holds(
-        assertion["Assert"], {**base, "NatMode": "none", "EnableSecretsManagerEndpoint": "true"}
-    )
+    base = parameter_files["staging"]["Parameters"]
+    for mode in ("none", "public-ips"):
+        assert not _rule_holds(
+            assertion["Assert"], {**base, "NatMode": mode, "EnableSecretsManagerEndpoint": "false"}
+        )
+        assert _rule_holds(
+            assertion["Assert"], {**base, "NatMode": mode, "EnableSecretsManagerEndpoint": "true"}
+        )
+    assert _rule_holds(assertion["Assert"], {**base, "EnableSecretsManagerEndpoint": "false"})
 
 
 def test_root_rule_wants_exactly_one_certificate_source(parameter_files):

@@ -1,5 +1,5 @@
-"""`playback-infra`: synth, check, diff, parameters, cost, deploy, frontend-config, smoke,
-import-retrosheet.
+"""`playback-infra`: synth, check, diff, parameters, cost, deploy, plan, migrate,
+release-image, publish-site, frontend-config, smoke, import-retrosheet.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written).
@@ -111,6 +111,102 @@ def _deploy(args: argparse.Namespace) -> int:
     return deploy(args)
 
 
+def _later(module: str, function: str):
+    """A subcommand's runner that imports its module only when that subcommand runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        from importlib import import_module
+
+        return getattr(import_module(f"playback_infra.{module}"), function)(args)
+
+    return run
+
+
+def _target(parser: argparse.ArgumentParser) -> None:
+    """--env and where the deployed environment is: a real account's profile or an emulator."""
+    parser.add_argument("--env", required=True, help="environment name, e.g. dev")
+    parser.add_argument(
+        "--profile", help="AWS profile of the environment's account (in CodeBuild: `target`)"
+    )
+    parser.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
+    parser.add_argument("--region", help="region (default: the environment's)")
+
+
+def _delivery_commands(commands) -> None:
+    """The commands the pipelines' CodeBuild projects run (pipeline/*.yml)."""
+    plan = commands.add_parser(
+        "plan",
+        help="create (not execute) the root change set from the committed templates",
+        description="Package the committed nested templates, keep the deployed ImageTag and "
+        "JobsImageTag, create the root change set with its nested stacks and print it. Exit 1 "
+        "when it would replace or remove a stateful resource (the change set is kept for "
+        "review); a change set without changes is deleted.",
+    )
+    _target(plan)
+    plan.add_argument(
+        "--artifact-bucket", help="bucket in the environment's region for the packaged templates"
+    )
+    plan.add_argument(
+        "--change-set-name", help="name of the change set (replaces one of that name)"
+    )
+    plan.add_argument(
+        "--site-certificate-arn", help="edge-global's SiteCertificateArn (default: read it)"
+    )
+    plan.add_argument("--site-web-acl-arn", help="edge-global's SiteWebAclArn (default: read it)")
+    plan.add_argument(
+        "--jobs-image-tag",
+        default="",
+        help="set JobsImageTag to this jobs image (default, or empty: keep the deployed one)",
+    )
+    plan.add_argument(
+        "--exports",
+        help="also write CHANGE_SET_NAME, CHANGE_SET_URL and HAS_CHANGES here as shell exports",
+    )
+    plan.set_defaults(run=_later("plan", "plan"))
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="run the Knex migrations as a one-off ECS task and wait for it",
+        description="Run `npx knex migrate:latest` in the environment's migration task (the "
+        "jobs image, as the migration user) on the jobs cluster, print its log, exit 1 unless "
+        "the container exited 0.",
+    )
+    _target(migrate)
+    migrate.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds to wait before stopping the task and failing (default: 1800)",
+    )
+    migrate.set_defaults(run=_later("migrate", "migrate"))
+
+    release = commands.add_parser(
+        "release-image",
+        help="deploy another backend image: only the root stack's ImageTag changes",
+        description="A change set on the deployed root stack with its previous template, "
+        "ImageTag set and every other parameter kept; refused unless it changes only the "
+        "app's task definition and service; executed and followed.",
+    )
+    _target(release)
+    release.add_argument("--image-tag", required=True, help="the backend image's tag in ECR")
+    release.set_defaults(run=_later("release", "release_image"))
+
+    publish = commands.add_parser(
+        "publish-site",
+        help="upload a frontend build to the site bucket and invalidate what changed",
+        description="Write config.json from the deployed stack, upload changed files with "
+        "their cache headers, delete stale ones, invalidate the changed non-hashed paths.",
+    )
+    _target(publish)
+    publish.add_argument(
+        "--build-dir", required=True, help="the build's output directory (with index.html)"
+    )
+    publish.add_argument(
+        "--build-version", required=True, help="the frontend build's commit SHA or release"
+    )
+    publish.set_defaults(run=_later("publish_site", "publish_site"))
+
+
 def _parser() -> argparse.ArgumentParser:
     from playback_infra.paths import REPO_ROOT
 
@@ -212,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
         help="leave the started emulator running and print its endpoint",
     )
     deploy.set_defaults(run=_deploy)
+    _delivery_commands(commands)
 
     frontend = commands.add_parser(
         "frontend-config",

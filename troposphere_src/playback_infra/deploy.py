@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from playback_infra.environments.model import ConfigError, Environment, Problem,
 from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
+from playback_infra.parts.values import VALUES
 from playback_infra.synth import NESTED, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -78,12 +80,27 @@ def deploy(args: argparse.Namespace) -> int:
 
 def _guarded_run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
     """`_run`, with AWS's refusals turned into a DeployError."""
+    with aws_errors():
+        return _run(args, env, templates, region, endpoint)
+
+
+@contextlib.contextmanager
+def aws_errors(context: str = "") -> Iterator[None]:
+    """Turn AWS's (or the emulator's) refusals into a DeployError, `context` first."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return _run(args, env, templates, region, endpoint)
+        yield
     except (BotoCoreError, ClientError) as error:
-        raise DeployError(str(error)) from error
+        raise DeployError(f"{context}{error}") from error
+
+
+def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> None:
+    """A ConfigError unless `tag` matches `parameter`'s own AllowedPattern (no `latest`)."""
+    if not re.match(VALUES[parameter].allowed_pattern, tag):
+        raise ConfigError(
+            [Problem(env.name, option, f"{tag!r} is not an image tag {parameter} accepts (letters, digits, . _ -, up to 128, not latest)")]
+        )  # fmt: skip
 
 
 def environment(name: str) -> Environment:
@@ -118,6 +135,22 @@ def require_deployed(args, env: Environment, field: str, why: str) -> None:
         )
 
 
+def deployed_environment(args, env: Environment, why: str, needed: tuple[str, ...]):
+    """For a command on the deployed environment (run inside `aws_errors`): a session in its
+    region and the root stack's outputs, which must include `needed`."""
+    require_deployed(args, env, "profile", why)
+    aws = session(args, args.region or env.region, args.endpoint_url)
+    outputs = stack_outputs(
+        aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
+    )
+    missing = [name for name in needed if name not in outputs]
+    if missing:
+        raise DeployError(
+            f"{env.stack_name} has no output {', '.join(missing)}; deploy the current templates first"
+        )
+    return aws, outputs
+
+
 def _check_account(args, env: Environment, region: str, endpoint: str | None) -> None:
     """On a real account (no endpoint): the environment's account, and an artifact bucket."""
     if endpoint is not None:
@@ -146,8 +179,9 @@ def _check_account(args, env: Environment, region: str, endpoint: str | None) ->
         )
 
 
-def _prepare(args, env: Environment, templates: dict, region: str, endpoint: str | None):
-    """Check the account, package the templates; the CloudFormation client and the root's URL."""
+def prepare(args, env: Environment, root: dict, region: str, endpoint: str | None):
+    """Check the account, package the templates (`root`: the root template as a dict); the
+    CloudFormation client and the root's URL."""
     _check_account(args, env, region, endpoint)
     aws = session(args, region, endpoint)
     s3 = aws.client("s3", endpoint_url=endpoint)
@@ -155,7 +189,7 @@ def _prepare(args, env: Environment, templates: dict, region: str, endpoint: str
     if endpoint is not None:
         _ensure_bucket(s3, bucket, region)
     url_base = endpoint or f"https://s3.{region}.amazonaws.com"
-    root_url = package(s3, bucket, url_base, args.root, templates["root"])
+    root_url = package(s3, bucket, url_base, args.root, root)
     return aws.client("cloudformation", endpoint_url=endpoint), root_url
 
 
@@ -168,8 +202,8 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
     edge_outputs = _deploy_edge(args, env, endpoint)
     if edge_outputs is None:
         return EXIT_FAILED
-    cfn, root_url = _prepare(args, env, templates, region, endpoint)
-    parameter_file = _root_parameter_file(args.root, env, edge_outputs)
+    cfn, root_url = prepare(args, env, templates["root"].to_dict(), region, endpoint)
+    parameter_file = root_parameter_file(args.root, env, edge_outputs)
     return _deploy_stack(
         args, cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file, endpoint
     )
@@ -201,14 +235,14 @@ def edge_stack_name(env: Environment) -> str:
 def edge_outputs_of(args, env: Environment, endpoint: str | None) -> dict[str, str]:
     """The deployed edge-global stack's outputs (for a change set of the root, not executed)."""
     cfn = _edge_cloudformation(args, endpoint)
-    if _stack_status(cfn, edge_stack_name(env)) is None:
+    if stack_status(cfn, edge_stack_name(env)) is None:
         raise DeployError(
             f"{edge_stack_name(env)} is not deployed in {EDGE_REGION}; run `playback-infra deploy --env {env.name}` first"
         )
     return stack_outputs(cfn, edge_stack_name(env))
 
 
-def _root_parameter_file(base: Path, env: Environment, edge_outputs: dict[str, str]) -> dict:
+def root_parameter_file(base: Path, env: Environment, edge_outputs: dict[str, str]) -> dict:
     """The environment's parameter file with the edge-global outputs it leaves to deploy time."""
     content = json.loads((base / "parameters" / f"{env.name}.json").read_text())
     content["Parameters"].update({name: edge_outputs[name] for name in DEPLOY_TIME})
@@ -220,11 +254,12 @@ def _deploy_stack(
 ) -> int:
     """Create a change set, show it, execute it (asking first on a real account unless --yes),
     follow the events and print the outputs."""
-    change_set = _create_change_set(cfn, stack_name, template, parameter_file)
-    if change_set is None:
+    name, described = change_set(cfn, stack_name, {**template, **as_request(parameter_file)})
+    if name is None:
         print(f"{stack_name}: no changes")
         _print_outputs(cfn, stack_name)
         return EXIT_OK
+    print_change_set(name, stack_name, described)
     if (
         endpoint is None
         and not args.yes
@@ -232,8 +267,13 @@ def _deploy_stack(
     ):
         print("not executed; the change set stays for review")
         return EXIT_FAILED
+    return execute(cfn, stack_name, name)
+
+
+def execute(cfn, stack_name: str, name: str) -> int:
+    """Execute a change set, follow the events until the stack settles, print the outputs."""
     started = time.time()
-    cfn.execute_change_set(ChangeSetName=change_set, StackName=stack_name)
+    cfn.execute_change_set(ChangeSetName=name, StackName=stack_name)
     status = _follow(cfn, stack_name, started)
     print(f"{stack_name}: {status} in {time.time() - started:.0f} s")
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
@@ -254,7 +294,7 @@ def _ensure_bucket(s3, bucket: str, region: str) -> None:
         s3.create_bucket(Bucket=bucket, **extra)
 
 
-def package(s3, bucket: str, url_base: str, base: Path, root_template) -> str:
+def package(s3, bucket: str, url_base: str, base: Path, root: dict) -> str:
     """Upload the committed nested templates and a root pointing at them; returns its URL.
 
     Keys are content hashes, as `aws cloudformation package` makes them, so an unchanged
@@ -266,14 +306,14 @@ def package(s3, bucket: str, url_base: str, base: Path, root_template) -> str:
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         return f"{url_base}/{bucket}/{key}"
 
-    root = root_template.to_dict()
+    root = json.loads(json.dumps(root))  # the caller's copy keeps its local TemplateURLs
     for title, (name, _) in NESTED.items():
         child = (base / "templates" / f"{name}.yaml").read_text()
         root["Resources"][title]["Properties"]["TemplateURL"] = upload(child)
     return upload(json.dumps(root, indent=1, sort_keys=True))
 
 
-def _stack_status(cfn, stack_name: str) -> str | None:
+def stack_status(cfn, stack_name: str) -> str | None:
     try:
         return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
     except cfn.exceptions.ClientError as error:
@@ -282,11 +322,8 @@ def _stack_status(cfn, stack_name: str) -> str | None:
         raise
 
 
-def _create_change_set(cfn, stack_name: str, template: dict, parameter_file: dict) -> str | None:
-    """The change set's name (its changes printed), or None when the stack already matches."""
-    name, described = _change_set(cfn, stack_name, template, parameter_file)
-    if name is None:
-        return None
+def print_change_set(name: str, stack_name: str, described: dict) -> None:
+    """The root's changes, one line each (nested stacks' own are in their change sets)."""
     print(f"change set {name} for {stack_name}:")
     for change in described.get("Changes", []):
         rc = change["ResourceChange"]
@@ -294,28 +331,34 @@ def _create_change_set(cfn, stack_name: str, template: dict, parameter_file: dic
         print(
             f"  {rc['Action']:<8} {rc['LogicalResourceId']:<32} {rc['ResourceType']}{replacement}"
         )
-    return name
 
 
-def _change_set(
-    cfn, stack_name: str, template: dict, parameter_file: dict
+def as_request(parameter_file: dict) -> dict:
+    """A parameter file as CreateChangeSet's Parameters and Tags."""
+    return {
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in parameter_file["Parameters"].items()
+        ],
+        "Tags": [{"Key": k, "Value": v} for k, v in parameter_file["Tags"].items()],
+    }
+
+
+def change_set(
+    cfn, stack_name: str, request: dict, name: str | None = None
 ) -> tuple[str | None, dict]:
-    """Create a change set and wait for it: (name, description), or (None, {}) with no changes.
-    `template` is {"TemplateURL": ...} or {"TemplateBody": ...}."""
-    status = _stack_status(cfn, stack_name)
-    name = f"playback-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    """Create a change set and wait for it: (name, description), or (None, {}) with no changes
+    (the empty change set deleted). `request` holds the template ({"TemplateURL": ...},
+    {"TemplateBody": ...} or {"UsePreviousTemplate": True}), Parameters and Tags."""
+    status = stack_status(cfn, stack_name)
+    name = name or f"playback-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     cfn.create_change_set(
         StackName=stack_name,
         ChangeSetName=name,
         ChangeSetType="CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE",
-        **template,
-        Parameters=[
-            {"ParameterKey": k, "ParameterValue": v}
-            for k, v in parameter_file["Parameters"].items()
-        ],
-        Tags=[{"Key": k, "Value": v} for k, v in parameter_file["Tags"].items()],
         Capabilities=CAPABILITIES,
         IncludeNestedStacks=True,
+        **request,
     )
     while True:
         described = cfn.describe_change_set(StackName=stack_name, ChangeSetName=name)
@@ -365,7 +408,7 @@ def _follow(cfn, stack_name: str, since: float) -> str:
 
     deadline = time.time() + TIMEOUT_SECONDS
     while True:
-        status = _stack_status(cfn, stack_name) or "DELETE_COMPLETE"
+        status = stack_status(cfn, stack_name) or "DELETE_COMPLETE"
         print_new_events()
         if not status.endswith("_IN_PROGRESS") or time.time() > deadline:
             print_new_events()  # nested stacks found in the last pass
@@ -388,20 +431,44 @@ _LIVE_ACTIONS = {("Add", ""): "add", ("Remove", ""): "delete", ("Dynamic", ""): 
 _REPLACEMENT = {"True": "replace", "Conditional": "may replace", "False": "update"}
 
 
+def nested_changes(cfn, described: dict, env_name: str):
+    """Every resource change of a change set and of its nested stacks' change sets, with AWS's
+    own Replacement answer, as the replacement guard's Changes. A nested stack whose change
+    set AWS does not give (the emulator gives none) is one change of the root."""
+    from playback_infra.checks.replacement import Change
+
+    titles = {title: name for title, (name, _) in NESTED.items()}
+    changes: list[Change] = []
+
+    def collect(description: dict, stack: str) -> None:
+        for item in description.get("Changes", []):
+            rc = item["ResourceChange"]
+            if rc["ResourceType"] == "AWS::CloudFormation::Stack" and rc.get("ChangeSetId"):
+                nested = cfn.describe_change_set(ChangeSetName=rc["ChangeSetId"])
+                collect(nested, titles.get(rc["LogicalResourceId"], rc["LogicalResourceId"]))
+                continue
+            action = _LIVE_ACTIONS.get(
+                (rc["Action"], ""), _REPLACEMENT.get(rc.get("Replacement", "False"), "update")
+            )
+            changes.append(Change(stack, rc["LogicalResourceId"], rc["ResourceType"], action,
+                                  ", ".join(d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])),
+                                  environment=env_name))  # fmt: skip
+
+    collect(described, "root")
+    return changes
+
+
 def live_changes(args: argparse.Namespace):
     """`diff --live`: a change set against the deployed environment, not executed, with AWS's
     own Replacement answer for every resource of every nested stack."""
-    from playback_infra.checks.replacement import Change
-
     env = environment(args.env)
     rendered = render()
     region = args.region or env.region
     require_deployed(args, env, "live", "--live compares with a deployed stack")
-    titles = {title: name for title, (name, _) in NESTED.items()}
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        cfn, root_url = _prepare(args, env, rendered.templates, region, args.endpoint_url)
+    with aws_errors():
+        cfn, root_url = prepare(
+            args, env, rendered.templates["root"].to_dict(), region, args.endpoint_url
+        )
         parameter_file = json.loads(rendered.files[f"parameters/{env.name}.json"])
         parameter_file["Parameters"].update(
             {
@@ -410,28 +477,10 @@ def live_changes(args: argparse.Namespace):
                 if k in DEPLOY_TIME
             }
         )
-        name, described = _change_set(
-            cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file
-        )
-        changes: list[Change] = []
-
-        def collect(description: dict, stack: str) -> None:
-            for item in description.get("Changes", []):
-                rc = item["ResourceChange"]
-                if rc["ResourceType"] == "AWS::CloudFormation::Stack" and rc.get("ChangeSetId"):
-                    nested = cfn.describe_change_set(ChangeSetName=rc["ChangeSetId"])
-                    collect(nested, titles.get(rc["LogicalResourceId"], rc["LogicalResourceId"]))
-                    continue
-                action = _LIVE_ACTIONS.get(
-                    (rc["Action"], ""), _REPLACEMENT.get(rc.get("Replacement", "False"), "update")
-                )
-                changes.append(Change(stack, rc["LogicalResourceId"], rc["ResourceType"], action,
-                                      ", ".join(d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])),
-                                      environment=env.name))  # fmt: skip
-
-        if name is not None:
-            collect(described, "root")
-            cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
+        request = {"TemplateURL": root_url, **as_request(parameter_file)}
+        name, described = change_set(cfn, env.stack_name, request)
+        if name is None:
+            return []
+        changes = nested_changes(cfn, described, env.name)
+        cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
         return changes
-    except (BotoCoreError, ClientError) as error:
-        raise DeployError(str(error)) from error

@@ -18,6 +18,11 @@ from playback_infra.errors import DeployError
 _BUILD_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 
 
+def valid_build_version(value: str) -> bool:
+    """A commit SHA or a release tag (letters, digits, . _ + -)."""
+    return bool(_BUILD_VERSION.match(value))
+
+
 def config(env: Environment, outputs: dict[str, str], build_version: str) -> dict:
     """The file's content; `outputs` are the root stack's."""
     return {
@@ -31,7 +36,7 @@ def config(env: Environment, outputs: dict[str, str], build_version: str) -> dic
 
 def frontend_config(args: argparse.Namespace) -> int:
     env = environment(args.env)
-    if not _BUILD_VERSION.match(args.build_version):
+    if not valid_build_version(args.build_version):
         raise ConfigError(
             [
                 Problem(

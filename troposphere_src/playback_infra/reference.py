@@ -45,6 +45,8 @@ def _value(node: object) -> str:
     """A property as a reader wants it: a parameter's name for a Ref."""
     if isinstance(node, dict) and list(node) == ["Ref"]:
         return f"`{node['Ref']}`"
+    if isinstance(node, dict) and list(node) == ["Fn::Sub"] and isinstance(node["Fn::Sub"], str):
+        return f"`{node['Fn::Sub']}`"
     return str(node)
 
 
@@ -64,8 +66,16 @@ def _alarm_condition(p: dict) -> str:
     points = p.get("DatapointsToAlarm", p["EvaluationPeriods"])
     return (
         f"{what} {_COMPARISON[p['ComparisonOperator']]} {_value(p['Threshold'])}, "
-        f"{points} of {p['EvaluationPeriods']} periods of {period} s"
+        f"{points} of {p['EvaluationPeriods']} periods of {_value(period)} s"
     )
+
+
+def _resources(templates: dict[str, dict], *types: str):
+    """(template, logical ID, resource) of each resource of `types`, in a stable order."""
+    for name, template in sorted(templates.items()):
+        for title, resource in sorted(template.get("Resources", {}).items()):
+            if resource["Type"] in types:
+                yield name, title, resource
 
 
 def alarm_reference(templates: dict[str, dict]) -> str:
@@ -86,18 +96,35 @@ def alarm_reference(templates: dict[str, dict]) -> str:
         "| stack | alarm | fires when | where | pages | what it means, first check |",
         "|---|---|---|---|---|---|",
     ]
-    for name, template in sorted(templates.items()):
-        for title, resource in sorted(template.get("Resources", {}).items()):
-            if resource["Type"] not in (
-                "AWS::CloudWatch::Alarm",
-                "AWS::CloudWatch::CompositeAlarm",
-            ):
-                continue
-            p = resource["Properties"]
-            where = f"where `{resource['Condition']}`" if "Condition" in resource else "always"
-            pages = "yes" if p.get("AlarmActions") else "no: a composite's signal"
-            lines.append(
-                f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
-                f"{_cell(p['AlarmDescription'])} |"
-            )
+    for name, title, resource in _resources(
+        templates, "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"
+    ):
+        p = resource["Properties"]
+        where = f"where `{resource['Condition']}`" if "Condition" in resource else "always"
+        pages = "yes" if p.get("AlarmActions") else "no: a composite's signal"
+        lines.append(
+            f"| {name} | `{title}` | {_cell(_alarm_condition(p))} | {where} | {pages} | "
+            f"{_cell(p['AlarmDescription'])} |"
+        )
+    lines += [
+        "",
+        "## Synthetics canaries",
+        "",
+        "Each checks the environment from outside, as a user does, on its schedule",
+        "(`CanarySchedule`); its alarm above pages when runs fail. Each run's screenshot, HAR",
+        "file and log are in CloudWatch Synthetics and in the canary's artifacts bucket.",
+        "",
+        "| stack | canary | runtime | schedule | checks (environment variables) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, title, resource in _resources(templates, "AWS::Synthetics::Canary"):
+        p = resource["Properties"]
+        checks = ", ".join(
+            f"{key} = {_cell(_value(value))}"
+            for key, value in sorted(p["RunConfig"]["EnvironmentVariables"].items())
+        )
+        lines.append(
+            f"| {name} | `{title}` | {p['RuntimeVersion']} | "
+            f"{_value(p['Schedule']['Expression'])} | {checks} |"
+        )
     return "\n".join(lines) + "\n"

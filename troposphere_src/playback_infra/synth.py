@@ -13,11 +13,12 @@ from playback_infra import taskcat
 from playback_infra.cost import prices as cost_prices
 from playback_infra.cost.document import document as cost_document
 from playback_infra.emulator import coverage
-from playback_infra.environments.catalog import environments
+from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import edge_parameter_file, parameter_file
 from playback_infra.reference import alarm_reference, stack_reference
 from playback_infra.stacks import (
+    account_baseline,
     alerts,
     app,
     data,
@@ -27,6 +28,9 @@ from playback_infra.stacks import (
     ingress,
     network,
     observability,
+    pipeline,
+    pipeline_artifacts,
+    pipeline_target,
     registry,
     root,
     rotation,
@@ -49,7 +53,15 @@ NESTED = {
     "ObservabilityStack": ("observability", observability),
 }
 # Stacks deployed on their own, outside the environment root.
-STANDALONE = {"dr-vault": dr_vault, "edge-global": edge_global, "registry": registry}
+STANDALONE = {
+    "account-baseline": account_baseline,
+    "dr-vault": dr_vault,
+    "edge-global": edge_global,
+    "pipeline": pipeline,
+    "pipeline-artifacts": pipeline_artifacts,
+    "pipeline-target": pipeline_target,
+    "registry": registry,
+}
 COVERAGE_DOC = "docs/emulator-coverage.md"
 REFERENCE_DOC = "docs/stacks.md"
 MONITORING_DOC = "docs/monitoring.md"
@@ -97,6 +109,7 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
     for name, module in STANDALONE.items():
         templates[name] = module.build()
         files[f"templates/{name}.yaml"] = _yaml(name.replace("-", "_"), templates[name])
+    files["parameters/delivery/pipeline.json"] = _json(pipeline.parameter_file(delivery()))
     parameter_files = {name: json.loads(files[f"parameters/{name}.json"]) for name in envs}
     edge_files = {name: json.loads(files[f"parameters/edge-global/{name}.json"]) for name in envs}
     harness = taskcat.root_template(nested, templates["edge-global"])

@@ -54,12 +54,26 @@ def network(env: Environment, table: PriceTable) -> list[Line]:
         for stack, _, resource in env.resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
         if resource["Properties"].get("Scheme") == "internet-facing"
     )
-    if eips + alb_addresses:
+    # A service's tasks with public addresses (NatMode public-ips) hold one each; a one-off
+    # task's address for its few hours is not counted.
+    tasks = sum(
+        int(env.value(service["Properties"]["DesiredCount"], stack))
+        for stack, _, service in env.resources("AWS::ECS::Service")
+        if env.value(
+            service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"].get(
+                "AssignPublicIp", "DISABLED"
+            ),
+            stack,
+        )
+        == "ENABLED"
+    )
+    if eips + alb_addresses + tasks:
         lines.append(
             _line(
                 "network",
-                f"public IPv4 addresses ({eips} Elastic IPs, {alb_addresses} ALB: one per AZ), hours",
-                (eips + alb_addresses) * hours,
+                f"public IPv4 addresses ({eips} Elastic IPs, {alb_addresses} ALB: one per AZ, "
+                f"{tasks} service tasks), hours",
+                (eips + alb_addresses + tasks) * hours,
                 table["public_ipv4_hour"],
             )
         )
@@ -410,14 +424,24 @@ def keys_and_secrets(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
+def _rate_minutes(expression: str) -> float:
+    """Minutes between runs of a Synthetics `rate(N minutes)` or `rate(N hours)` schedule."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours)\)", expression)
+    if not match:
+        raise ValueError(f"not a rate() schedule: {expression!r}")
+    return int(match[1]) * (60 if match[2].startswith("hour") else 1)
+
+
 def observability(env: Environment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     standard = high_resolution = 0
-    for _, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
+    for stack, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
         props = alarm["Properties"]
         # An alarm on a metric math expression is billed per metric in the expression.
         stats = [m["MetricStat"] for m in props.get("Metrics", []) if "MetricStat" in m]
-        periods = [s["Period"] for s in stats] if stats else [props["Period"]]
+        periods = [
+            int(env.value(p, stack)) for p in [s["Period"] for s in stats] or [props["Period"]]
+        ]
         metrics = len(stats) or 1
         if min(periods) < 60:
             high_resolution += metrics
@@ -438,6 +462,17 @@ def observability(env: Environment, table: PriceTable) -> list[Line]:
                 "alarm metrics, high resolution",
                 high_resolution,
                 table["alarm_high_resolution_metric_month"],
+            )
+        )
+    for stack, logical_id, canary in env.resources("AWS::Synthetics::Canary"):
+        schedule = env.value(canary["Properties"]["Schedule"]["Expression"], stack)
+        minutes = _rate_minutes(schedule)
+        lines.append(
+            _line(
+                "observability",
+                f"{logical_id} runs, one every {minutes:g} minutes ({schedule})",
+                table.hours_per_month * 60 / minutes,
+                table["synthetics_canary_run"],
             )
         )
     dashboards = env.count("AWS::CloudWatch::Dashboard")

@@ -24,6 +24,17 @@ SWITCHES: tuple[tuple[str, dict[str, str]], ...] = (
     ("nat_mode none, with the endpoints it requires", {"NatMode": "none", **ENDPOINTS_ON}),
     ("nat_mode single", {"NatMode": "single"}),
     ("nat_mode per-az", {"NatMode": "per-az"}),
+    (
+        "nat_mode public-ips, the Secrets Manager endpoint in one AZ",
+        {
+            "NatMode": "public-ips",
+            "EnableSecretsManagerEndpoint": "true",
+            "EndpointsInOneAz": "true",
+        },
+    ),
+    ("interface endpoints in one AZ", {"EndpointsInOneAz": "true"}),
+    ("regional WAF off (CloudFront's WAF only)", {"EnableRegionalWaf": "false"}),
+    ("regional WAF on", {"EnableRegionalWaf": "true"}),
     ("interface endpoints off (needs NAT)", ENDPOINTS_OFF),
     ("interface endpoints on", ENDPOINTS_ON),
     ("Fargate Spot on", {"UseFargateSpot": "true"}),
@@ -34,6 +45,8 @@ SWITCHES: tuple[tuple[str, dict[str, str]], ...] = (
     ("Database Insights off", {"DatabaseInsightsMode": "off"}),
     ("Multi-AZ off", {"DatabaseMultiAz": "false"}),
     ("database class db.t4g.micro", {"DatabaseInstanceClass": "db.t4g.micro"}),
+    ("database class db.t3.small", {"DatabaseInstanceClass": "db.t3.small"}),
+    ("site canary every 60 minutes", {"CanarySchedule": "rate(60 minutes)"}),
     ("X-Ray (ADOT sidecar) off", {"EnableXRay": "false"}),
 )
 

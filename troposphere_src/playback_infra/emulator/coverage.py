@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 READ_BACK: dict[str, str] = {
+    "AWS::ECR::RegistryPolicy": "ecr.get_registry_policy: the pipeline account may replicate its images (pipeline-target in another account)",
     "AWS::CloudFormation::Stack": "cloudformation.describe_stacks: nested stacks, parameters, outputs",
     "AWS::EC2::VPC": "ec2.describe_vpcs: CIDR, DNS attributes",
     "AWS::EC2::InternetGateway": "ec2.describe_internet_gateways",
@@ -33,6 +34,7 @@ READ_BACK: dict[str, str] = {
     "AWS::KMS::Alias": "kms.list_aliases",
     "AWS::Logs::LogGroup": "logs.describe_log_groups: KMS key, retention",
     "AWS::IAM::Role": "iam.get_role, get_role_policy: trust and permissions",
+    "AWS::IAM::ManagedPolicy": "iam.list_attached_role_policies, get_policy_version: the execution role's generated permissions (pipeline-target)",
     "AWS::RDS::DBInstance": "rds.describe_db_instances: engine, class, storage, encryption, network, protection, logs, master secret",
     "AWS::RDS::DBSubnetGroup": "rds.describe_db_instances: the private-data subnets",
     "AWS::RDS::DBParameterGroup": "rds.describe_db_parameters: TLS, utf8mb4, slow-query threshold",
@@ -65,7 +67,7 @@ READ_BACK: dict[str, str] = {
     "AWS::CloudWatch::Dashboard": "cloudwatch.get_dashboard: every placeholder substituted with this environment's resources",
     "AWS::Logs::MetricFilter": "logs.describe_metric_filters: the backend's error lines, the namespace its alarm reads",
     "AWS::XRay::Group": "xray.get_group: the API's group, its filter, Insights on (the plugin serves X-Ray: ministack has none)",
-    "AWS::XRay::SamplingRule": "xray.get_sampling_rules: the environment's service, its fixed rate",
+    "AWS::Synthetics::Canary": "synthetics.get_canary: the model's schedule, the runtime, the inline handler, started, its KMS-encrypted artifacts bucket and role (the plugin serves Synthetics: ministack has none; nothing runs)",
     "AWS::Budgets::Budget": "budgets.describe_budget, describe_notifications_for_budget: the model's amount, the Environment tag, 80% actual and 100% forecast",
     "AWS::CE::AnomalyMonitor": "ce.get_anomaly_monitors: a custom monitor on the Environment tag (the plugin serves Cost Explorer: ministack has none)",
     "AWS::CE::AnomalySubscription": "ce.get_anomaly_subscriptions: the monitor, to the alarm topic",
@@ -82,7 +84,19 @@ READ_BACK: dict[str, str] = {
     "AWS::CloudFront::OriginAccessControl": "cloudfront.get_origin_access_control: signs always, SigV4",
     "AWS::CloudFront::Function": "cloudfront.describe_function: viewer-request on the default and API behaviours, cloudfront-js-2.0 (the code is run with node in the unit tests)",
     "AWS::CloudFront::ResponseHeadersPolicy": "cloudfront.get_response_headers_policy: HSTS, CSP, on every behaviour",
+    "AWS::GuardDuty::Detector": "guardduty.get_detector: enabled, the protection plans on and off (account baseline; the plugin serves GuardDuty: ministack has none)",
+    "AWS::SecurityHub::Hub": "securityhub.describe_hub: one finding per control, new controls on (the plugin serves Security Hub: ministack has none)",
+    "AWS::SecurityHub::Standard": "securityhub.get_enabled_standards: AWS Foundational Security Best Practices only",
+    "AWS::ECR::RegistryScanningConfiguration": "ecr.get_registry_scanning_configuration, inspector2.batch_get_account_status: enhanced continuous scanning, Inspector's ECR scanning on",
+    "AWS::Config::ConfigurationRecorder": "config.describe_configuration_recorders, describe_configuration_recorder_status: every supported type, global ones, recording",
+    "AWS::Config::DeliveryChannel": "config.describe_delivery_channels: the history bucket, the baseline key",
     "AWS::Route53::RecordSet": "route53.list_resource_record_sets: the site's A and AAAA aliases to the distribution, the API's to the ALB",
+    "AWS::CodePipeline::Pipeline": "codepipeline.get_pipeline: V2, SUPERSEDED, stages in order, the self-update action, approval before prod, rollback, triggers on the branch, artifact store and key (the plugin serves CodePipeline: ministack has none)",
+    "AWS::CodeConnections::Connection": "codeconnections.get_connection: GitHub, PENDING until its console handshake",
+    "AWS::CodeBuild::Project": "codebuild.batch_get_projects: buildspec from pipeline/, compute, privileged for images, role, timeout",
+    "AWS::CodeBuild::ReportGroup": "codebuild.batch_get_report_groups: TEST, no export",
+    "AWS::CodeStarNotifications::NotificationRule": "codestar-notifications.describe_notification_rule: the pipeline, failures and approvals, to the topic",
+    "AWS::ECR::ReplicationConfiguration": "ecr.describe_registry: every other environment account, the project's repositories",
 }
 
 

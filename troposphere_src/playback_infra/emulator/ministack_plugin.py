@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty-four resource types, then serve.
+"""Teach ministack's CloudFormation engine twenty-nine resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -22,10 +22,16 @@ scheduled actions, tags), and a ScalableTarget and ScalingPolicy are recorded th
 ElastiCache serverless cache is recorded through ministack's ElastiCache API, which has the
 calls but no provisioner (without Docker it answers with its plaintext sidecar's endpoint);
 so is a CloudWatch composite alarm, through PutCompositeAlarm and DeleteAlarms.
-X-Ray groups and sampling rules come from ``xray_service`` beside this file, which serves
-that API (ministack has no X-Ray) and records the two resource types; budgets (through
+X-Ray groups come from ``xray_service`` beside this file, which serves that API (ministack
+has no X-Ray) and records the resource type; budgets (through
 ministack's Budgets API) and Cost Explorer's anomaly monitors and subscriptions (served, as
-ministack has no Cost Explorer) come from ``billing_service``.
+ministack has no Cost Explorer) come from ``billing_service``; the account baseline's GuardDuty
+detector, Security Hub and its standard, and the registry's scanning setting (which enables
+Inspector's ECR scanning through ministack's Inspector2) from ``security_services``. The pipeline stack's pipelines,
+connection, notification rules, report groups and image replication come from
+``delivery_services``, which serves CodePipeline, CodeConnections and CodeStar Notifications and
+adds report groups to ministack's CodeBuild and replication and the registry policy to its ECR;
+Synthetics canaries (served and recorded, never run) come from ``synthetics_service``.
 
 The properties AWS replaces on update (the createOnlyProperties of the
 CloudFormation registry schemas) go into ministack's ``_REPLACING_PROPERTIES``
@@ -73,8 +79,11 @@ import uuid
 from xml.etree import ElementTree
 
 import billing_service  # beside this script: budgets' resources, Cost Explorer
+import delivery_services  # beside this script: CodePipeline and the pipeline stack's types
 import ministack.app
 import ministack.services.cloudformation as cfn_service
+import security_services  # beside this script: GuardDuty, Security Hub, ECR registry scanning
+import synthetics_service  # beside this script: Synthetics canaries, which ministack lacks
 import xray_service  # beside this script: X-Ray, which ministack lacks
 from ministack.core.responses import (
     AccountRegionScopedDict,
@@ -89,6 +98,7 @@ from ministack.services import (
     backup,
     cloudwatch,
     ec2,
+    ecr,
     ecs,
     elasticache,
     rds,
@@ -3486,9 +3496,23 @@ def register():
     if "ce" not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS["ce"] = billing_service.serve
         ministack.app._reset_all_state = billing_service.reset(ministack.app._reset_all_state)
-    if "xray" not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS["xray"] = xray_service.serve
-        ministack.app._reset_all_state = xray_service.reset(ministack.app._reset_all_state)
+    for service, module in (("xray", xray_service), ("synthetics", synthetics_service)):
+        if service not in ministack.app.SERVICE_HANDLERS:
+            ministack.app.SERVICE_HANDLERS[service] = module.serve
+            ministack.app._reset_all_state = module.reset(ministack.app._reset_all_state)
+    if "guardduty" not in ministack.app.SERVICE_HANDLERS:
+        ministack.app.SERVICE_HANDLERS["guardduty"] = security_services.serve_guardduty
+        ministack.app.SERVICE_HANDLERS["securityhub"] = security_services.serve_securityhub
+        ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
+    if not getattr(ecr.handle_request, "serves_registry_scanning", False):
+        ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
+    if "codepipeline" not in ministack.app.SERVICE_HANDLERS:
+        for service in delivery_services.SERVED:
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.serve
+        for service in delivery_services.EXTENDED:
+            served = ministack.app.SERVICE_HANDLERS[service]
+            ministack.app.SERVICE_HANDLERS[service] = delivery_services.extend(served)
+        ministack.app._reset_all_state = delivery_services.reset(ministack.app._reset_all_state)
     if _APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
         ministack.app.SERVICE_HANDLERS[_APPLICATION_AUTOSCALING] = _serve_application_autoscaling
         ministack.app._reset_all_state = _reset_application_autoscaling(
@@ -3516,9 +3540,14 @@ def register():
             cfn._provision_resource, cfn._update_resource
         )
     handlers.update(_HANDLERS)
-    handlers.update(xray_service.HANDLERS)
-    handlers.update(billing_service.HANDLERS)
-    replacing = {**_REPLACING, **xray_service.REPLACING, **billing_service.REPLACING}
+    modules = (
+        xray_service, billing_service, security_services, synthetics_service, delivery_services,
+    )  # fmt: skip
+    for module in modules:
+        handlers.update(module.HANDLERS)
+    replacing = {**_REPLACING}
+    for module in modules:
+        replacing.update(module.REPLACING)
     cfn._REPLACING_PROPERTIES.update({t: tuple(p.split()) for t, p in replacing.items()})
     cfn._CUSTOM_NAME_REPLACEMENT[_PROXY] = {"name": "DBProxyName"}
     cfn._CUSTOM_NAME_REPLACEMENT[_SERVERLESS_CACHE] = {"name": "ServerlessCacheName"}

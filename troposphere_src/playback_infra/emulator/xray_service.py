@@ -1,9 +1,9 @@
-"""AWS X-Ray groups and sampling rules for ministack, which has no X-Ray at all.
+"""AWS X-Ray groups for ministack, which has no X-Ray at all.
 
-The API part (``serve``) answers the REST-JSON calls boto3 makes for groups and sampling rules
-(Create, Get, Update, Delete, list); the CloudFormation part (``HANDLERS``) records
-``AWS::XRay::Group`` and ``AWS::XRay::SamplingRule`` through the same store, so what a stack
-made reads back through boto3 as on AWS. State lives per account and region.
+The API part (``serve``) answers the REST-JSON calls boto3 makes for groups (Create, Get,
+Update, Delete, list); the CloudFormation part (``HANDLERS``) records ``AWS::XRay::Group``
+through the same store, so what a stack made reads back through boto3 as on AWS. State lives
+per account and region.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from ministack.core.responses import (
 from served import checked, resetting
 
 _groups = AccountRegionScopedDict()  # name -> group
-_rules = AccountRegionScopedDict()  # name -> sampling rule
-_RULE_DEFAULTS = {"Host": "*", "HTTPMethod": "*", "URLPath": "*", "ServiceType": "*",
-                  "ServiceName": "*", "ResourceARN": "*", "Version": 1, "Attributes": {}}  # fmt: skip
 
 
 def _arn(kind: str, name: str) -> str:
@@ -84,56 +81,12 @@ def _get_groups(data: dict):
     return json_response({"Groups": list(_groups.values())})
 
 
-def _record(rule: dict) -> dict:
-    """A stored rule as the API shows it: the rule without the store's timestamps, and them."""
-    public = {k: v for k, v in rule.items() if not k.startswith("_")}
-    return {"SamplingRule": public, "CreatedAt": rule["_created"], "ModifiedAt": rule["_modified"]}
-
-
-def _create_sampling_rule(data: dict):
-    rule = {**_RULE_DEFAULTS, **data.get("SamplingRule", {})}
-    name = rule.get("RuleName", "")
-    if not name or name in _rules:
-        return error_response_json(
-            "InvalidRequestException", f"Rule {name!r} exists or is empty", 400
-        )
-    rule["RuleARN"] = _arn("sampling-rule", name)
-    rule["_created"] = rule["_modified"] = time.time()
-    _rules[name] = rule
-    return json_response({"SamplingRuleRecord": _record(rule)})
-
-
-def _get_sampling_rules(data: dict):
-    return json_response({"SamplingRuleRecords": [_record(r) for r in _rules.values()]})
-
-
-def _update_sampling_rule(data: dict):
-    update = data.get("SamplingRuleUpdate", {})
-    rule = _rules.get(update.get("RuleName", ""))
-    if rule is None:
-        return _not_found("Sampling rule not found")
-    rule.update({k: v for k, v in update.items() if k != "RuleName"})
-    rule["_modified"] = time.time()
-    return json_response({"SamplingRuleRecord": _record(rule)})
-
-
-def _delete_sampling_rule(data: dict):
-    rule = _rules.pop(data.get("RuleName", ""), None)
-    if rule is None:
-        return _not_found("Sampling rule not found")
-    return json_response({"SamplingRuleRecord": _record(rule)})
-
-
 _ACTIONS = {
     "/CreateGroup": _create_group,
     "/GetGroup": _get_group,
     "/UpdateGroup": _update_group,
     "/DeleteGroup": _delete_group,
     "/Groups": _get_groups,
-    "/CreateSamplingRule": _create_sampling_rule,
-    "/GetSamplingRules": _get_sampling_rules,
-    "/UpdateSamplingRule": _update_sampling_rule,
-    "/DeleteSamplingRule": _delete_sampling_rule,
 }
 
 
@@ -151,7 +104,7 @@ async def serve(method, path, headers, body, query_params):
 
 def reset(reset_all_state):
     """Wrap ministack's reset so it empties this service's stores too."""
-    return resetting(reset_all_state, _groups, _rules)
+    return resetting(reset_all_state, _groups)
 
 
 # --- CloudFormation -------------------------------------------------------------------------
@@ -172,30 +125,8 @@ def _group_delete(physical_id, props):
         checked(_delete_group({"GroupARN": physical_id}))
 
 
-def _rule_create(logical_id, props, stack_name):
-    created = checked(_create_sampling_rule({"SamplingRule": props["SamplingRule"]}))
-    arn = created["SamplingRuleRecord"]["SamplingRule"]["RuleARN"]
-    return arn, {"RuleARN": arn, "RuleName": props["SamplingRule"]["RuleName"]}
-
-
-def _rule_update(physical_id, old_props, new_props, stack_name):
-    checked(_update_sampling_rule({"SamplingRuleUpdate": new_props["SamplingRule"]}))
-    return physical_id, {"RuleARN": physical_id, "RuleName": new_props["SamplingRule"]["RuleName"]}
-
-
-def _rule_delete(physical_id, props):
-    name = props["SamplingRule"]["RuleName"]
-    if name in _rules:
-        checked(_delete_sampling_rule({"RuleName": name}))
-
-
 HANDLERS = {
     "AWS::XRay::Group": {"create": _group_create, "update": _group_update, "delete": _group_delete},
-    "AWS::XRay::SamplingRule": {
-        "create": _rule_create,
-        "update": _rule_update,
-        "delete": _rule_delete,
-    },
 }
-# createOnlyProperties of the registry schemas (a sampling rule's name is nested: not listed).
+# createOnlyProperties of the registry schema.
 REPLACING = {"AWS::XRay::Group": "GroupName"}

@@ -57,7 +57,8 @@ class App:
     cache: bool = True
     """An ElastiCache Serverless (Valkey) narration cache in front of the table (off in dev)."""
     trace_sampling_percent: int = 5
-    """Share of requests X-Ray traces beyond the first each second (1-100)."""
+    """Share of error-free traces the ADOT sidecar sends to X-Ray (1-100); it sends every trace
+    with an error or a 5xx answer."""
     latency_p95_alarm_ms: int = 1000
     """The API's p95 latency (at the ALB) that pages when held for 5 minutes: the baseline."""
     error_rate_alarm_percent: int = 5

@@ -4,6 +4,7 @@ Account IDs and hosted zone IDs: set each environment's real ones before its fir
 `deploy` refuses to deploy into any other account than the one named here.
 """
 
+from playback_infra.environments.delivery import Delivery, define_delivery
 from playback_infra.environments.model import Environment, Kind, Tags, define
 
 _TEAM = Tags(cost_center="baseball-playback", owner="platform-team")
@@ -22,7 +23,12 @@ def environments() -> tuple[Environment, ...]:
             alarm_email="playback-alerts-dev@example.com",
             site_domain="dev.playback.example.com",
             api_domain="api.dev.playback.example.com",
-            ingress={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE", "access_log_days": 30},
+            # CloudFront alone reaches the ALB, and its WAF inspects every request.
+            ingress={
+                "hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE",
+                "access_log_days": 30,
+                "regional_waf": False,
+            },
             web={"hosted_zone_id": "Z0DEVPLAYBACKEXAMPLE"},
         ),
         define(
@@ -55,4 +61,18 @@ def environments() -> tuple[Environment, ...]:
             },
             web={"hosted_zone_id": "Z0PRODPLAYBACKEXAMPLE"},
         ),
+    )
+
+
+def delivery() -> Delivery:
+    """The pipelines: in dev's account (the default single account), deploying dev there and
+    staging and prod into their own accounts."""
+    return define_delivery(
+        environments(),
+        account_id="111111111111",
+        region="us-east-1",
+        infra_repository="example-org/baseball-playback-infra",
+        backend_repository="example-org/baseball-playback-backend",
+        frontend_repository="example-org/baseball-playback-frontend",
+        notification_email="playback-delivery@example.com",
     )

@@ -26,6 +26,7 @@ ENGINE_VERSION = "8.4.11"
 MAX_CONNECTIONS_FORMULA = "{DBInstanceClassMemory/12582880}"
 # Memory (GiB) of the classes this deployment supports, for max_connections and alarms.
 CLASS_MEMORY_GIB: dict[str, int] = {
+    "db.t4g.micro": 1,
     "db.t3.small": 2, "db.t3.medium": 4, "db.t3.large": 8,
     "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
     "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32,
@@ -61,7 +62,9 @@ class Database:
     """The RDS for MySQL instance of an environment. Defaults come from the environment's kind."""
 
     instance_class: str
-    """One of CLASS_MEMORY_GIB; db.t3.small in dev and staging, as the seed asks."""
+    """One of CLASS_MEMORY_GIB: db.t4g.micro in dev (1 GiB, about 76 connections: room for
+    max_app_tasks x the app's pool of 10, at half db.t3.small's price), db.t3.small in
+    staging."""
     multi_az: bool
     """A standby in a second AZ; required in production."""
     engine_version: str = ENGINE_VERSION
@@ -127,7 +130,7 @@ class Database:
 
 DEFAULTS = {  # by environment kind
     "development": Database(
-        instance_class="db.t3.small", multi_az=False, max_allocated_storage_gib=50,
+        instance_class="db.t4g.micro", multi_az=False, max_allocated_storage_gib=50,
         backup_retention_days=1, proxy=False, log_retention_days=30,
     ),
     "staging": Database(

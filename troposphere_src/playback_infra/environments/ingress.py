@@ -27,6 +27,10 @@ class Ingress:
     """With a 10 s interval a broken task leaves the target group within 30 s."""
     deregistration_delay_seconds: int = 30
     """Time in-flight requests get to finish before a task is removed (replays are short)."""
+    regional_waf: bool = True
+    """A WAF web ACL on the ALB itself. Only where CloudFront alone reaches the ALB (its WAF
+    inspects every request, and the ALB requires CloudFront's secret header) may it go: in
+    development, to save its $10 a month."""
     waf_rate_limit: int = 2000
     """Requests per IP in any 5 minutes before the WAF blocks it."""
     waf_log_retention_days: int = 90

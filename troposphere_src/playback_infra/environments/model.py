@@ -43,8 +43,16 @@ MIN_DATA_SUBNET_PREFIX = 28
 JOB_TASK_RESERVE = 4
 # Interface endpoints put one network interface per endpoint in every app subnet.
 ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1}
+# Each backend task opens at most this many database connections (its Knex pool).
+KNEX_POOL_MAX = 10
+# Connections kept for what is not the backend: an import or migration, the rotation
+# functions, an operator's session.
+OTHER_CONNECTIONS = 10
 # The serverless narration cache puts one interface in every app subnet.
 CACHE_INTERFACES = 1
+# The site canary: a Synthetics rate() schedule of minutes; production pages within ~10.
+MIN_CANARY_MINUTES, MAX_CANARY_MINUTES = 1, 60
+MAX_PRODUCTION_CANARY_MINUTES = 5
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -62,11 +70,14 @@ class Kind(enum.StrEnum):
 
 
 class NatMode(enum.StrEnum):
-    """Outbound internet for the private subnets: none, one NAT gateway, or one per AZ."""
+    """Outbound internet for the private-app subnets: none, one NAT gateway, one per AZ, or
+    public-ips: no NAT, the app tier routes to the internet gateway and tasks get public IPv4
+    addresses (their security groups admit nothing from outside; development only)."""
 
     NONE = "none"
     SINGLE = "single"
     PER_AZ = "per-az"
+    PUBLIC_IPS = "public-ips"
 
 
 class InterfaceEndpoint(enum.StrEnum):
@@ -110,12 +121,19 @@ class Environment:
     """Private IPv4 range, /16 to about /23 (the subnets must stay usable)."""
     nat_mode: NatMode
     interface_endpoints: frozenset[InterfaceEndpoint]
+    endpoints_in_one_az: bool
+    """Interface endpoints in the first AZ only: half the hourly price in two AZs, reached from
+    the other AZ across zones, and lost with that AZ (not in production)."""
     flow_log_retention_days: int
     alb_ingress: AlbIngress
     app_port: int
     """Port the backend container listens on (a non-root user cannot bind below 1024)."""
     max_app_tasks: int
     """Most backend tasks autoscaling may run; sizes the app subnets (blue/green doubles it)."""
+    canary_interval_minutes: int
+    """Minutes between runs of the Synthetics canary that loads the site and calls the API's
+    health route through CloudFront (1-60). Each run is billed: 30 in dev, 15 in staging,
+    5 in production, where a failure pages within about 10 minutes."""
     monthly_budget_usd: int
     """The environment's AWS Budgets budget: 80% actual and 100% forecast notify the alarm
     topic. Defaults sit about a quarter above `playback-infra cost`'s estimate."""
@@ -171,11 +189,16 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "features": web_rules.DEFAULTS["development"][1],
         "jobs": jobs_rules.DEFAULTS["development"],
         "az_count": 2,
-        "nat_mode": NatMode.SINGLE,
-        "interface_endpoints": frozenset(),
+        # No NAT gateway (about $33 a month at idle): tasks reach OpenAI and AWS with public
+        # addresses; the rotation functions (no public address) need the Secrets Manager
+        # endpoint, one AZ's worth.
+        "nat_mode": NatMode.PUBLIC_IPS,
+        "interface_endpoints": frozenset({InterfaceEndpoint.SECRETS_MANAGER}),
+        "endpoints_in_one_az": True,
         "flow_log_retention_days": 30,
         "max_app_tasks": 4,
-        "monthly_budget_usd": 150,
+        "canary_interval_minutes": 30,
+        "monthly_budget_usd": 100,
     },
     Kind.STAGING: {
         "database": database_rules.DEFAULTS["staging"],
@@ -186,8 +209,10 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
         "interface_endpoints": frozenset(InterfaceEndpoint),
+        "endpoints_in_one_az": False,
         "flow_log_retention_days": 90,
         "max_app_tasks": 6,
+        "canary_interval_minutes": 15,
         "monthly_budget_usd": 300,
     },
     Kind.PRODUCTION: {
@@ -199,8 +224,10 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
         "interface_endpoints": frozenset(InterfaceEndpoint),
+        "endpoints_in_one_az": False,
         "flow_log_retention_days": 365,
         "max_app_tasks": 20,
+        "canary_interval_minutes": 5,
         "monthly_budget_usd": 1000,
     },
 }
@@ -307,10 +334,14 @@ def validate_catalog(environments: Iterable[Environment]) -> dict[str, Environme
 _ENUM_FIELDS = {"kind": Kind, "nat_mode": NatMode, "alb_ingress": AlbIngress}
 _INT_FIELDS = {
     "az_count", "flow_log_retention_days", "app_port", "max_app_tasks", "monthly_budget_usd",
+    "canary_interval_minutes",
 }  # fmt: skip
 _STR_FIELDS = {
     "name", "account_id", "region", "vpc_cidr", "alarm_email", "site_domain", "api_domain",
 }  # fmt: skip
+
+
+_BOOL_FIELDS = {"endpoints_in_one_az"}
 
 
 def _is_int(value: Any) -> bool:
@@ -343,6 +374,10 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
         )
     if field_name in _INT_FIELDS:
         return value, None if _is_int(value) else f"expected a whole number, got {_describe(value)}"
+    if field_name in _BOOL_FIELDS:
+        return value, None if isinstance(
+            value, bool
+        ) else f"expected True or False, got {_describe(value)}"
     if field_name in _STR_FIELDS:
         return value, None if isinstance(value, str) else f"expected text, got {_describe(value)}"
     if field_name == "interface_endpoints":
@@ -467,6 +502,43 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                     "nat_mode 'none' needs the ecr, logs and secretsmanager endpoints, or tasks cannot pull images, log or read secrets; add them or use nat_mode 'single'",
                 )
             )
+    if env.nat_mode is NatMode.PUBLIC_IPS:
+        if env.kind is not Kind.DEVELOPMENT:
+            found.append(
+                (
+                    "nat_mode",
+                    "'public-ips' gives every task an address on the internet (only its security group in between): development only; use 'single' or 'per-az'",
+                )
+            )
+        if InterfaceEndpoint.SECRETS_MANAGER not in env.interface_endpoints:
+            found.append(
+                (
+                    "interface_endpoints",
+                    "nat_mode 'public-ips' needs the secretsmanager endpoint: the secret rotation functions have no public address; add it or use nat_mode 'single'",
+                )
+            )
+    if env.endpoints_in_one_az and env.kind is Kind.PRODUCTION:
+        found.append(
+            (
+                "endpoints_in_one_az",
+                "production keeps an interface endpoint in every AZ (one AZ's outage must not cut the others off AWS); set it False",
+            )
+        )
+    if not env.ingress.regional_waf:
+        if env.alb_ingress is AlbIngress.INTERNET:
+            found.append(
+                (
+                    "ingress.regional_waf",
+                    "the ALB is open to the internet (alb_ingress 'internet'): it keeps its own WAF; set regional_waf True or alb_ingress 'cloudfront'",
+                )
+            )
+        elif env.kind is Kind.PRODUCTION:
+            found.append(
+                (
+                    "ingress.regional_waf",
+                    "production keeps the ALB's own WAF behind CloudFront's (any CloudFront distribution can reach the ALB's prefix list); set it True",
+                )
+            )
     if problem := retention_problem(env.flow_log_retention_days):
         found.append(("flow_log_retention_days", problem))
     if not 1024 <= env.app_port <= 65535:
@@ -478,6 +550,22 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         )
     if not 1 <= env.max_app_tasks <= 500:
         found.append(("max_app_tasks", f"{env.max_app_tasks} must be 1-500"))
+    if not MIN_CANARY_MINUTES <= env.canary_interval_minutes <= MAX_CANARY_MINUTES:
+        found.append(
+            (
+                "canary_interval_minutes",
+                f"{env.canary_interval_minutes} must be {MIN_CANARY_MINUTES}-{MAX_CANARY_MINUTES} minutes between canary runs",
+            )
+        )
+    elif (
+        env.kind is Kind.PRODUCTION and env.canary_interval_minutes > MAX_PRODUCTION_CANARY_MINUTES
+    ):
+        found.append(
+            (
+                "canary_interval_minutes",
+                f"{env.canary_interval_minutes} minutes in production: an outage would page only after two runs, over {2 * env.canary_interval_minutes} minutes; use {MAX_PRODUCTION_CANARY_MINUTES} or fewer",
+            )
+        )
     if not 10 <= env.monthly_budget_usd <= 1_000_000:
         found.append(
             ("monthly_budget_usd", f"{env.monthly_budget_usd} must be 10-1000000 US dollars")
@@ -506,6 +594,15 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
     found += database_rules.violations(
         env.database, env.kind is Kind.PRODUCTION, LOG_RETENTION_DAYS, env.region, SUPPORTED_REGIONS
     )
+    if env.database.instance_class in database_rules.CLASS_MEMORY_GIB:
+        needed = env.max_app_tasks * KNEX_POOL_MAX + OTHER_CONNECTIONS
+        if env.database.max_connections < needed:
+            found.append(
+                (
+                    "database.instance_class",
+                    f"{env.database.instance_class} allows about {env.database.max_connections} connections, but max_app_tasks {env.max_app_tasks} x {KNEX_POOL_MAX} (each task's pool) + {OTHER_CONNECTIONS} need {needed}; use a larger class or lower max_app_tasks",
+                )
+            )
     found += ingress_rules.violations(env.ingress, env.region, LOG_RETENTION_DAYS)
     if not env.ingress.health_check_path.startswith(env.app.api_base_path + "/"):
         found.append(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from playback_infra.environments.database import Database
-from playback_infra.environments.model import PROJECT, Environment, InterfaceEndpoint
+from playback_infra.environments.model import (
+    KNEX_POOL_MAX,
+    PROJECT,
+    Environment,
+    InterfaceEndpoint,
+)
 from playback_infra.parts import values
 
-KNEX_POOL_MAX = 10
 # Root parameters set at deploy time from the edge-global stack's outputs (us-east-1).
 DEPLOY_TIME = (values.SITE_CERTIFICATE_ARN, values.SITE_WEB_ACL_ARN)
 
@@ -31,6 +35,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.PRIVATE_APP_SUBNET_CIDRS: ",".join(map(str, layout.app.subnets)),
         values.PRIVATE_DATA_SUBNET_CIDRS: ",".join(map(str, layout.data.subnets)),
         values.NAT_MODE: env.nat_mode.value,
+        values.ENDPOINTS_IN_ONE_AZ: _flag(env.endpoints_in_one_az),
         values.ENABLE_ECR_ENDPOINTS: _flag(InterfaceEndpoint.ECR in env.interface_endpoints),
         values.ENABLE_LOGS_ENDPOINT: _flag(InterfaceEndpoint.LOGS in env.interface_endpoints),
         values.ENABLE_SECRETS_MANAGER_ENDPOINT: _flag(
@@ -45,10 +50,12 @@ def parameter_values(env: Environment) -> dict[str, str]:
         **app_values(env),
         values.ENABLE_CACHE: _flag(env.app.cache),  # the data stack makes the cache
         values.APP_ERROR_ALARM_COUNT: str(env.app.error_log_alarm_count),  # observability
-        values.TRACE_SAMPLING_RATE: f"{env.app.trace_sampling_percent / 100:g}",
+        values.TRACE_SAMPLING_PERCENT: str(env.app.trace_sampling_percent),  # the sidecar
         values.API_LATENCY_ALARM_SECONDS: f"{env.app.latency_p95_alarm_ms / 1000:g}",
         values.API_ERROR_RATE_ALARM_PERCENT: str(env.app.error_rate_alarm_percent),
         values.MONTHLY_BUDGET_USD: str(env.monthly_budget_usd),
+        values.CANARY_SCHEDULE: canary_schedule(env.canary_interval_minutes),
+        values.CANARY_PERIOD_SECONDS: str(env.canary_interval_minutes * 60),
         **web_values(env),
         values.JOBS_IMAGE_TAG: env.jobs.image_tag,
         values.IMPORT_CPU: str(env.jobs.import_cpu),
@@ -57,6 +64,11 @@ def parameter_values(env: Environment) -> dict[str, str]:
         # The app opens at most max_app_tasks x its Knex pool (max 10) connections.
         values.DATABASE_PROXY_CLIENTS_ALARM_COUNT: str(env.max_app_tasks * KNEX_POOL_MAX),
     }
+
+
+def canary_schedule(minutes: int) -> str:
+    """The Synthetics schedule expression for a run every `minutes`."""
+    return "rate(1 minute)" if minutes == 1 else f"rate({minutes} minutes)"
 
 
 def app_values(env: Environment) -> dict[str, str]:
@@ -126,6 +138,7 @@ def ingress_values(env: Environment) -> dict[str, str]:
         values.HEALTHY_THRESHOLD: str(ingress.healthy_threshold),
         values.UNHEALTHY_THRESHOLD: str(ingress.unhealthy_threshold),
         values.DEREGISTRATION_DELAY_SECONDS: str(ingress.deregistration_delay_seconds),
+        values.ENABLE_REGIONAL_WAF: _flag(ingress.regional_waf),
         values.WAF_RATE_LIMIT: str(ingress.waf_rate_limit),
         values.WAF_LOG_RETENTION_DAYS: str(ingress.waf_log_retention_days),
         values.ACCESS_LOG_DAYS: str(ingress.access_log_days),

@@ -51,6 +51,17 @@ def key_admin_statement() -> Statement:
     )
 
 
+def assumable_by(service: str) -> Policy:
+    """A trust policy letting an AWS service assume the role, for a service that gives no
+    source ARN to match (Lambda for a canary's role, ECS, AWS Backup)."""
+    return Policy(
+        Version="2012-10-17",
+        Statement=[
+            Statement(Effect=Allow, Principal=Principal("Service", [service]), Action=[AssumeRole])
+        ],
+    )
+
+
 def service_trust_policy(service: str, source_arn: Sub) -> Policy:
     """Let an AWS service assume a role, only for this account's `source_arn` (confused deputy)."""
     return Policy(

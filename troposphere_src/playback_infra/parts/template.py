@@ -80,7 +80,9 @@ def tag_component(template: Template, component: str) -> None:
         if "Tags" not in resource.props:
             continue
         existing = resource.properties.get("Tags")
-        if existing is None:
+        if resource.props["Tags"][0] is dict:  # a few types take tags as a plain map
+            resource.Tags = {"Component": component, **(existing or {})}
+        elif existing is None:
             resource.Tags = Tags(Component=component)
         elif isinstance(existing, Tags):
             resource.Tags = Tags(Component=component) + existing

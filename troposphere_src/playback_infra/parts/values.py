@@ -50,6 +50,7 @@ PUBLIC_SUBNET_CIDRS = "PublicSubnetCidrs"
 PRIVATE_APP_SUBNET_CIDRS = "PrivateAppSubnetCidrs"
 PRIVATE_DATA_SUBNET_CIDRS = "PrivateDataSubnetCidrs"
 NAT_MODE = "NatMode"
+ENDPOINTS_IN_ONE_AZ = "EndpointsInOneAz"
 ENABLE_ECR_ENDPOINTS = "EnableEcrEndpoints"
 ENABLE_LOGS_ENDPOINT = "EnableLogsEndpoint"
 ENABLE_SECRETS_MANAGER_ENDPOINT = "EnableSecretsManagerEndpoint"
@@ -110,15 +111,18 @@ HEALTH_CHECK_TIMEOUT_SECONDS = "HealthCheckTimeoutSeconds"
 HEALTHY_THRESHOLD = "HealthyThreshold"
 UNHEALTHY_THRESHOLD = "UnhealthyThreshold"
 DEREGISTRATION_DELAY_SECONDS = "DeregistrationDelaySeconds"
+ENABLE_REGIONAL_WAF = "EnableRegionalWaf"
 WAF_RATE_LIMIT = "WafRateLimit"
 WAF_LOG_RETENTION_DAYS = "WafLogRetentionDays"
 ACCESS_LOG_DAYS = "AccessLogDays"
 ENABLE_BACKUP_PLAN = "EnableBackupPlan"
 ENABLE_CACHE = "EnableCache"
 APP_ERROR_ALARM_COUNT = "AppErrorAlarmCount"
-TRACE_SAMPLING_RATE = "TraceSamplingRate"
 API_LATENCY_ALARM_SECONDS = "ApiLatencyAlarmSeconds"
 MONTHLY_BUDGET_USD = "MonthlyBudgetUsd"
+CANARY_SCHEDULE = "CanarySchedule"
+CANARY_PERIOD_SECONDS = "CanaryPeriodSeconds"
+TRACE_SAMPLING_PERCENT = "TraceSamplingPercent"
 API_ERROR_RATE_ALARM_PERCENT = "ApiErrorRateAlarmPercent"
 JOBS_IMAGE_TAG = "JobsImageTag"
 IMPORT_CPU = "ImportCpu"
@@ -189,6 +193,10 @@ API_WEB_ACL_ARN = "ApiWebAclArn"
 # Game-data stack outputs.
 GAME_DATA_BUCKET_NAME = "GameDataBucketName"
 GAME_DATA_BUCKET_ARN = "GameDataBucketArn"
+JOBS_CLUSTER_NAME = "JobsClusterName"
+MIGRATION_TASK_DEFINITION_ARN = "MigrationTaskDefinitionArn"
+MIGRATION_CONTAINER_NAME = "MigrationContainerName"
+JOBS_LOG_GROUP_NAME = "JobsLogGroupName"
 
 # Web stack outputs.
 SITE_BUCKET_NAME = "SiteBucketName"
@@ -239,8 +247,14 @@ VALUES: dict[str, Value] = {
     ),
     NAT_MODE: Value(
         "String",
-        "NAT gateways: none, one for all AZs, or one per AZ",
-        allowed_values=("none", "single", "per-az"),
+        "App-tier egress: no NAT, one for all AZs, one per AZ, or public-ips (no NAT: the app "
+        "tier routes to the internet gateway and tasks get public IPv4 addresses)",
+        allowed_values=("none", "single", "per-az", "public-ips"),
+    ),
+    ENDPOINTS_IN_ONE_AZ: Value(
+        "String",
+        "Interface endpoints in the first AZ only (reached from the others across AZs)",
+        allowed_values=_TRUE_FALSE,
     ),
     ENABLE_ECR_ENDPOINTS: Value(
         "String", "Create the ecr.api and ecr.dkr interface endpoints", allowed_values=_TRUE_FALSE
@@ -445,6 +459,11 @@ VALUES: dict[str, Value] = {
         min_value=0,
         max_value=3600,
     ),
+    ENABLE_REGIONAL_WAF: Value(
+        "String",
+        "A regional WAF web ACL on the ALB (CloudFront's WAF inspects every request anyway)",
+        allowed_values=_TRUE_FALSE,
+    ),
     WAF_RATE_LIMIT: Value(
         "Number",
         "Requests per IP in 5 minutes before the WAF blocks it",
@@ -527,9 +546,17 @@ VALUES: dict[str, Value] = {
     ORIGIN_VERIFY_SECRET_ARN: Value(
         "String", "Secret header value CloudFront sends and the ALB requires"
     ),
-    API_WEB_ACL_ARN: Value("String", "Regional WAF web ACL on the ALB"),
+    API_WEB_ACL_ARN: Value(
+        "String", "Regional WAF web ACL on the ALB, or none (EnableRegionalWaf false)"
+    ),
     GAME_DATA_BUCKET_NAME: Value("String", "Bucket Retrosheet releases are uploaded to"),
     GAME_DATA_BUCKET_ARN: Value("String", "ARN of the Retrosheet releases bucket"),
+    JOBS_CLUSTER_NAME: Value("String", "ECS cluster of the import and the database step"),
+    MIGRATION_TASK_DEFINITION_ARN: Value(
+        "String", "Task definition `playback-infra migrate` runs (Knex, as the migration user)"
+    ),
+    MIGRATION_CONTAINER_NAME: Value("String", "Container of the migration task definition"),
+    JOBS_LOG_GROUP_NAME: Value("String", "Log group of the import and migration tasks"),
     CLUSTER_NAME: Value("String", "ECS cluster of the environment"),
     SERVICE_NAME: Value("String", "ECS service of the backend"),
     OPENAI_API_KEY_SECRET_ARN: Value(
@@ -612,11 +639,23 @@ VALUES: dict[str, Value] = {
     API_ERROR_RATE_ALARM_PERCENT: Value(
         "Number", "Share (%) of API requests answered 5xx that pages", min_value=1, max_value=100
     ),
-    TRACE_SAMPLING_RATE: Value(
+    CANARY_SCHEDULE: Value(
         "String",
-        "Share of API requests X-Ray traces beyond the first each second (0-1)",
-        allowed_pattern=r"^(0(\.\d{1,4})?|1)$",
-        constraint="a fraction from 0 to 1, e.g. 0.05",
+        "How often the site canary runs: a Synthetics rate() of minutes",
+        allowed_pattern=r"^rate\((1 minute|([2-9]|[1-5]\d|60) minutes)\)$",
+        constraint="rate(1 minute) or rate(N minutes) with N from 2 to 60",
+    ),
+    CANARY_PERIOD_SECONDS: Value(
+        "Number",
+        "The site canary's interval in seconds: the period its alarm judges",
+        min_value=60,
+        max_value=3600,
+    ),
+    TRACE_SAMPLING_PERCENT: Value(
+        "Number",
+        "Share (%) of error-free traces the ADOT sidecar keeps; it keeps every trace with an error",
+        min_value=1,
+        max_value=100,
     ),
     APP_ERROR_ALARM_COUNT: Value(
         "Number",

@@ -17,9 +17,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from awacs import cloudwatch, logs, ssmmessages, xray
-from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, Policy, Statement, StringEquals
 from troposphere import (
     Equals,
     GetAtt,
@@ -80,7 +81,9 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.names import TRACED_SERVICE_NAME
 from playback_infra.parts.template import (
@@ -101,8 +104,10 @@ USE_SPOT = "UseSpot"
 XRAY_ON = "XRayOn"
 HAS_PEAK = "HasPeak"
 ECS_EXEC = "EcsExecOn"
-# The AWS Distro for OpenTelemetry collector, pinned; it forwards traces to X-Ray.
+# The AWS Distro for OpenTelemetry collector, pinned; it forwards traces to X-Ray, keeping
+# every trace with an error and the environment's share of the rest (its configuration).
 ADOT_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+ADOT_CONFIG = Path(__file__).with_name("adot") / "collector.yaml"
 # The container's own check; node is in the image, curl and wget may not be.
 HEALTH_COMMAND = (
     "node -e \"require('http').get('http://127.0.0.1:'+process.env.PORT+process.env.API_BASE_PATH"
@@ -151,6 +156,7 @@ def build() -> Template:
         values.APP_LOG_RETENTION_DAYS,
         values.ENABLE_ECS_EXEC,
         values.ENABLE_XRAY,
+        values.TRACE_SAMPLING_PERCENT,
         values.IMAGE_TAG,
         values.API_BASE_PATH,
         values.FEATURE_FLAGS,
@@ -160,6 +166,7 @@ def build() -> Template:
     t.add_condition(BLUE_GREEN, Equals(Ref(values.DEPLOYMENT_STRATEGY), "BLUE_GREEN"))
     t.add_condition(USE_SPOT, Equals(Ref(values.USE_FARGATE_SPOT), "true"))
     t.add_condition(XRAY_ON, Equals(Ref(values.ENABLE_XRAY), "true"))
+    add_public_ip_condition(t)
     t.add_condition(ECS_EXEC, Equals(Ref(values.ENABLE_ECS_EXEC), "true"))
     t.add_condition(HAS_PEAK, Not(Equals(Ref(values.PEAK_START), "")))
 
@@ -251,8 +258,6 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
                     Action=[
                         xray.PutTraceSegments,
                         xray.PutTelemetryRecords,
-                        xray.GetSamplingRules,
-                        xray.GetSamplingTargets,
                     ],
                     Resource=["*"],
                 ),
@@ -338,6 +343,8 @@ def _add_task_definition(
                     # The narration cache (rediss://, TLS), or empty: the table alone.
                     ("CACHE_URL", Ref(values.CACHE_URL)),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otel_endpoint),
+                    # Every trace goes to the sidecar, which decides once it is complete.
+                    ("OTEL_TRACES_SAMPLER", "parentbased_always_on" if otel_endpoint else ""),
                     # The X-Ray service name the sampling rule and group select.
                     ("OTEL_SERVICE_NAME", Sub(TRACED_SERVICE_NAME)),
                 )
@@ -371,7 +378,9 @@ def _add_task_definition(
         Essential=False,  # tracing must never take the backend down
         User="10001",
         ReadonlyRootFilesystem=True,
-        Command=["--config=/etc/ecs/ecs-xray.yaml"],
+        Environment=[
+            EnvironmentVariable(Name="AOT_CONFIG_CONTENT", Value=Sub(ADOT_CONFIG.read_text()))
+        ],
         LogConfiguration=log_configuration,
     )
     return t.add_resource(
@@ -462,16 +471,7 @@ def _add_service(
             "BlueGreenInfrastructureRole",
             Condition=BLUE_GREEN,
             Description="Lets ECS move the ALB listener rules during blue/green deployments",
-            AssumeRolePolicyDocument=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", ["ecs.amazonaws.com"]),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assumable_by("ecs.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub(
                     "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
@@ -512,7 +512,7 @@ def _add_service(
                 AwsvpcConfiguration=AwsvpcConfiguration(
                     Subnets=Ref(values.PRIVATE_APP_SUBNET_IDS),
                     SecurityGroups=[Ref(values.APP_SECURITY_GROUP_ID)],
-                    AssignPublicIp="DISABLED",
+                    AssignPublicIp=assign_public_ip(),
                 )
             ),
             LoadBalancers=[load_balancer],

@@ -17,8 +17,7 @@
 from __future__ import annotations
 
 from awacs import kms, secretsmanager
-from awacs.aws import Allow, Condition, Policy, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import And, Equals, GetAtt, If, Not, NoValue, Ref, Sub, Template
 from troposphere import Condition as ConditionRef
 from troposphere.backup import (
@@ -48,7 +47,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret, SecretTarge
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm, paging_composite_alarm, signal_alarm
-from playback_infra.parts.iam import service_role, service_trust_policy
+from playback_infra.parts.iam import assumable_by, service_role, service_trust_policy
 from playback_infra.parts.names import DR_VAULT_NAME, PROXY_NAME
 from playback_infra.parts.secrets import PASSWORD_EXCLUDE
 from playback_infra.parts.suppress import suppress
@@ -516,16 +515,7 @@ def _add_backup_plan(t: Template, instance: DBInstance) -> BackupVault:
             Condition=USE_BACKUP_PLAN,
             Description="Lets AWS Backup snapshot, copy and restore the database",
             # AWS Backup assumes the role without a source ARN of its own to match.
-            AssumeRolePolicyDocument=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", ["backup.amazonaws.com"]),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assumable_by("backup.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/service-role/{name}")
                 for name in BACKUP_SERVICE_POLICIES

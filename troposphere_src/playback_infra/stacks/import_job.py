@@ -36,6 +36,7 @@ from troposphere.stepfunctions import StateMachine
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
+from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
 from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
 from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
@@ -44,6 +45,7 @@ from playback_infra.parts.workflows import add_starting_rule, add_workflow, rule
 
 REPOSITORY = "baseball-playback/jobs"
 CONTAINER = "importer"
+MIGRATION_CONTAINER = "migrate"
 MANIFEST = "SHA256SUMS"
 RELEASES_PREFIX = "releases/"
 NAME = IMPORT_WORKFLOW_NAME
@@ -69,6 +71,7 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
         values.IMPORT_MEMORY,
         values.JOBS_LOG_RETENTION_DAYS,
     )
+    add_public_ip_condition(t)
     cluster = t.add_resource(
         Cluster(
             "JobsCluster",
@@ -78,8 +81,13 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
     )
     log_group = t.add_resource(logs_key_log_group("ImportLogGroup", values.JOBS_LOG_RETENTION_DAYS))
     task_definition = _add_task_definition(t, bucket, log_group)
+    migration = _add_migration_task_definition(t, log_group)
     workflow = _add_workflow(t, cluster, task_definition)
     _add_trigger(t, bucket, workflow)
+    values.produce(t, values.JOBS_CLUSTER_NAME, Ref(cluster))
+    values.produce(t, values.MIGRATION_TASK_DEFINITION_ARN, Ref(migration))
+    values.produce(t, values.MIGRATION_CONTAINER_NAME, MIGRATION_CONTAINER)
+    values.produce(t, values.JOBS_LOG_GROUP_NAME, Ref(log_group))
 
 
 def _add_task_definition(t: Template, bucket: Bucket, log_group: LogGroup) -> TaskDefinition:
@@ -103,41 +111,86 @@ def _add_task_definition(t: Template, bucket: Bucket, log_group: LogGroup) -> Ta
         )
     )
     return t.add_resource(
-        TaskDefinition(
+        _jobs_task_definition(
             "ImportTaskDefinition",
-            Family=Sub(NAME),
-            Cpu=Ref(values.IMPORT_CPU),
-            Memory=Ref(values.IMPORT_MEMORY),
-            NetworkMode="awsvpc",
-            RequiresCompatibilities=["FARGATE"],
-            RuntimePlatform=RuntimePlatform(CpuArchitecture="ARM64", OperatingSystemFamily="LINUX"),
-            ExecutionRoleArn=GetAtt(execution, "Arn"),
-            TaskRoleArn=GetAtt(task, "Arn"),
-            Volumes=[Volume(Name="tmp")],
-            ContainerDefinitions=[
-                ContainerDefinition(
-                    Name=CONTAINER,
-                    Image=image_uri(REPOSITORY, values.JOBS_IMAGE_TAG),
-                    Essential=True,
-                    ReadonlyRootFilesystem=True,  # the release and parsed files go to /tmp
-                    MountPoints=[
-                        MountPoint(SourceVolume="tmp", ContainerPath="/tmp", ReadOnly=False)
-                    ],
-                    Environment=[
-                        EnvironmentVariable(Name="AWS_REGION", Value=Ref("AWS::Region")),
-                        EnvironmentVariable(Name="TMPDIR", Value="/tmp"),
-                    ],
-                    LogConfiguration=LogConfiguration(
-                        LogDriver="awslogs",
-                        Options={
-                            "awslogs-group": Ref(log_group),
-                            "awslogs-region": Ref("AWS::Region"),
-                            "awslogs-stream-prefix": CONTAINER,
-                        },
-                    ),
-                )
-            ],
+            Sub(NAME),
+            GetAtt(execution, "Arn"),
+            GetAtt(task, "Arn"),
+            ContainerDefinition(
+                Name=CONTAINER,
+                Environment=[EnvironmentVariable(Name="TMPDIR", Value="/tmp")],
+                **_jobs_container(log_group, CONTAINER),
+            ),
         )
+    )
+
+
+def _add_migration_task_definition(t: Template, log_group: LogGroup) -> TaskDefinition:
+    """The database step (Knex migrations, grants) from the same image, as the migration user.
+
+    ECS cannot override a container's entry point at RunTask (ContainerOverride has a command,
+    no entryPoint), and the image's entry point is the importer: this definition's is `npx`,
+    and `playback-infra migrate` gives the command (`knex migrate:latest`).
+    """
+    return t.add_resource(
+        _jobs_task_definition(
+            "MigrationTaskDefinition",
+            Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-{MIGRATION_CONTAINER}"),
+            GetAtt("ImportExecutionRole", "Arn"),
+            GetAtt("ImportTaskRole", "Arn"),
+            ContainerDefinition(
+                Name=MIGRATION_CONTAINER,
+                EntryPoint=["npx"],
+                Environment=[
+                    EnvironmentVariable(
+                        Name="DB_SECRET_ARN", Value=Ref(values.DATABASE_MIGRATION_SECRET_ARN)
+                    ),
+                    EnvironmentVariable(Name="DB_SSL", Value="true"),
+                ],
+                **_jobs_container(log_group, MIGRATION_CONTAINER),
+            ),
+        )
+    )
+
+
+def _jobs_container(log_group: LogGroup, prefix: str) -> dict:
+    """What the importer's and the migration's containers share: the jobs image, a read-only
+    root filesystem with a writable /tmp, the region, logs under `prefix`."""
+    return {
+        "Image": image_uri(REPOSITORY, values.JOBS_IMAGE_TAG),
+        "Essential": True,
+        "ReadonlyRootFilesystem": True,  # the release and parsed files go to /tmp
+        "MountPoints": [MountPoint(SourceVolume="tmp", ContainerPath="/tmp", ReadOnly=False)],
+        "LogConfiguration": LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref(log_group),
+                "awslogs-region": Ref("AWS::Region"),
+                "awslogs-stream-prefix": prefix,
+            },
+        ),
+    }
+
+
+def _jobs_task_definition(
+    title: str, family: Sub, execution_arn: GetAtt, task_arn: GetAtt, container: ContainerDefinition
+) -> TaskDefinition:
+    """A Fargate (ARM64) task definition of the jobs image with the import's size and roles."""
+    container.Environment.insert(
+        0, EnvironmentVariable(Name="AWS_REGION", Value=Ref("AWS::Region"))
+    )
+    return TaskDefinition(
+        title,
+        Family=family,
+        Cpu=Ref(values.IMPORT_CPU),
+        Memory=Ref(values.IMPORT_MEMORY),
+        NetworkMode="awsvpc",
+        RequiresCompatibilities=["FARGATE"],
+        RuntimePlatform=RuntimePlatform(CpuArchitecture="ARM64", OperatingSystemFamily="LINUX"),
+        ExecutionRoleArn=execution_arn,
+        TaskRoleArn=task_arn,
+        Volumes=[Volume(Name="tmp")],
+        ContainerDefinitions=[container],
     )
 
 
@@ -162,7 +215,7 @@ def _definition() -> dict:
                         "AwsvpcConfiguration": {
                             "Subnets.$": "States.StringSplit('${Subnets}', ',')",
                             "SecurityGroups": ["${SecurityGroup}"],
-                            "AssignPublicIp": "DISABLED",
+                            "AssignPublicIp": "${AssignPublicIp}",
                         }
                     },
                     "Overrides": {
@@ -240,6 +293,7 @@ def _add_workflow(t: Template, cluster: Cluster, task_definition: TaskDefinition
             "TaskDefinition": Ref(task_definition),
             "Subnets": Join(",", Ref(values.PRIVATE_APP_SUBNET_IDS)),
             "SecurityGroup": Ref(values.JOBS_SECURITY_GROUP_ID),
+            "AssignPublicIp": assign_public_ip(),
             "Secret": Ref(values.DATABASE_MIGRATION_SECRET_ARN),
         },
     )  # fmt: skip

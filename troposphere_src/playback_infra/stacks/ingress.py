@@ -10,7 +10,9 @@
   both rules also require CloudFront's secret origin header; everything else gets a 403.
 - Access logs go to a bucket of their own (SSE-S3: ALB log delivery supports nothing else).
 - The regional WAF web ACL: AWS managed rules (common, known bad inputs, SQL injection, IP
-  reputation) and a per-IP rate limit, logged to CloudWatch Logs.
+  reputation) and a per-IP rate limit, logged to CloudWatch Logs; where EnableRegionalWaf
+  says (the model lets development drop it only when the ALB admits CloudFront alone, whose
+  WAF then inspects every request, and production never).
 This stack needs only the network and security stacks, so it builds while the database does.
 """
 
@@ -63,6 +65,7 @@ from playback_infra.parts.waf import add_logged_web_acl, managed_rules, rate_lim
 
 COMPONENT = "ingress"
 FRONTED = "FrontedByCloudFront"
+REGIONAL_WAF = "RegionalWaf"
 ISSUE_CERTIFICATE = "IssueCertificate"
 # TLS 1.3 and 1.2 with forward-secret ciphers only.
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -98,12 +101,14 @@ def build() -> Template:
         values.HEALTHY_THRESHOLD,
         values.UNHEALTHY_THRESHOLD,
         values.DEREGISTRATION_DELAY_SECONDS,
+        values.ENABLE_REGIONAL_WAF,
         values.WAF_RATE_LIMIT,
         values.WAF_LOG_RETENTION_DAYS,
         values.ACCESS_LOG_DAYS,
     )
     add_retain_condition(t)
     t.add_condition(FRONTED, Not(Equals(Ref(values.CLOUDFRONT_PREFIX_LIST_ID), "")))
+    t.add_condition(REGIONAL_WAF, Equals(Ref(values.ENABLE_REGIONAL_WAF), "true"))
     t.add_condition(ISSUE_CERTIFICATE, Not(Equals(Ref(values.HOSTED_ZONE_ID), "")))
     t.add_mapping(
         "ElbLogDelivery",
@@ -154,7 +159,8 @@ def build() -> Template:
     values.produce(t, values.API_TEST_LISTENER_RULE_ARN, Ref(test))
     values.produce(t, values.API_CERTIFICATE_ARN, certificate)
     values.produce(t, values.ORIGIN_VERIFY_SECRET_ARN, Ref(origin_secret))
-    values.produce(t, values.API_WEB_ACL_ARN, GetAtt(web_acl, "Arn"))
+    # The root re-exports every output: this one is there either way.
+    values.produce(t, values.API_WEB_ACL_ARN, If(REGIONAL_WAF, GetAtt(web_acl, "Arn"), "none"))
     tag_component(t, COMPONENT)
     return t
 
@@ -367,4 +373,6 @@ def _add_waf(t: Template, alb: LoadBalancer) -> WebACL:
             "ApiWebAclAssociation", ResourceArn=Ref(alb), WebACLArn=GetAtt(web_acl, "Arn")
         )
     )
+    for title in (web_acl.title, f"{web_acl.title}Logging", "WafLogGroup", "ApiWebAclAssociation"):
+        t.resources[title].Condition = REGIONAL_WAF
     return web_acl

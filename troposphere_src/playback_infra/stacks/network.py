@@ -1,7 +1,9 @@
 """The network stack: VPC over 2-3 AZs with public, private-app and private-data subnets.
 
 Egress: the public tier routes to the Internet Gateway; the app tier to a NAT gateway (none,
-one shared, or one per AZ, by `NatMode`); the data tier has no route out of the VPC at all.
+one shared, or one per AZ, by `NatMode`), or, with `public-ips` (development), straight to the
+Internet Gateway, its tasks with public addresses of their own and their security groups
+admitting nothing from outside; the data tier has no route out of the VPC at all.
 Network ACLs let each tier receive only what it serves. The S3 gateway endpoint is always
 there (free, and it keeps ECR layer pulls off the NAT); interface endpoints are switched on per
 environment.
@@ -9,7 +11,7 @@ environment.
 
 from __future__ import annotations
 
-from troposphere import And, Condition, Equals, GetAtt, If, Not, Or, Ref, Sub, Template
+from troposphere import And, Condition, Equals, GetAtt, If, Or, Ref, Sub, Template
 from troposphere.ec2 import (
     EIP,
     VPC,
@@ -51,6 +53,8 @@ EPHEMERAL = (1024, 65535)
 
 HAS_NAT = "HasNat"
 NAT_PER_AZ = "NatPerAz"
+APP_VIA_IGW = "AppViaInternetGateway"
+ENDPOINTS_ONE_AZ = "EndpointsInOneAz"
 TIERS = {  # logical-ID prefix -> (CIDR list parameter, subnet-IDs output, Name tag)
     "Public": (values.PUBLIC_SUBNET_CIDRS, values.PUBLIC_SUBNET_IDS, "public"),
     "PrivateApp": (values.PRIVATE_APP_SUBNET_CIDRS, values.PRIVATE_APP_SUBNET_IDS, "private-app"),
@@ -99,6 +103,7 @@ def build() -> Template:
         values.DATA_TIER_CIDR,
         *(cidrs for cidrs, _, _ in TIERS.values()),
         values.NAT_MODE,
+        values.ENDPOINTS_IN_ONE_AZ,
         values.ENABLE_ECR_ENDPOINTS,
         values.ENABLE_LOGS_ENDPOINT,
         values.ENABLE_SECRETS_MANAGER_ENDPOINT,
@@ -125,6 +130,7 @@ def build() -> Template:
     subnets, route_tables = _add_subnets(t, vpc)
     _add_public_routes(t, route_tables["Public"], igw, attachment)
     _add_nat(t, subnets["Public"], route_tables["PrivateApp"], attachment)
+    _add_app_internet_routes(t, route_tables["PrivateApp"], igw, attachment)
     _add_network_acls(t, vpc, subnets)
     _add_endpoints(t, vpc, subnets["PrivateApp"], route_tables["PrivateApp"])
 
@@ -137,7 +143,13 @@ def build() -> Template:
 
 
 def _add_conditions(t: Template) -> None:
-    t.add_condition(HAS_NAT, Not(Equals(Ref(values.NAT_MODE), "none")))
+    t.add_condition(
+        HAS_NAT,
+        Or(Equals(Ref(values.NAT_MODE), "single"), Equals(Ref(values.NAT_MODE), "per-az")),
+    )
+    t.add_condition(APP_VIA_IGW, Equals(Ref(values.NAT_MODE), "public-ips"))
+    t.add_condition(f"{APP_VIA_IGW}InThirdAz", And(Condition(APP_VIA_IGW), Condition(HAS_THIRD_AZ)))
+    t.add_condition(ENDPOINTS_ONE_AZ, Equals(Ref(values.ENDPOINTS_IN_ONE_AZ), "true"))
     t.add_condition(NAT_PER_AZ, Equals(Ref(values.NAT_MODE), "per-az"))
     t.add_condition("HasNatInThirdAz", And(Condition(HAS_NAT), Condition(HAS_THIRD_AZ)))
     t.add_condition("NatPerAzInThirdAz", And(Condition(NAT_PER_AZ), Condition(HAS_THIRD_AZ)))
@@ -238,6 +250,21 @@ def _add_nat(t: Template, public_subnets: list, app_tables: list, attachment) ->
         )
 
 
+def _add_app_internet_routes(t: Template, app_tables: list, igw, attachment) -> None:
+    """`public-ips`: the app tier's default route is the Internet Gateway."""
+    for i, table in zip(AZ_INDEXES, app_tables, strict=True):
+        t.add_resource(
+            Route(
+                f"PrivateAppInternetRoute{i}",
+                Condition=f"{APP_VIA_IGW}InThirdAz" if i == 3 else APP_VIA_IGW,
+                DependsOn=attachment,
+                RouteTableId=Ref(table),
+                DestinationCidrBlock=ANYWHERE,
+                GatewayId=Ref(igw),
+            )
+        )
+
+
 def _add_network_acls(t: Template, vpc: VPC, subnets: dict[str, list]) -> None:
     for tier, (_, _, label) in TIERS.items():
         acl = t.add_resource(
@@ -312,7 +339,11 @@ def _add_endpoints(t: Template, vpc: VPC, app_subnets: list, app_tables: list) -
                 VpcEndpointType="Interface",
                 ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"),
                 PrivateDnsEnabled=True,
-                SubnetIds=per_az_list([Ref(s) for s in app_subnets]),
+                SubnetIds=If(
+                    ENDPOINTS_ONE_AZ,
+                    [Ref(app_subnets[0])],
+                    per_az_list([Ref(s) for s in app_subnets]),
+                ),
                 SecurityGroupIds=[Ref(group)],
             )
         )

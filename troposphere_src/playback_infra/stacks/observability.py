@@ -7,7 +7,8 @@ connections, free storage, latency, the proxy), is anyone being blocked (both WA
 OpenAI integration healthy and what it costs (the backend's metrics), and did the last
 Retrosheet import finish. CloudFront's and the edge WAF's metrics live in us-east-1, so
 those widgets read that region. A metric filter counts the backend's error log lines and
-pages on a burst. It builds last: it only watches.
+pages on a burst. The site canary (`site_canary`) checks the site and the API from outside,
+through CloudFront, and its line leads the dashboard. It builds last: it only watches.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from troposphere.ce import Subscriber as AnomalySubscriber
 from troposphere.cloudwatch import Dashboard, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.cloudwatch import Metric as AlarmMetric
 from troposphere.logs import MetricFilter, MetricTransformation
-from troposphere.xray import Group, InsightsConfiguration, SamplingRule, SamplingRuleProperty
+from troposphere.xray import Group, InsightsConfiguration
 
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
@@ -40,7 +41,8 @@ from playback_infra.parts.names import (
     SITE_WEB_ACL_NAME,
     TRACED_SERVICE_NAME,
 )
-from playback_infra.parts.template import new_template, tag_component
+from playback_infra.parts.template import add_retain_condition, new_template, tag_component
+from playback_infra.stacks.site_canary import CANARY_NAME, add_site_canary
 
 COMPONENT = "observability"
 EDGE_REGION = "us-east-1"
@@ -103,9 +105,14 @@ def dashboard_body() -> dict:
     widgets = [
         _text(
             f"# Baseball Playback {ENV}\n"
-            "Site and API first, then tasks, database, edge security, OpenAI and imports. "
+            "The site canary, site and API first, then tasks, database, edge security, OpenAI "
+            "and imports. "
             "Every alarm and what to check first: docs/monitoring.md."
         ),
+        _widget("Site canary: runs passed (%) and duration (ms), through CloudFront", [
+            ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", CANARY_NAME],
+            ["CloudWatchSynthetics", "Duration", "CanaryName", CANARY_NAME, {"yAxis": "right"}],
+        ], stat="Average", width=24),
         _widget("CloudFront: requests and error rates (%)", [
             ["AWS/CloudFront", "Requests", "DistributionId", DISTRIBUTION, "Region", "Global"],
             ["AWS/CloudFront", "5xxErrorRate", "DistributionId", DISTRIBUTION, "Region", "Global",
@@ -308,27 +315,11 @@ def _add_cost_watch(t: Template) -> None:
 
 
 def _add_tracing(t: Template) -> None:
-    """Which requests X-Ray keeps (the first each second, then the environment's share) and
-    the API's group with Insights, which looks for anomalies in its faults and latency."""
+    """The API's trace group with Insights, which looks for anomalies in its faults and
+    latency. Which traces X-Ray gets is not an X-Ray sampling rule: a rule decides when a
+    request starts and so cannot keep every error; the app stack's ADOT sidecar decides once
+    a trace is complete (every error or 5xx, and the environment's TraceSamplingPercent)."""
     service = TRACED_SERVICE_NAME
-    t.add_resource(
-        SamplingRule(
-            "ApiSamplingRule",
-            SamplingRule=SamplingRuleProperty(
-                RuleName=Sub(service.replace("baseball-", "")),  # 32 characters at most
-                Priority=100,
-                ReservoirSize=1,
-                FixedRate=Ref(values.TRACE_SAMPLING_RATE),
-                ServiceName=Sub(service),
-                ServiceType="*",
-                Host="*",
-                HTTPMethod="*",
-                URLPath="*",
-                ResourceARN="*",
-                Version=1,
-            ),
-        )
-    )
     t.add_resource(
         Group(
             "ApiTraceGroup",
@@ -342,7 +333,10 @@ def _add_tracing(t: Template) -> None:
 
 
 def build() -> Template:
-    t = new_template("observability (dashboard, log-based alarms)")
+    t = new_template(
+        "observability (dashboard, alarms, site canary, tracing, cost watch)",
+        language_extensions=True,
+    )
     values.consume(
         t,
         values.ENVIRONMENT_NAME,
@@ -356,13 +350,14 @@ def build() -> Template:
         values.SITE_DISTRIBUTION_ID,
         values.APP_LOG_GROUP_NAME,
         values.APP_ERROR_ALARM_COUNT,
-        values.TRACE_SAMPLING_RATE,
         values.API_LATENCY_ALARM_SECONDS,
         values.API_ERROR_RATE_ALARM_PERCENT,
         values.MONTHLY_BUDGET_USD,
     )
+    add_retain_condition(t)
     _add_cost_watch(t)
     _add_performance_baseline(t)
+    add_site_canary(t)
     _add_tracing(t)
     t.add_resource(
         Dashboard(

@@ -105,12 +105,14 @@ def _add_rules(root: Template) -> None:
             "Assertions": [
                 {
                     "Assert": Or(
-                        Not(Equals(Ref(values.NAT_MODE), "none")),
+                        Equals(Ref(values.NAT_MODE), "single"),
+                        Equals(Ref(values.NAT_MODE), "per-az"),
                         Equals(Ref(values.ENABLE_SECRETS_MANAGER_ENDPOINT), "true"),
                     ),
                     "AssertDescription": (
-                        "NatMode none needs EnableSecretsManagerEndpoint true: secret rotation "
-                        "and the tasks reach Secrets Manager through the NAT or the endpoint"
+                        "NatMode none or public-ips needs EnableSecretsManagerEndpoint true: "
+                        "secret rotation (no public address) reaches Secrets Manager through "
+                        "the NAT or the endpoint"
                     ),
                 }
             ]
