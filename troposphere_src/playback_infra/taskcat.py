@@ -142,7 +142,7 @@ def config(
         }
     project = {
         "name": PROJECT,
-        # Nothing to zip: no template has a Lambda function with code of its own.
+        # Nothing to zip (no template has Lambda code of its own), and the build needs Docker.
         "package_lambda": False,
         # One bucket per account and region, kept and reused: with a bucket per run, taskcat
         # 0.9.58's cleanup makes and deletes a second bucket and leaves the project's behind.
