@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench bench-import clean mariadb-server
+.PHONY: synth test bench bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -21,8 +21,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-synth: $(VENV)/.installed .venv-checkov/.installed
+synth: $(VENV)/.installed .venv-checkov/.installed graphviz
 	$(BIN)/playback-infra synth
+	$(BIN)/playback-infra diagram
 	$(BIN)/playback-infra check
 
 # tests/database runs a throwaway MariaDB server (Debian's mariadb-server, 10.11 on bookworm)
@@ -33,13 +34,23 @@ mariadb-server:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends mariadb-server >/dev/null; }
 
+# `playback-infra diagram` and its test lay the diagrams out with Graphviz's `dot` (Debian's).
+graphviz:
+	@command -v dot >/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends graphviz >/dev/null; }
+
+diagram: $(VENV)/.installed graphviz
+	$(BIN)/playback-infra diagram
+
 database/node_modules/.installed: database/package.json database/package-lock.json
 	cd database && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .venv-load/.installed \
 		.venv-taskcat/.installed \
-		mariadb-server database/node_modules/.installed
+		mariadb-server graphviz database/node_modules/.installed
 	$(BIN)/ruff check troposphere_src tests benchmarks load
 	$(BIN)/ruff format --check troposphere_src tests benchmarks load
 	$(BIN)/pytest

@@ -718,12 +718,15 @@ def _assert_app(aws, name: str) -> None:
     )
     READ.add("AWS::ECS::TaskDefinition")
 
-    # A new OpenAI key (AWSCURRENT moved) starts the workflow that redeploys this service.
+    # A new OpenAI key or database secret (AWSCURRENT moved) starts the workflow that redeploys
+    # this service.
     rule_name = f"baseball-playback-{name}-openai-key-redeploy"
     rule = aws("events").describe_rule(Name=rule_name)
     pattern = json.loads(rule["EventPattern"])
     assert pattern["detail-type"] == ["Secret Label Updated"]
-    assert pattern["resources"] == [out["OpenAiApiKeySecretArn"]]
+    assert pattern["resources"][0] == out["OpenAiApiKeySecretArn"]
+    assert pattern["resources"][1].split(":secret:")[1].startswith(f"baseball-playback-{name}-Data")
+    assert "DatabaseAppSecret" in pattern["resources"][1]
     assert pattern["detail"] == {"labelUpdated": ["AWSCURRENT"]}
     (target,) = aws("events").list_targets_by_rule(Rule=rule_name)["Targets"]
     workflow = aws("stepfunctions").describe_state_machine(stateMachineArn=target["Arn"])
@@ -1576,7 +1579,9 @@ def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
     assert attributes["KmsMasterKeyId"] == key["Arn"]
     assert "codestar-notifications.amazonaws.com" in attributes["Policy"]
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", email)]
+    assert {(s["Protocol"], s["Endpoint"]) for s in subscriptions} == {
+        ("email", address) for address in {email, *(env.alarm_email for env in ENVS.values())}
+    }
     READ.update({"AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription"})
 
     assert aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True

@@ -260,3 +260,11 @@ def test_bad_delivery_fields_are_named_with_the_fix(field, value, message):
 def test_unknown_delivery_field_is_refused():
     with pytest.raises(ConfigError, match="unknown field"):
         define_delivery(ENVS, **dataclasses.asdict(delivery()), colour="blue")
+
+
+def test_every_environments_alarm_address_hears_of_failures(t):
+    endpoints = [
+        p["Properties"]["Endpoint"] for p in resources_of_type(t, "AWS::SNS::Subscription").values()
+    ]
+    assert {env.alarm_email for env in ENVS} <= {e for e in endpoints if isinstance(e, str)}
+    assert {"Ref": "NotificationEmail"} in endpoints

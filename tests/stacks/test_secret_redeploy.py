@@ -17,12 +17,14 @@ def t() -> dict:
     return app.build().to_dict()
 
 
-def test_the_rule_matches_only_this_secrets_new_current_version(t):
+def test_the_rule_matches_only_the_backends_secrets_new_current_versions(t):
+    """The OpenAI key, and the database user's secret: a rotation moves AWSCURRENT to the other
+    user, and running tasks keep the password they started with until they are replaced."""
     p = props(t, "KeyRedeployRule")
     assert p["EventPattern"] == {
         "source": ["aws.secretsmanager"],
         "detail-type": ["Secret Label Updated"],
-        "resources": [ref("OpenAiApiKeySecret")],
+        "resources": [ref("OpenAiApiKeySecret"), ref("DatabaseAppSecretArn")],
         "detail": {"labelUpdated": ["AWSCURRENT"]},
     }
     assert p["State"] == "ENABLED"

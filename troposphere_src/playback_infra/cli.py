@@ -1,5 +1,5 @@
 """`playback-infra`: synth, check, diff, parameters, cost, deploy, plan, migrate,
-release-image, publish-site, frontend-config, smoke, import-retrosheet.
+release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written).
@@ -103,6 +103,28 @@ def _import_retrosheet(args: argparse.Namespace) -> int:
     from retrosheet_importer.cli import run
 
     return run(args)
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from playback_infra import diagram
+    from playback_infra.environments.catalog import environments
+    from playback_infra.environments.model import validate_catalog
+    from playback_infra.synth import render
+
+    templates = {n: t.to_dict() for n, t in render().templates.items()}
+    drawn = diagram.files(templates, list(validate_catalog(environments()).values()))
+    changed = []
+    for relative, content in drawn.items():
+        path = args.root / relative
+        if not path.exists() or path.read_text() != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            changed.append(relative)
+    print(
+        f"diagram: {len(drawn)} files, {len(changed)} changed"
+        + "".join(f"\n  {c}" for c in changed)
+    )
+    return EXIT_OK
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -347,6 +369,15 @@ def _parser() -> argparse.ArgumentParser:
     smoke.add_argument("--ca-file", help="trust these CA certificates instead of the system's")
     smoke.add_argument("--junit-xml", help="also write the results as a JUnit report here")
     smoke.set_defaults(run=_smoke)
+
+    drawing = commands.add_parser(
+        "diagram",
+        help="draw the architecture, network-flow and security diagrams into docs/diagrams/",
+        description="Draw docs/diagrams/{architecture,network-flow,security}.{dot,svg} from the "
+        "rendered templates and the environment model (Graphviz's `dot` lays them out); "
+        "unchanged files are not rewritten.",
+    )
+    drawing.set_defaults(run=_diagram)
 
     retrosheet = commands.add_parser(
         "import-retrosheet",

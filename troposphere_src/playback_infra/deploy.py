@@ -5,7 +5,8 @@
    us-east-1 the same way as below, and keep its outputs for the root's parameters.
 3. Package: upload each nested template to S3 and point the root at it, as
    `aws cloudformation package` does (path-style URLs, which it also writes).
-4. Create a change set for the root stack with the environment's parameter file, show it,
+4. Create a change set for the root stack with the environment's parameter file (but the image
+   tags the pipelines released, which a deployed stack keeps: `KEPT`), show it,
    execute it (asking first on a real account unless --yes), stream the stack events of the
    root and nested stacks, and print the outputs.
 
@@ -29,6 +30,7 @@ from playback_infra.environments.model import ConfigError, Environment, Problem,
 from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
+from playback_infra.parts import values
 from playback_infra.parts.values import VALUES
 from playback_infra.synth import NESTED, differences, render
 
@@ -204,6 +206,7 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
         return EXIT_FAILED
     cfn, root_url = prepare(args, env, templates["root"].to_dict(), region, endpoint)
     parameter_file = root_parameter_file(args.root, env, edge_outputs)
+    keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
     return _deploy_stack(
         args, cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file, endpoint
     )
@@ -311,6 +314,23 @@ def package(s3, bucket: str, url_base: str, base: Path, root: dict) -> str:
         child = (base / "templates" / f"{name}.yaml").read_text()
         root["Resources"][title]["Properties"]["TemplateURL"] = upload(child)
     return upload(json.dumps(root, indent=1, sort_keys=True))
+
+
+# Released by the pipelines once the stack exists (`release-image`, the jobs image of `plan`):
+# a deployment keeps the deployed values, whatever the parameter file says.
+KEPT = (values.IMAGE_TAG, values.JOBS_IMAGE_TAG)
+
+
+def live_parameters(cfn, stack_name: str) -> dict[str, str]:
+    """The deployed root stack's parameter values; empty before its first deployment."""
+    if stack_status(cfn, stack_name) in (None, "REVIEW_IN_PROGRESS"):
+        return {}
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+
+
+def keep_released_images(parameters: dict[str, str], live: dict[str, str]) -> None:
+    parameters.update({k: live[k] for k in KEPT if k in live})
 
 
 def stack_status(cfn, stack_name: str) -> str | None:

@@ -30,12 +30,15 @@ from playback_infra.checks import replacement
 from playback_infra.deploy import (
     EXIT_FAILED,
     EXIT_OK,
+    KEPT,
     as_request,
     aws_errors,
     change_set,
     check_image_tag,
     edge_outputs_of,
     environment,
+    keep_released_images,
+    live_parameters,
     nested_changes,
     prepare,
     print_change_set,
@@ -48,8 +51,6 @@ from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.synth import NESTED
 
-# The backend pipeline sets these (release-image) once the stack exists.
-KEPT = (values.IMAGE_TAG, values.JOBS_IMAGE_TAG)
 HIDDEN = "****"  # how DescribeStacks shows a NoEcho parameter's value
 # What --exports writes, for CodeBuild's exported variables (pipeline/plan.yml).
 EXPORTS = ("CHANGE_SET_NAME", "CHANGE_SET_URL", "HAS_CHANGES")
@@ -141,9 +142,8 @@ def plan(args: argparse.Namespace) -> int:
         parameters = parameter_file["Parameters"]
         status = stack_status(cfn, env.stack_name)
         deployed = status not in (None, "REVIEW_IN_PROGRESS")
-        stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0] if deployed else {}
-        live = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
-        parameters.update({k: live[k] for k in KEPT if k in live})
+        live = live_parameters(cfn, env.stack_name)
+        keep_released_images(parameters, live)
         if args.jobs_image_tag:
             parameters[values.JOBS_IMAGE_TAG] = args.jobs_image_tag
         static = deployed_changes(cfn, env, templates, live, parameters) if deployed else []

@@ -194,7 +194,9 @@ def build() -> Template:
     openai_usage.add_alarms(t)
     service = _add_service(t, cluster, task, alarms)
     _add_scaling(t, cluster, service)
-    add_redeploy_on_secret_change(t, openai_secret, cluster, service)
+    add_redeploy_on_secret_change(
+        t, [openai_secret, Ref(values.DATABASE_APP_SECRET_ARN)], cluster, service
+    )
 
     values.produce(t, values.CLUSTER_NAME, Ref(cluster))
     values.produce(t, values.SERVICE_NAME, GetAtt(service, "Name"))

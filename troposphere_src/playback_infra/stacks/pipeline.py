@@ -153,6 +153,19 @@ def pipeline_template(d: Delivery, envs: tuple[Environment, ...]) -> Template:
     )
     connection_arn = If(CREATE_CONNECTION, Ref(connection), Ref(params["ConnectionArn"]))
     topic = _notification_topic(t, key, params["NotificationEmail"])
+    # Each environment's alarm address hears of its pipelines' failures and approvals too.
+    subscribed = {d.notification_email}
+    for env in envs:
+        if env.alarm_email not in subscribed:
+            subscribed.add(env.alarm_email)
+            t.add_resource(
+                SubscriptionResource(
+                    f"{_stage_name(env)}AlarmEmailSubscription",
+                    TopicArn=Ref(topic),
+                    Protocol="email",
+                    Endpoint=env.alarm_email,
+                )
+            )
     regions = sorted({d.region, EDGE_REGION, *(env.region for env in envs)})
     access = Access(
         bucket_arns=[

@@ -1,11 +1,14 @@
-"""A new deployment of the backend when its OpenAI key changes, part of the app stack.
+"""A new deployment of the backend when a secret it reads changes, part of the app stack:
+its OpenAI key, and its database user's secret (rotated every 30 days, alternating users).
 
-ECS reads a task's secrets once, when the task starts: a new key reaches the backend only
-through new tasks. Secrets Manager publishes `Secret Label Updated` to EventBridge when
-AWSCURRENT moves to a new version (put-secret-value, update-secret, a rotation); a rule on
-that event for this secret starts a one-step Step Functions workflow that calls ECS
+ECS reads a task's secrets once, when the task starts: a new key or password reaches the
+backend only through new tasks. Secrets Manager publishes `Secret Label Updated` to EventBridge
+when AWSCURRENT moves to a new version (put-secret-value, update-secret, a rotation); a rule on
+that event for these secrets starts a one-step Step Functions workflow that calls ECS
 UpdateService with forceNewDeployment (EventBridge cannot call UpdateService itself). The
-deployment then runs like any other: circuit breaker, alarm rollback or blue/green.
+deployment then runs like any other: circuit breaker, alarm rollback or blue/green. After a
+database rotation the tasks move to the other user within minutes, long before the next
+rotation changes the password they started with.
 """
 
 from __future__ import annotations
@@ -28,17 +31,17 @@ RETRY = {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempt
 
 
 def add_redeploy_on_secret_change(
-    t: Template, secret: Secret, cluster: Cluster, service: Service
+    t: Template, secrets: list[Secret | Ref], cluster: Cluster, service: Service
 ) -> None:
     workflow = add_workflow(
         t,
         "KeyRedeployWorkflow",
         NAME,
-        "Starts a new deployment of the backend service when its OpenAI key changes",
+        "Starts a new deployment of the backend service when its OpenAI key or database secret changes",
         "update-the-backend-service",
         [Statement(Effect=Allow, Action=[ecs.UpdateService], Resource=[Ref(service)])],
         Definition={
-            "Comment": "Force a new deployment of the backend: new tasks read the new key",
+            "Comment": "Force a new deployment of the backend: new tasks read the new secret",
             "StartAt": "ForceNewDeployment",
             "States": {
                 "ForceNewDeployment": {
@@ -64,19 +67,19 @@ def add_redeploy_on_secret_change(
         "start-the-redeploy-workflow",
         workflow,
         "redeploy",
-        Description="The OpenAI key's AWSCURRENT version changed: redeploy the backend",
+        Description="A backend secret's AWSCURRENT version changed: redeploy the backend",
         EventPattern={
             "source": ["aws.secretsmanager"],
             "detail-type": ["Secret Label Updated"],
-            "resources": [Ref(secret)],
+            "resources": [s if isinstance(s, Ref) else Ref(s) for s in secrets],
             "detail": {"labelUpdated": ["AWSCURRENT"]},
         },
     )
     t.add_resource(
         paging_alarm(
             "KeyRedeployFailedAlarm",
-            "The OpenAI key changed but the backend's redeploy failed: tasks "
-            "still use the old key. Check the workflow's failed execution, then run "
+            "The OpenAI key or the database secret changed but the backend's redeploy failed: "
+            "tasks still use the old one. Check the workflow's failed execution, then run "
             "`aws ecs update-service --force-new-deployment` (docs/openai-integration.md).",
             Namespace="AWS/States",
             MetricName="ExecutionsFailed",
