@@ -14,7 +14,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	touch $@
 
-# checkov, the emulator and Locust pin libraries the main tool chain cannot share: own venvs.
+# checkov, the emulator, Locust and taskcat pin libraries the main tool chain cannot share:
+# own venvs.
 .venv-%/.installed: requirements-%.txt
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
@@ -48,13 +49,14 @@ database/node_modules/.installed: database/package.json database/package-lock.js
 	touch $@
 
 test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .venv-load/.installed \
+		.venv-taskcat/.installed \
 		mariadb-server graphviz database/node_modules/.installed
 	$(BIN)/ruff check troposphere_src tests benchmarks load
 	$(BIN)/ruff format --check troposphere_src tests benchmarks load
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load database/node_modules
+	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load .venv-taskcat database/node_modules
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py

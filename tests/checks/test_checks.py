@@ -148,6 +148,7 @@ def test_out_of_sync_files_are_reported(tmp_path: Path):
     shutil.copytree(REPO_ROOT / "templates", tmp_path / "templates")
     shutil.copytree(REPO_ROOT / "parameters", tmp_path / "parameters")
     shutil.copytree(REPO_ROOT / "docs", tmp_path / "docs")
+    shutil.copy(REPO_ROOT / "taskcat.yml", tmp_path)
     (tmp_path / "parameters" / "dev.json").write_text("{}\n")
     (tmp_path / "templates" / "old.yaml").write_text("x: 1\n")
     assert differences(rendered.files, tmp_path) == ["parameters/dev.json", "templates/old.yaml"]

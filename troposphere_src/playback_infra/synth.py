@@ -9,6 +9,7 @@ from pathlib import Path
 
 from troposphere import Template
 
+from playback_infra import taskcat
 from playback_infra.cost import prices as cost_prices
 from playback_infra.cost.document import document as cost_document
 from playback_infra.emulator import coverage
@@ -84,26 +85,38 @@ class Rendered:
     """Template name (`network`) -> its troposphere Template, for the in-process checks."""
 
 
+def children() -> dict[str, tuple[str, Template]]:
+    """The root's children: logical ID -> (template file name, template)."""
+    return {title: (f"{name}.yaml", module.build()) for title, (name, module) in NESTED.items()}
+
+
 def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Rendered:
     """Every generated file, in memory. Raises ConfigError before anything is rendered."""
     envs = validate_catalog((catalog or environments)())
-    children = {title: (f"{name}.yaml", module.build()) for title, (name, module) in NESTED.items()}
-    root_template = root.build(children)
+    nested = children()
+    root_template = root.build(nested)
     files = {
         f"templates/{file_name}": _yaml(file_name.removesuffix(".yaml"), t)
-        for file_name, t in children.values()
+        for file_name, t in nested.values()
     }
     files["templates/root.yaml"] = _yaml("root", root_template)
     for env in envs.values():
         content = parameter_file(env, set(root_template.parameters))
         files[f"parameters/{env.name}.json"] = _json(content)
         files[f"parameters/edge-global/{env.name}.json"] = _json(edge_parameter_file(env))
-    templates = {name.removesuffix(".yaml"): t for name, t in children.values()}
+    templates = {name.removesuffix(".yaml"): t for name, t in nested.values()}
     templates["root"] = root_template
     for name, module in STANDALONE.items():
         templates[name] = module.build()
         files[f"templates/{name}.yaml"] = _yaml(name.replace("-", "_"), templates[name])
     files["parameters/delivery/pipeline.json"] = _json(pipeline.parameter_file(delivery()))
+    parameter_files = {name: json.loads(files[f"parameters/{name}.json"]) for name in envs}
+    edge_files = {name: json.loads(files[f"parameters/edge-global/{name}.json"]) for name in envs}
+    harness = taskcat.root_template(nested, templates["edge-global"])
+    files[taskcat.TEMPLATE] = taskcat.HEADER + to_yaml(harness.to_dict())
+    files[taskcat.CONFIG] = taskcat.HEADER + to_yaml(
+        taskcat.config(envs.values(), parameter_files, edge_files, set(harness.parameters))
+    )
     as_dicts = {n: t.to_dict() for n, t in templates.items()}
     files[COVERAGE_DOC] = coverage.table(as_dicts)
     files[REFERENCE_DOC] = stack_reference(as_dicts)
@@ -111,10 +124,12 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
     files[COST_DOC] = cost_document(
         {env.name: env.kind.value for env in envs.values()},
         as_dicts,
-        {name: json.loads(files[f"parameters/{name}.json"]) for name in envs},
-        {name: json.loads(files[f"parameters/edge-global/{name}.json"]) for name in envs},
+        parameter_files,
+        edge_files,
         cost_prices.load(),
     )
+    # Checked and compared with the base like every template, but no stack of an environment.
+    templates[taskcat.TEMPLATE_NAME] = harness
     return Rendered(dict(sorted(files.items())), templates)
 
 

@@ -44,9 +44,10 @@ delete of a nested stack applies its resources' ``DeletionPolicy``
 (``_honour_deletion_policy``), a secret's Ref is its ARN (``_secret_ref_is_arn``),
 a topic and a DB instance keep what their template says that ministack's
 provisioners drop (``_keep_topic_attributes``, ``_complete_db_instance``,
-``_render_db_instance_extras``), and a backup vault whose name is taken fails
-(``_refuse_taken_vault_name``). For the ingress stack: a nested stack resolves
-dynamic references (``_resolve_nested_dynamic_references``) and keeps its
+``_render_db_instance_extras``), a backup vault whose name is taken fails
+(``_refuse_taken_vault_name``), and a template URL in S3's virtual-hosted style
+(taskcat's) is read from its bucket (``_read_virtual_hosted_urls``). For the ingress stack:
+a nested stack resolves dynamic references (``_resolve_nested_dynamic_references``) and keeps its
 resources' generated names across updates (``_record_name_seeds``); a web ACL's
 rules keep their numbers (``_waf_integer_members``); a load balancer, target
 group, listener and listener rule keep what their template says and ELBv2 shows
@@ -73,6 +74,7 @@ import random
 import re
 import sys
 import time
+import urllib.parse
 import uuid
 from xml.etree import ElementTree
 
@@ -109,6 +111,7 @@ from ministack.services import (
 from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
+from ministack.services.cloudformation import helpers as cfn_helpers
 from ministack.services.cloudformation import provisioners as cfn
 from ministack.services.cloudformation import stacks as cfn_stacks
 from served import checked
@@ -3112,6 +3115,39 @@ def _keep_recorded_attributes(update_resource):
     return update
 
 
+# --- Engine patch: virtual-hosted S3 URLs of templates -------------------------------
+
+# https://<bucket>.s3.amazonaws.com/<key> and https://<bucket>.s3.<region>.amazonaws.com/<key>
+_VIRTUAL_HOSTED = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com$"
+)
+
+
+def _read_virtual_hosted_urls(resolve_document):
+    """Wrap ministack's ``_resolve_document`` so a TemplateURL (or StackPolicyURL) in S3's
+    virtual-hosted style names its bucket by the host, as on AWS.
+
+    ministack 1.5.33 takes the URL path's first segment as the bucket in every style, so
+    ``https://bucket.s3.us-east-1.amazonaws.com/project/templates/root.yaml`` is looked up as
+    key ``templates/root.yaml`` in bucket ``project``. taskcat passes its project's templates
+    in exactly that style; the URL is rewritten to the path style ministack reads.
+    """
+
+    @functools.wraps(resolve_document)
+    def resolve(params, body_key, url_key, label):
+        url = params.get(url_key)
+        url = url[0] if isinstance(url, list) and url else url
+        parsed = urllib.parse.urlparse(url) if isinstance(url, str) else None
+        match = _VIRTUAL_HOSTED.match(parsed.hostname or "") if parsed else None
+        if match:
+            path_style = f"https://s3.amazonaws.com/{match['bucket']}{parsed.path}"
+            params = {**params, url_key: [path_style]}
+        return resolve_document(params, body_key, url_key, label)
+
+    resolve.reads_virtual_hosted = True
+    return resolve
+
+
 # --- Engine patch: nested-stack deletes apply the child's DeletionPolicy ----------
 
 # The stack states in which a rollback deletes what the operation created.
@@ -3404,7 +3440,8 @@ _HANDLER_WRAPPERS = (
 
 def register():
     """Add the handlers, replacing properties and tag properties to ministack's tables,
-    patch the nested-stack update (``_keep_recorded_attributes``), delete
+    read virtual-hosted template URLs (``_read_virtual_hosted_urls``), patch the nested-stack
+    update (``_keep_recorded_attributes``), delete
     (``_honour_deletion_policy``) and deploy (``_record_name_seeds``,
     ``_resolve_nested_dynamic_references``) and the transforms
     (``_accept_secrets_manager_transform``), and complete the secret (``_secret_ref_is_arn``,
@@ -3423,6 +3460,8 @@ def register():
     replacement, so CloudFormation refuses one, as for the other custom-named types.
     """
     handlers = cfn._RESOURCE_HANDLERS
+    if not getattr(cfn_helpers._resolve_document, "reads_virtual_hosted", False):
+        cfn_helpers._resolve_document = _read_virtual_hosted_urls(cfn_helpers._resolve_document)
     if not getattr(cfn._update_resource, "keeps_recorded_attributes", False):
         cfn._update_resource = _keep_recorded_attributes(cfn._update_resource)
     nested_stack = handlers["AWS::CloudFormation::Stack"]

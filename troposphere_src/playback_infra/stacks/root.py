@@ -7,6 +7,8 @@ environment's parameter file sets. The root re-exports every child output under 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from troposphere import And, Equals, GetAtt, Join, Not, Or, Ref, Template
 from troposphere.cloudformation import Stack
 
@@ -31,8 +33,16 @@ def _root_value(name: str):
     return Ref(name)
 
 
-def build(children: dict[str, tuple[str, Template]]) -> Template:
-    """`children` maps each nested stack's logical ID to (template file name, template)."""
+def build(
+    children: dict[str, tuple[str, Template]],
+    template_url: Callable[[str], object] | None = None,
+    description: str = "environment root (nests every stack of one environment)",
+) -> Template:
+    """`children` maps each nested stack's logical ID to (template file name, template).
+
+    A child's TemplateURL is its file name (default: `aws cloudformation package` uploads the
+    file and rewrites the URL), or `template_url(file name)` for a root that is not packaged.
+    """
     producers: dict[str, str] = {}
     for title, (_, child) in children.items():
         for name in child.outputs:
@@ -40,7 +50,7 @@ def build(children: dict[str, tuple[str, Template]]) -> Template:
                 raise WiringError(f"{name} is produced by both {producers[name]} and {title}")
             producers[name] = title
 
-    root = new_template("environment root (nests every stack of one environment)")
+    root = new_template(description)
     inputs = sorted(
         {
             name
@@ -53,7 +63,7 @@ def build(children: dict[str, tuple[str, Template]]) -> Template:
     for title, (file_name, child) in children.items():
         stack = Stack(
             title,
-            TemplateURL=file_name,  # local path: `aws cloudformation package` uploads it
+            TemplateURL=template_url(file_name) if template_url else file_name,
             Parameters={
                 name: _root_value(name)
                 if producers.get(name, title) == title
@@ -61,7 +71,7 @@ def build(children: dict[str, tuple[str, Template]]) -> Template:
                 for name in sorted(child.parameters)
             },
         )
-        root.add_resource(suppress(stack, {"W3002": PACKAGED}))
+        root.add_resource(stack if template_url else suppress(stack, {"W3002": PACKAGED}))
     for name, title in sorted(producers.items()):
         values.produce(root, name, GetAtt(title, f"Outputs.{name}"))
     _add_rules(root)
