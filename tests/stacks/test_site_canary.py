@@ -119,7 +119,8 @@ def test_artifacts_bucket_is_private_encrypted_tls_only_expiring_and_kept_as_sta
     }
 
 
-def test_role_may_write_only_its_artifacts_its_logs_and_synthetics_metrics(t):
+def test_role_may_write_only_its_artifacts_and_synthetics_metrics(t):
+    """No CloudWatch Logs: a log group Synthetics' Lambda made would never expire."""
     role = props(t, "SiteCanaryRole")
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": ["lambda.amazonaws.com"]}
@@ -134,11 +135,6 @@ def test_role_may_write_only_its_artifacts_its_logs_and_synthetics_metrics(t):
             ["s3:GetBucketLocation"], [{"Fn::GetAtt": ["CanaryArtifactsBucket", "Arn"]}],
         ),
         "ArtifactEncryption": (["kms:GenerateDataKey", "kms:Decrypt"], [ref("DataKeyArn")]),
-        "Logs": (
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
-                         "log-group:/aws/lambda/cwsyn-${EnvironmentName}-site-*"}],
-        ),
         "Metrics": (["cloudwatch:PutMetricData"], ["*"]),
     }  # fmt: skip
     assert statements["Metrics"]["Condition"] == {

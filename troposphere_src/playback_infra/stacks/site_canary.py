@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from awacs import cloudwatch, kms, logs, s3
+from awacs import cloudwatch, kms, s3
 from awacs.aws import Allow, Condition, Policy, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.cloudwatch import MetricDimension
@@ -46,15 +46,14 @@ NAMESPACE = "CloudWatchSynthetics"
 
 
 def _role(bucket) -> Role:
-    """The canary's Lambda role: the Synthetics execution role's permissions, scoped."""
+    """The canary's Lambda role: the Synthetics execution role's permissions, scoped, but
+    CloudWatch Logs. Synthetics' Lambda would create its log group itself, outside this
+    template, and leave it to never expire; without the permission no group is made, and each
+    run's log stays beside its screenshots and HAR in the artifacts bucket, which expires."""
     artifacts = Sub(f"${{{bucket.title}.Arn}}/{ARTIFACT_PREFIX}/*")
-    log_groups = Sub(
-        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-        f"/aws/lambda/cwsyn-{CANARY_NAME}-*"
-    )
     return Role(
         "SiteCanaryRole",
-        Description="Runs the site canary: writes its artifacts, its logs and its metrics",
+        Description="Runs the site canary: writes its artifacts (its log among them) and its metrics",
         AssumeRolePolicyDocument=assumable_by("lambda.amazonaws.com"),
         Policies=[
             InlinePolicy(
@@ -84,12 +83,6 @@ def _role(bucket) -> Role:
                                     "kms:ViaService", Sub("s3.${AWS::Region}.amazonaws.com")
                                 )
                             ),
-                        ),
-                        Statement(
-                            Sid="Logs",
-                            Effect=Allow,
-                            Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents],
-                            Resource=[log_groups],
                         ),
                         Statement(
                             Sid="Metrics",
