@@ -298,7 +298,7 @@ def test_migrate_runs_the_migration_task_and_fails_without_an_exit_code(
     command = ["migrate", "--env", "dev", "--endpoint-url", endpoint, "--timeout", "1"]
     assert main(command) == EXIT_FAILED
     captured = capsys.readouterr()
-    assert "npx knex migrate:latest" in captured.out
+    assert "sh scripts/release.sh" in captured.out
     assert "no result in time: the task was RUNNING when migrate stopped it" in captured.err
     outputs = _outputs(aws)
     (request,) = sent
@@ -314,11 +314,11 @@ def test_migrate_runs_the_migration_task_and_fails_without_an_exit_code(
     assert task["taskDefinitionArn"] == outputs["MigrationTaskDefinitionArn"]
     assert task["launchType"] == "FARGATE" and task["startedBy"] == "playback-infra-migrate"
     assert task["overrides"]["containerOverrides"] == [
-        {"name": "migrate", "command": ["knex", "migrate:latest"]}
+        {"name": "migrate", "command": ["scripts/release.sh"]}
     ]
     definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])
     (container,) = definition["taskDefinition"]["containerDefinitions"]
-    assert container["entryPoint"] == ["npx"] and container["name"] == "migrate"
+    assert container["entryPoint"] == ["sh"] and container["name"] == "migrate"
 
 
 def test_migrate_fails_clearly_when_the_task_cannot_start(endpoint, monkeypatch, capsys):

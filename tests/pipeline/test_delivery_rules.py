@@ -129,13 +129,13 @@ OUTPUTS = {
 }
 
 
-def test_migrate_runs_knex_in_the_private_subnets_without_a_public_address():
+def test_migrate_runs_the_release_script_in_the_private_subnets_without_a_public_address():
     request = run_task_request(OUTPUTS)
     assert request["taskDefinition"] == OUTPUTS["MigrationTaskDefinitionArn"]
     assert request["overrides"] == {
-        "containerOverrides": [{"name": "migrate", "command": ["knex", "migrate:latest"]}]
+        "containerOverrides": [{"name": "migrate", "command": ["scripts/release.sh"]}]
     }
-    assert COMMAND == ["knex", "migrate:latest"]  # after the definition's entry point, npx
+    assert COMMAND == ["scripts/release.sh"]  # after the definition's entry point, sh
     assert request["networkConfiguration"]["awsvpcConfiguration"] == {
         "subnets": ["subnet-a", "subnet-b"],
         "securityGroups": ["sg-1"],

@@ -917,6 +917,7 @@ def test_outputs(t):
                 getatt("DatabaseInstance", "Endpoint.Address"),
             ]
         },
+        "DatabaseInstanceHost": getatt("DatabaseInstance", "Endpoint.Address"),
         "DatabasePort": getatt("DatabaseInstance", "Endpoint.Port"),
         "DatabaseMasterSecretArn": getatt("DatabaseInstance", "MasterUserSecret.SecretArn"),
         "DatabaseAppSecretArn": ref("DatabaseAppSecret"),

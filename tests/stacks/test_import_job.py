@@ -29,6 +29,7 @@ def test_exactly_the_import_resources(t):
         "ImportLogGroup": "AWS::Logs::LogGroup",
         "ImportExecutionRole": "AWS::IAM::Role",
         "ImportTaskRole": "AWS::IAM::Role",
+        "MigrationTaskRole": "AWS::IAM::Role",
         "ImportTaskDefinition": "AWS::ECS::TaskDefinition",
         "MigrationTaskDefinition": "AWS::ECS::TaskDefinition",
         "ImportWorkflowRole": "AWS::IAM::Role",
@@ -224,21 +225,47 @@ def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
     assert 'ENTRYPOINT ["python", "-m", "retrosheet_importer"]' in dockerfile
 
 
-def test_migration_task_runs_knex_from_the_jobs_image_as_the_migration_user(t):
-    """ECS cannot override the entry point at RunTask: the migration's own definition has npx,
-    and `playback-infra migrate` gives the command."""
+def test_migration_task_runs_the_release_script_with_the_four_database_secrets(t):
+    """ECS cannot override the entry point at RunTask: the migration's own definition has sh,
+    and `playback-infra migrate` gives the command (scripts/release.sh: grants as the master
+    user at the instance, then the migrations as the migration user)."""
     p, imported = props(t, "MigrationTaskDefinition"), props(t, "ImportTaskDefinition")
-    for key in ("Cpu", "Memory", "RuntimePlatform", "ExecutionRoleArn", "TaskRoleArn", "Volumes"):
+    for key in ("Cpu", "Memory", "RuntimePlatform", "ExecutionRoleArn", "Volumes"):
         assert p[key] == imported[key]
+    assert p["TaskRoleArn"] == getatt("MigrationTaskRole", "Arn")
     (container,) = p["ContainerDefinitions"]
     (importer,) = imported["ContainerDefinitions"]
-    assert container["EntryPoint"] == ["npx"] and "Command" not in container
+    assert container["EntryPoint"] == ["sh"] and "Command" not in container
     assert container["Image"] == importer["Image"] and container["ReadonlyRootFilesystem"]
     assert {e["Name"]: e["Value"] for e in container["Environment"]} == {
         "AWS_REGION": ref("AWS::Region"),
-        "DB_SECRET_ARN": ref("DatabaseMigrationSecretArn"),
+        "DB_MASTER_SECRET_ARN": ref("DatabaseMasterSecretArn"),
+        "DB_MIGRATION_SECRET_ARN": ref("DatabaseMigrationSecretArn"),
+        "DB_APP_SECRET_ARN": ref("DatabaseAppSecretArn"),
+        "DB_REPORTING_SECRET_ARN": ref("DatabaseReportingSecretArn"),
+        "DB_INSTANCE_HOST": ref("DatabaseInstanceHost"),
         "DB_SSL": "true",
     }
+
+
+def test_only_the_database_step_may_read_the_master_secret(t):
+    readable = {
+        role: json.dumps(
+            [
+                s["Resource"]
+                for p in props(t, role)["Policies"]
+                for s in p["PolicyDocument"]["Statement"]
+            ]
+        )
+        for role in ("ImportTaskRole", "MigrationTaskRole")
+    }
+    assert "DatabaseMasterSecretArn" in readable["MigrationTaskRole"]
+    assert "DatabaseMasterSecretArn" not in readable["ImportTaskRole"]
+
+
+def test_migration_outputs(t):
+    p = props(t, "MigrationTaskDefinition")
+    (container,) = p["ContainerDefinitions"]
     assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "migrate"
     outputs = {k: v["Value"] for k, v in t["Outputs"].items()}
     assert outputs["MigrationTaskDefinitionArn"] == ref("MigrationTaskDefinition")

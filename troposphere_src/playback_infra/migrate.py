@@ -1,8 +1,9 @@
 """`playback-infra migrate`: the environment's Knex migrations, as a one-off ECS task.
 
-Runs the game-data stack's migration task definition (the jobs image, entry point `npx`, the
-migration user's secret, TLS to RDS) on the jobs cluster, in the private-app subnets with the
-jobs security group, with the command `knex migrate:latest`; waits for it to stop, prints its
+Runs the game-data stack's migration task definition (the jobs image, entry point `sh`, the
+database users' secrets, TLS to RDS) on the jobs cluster, in the private-app subnets with the
+jobs security group, with the command `scripts/release.sh` (users and grants as the master
+user, then `knex migrate:latest` as the migration user); waits for it to stop, prints its
 log lines and exits 1 unless the container exited 0. Everything it needs is a root stack
 output, so it runs wherever the deployed stack can be read.
 """
@@ -23,7 +24,7 @@ from playback_infra.deploy import (
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 
-COMMAND = ["knex", "migrate:latest"]  # after the task definition's entry point, npx
+COMMAND = ["scripts/release.sh"]  # after the task definition's entry point, sh
 POLL_SECONDS = 5.0
 NEEDED = (
     values.JOBS_CLUSTER_NAME,
@@ -111,7 +112,7 @@ def migrate(args: argparse.Namespace) -> int:
             )
             raise DeployError(f"the migration task could not start: {reasons or 'no task'}")
         task_arn = answer["tasks"][0]["taskArn"]
-        print(f"migration task {task_arn}: npx {' '.join(COMMAND)}")
+        print(f"migration task {task_arn}: sh {' '.join(COMMAND)}")
         task = _wait(ecs, outputs[values.JOBS_CLUSTER_NAME], task_arn, args.timeout)
         container = outputs[values.MIGRATION_CONTAINER_NAME]
         _print_log(

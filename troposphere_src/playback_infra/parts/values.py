@@ -168,6 +168,7 @@ ALARM_TOPIC_ARN = "AlarmTopicArn"
 # Data stack outputs.
 DATABASE_INSTANCE_ID = "DatabaseInstanceId"
 DATABASE_ENDPOINT = "DatabaseEndpoint"
+DATABASE_INSTANCE_HOST = "DatabaseInstanceHost"
 DATABASE_PORT = "DatabasePort"
 DATABASE_MASTER_SECRET_ARN = "DatabaseMasterSecretArn"
 DATABASE_APP_SECRET_ARN = "DatabaseAppSecretArn"
@@ -519,6 +520,9 @@ VALUES: dict[str, Value] = {
     DATABASE_INSTANCE_ID: Value("String", "RDS instance identifier"),
     DATABASE_ENDPOINT: Value(
         "String", "Host the app connects to: the RDS Proxy where enabled, else the instance"
+    ),
+    DATABASE_INSTANCE_HOST: Value(
+        "String", "Host of the instance itself (the grants step signs in there as the master user)"
     ),
     DATABASE_PORT: Value("String", "MySQL port"),
     DATABASE_MASTER_SECRET_ARN: Value(

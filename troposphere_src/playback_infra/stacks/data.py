@@ -147,6 +147,7 @@ def build() -> Template:
         values.DATABASE_ENDPOINT,
         If(USE_PROXY, GetAtt(proxy, "Endpoint"), GetAtt(instance, "Endpoint.Address")),
     )
+    values.produce(t, values.DATABASE_INSTANCE_HOST, GetAtt(instance, "Endpoint.Address"))
     values.produce(t, values.DATABASE_PORT, GetAtt(instance, "Endpoint.Port"))
     values.produce(
         t, values.DATABASE_MASTER_SECRET_ARN, GetAtt(instance, "MasterUserSecret.SecretArn")

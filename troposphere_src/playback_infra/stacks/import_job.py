@@ -64,6 +64,10 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
         values.PRIVATE_APP_SUBNET_IDS,
         values.JOBS_SECURITY_GROUP_ID,
         values.DATABASE_MIGRATION_SECRET_ARN,
+        values.DATABASE_MASTER_SECRET_ARN,
+        values.DATABASE_APP_SECRET_ARN,
+        values.DATABASE_REPORTING_SECRET_ARN,
+        values.DATABASE_INSTANCE_HOST,
         values.LOGS_KEY_ARN,
         values.ALARM_TOPIC_ARN,
         values.JOBS_IMAGE_TAG,
@@ -125,25 +129,51 @@ def _add_task_definition(t: Template, bucket: Bucket, log_group: LogGroup) -> Ta
     )
 
 
+# The database step's secrets: the master user's (grants), the migration user's (migrations),
+# and the app and reporting users' (their passwords, which the grants set).
+RELEASE_SECRETS = {
+    "DB_MASTER_SECRET_ARN": values.DATABASE_MASTER_SECRET_ARN,
+    "DB_MIGRATION_SECRET_ARN": values.DATABASE_MIGRATION_SECRET_ARN,
+    "DB_APP_SECRET_ARN": values.DATABASE_APP_SECRET_ARN,
+    "DB_REPORTING_SECRET_ARN": values.DATABASE_REPORTING_SECRET_ARN,
+}
+
+
 def _add_migration_task_definition(t: Template, log_group: LogGroup) -> TaskDefinition:
-    """The database step (Knex migrations, grants) from the same image, as the migration user.
+    """The database step of a release from the same image: `scripts/release.sh` creates the
+    schema, the users and their grants as the master user at the instance, then runs the Knex
+    migrations as the migration user (database/scripts/release.sh).
 
     ECS cannot override a container's entry point at RunTask (ContainerOverride has a command,
-    no entryPoint), and the image's entry point is the importer: this definition's is `npx`,
-    and `playback-infra migrate` gives the command (`knex migrate:latest`).
+    no entryPoint), and the image's entry point is the importer: this definition's is `sh`,
+    and `playback-infra migrate` gives the command. Its task role, unlike the importer's, may
+    read the master user's secret.
     """
+    role = t.add_resource(
+        task_role(
+            "MigrationTaskRole",
+            "The database step's AWS access: read the four database users' secrets",
+            read_secrets(
+                [Ref(name) for name in RELEASE_SECRETS.values()], Ref(values.DATA_KEY_ARN)
+            ),
+        )
+    )
     return t.add_resource(
         _jobs_task_definition(
             "MigrationTaskDefinition",
             Sub(f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-{MIGRATION_CONTAINER}"),
             GetAtt("ImportExecutionRole", "Arn"),
-            GetAtt("ImportTaskRole", "Arn"),
+            GetAtt(role, "Arn"),
             ContainerDefinition(
                 Name=MIGRATION_CONTAINER,
-                EntryPoint=["npx"],
+                EntryPoint=["sh"],
                 Environment=[
+                    *(
+                        EnvironmentVariable(Name=name, Value=Ref(value))
+                        for name, value in RELEASE_SECRETS.items()
+                    ),
                     EnvironmentVariable(
-                        Name="DB_SECRET_ARN", Value=Ref(values.DATABASE_MIGRATION_SECRET_ARN)
+                        Name="DB_INSTANCE_HOST", Value=Ref(values.DATABASE_INSTANCE_HOST)
                     ),
                     EnvironmentVariable(Name="DB_SSL", Value="true"),
                 ],
