@@ -74,10 +74,10 @@ def test_a_new_resource_type_and_rule_show_up(templates, envs):
 def test_network_flow_has_every_rule_and_the_tiers(templates, envs):
     source = diagram.sources(templates, envs)[f"{diagram.DIRECTORY}/network-flow.dot"]
     rules = [
-        rule for stack in ("security",) for rule in
+        rule for stack in ("security", "load-generators") for rule in
         diagram._security_group_rules(templates[stack]) if diagram.NOTHING not in rule[:2]
     ]  # fmt: skip
-    assert len(rules) >= 12
+    assert len(rules) >= 13
     edges = re.findall(r"(\w+) -> (\w+) \[label=", source)
     assert len(edges) == len({(*r[:2], r[3]) for r in rules}) + 2  # + viewers and NAT egress
     prod = next(e for e in envs if e.name == "prod")

@@ -1691,6 +1691,44 @@ def test_pipeline_deploys_reads_back_updates_and_deletes(endpoint):
     aws("s3").head_bucket(Bucket=after["ArtifactBucket"])
 
 
+def test_load_generators_deploy_and_read_back(aws):
+    """templates/load-generators.yaml, deployed for a load test and deleted after it."""
+    vpc = aws("ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    stack_name = "baseball-playback-load"
+    aws("cloudformation").create_stack(
+        StackName=stack_name,
+        TemplateBody=(REPO_ROOT / "templates" / "load-generators.yaml").read_text(),
+        Parameters=[
+            {
+                "ParameterKey": "TargetHost",
+                "ParameterValue": "https://staging.playback.example.com",
+            },
+            {"ParameterKey": "VpcId", "ParameterValue": vpc},
+            {"ParameterKey": "TaskCpu", "ParameterValue": "2048"},
+        ],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _wait(aws, stack_name) == "CREATE_COMPLETE"
+    out = _outputs(aws, stack_name)
+    definition = aws("ecs").describe_task_definition(taskDefinition=out["TaskDefinitionArn"])[
+        "taskDefinition"
+    ]
+    assert (definition["cpu"], definition["memory"]) == ("2048", "4096")
+    (container,) = definition["containerDefinitions"]
+    assert container["image"].startswith("locustio/locust:")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["TARGET_HOST"] == "https://staging.playback.example.com"
+    assert environment["PEAK_USERS"] == "500"
+    (group,) = aws("ec2").describe_security_groups(GroupIds=[out["SecurityGroupId"]])[
+        "SecurityGroups"
+    ]
+    assert group["IpPermissions"] == []
+    assert [(r["FromPort"], r["ToPort"]) for r in group["IpPermissionsEgress"]] == [(443, 443)]
+    (logs,) = aws("logs").describe_log_groups(logGroupNamePrefix=out["LogGroupName"])["logGroups"]
+    assert logs["retentionInDays"] == 30 and logs["kmsKeyId"]
+    assert _delete(aws, stack_name) is None
+
+
 def test_every_claimed_type_was_read_back():
     template_types = {
         r["Type"] for t in render().templates.values() for r in t.to_dict()["Resources"].values()
