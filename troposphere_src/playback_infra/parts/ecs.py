@@ -1,10 +1,12 @@
-"""ECS task roles and the statements every task of ours needs, written once."""
+"""ECS task roles, the statements every task of ours needs, and its log configuration,
+written once."""
 
 from __future__ import annotations
 
 from awacs import ecr, kms, logs, s3, secretsmanager
 from awacs.aws import Allow, Condition, Policy, Statement, StringEquals
-from troposphere import Sub
+from troposphere import Ref, Sub
+from troposphere.ecs import LogConfiguration
 from troposphere.iam import Policy as InlinePolicy
 from troposphere.iam import Role
 
@@ -15,6 +17,19 @@ def image_uri(repository: str, tag_parameter: str) -> Sub:
     """An image of this account's ECR repository, by the tag a parameter gives."""
     return Sub(
         f"${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repository}:${{{tag_parameter}}}"
+    )
+
+
+def awslogs(log_group, prefix: str, **options: str) -> LogConfiguration:
+    """A container's output to `log_group` (in this region), in streams under `prefix`."""
+    return LogConfiguration(
+        LogDriver="awslogs",
+        Options={
+            "awslogs-group": Ref(log_group),
+            "awslogs-region": Ref("AWS::Region"),
+            "awslogs-stream-prefix": prefix,
+            **options,
+        },
     )
 
 

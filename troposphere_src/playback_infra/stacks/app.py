@@ -59,7 +59,6 @@ from troposphere.ecs import (
     HealthCheck,
     LinuxParameters,
     LoadBalancer,
-    LogConfiguration,
     MountPoint,
     NetworkConfiguration,
     PortMapping,
@@ -82,7 +81,14 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
-from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.ecs import (
+    awslogs,
+    image_uri,
+    pull_and_log,
+    read_bucket,
+    read_secrets,
+    task_role,
+)
 from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.metrics import METRICS_NAMESPACE
 from playback_infra.parts.names import TRACED_SERVICE_NAME
@@ -307,15 +313,11 @@ def _add_roles(t: Template, log_group: LogGroup, openai_secret: Secret) -> tuple
 def _add_task_definition(
     t: Template, execution: Role, task: Role, log_group: LogGroup, openai_secret: Secret
 ) -> TaskDefinition:
-    log_configuration = LogConfiguration(
-        LogDriver="awslogs",
-        Options={
-            "awslogs-group": Ref(log_group),
-            "awslogs-region": Ref("AWS::Region"),
-            "awslogs-stream-prefix": CONTAINER,
-            "mode": "non-blocking",  # a slow log pipe never stalls the event loop
-            "max-buffer-size": "4m",
-        },
+    log_configuration = awslogs(
+        log_group,
+        CONTAINER,
+        mode="non-blocking",  # a slow log pipe never stalls the event loop
+        **{"max-buffer-size": "4m"},
     )
     app_secret = Ref(values.DATABASE_APP_SECRET_ARN)
 

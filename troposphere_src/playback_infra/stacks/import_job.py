@@ -21,7 +21,6 @@ from troposphere.ecs import (
     Cluster,
     ClusterSetting,
     ContainerDefinition,
-    LogConfiguration,
     MountPoint,
     RuntimePlatform,
     TaskDefinition,
@@ -37,7 +36,14 @@ from troposphere.stepfunctions import StateMachine
 from playback_infra.parts import values
 from playback_infra.parts.alarms import paging_alarm
 from playback_infra.parts.ec2 import add_public_ip_condition, assign_public_ip
-from playback_infra.parts.ecs import image_uri, pull_and_log, read_bucket, read_secrets, task_role
+from playback_infra.parts.ecs import (
+    awslogs,
+    image_uri,
+    pull_and_log,
+    read_bucket,
+    read_secrets,
+    task_role,
+)
 from playback_infra.parts.names import IMPORT_WORKFLOW_NAME
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import logs_key_log_group
@@ -191,14 +197,7 @@ def _jobs_container(log_group: LogGroup, prefix: str) -> dict:
         "Essential": True,
         "ReadonlyRootFilesystem": True,  # the release and parsed files go to /tmp
         "MountPoints": [MountPoint(SourceVolume="tmp", ContainerPath="/tmp", ReadOnly=False)],
-        "LogConfiguration": LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref(log_group),
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": prefix,
-            },
-        ),
+        "LogConfiguration": awslogs(log_group, prefix),
     }
 
 

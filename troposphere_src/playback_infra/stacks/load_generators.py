@@ -22,7 +22,6 @@ from troposphere.ecs import (
     ClusterSetting,
     ContainerDefinition,
     Environment,
-    LogConfiguration,
     MountPoint,
     RuntimePlatform,
     TaskDefinition,
@@ -30,7 +29,7 @@ from troposphere.ecs import (
 )
 from troposphere.logs import LogGroup
 
-from playback_infra.parts.ecs import task_role
+from playback_infra.parts.ecs import awslogs, task_role
 from playback_infra.parts.iam import cloudwatch_logs_use, customer_key
 from playback_infra.parts.template import new_template, tag_component
 from playback_infra.paths import REPO_ROOT
@@ -162,14 +161,7 @@ def build() -> Template:
                         Environment(Name="PEAK_USERS", Value=Ref(users)),
                         Environment(Name="HOME", Value="/tmp"),
                     ],
-                    LogConfiguration=LogConfiguration(
-                        LogDriver="awslogs",
-                        Options={
-                            "awslogs-group": Ref(log_group),
-                            "awslogs-region": Ref("AWS::Region"),
-                            "awslogs-stream-prefix": "locust",
-                        },
-                    ),
+                    LogConfiguration=awslogs(log_group, "locust"),
                 )
             ],
         )
