@@ -91,6 +91,19 @@ def artifact_keys_elsewhere(sid: str, actions: list, regions: list[str]) -> Stat
     )
 
 
+def _roles_may(sid: str, accounts: list[str], roles, actions: list, resource) -> Statement:
+    """A resource policy's grant to the roles `roles` (ARN patterns) of `accounts`: each account
+    is the principal, narrowed to those roles by aws:PrincipalArn."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("AWS", [account_root(a) for a in accounts]),
+        Action=actions,
+        Resource=[resource],
+        Condition=Condition(ArnLike("aws:PrincipalArn", roles)),
+    )
+
+
 def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]:
     """This region's artifact bucket and key. The pipeline roles of this account use both; the
     environment accounts' deploy and execution roles read (CloudFormation fetches packaged
@@ -105,31 +118,26 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
         "ArtifactKey",
         "Baseball Playback: pipeline artifacts, build logs, notifications",
         [
-            Statement(
-                Sid="PipelineRoles",
-                Effect=Allow,
-                Principal=Principal("AWS", [account_root("${AWS::AccountId}")]),
-                Action=KEY_USE_ACTIONS,
-                Resource=[THIS_KEY],
-                Condition=Condition(
-                    ArnLike("aws:PrincipalArn", pipeline_roles("${AWS::AccountId}"))
-                ),
+            _roles_may(
+                "PipelineRoles",
+                ["${AWS::AccountId}"],
+                pipeline_roles("${AWS::AccountId}"),
+                KEY_USE_ACTIONS,
+                THIS_KEY,
             ),
-            Statement(
-                Sid="EnvironmentAccountsRead",
-                Effect=Allow,
-                Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
-                Action=[kms_actions.Decrypt, kms_actions.DescribeKey],
-                Resource=[THIS_KEY],
-                Condition=Condition(ArnLike("aws:PrincipalArn", readers)),
+            _roles_may(
+                "EnvironmentAccountsRead",
+                environment_accounts,
+                readers,
+                [kms_actions.Decrypt, kms_actions.DescribeKey],
+                THIS_KEY,
             ),
-            Statement(
-                Sid="EnvironmentDeployRolesWrite",
-                Effect=Allow,
-                Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
-                Action=[kms_actions.GenerateDataKey],
-                Resource=[THIS_KEY],
-                Condition=Condition(ArnLike("aws:PrincipalArn", writers)),
+            _roles_may(
+                "EnvironmentDeployRolesWrite",
+                environment_accounts,
+                writers,
+                [kms_actions.GenerateDataKey],
+                THIS_KEY,
             ),
             cloudwatch_logs_use(),
         ],
@@ -149,6 +157,7 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
         "role already recorded by CloudTrail; server access logs would add nothing",
     })  # fmt: skip
     t.add_resource(bucket)
+    objects = Sub(f"${{{bucket.title}.Arn}}/*")
     t.add_resource(
         BucketPolicy(
             "ArtifactBucketPolicy",
@@ -157,21 +166,19 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
                 Version="2012-10-17",
                 Statement=[
                     tls_only(bucket),
-                    Statement(
-                        Sid="EnvironmentAccountsRead",
-                        Effect=Allow,
-                        Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
-                        Action=[s3_actions.GetObject, s3_actions.GetObjectVersion],
-                        Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
-                        Condition=Condition(ArnLike("aws:PrincipalArn", readers)),
+                    _roles_may(
+                        "EnvironmentAccountsRead",
+                        environment_accounts,
+                        readers,
+                        [s3_actions.GetObject, s3_actions.GetObjectVersion],
+                        objects,
                     ),
-                    Statement(
-                        Sid="EnvironmentDeployRolesWrite",
-                        Effect=Allow,
-                        Principal=Principal("AWS", [account_root(a) for a in environment_accounts]),
-                        Action=[s3_actions.PutObject],
-                        Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
-                        Condition=Condition(ArnLike("aws:PrincipalArn", writers)),
+                    _roles_may(
+                        "EnvironmentDeployRolesWrite",
+                        environment_accounts,
+                        writers,
+                        [s3_actions.PutObject],
+                        objects,
                     ),
                 ],
             ),
