@@ -22,6 +22,8 @@ CodeStar notification rule per pipeline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from awacs import kms as kms_actions
 from awacs import sns as sns_actions
 from awacs.aws import Policy
@@ -203,7 +205,7 @@ def pipeline_template(d: Delivery, envs: tuple[Environment, ...]) -> Template:
         t.add_resource(
             ReportGroup(
                 f"{title.removesuffix('Project')}Reports",
-                Name=f"baseball-playback-{dict((p[0], p[1]) for p in PROJECTS)[title]}-{report}",
+                Name=f"{projects[title].Name}-{report}",
                 Type="TEST",
                 DeleteReports=True,
                 ExportConfig=ReportExportConfig(ExportConfigType="NO_EXPORT"),
@@ -505,12 +507,20 @@ def _release_sources(name: str, sources, repository) -> Stages:
     )  # fmt: skip
 
 
-def _release_stage(env: Environment, topic, what: str, actions: list) -> Stages:
-    return Stages(
-        Name=_stage_name(env),
-        Actions=[*_approval(env, topic, f"Release {what} to {env.name}", None, 1), *actions],
-        OnFailure=FailureConditions(Result="ROLLBACK"),
-    )
+def _release_stages(envs, topic, what: str, actions: Callable[[dict], list]) -> list[Stages]:
+    """One stage per environment releasing `what`: an approval first in production, then
+    `actions(target)` (the environment's deploying variables); a failed stage rolls back."""
+    return [
+        Stages(
+            Name=_stage_name(env),
+            Actions=[
+                *_approval(env, topic, f"Release {what} to {env.name}", None, 1),
+                *actions(_target(env)),
+            ],
+            OnFailure=FailureConditions(Result="ROLLBACK"),
+        )
+        for env in envs
+    ]
 
 
 def _backend_stages(envs, projects, sources, params, topic):
@@ -523,20 +533,11 @@ def _backend_stages(envs, projects, sources, params, topic):
             ],
         ),
     ]  # fmt: skip
-    for env in envs:
-        target = _target(env)
-        stages.append(
-            _release_stage(
-                env,
-                topic,
-                "backend image #{Image.IMAGE_TAG}",
-                [
-                    build_action("Migrate", projects["MigrateProject"], ["Infra"], variables=target, run_order=2),
-                    build_action("Release", projects["ReleaseProject"], ["Infra"], variables={**target, "IMAGE_TAG": "#{Image.IMAGE_TAG}"}, run_order=3),
-                    build_action("Smoke", projects["SmokeProject"], ["Infra"], variables=target, run_order=4),
-                ],
-            )
-        )  # fmt: skip
+    stages += _release_stages(envs, topic, "backend image #{Image.IMAGE_TAG}", lambda target: [
+        build_action("Migrate", projects["MigrateProject"], ["Infra"], variables=target, run_order=2),
+        build_action("Release", projects["ReleaseProject"], ["Infra"], variables={**target, "IMAGE_TAG": "#{Image.IMAGE_TAG}"}, run_order=3),
+        build_action("Smoke", projects["SmokeProject"], ["Infra"], variables=target, run_order=4),
+    ])  # fmt: skip
     return "BackendPipeline", stages, "Backend", None
 
 
@@ -548,19 +549,10 @@ def _frontend_stages(envs, projects, sources, params, topic):
             Actions=[build_action("Build", projects["SiteBuildProject"], ["Frontend"], outputs=("Site",), variables={"BUILD_DIR": "dist"})],
         ),
     ]  # fmt: skip
-    for env in envs:
-        target = _target(env)
-        stages.append(
-            _release_stage(
-                env,
-                topic,
-                "the site at #{FrontendSource.CommitId}",
-                [
-                    build_action("Publish", projects["PublishProject"], ["Infra", "Site"], variables={**target, "BUILD_VERSION": "#{FrontendSource.CommitId}"}, run_order=2),
-                    build_action("Smoke", projects["SmokeProject"], ["Infra"], variables=target, run_order=3),
-                ],
-            )
-        )  # fmt: skip
+    stages += _release_stages(envs, topic, "the site at #{FrontendSource.CommitId}", lambda target: [
+        build_action("Publish", projects["PublishProject"], ["Infra", "Site"], variables={**target, "BUILD_VERSION": "#{FrontendSource.CommitId}"}, run_order=2),
+        build_action("Smoke", projects["SmokeProject"], ["Infra"], variables=target, run_order=3),
+    ])  # fmt: skip
     return "FrontendPipeline", stages, "Frontend", None
 
 

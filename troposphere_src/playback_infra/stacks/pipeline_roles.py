@@ -34,14 +34,14 @@ from playback_infra.parts.delivery import PARTITION, artifact_keys_elsewhere, ro
 from playback_infra.parts.iam import KEY_USE_ACTIONS, service_role
 from playback_infra.parts.suppress import ACCOUNT_WIDE, suppress
 
-PROJECTS = Sub(
-    f"arn:{PARTITION}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:project/baseball-playback-*"
-)
 REGISTRY_REPOSITORIES = ("baseball-playback/backend", "baseball-playback/jobs")
 
 
 def _arn(service: str, rest: str) -> Sub:
     return Sub(f"arn:{PARTITION}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{rest}")
+
+
+PROJECTS = _arn("codebuild", "project/baseball-playback-*")
 
 
 def _name(purpose: str) -> str:
