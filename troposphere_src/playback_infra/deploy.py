@@ -323,9 +323,9 @@ KEPT = (values.IMAGE_TAG, values.JOBS_IMAGE_TAG)
 
 def live_parameters(cfn, stack_name: str) -> dict[str, str]:
     """The deployed root stack's parameter values; empty before its first deployment."""
-    if stack_status(cfn, stack_name) in (None, "REVIEW_IN_PROGRESS"):
+    stack = described_stack(cfn, stack_name)
+    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
         return {}
-    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
 
 
@@ -333,13 +333,19 @@ def keep_released_images(parameters: dict[str, str], live: dict[str, str]) -> No
     parameters.update({k: live[k] for k in KEPT if k in live})
 
 
-def stack_status(cfn, stack_name: str) -> str | None:
+def described_stack(cfn, stack_name: str) -> dict | None:
+    """DescribeStacks' answer for the stack; None when it does not exist."""
     try:
-        return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+        return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     except cfn.exceptions.ClientError as error:
         if "does not exist" in str(error):
             return None
         raise
+
+
+def stack_status(cfn, stack_name: str) -> str | None:
+    stack = described_stack(cfn, stack_name)
+    return None if stack is None else stack["StackStatus"]
 
 
 def print_change_set(name: str, stack_name: str, described: dict) -> None:

@@ -28,10 +28,10 @@ from playback_infra.deploy import (
     check_image_tag,
     environment,
     execute,
+    live_parameters,
     print_change_set,
     require_deployed,
     session,
-    stack_status,
 )
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
@@ -113,20 +113,22 @@ def release_image(args: argparse.Namespace) -> int:
     require_deployed(args, env, "profile", "release-image updates the deployed stack")
     region = args.region or env.region
     with aws_errors(f"release-image in {env.name}: "):
-        cfn = session(args, region, args.endpoint_url).client(
-            "cloudformation", endpoint_url=args.endpoint_url
-        )
-        if stack_status(cfn, env.stack_name) in (None, "REVIEW_IN_PROGRESS"):
+        aws = session(args, region, args.endpoint_url)
+        cfn = aws.client("cloudformation", endpoint_url=args.endpoint_url)
+        live = live_parameters(cfn, env.stack_name)
+        if not live:
             raise DeployError(
                 f"{env.stack_name} is not deployed in {region}; deploy it first (`playback-infra deploy --env {env.name}` or the infrastructure pipeline)"
             )
-        ecr = session(args, region, args.endpoint_url).client("ecr", endpoint_url=args.endpoint_url)
-        wait_for_image(ecr, args.image_tag, args.image_wait_seconds)
-        stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0]
+        wait_for_image(
+            aws.client("ecr", endpoint_url=args.endpoint_url),
+            args.image_tag,
+            args.image_wait_seconds,
+        )
         parameters = [
-            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
-            for p in stack["Parameters"]
-            if p["ParameterKey"] != values.IMAGE_TAG
+            {"ParameterKey": key, "UsePreviousValue": True}
+            for key in live
+            if key != values.IMAGE_TAG
         ] + [{"ParameterKey": values.IMAGE_TAG, "ParameterValue": args.image_tag}]
         request = {"UsePreviousTemplate": True, "Parameters": parameters}
         name, described = change_set(cfn, env.stack_name, request)
