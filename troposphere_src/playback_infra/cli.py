@@ -188,10 +188,11 @@ def _delivery_commands(commands) -> None:
 
     migrate = commands.add_parser(
         "migrate",
-        help="run the Knex migrations as a one-off ECS task and wait for it",
-        description="Run `npx knex migrate:latest` in the environment's migration task (the "
-        "jobs image, as the migration user) on the jobs cluster, print its log, exit 1 unless "
-        "the container exited 0.",
+        help="run the database step (grants, then Knex migrations) as a one-off ECS task",
+        description="Run `scripts/release.sh` in the environment's migration task (the jobs "
+        "image: users and grants as the master user, then `knex migrate:latest` as the "
+        "migration user) on the jobs cluster, print its log, exit 1 unless the container "
+        "exited 0.",
     )
     _target(migrate)
     migrate.add_argument(
