@@ -8,10 +8,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 .PHONY: synth test bench bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml jobs/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e . -e jobs
 	touch $@
 
 # checkov, the emulator, Locust and taskcat pin libraries the main tool chain cannot share:
@@ -51,8 +51,8 @@ database/node_modules/.installed: database/package.json database/package-lock.js
 test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .venv-load/.installed \
 		.venv-taskcat/.installed \
 		mariadb-server graphviz database/node_modules/.installed
-	$(BIN)/ruff check troposphere_src tests benchmarks load
-	$(BIN)/ruff format --check troposphere_src tests benchmarks load
+	$(BIN)/ruff check troposphere_src jobs tests benchmarks load
+	$(BIN)/ruff format --check troposphere_src jobs tests benchmarks load
 	$(BIN)/pytest
 
 clean:

@@ -4,7 +4,7 @@
 //
 // Retrosheet ids: games are 12 characters (NYA202303300), players 8 (judga001), teams 3.
 // Flags that cwevent prints as T/F are BOOLEAN (TINYINT(1)); empty strings are NULL. The
-// importer (troposphere_src/retrosheet_importer) converts T/F to 1/0 and empty strings to
+// importer (jobs/retrosheet_importer) converts T/F to 1/0 and empty strings to
 // NULL while it parses, and loads these columns with LOAD DATA LOCAL INFILE.
 //
 // Plays come from `cwevent -n -f 0-96 -x 0-66` (the golden slice's 164 columns). Each column's

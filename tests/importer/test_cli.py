@@ -77,7 +77,7 @@ def test_the_jobs_entry_point():
     done = subprocess.run(
         [sys.executable, "-m", "retrosheet_importer", "/no/such/release",
          "--database-url", "mysql://u:p@127.0.0.1/db"],
-        capture_output=True, text=True, check=False, cwd=REPO_ROOT / "troposphere_src",
+        capture_output=True, text=True, check=False, cwd=REPO_ROOT / "jobs",
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == "import-retrosheet: no such directory or manifest: /no/such/release\n"

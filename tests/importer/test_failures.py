@@ -129,7 +129,7 @@ def test_a_stopped_job_marks_its_run_failed(loaded, tmp_path):
         [sys.executable, "-m", "retrosheet_importer", str(release),
          "--database-url", url + settings.database],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=REPO_ROOT / "troposphere_src",
+        cwd=REPO_ROOT / "jobs",
     )  # fmt: skip
     assert job.stdout.readline().startswith("release ")
     assert job.stdout.readline().startswith(f"{NYA}: 4 games")  # 2023NYN.EVN still parsing
