@@ -20,7 +20,10 @@ CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 def results():
     rendered = render()
     templates = {name: t.to_dict() for name, t in rendered.templates.items()}
-    return {r.name: r for r in runner.run_all(REPO_ROOT, rendered.files, templates)}
+    return {
+        r.name: r
+        for r in runner.run_all(REPO_ROOT, rendered.files, templates, rendered.environments)
+    }
 
 
 def test_every_check_passes_on_the_generated_templates(results):

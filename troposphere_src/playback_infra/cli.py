@@ -35,7 +35,10 @@ def _check(args: argparse.Namespace) -> int:
 
     rendered = render()
     results = run_all(
-        args.root, rendered.files, {n: t.to_dict() for n, t in rendered.templates.items()}
+        args.root,
+        rendered.files,
+        {n: t.to_dict() for n, t in rendered.templates.items()},
+        rendered.environments,
     )
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.summary}")

@@ -85,6 +85,8 @@ class Rendered:
     """Relative path -> content of every generated file."""
     templates: dict[str, Template]
     """Template name (`network`) -> its troposphere Template, for the in-process checks."""
+    environments: dict[str, Environment]
+    """Environment name -> the validated model the files were rendered for."""
 
 
 def children() -> dict[str, tuple[str, Template]]:
@@ -132,7 +134,7 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
     )
     # Checked and compared with the base like every template, but no stack of an environment.
     templates[taskcat.TEMPLATE_NAME] = harness
-    return Rendered(dict(sorted(files.items())), templates)
+    return Rendered(dict(sorted(files.items())), templates, envs)
 
 
 def write(files: dict[str, str], base: Path) -> list[str]:

@@ -8,7 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playback_infra.checks import iam, replacement, suppressions
+from playback_infra.checks import contracts, iam, replacement, suppressions
+from playback_infra.environments.model import Environment
 from playback_infra.paths import tool
 from playback_infra.synth import differences
 
@@ -103,8 +104,14 @@ def _replacement_guard(base: Path, files: dict[str, str], templates: dict[str, d
     )  # fmt: skip
 
 
-def run_all(base: Path, files: dict[str, str], templates: dict[str, dict]) -> list[Result]:
-    """`files` are the generated files as the code renders them; `templates` their dicts."""
+def run_all(
+    base: Path,
+    files: dict[str, str],
+    templates: dict[str, dict],
+    models: dict[str, Environment],
+) -> list[Result]:
+    """`files` are the generated files as the code renders them, `templates` their dicts and
+    `models` the validated environments they were rendered for."""
     lint, scan = _cfn_lint(base), _checkov(base)
     results = [
         _replacement_guard(base, files, templates),
@@ -116,6 +123,11 @@ def run_all(base: Path, files: dict[str, str], templates: dict[str, dict]) -> li
         _in_process("IAM least privilege", iam.problems(templates), "violations"),
         _in_process(
             "suppressions have reasons", suppressions.problems(templates), "without a reason"
+        ),
+        _in_process(
+            "AWS contracts",
+            contracts.problems(contracts.subject(templates, files, models)),
+            "broken (each names the AWS page it encodes)",
         ),
     ]
     return [*results, _cfn_lint_result(lint), _checkov_result(scan)]
