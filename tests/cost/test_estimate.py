@@ -116,8 +116,8 @@ def test_every_price_names_its_source_and_every_kind_has_usage():
 @pytest.fixture(scope="module")
 def switch_changes(estimates):
     from playback_infra.cost.estimate import estimate_files
-    from playback_infra.cost.stacks import read_templates
     from playback_infra.cost.switches import changes
+    from playback_infra.deployed_environment import read_templates
 
     table, kinds, templates = prices.load(), environment_kinds(), read_templates(REPO_ROOT)
 

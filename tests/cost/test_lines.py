@@ -11,8 +11,8 @@ import pytest
 
 from playback_infra.cost import lines
 from playback_infra.cost.prices import parse
-from playback_infra.cost.stacks import EDGE_GLOBAL, Environment
 from playback_infra.deployed import as_deployed
+from playback_infra.deployed_environment import EDGE_GLOBAL, DeployedEnvironment
 
 HOURS = 730
 KIND = "development"
@@ -76,14 +76,14 @@ def ref(name: str) -> dict:
 
 
 def env_of(stacks: dict[str, dict], parameters: dict[str, str] | None = None, edge=None):
-    """An Environment of the given templates, each deployed with `parameters`."""
+    """A DeployedEnvironment of the given templates, each deployed with `parameters`."""
     parameters = parameters or {}
     edge = edge or {}
     deployed = {
         name: as_deployed(t, edge if name == EDGE_GLOBAL else parameters)
         for name, t in stacks.items()
     }
-    return Environment("test", KIND, parameters, deployed, edge)
+    return DeployedEnvironment("test", KIND, parameters, deployed, edge)
 
 
 def resource(type_: str, properties: dict | None = None, condition: str | None = None) -> dict:

@@ -28,9 +28,9 @@ from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import NatMode
-from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import pipeline
+from playback_infra.stacks.pipeline_target import execution_permissions
 from playback_infra.synth import render
 
 pytestmark = pytest.mark.emulator

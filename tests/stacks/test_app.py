@@ -1,4 +1,4 @@
-"""The app stack (stacks/app.py): the backend's cluster, task definition, roles, service,
+"""The app stack (stacks/app/): the backend's cluster, task definition, roles, service,
 deployment alarms and autoscaling, as rendered, and what CloudFormation makes of it with each
 environment's parameter file."""
 

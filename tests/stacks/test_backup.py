@@ -1,4 +1,4 @@
-"""AWS Backup for the database (stacks/data.py) and the copy region's vault (stacks/dr_vault.py)."""
+"""AWS Backup for the database (stacks/data/) and the copy region's vault (stacks/dr_vault.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pipeline stack (stacks/pipeline.py): three CodePipeline V2 pipelines, their roles."""
+"""The pipeline stack (stacks/pipeline/): three CodePipeline V2 pipelines, their roles."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pipeline-target stack (stacks/pipeline_target.py): the deploy and execution roles the
+"""The pipeline-target stack (stacks/pipeline_target/): the deploy and execution roles the
 pipeline uses in an account that holds environments."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 
 from playback_infra import synth
 from playback_infra.parts import authorization
-from playback_infra.parts.execution_permissions import (
+from playback_infra.stacks import pipeline_target
+from playback_infra.stacks.pipeline_target.execution_permissions import (
     ATTACHABLE_POLICIES,
     MANAGED_POLICIES_PER_ROLE,
     MANAGED_POLICY_CHARS,
@@ -24,7 +25,6 @@ from playback_infra.parts.execution_permissions import (
     handler_permissions,
     policy_size,
 )
-from playback_infra.stacks import pipeline_target
 from tests.stacks.helpers import constraint_problems, getatt, props, resources_of_type
 
 ACCOUNT, PIPELINE_ACCOUNT = "111122223333", "444455556666"
@@ -322,7 +322,7 @@ def resource_types(templates: dict[str, dict]) -> set[str]:
 def test_every_resource_type_of_the_environments_is_in_the_table(environment_templates):
     missing = resource_types(environment_templates) - set(RESOURCE_TYPES)
     assert not missing, (
-        f"add {', '.join(sorted(missing))} to RESOURCE_TYPES in parts/execution_permissions.py "
+        f"add {', '.join(sorted(missing))} to RESOURCE_TYPES in stacks/pipeline_target/execution_permissions.py "
         "(with the services its handlers list that our use of it never calls, if any)"
     )
 

@@ -1,6 +1,6 @@
 """The priced lines of an estimate, one function per service group.
 
-Each function reads the deployed templates (`stacks.Environment`) for what exists and how big
+Each function reads the deployed templates (`DeployedEnvironment`) for what exists and how big
 it is, and the price table for what it costs; usage the templates cannot tell (GB through NAT,
 requests, log volume) comes from the table's assumptions for the environment's kind, and its
 lines are marked `assumed`.
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playback_infra.cost.prices import Price, PriceTable
-from playback_infra.cost.stacks import EDGE_GLOBAL, Environment
+from playback_infra.deployed_environment import EDGE_GLOBAL, DeployedEnvironment
 
 DAYS_PER_MONTH = 365 / 12
 
@@ -37,7 +37,7 @@ def _line(service: str, item: str, quantity: float, price: Price, assumed: bool 
     return Line(service, item, quantity, price.unit, price.usd, assumed or not price.sourced)
 
 
-def network(env: Environment, table: PriceTable) -> list[Line]:
+def network(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     nats = env.count("AWS::EC2::NatGateway")
@@ -102,7 +102,7 @@ def network(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def load_balancing(env: Environment, table: PriceTable) -> list[Line]:
+def load_balancing(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     albs = env.count("AWS::ElasticLoadBalancingV2::LoadBalancer")
     if not albs:
@@ -119,7 +119,7 @@ def load_balancing(env: Environment, table: PriceTable) -> list[Line]:
     ]
 
 
-def waf(env: Environment, table: PriceTable) -> list[Line]:
+def waf(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     for stack, logical_id, acl in env.resources("AWS::WAFv2::WebACL"):
@@ -189,7 +189,7 @@ def _peak_hours_per_day(start: str, end: str) -> float:
     return ((minutes(end) - minutes(start)) % (24 * 60)) / 60
 
 
-def compute(env: Environment, table: PriceTable) -> list[Line]:
+def compute(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     served = set()
@@ -263,7 +263,7 @@ def compute(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def database(env: Environment, table: PriceTable) -> list[Line]:
+def database(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     for stack, logical_id, db in env.resources("AWS::RDS::DBInstance"):
@@ -364,7 +364,7 @@ def database(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def edge(env: Environment, table: PriceTable) -> list[Line]:
+def edge(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     for stack, logical_id, distribution in env.resources("AWS::CloudFront::Distribution"):
@@ -394,7 +394,7 @@ def edge(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def keys_and_secrets(env: Environment, table: PriceTable) -> list[Line]:
+def keys_and_secrets(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     secrets = env.count("AWS::SecretsManager::Secret")
     managed = sum(
         1
@@ -432,7 +432,7 @@ def _rate_minutes(expression: str) -> float:
     return int(match[1]) * (60 if match[2].startswith("hour") else 1)
 
 
-def observability(env: Environment, table: PriceTable) -> list[Line]:
+def observability(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     standard = high_resolution = 0
     for stack, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
@@ -505,7 +505,7 @@ def observability(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def storage_and_workflows(env: Environment, table: PriceTable) -> list[Line]:
+def storage_and_workflows(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     buckets = env.count("AWS::S3::Bucket")
@@ -546,7 +546,7 @@ def storage_and_workflows(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-SERVICES: tuple[Callable[[Environment, PriceTable], list[Line]], ...] = (
+SERVICES: tuple[Callable[[DeployedEnvironment, PriceTable], list[Line]], ...] = (
     network,
     load_balancing,
     waf,

@@ -10,9 +10,9 @@ single-account default), before the pipeline's first run; see docs/delivery.md.
   publishes the site and invalidates CloudFront. It changes no resource itself.
 - The execution role (`baseball-playback-pipeline-cfn-exec`): what CloudFormation deploys
   the environments as. Only CloudFormation, for this account, may assume it. Its permissions
-  are generated from the resource types the environment templates hold
-  (parts/execution_permissions.py) and split into managed policies within IAM's size limit; it
-  may not change the pipeline's own roles or its artifact buckets.
+  are generated from the resource types the environment templates hold (`execution_permissions.py`
+  beside this module) and split into managed policies within IAM's size limit; it may not change
+  the pipeline's own roles or its artifact buckets.
 - In an account other than the pipeline's, the registry policy that lets the pipeline account
   replicate its images here (ECR replication; registry policies are per region: deploy the
   stack in the environments' region).
@@ -39,10 +39,11 @@ from troposphere.ecr import RegistryPolicy
 from troposphere.iam import ManagedPolicy, Role
 from troposphere.iam import Policy as InlinePolicy
 
-from playback_infra.parts import execution_permissions, names, values
+from playback_infra.parts import names, values
 from playback_infra.parts.authorization import resource_arns
 from playback_infra.parts.suppress import ACCOUNT_WIDE, suppress
 from playback_infra.parts.template import new_template, tag_component
+from playback_infra.stacks.pipeline_target import execution_permissions
 
 COMPONENT = "delivery"
 PIPELINE_ACCOUNT_ID = "PipelineAccountId"

@@ -266,7 +266,7 @@ def actions() -> tuple[str, ...]:
     if unknown:
         raise ValueError(
             f"not in the Service Authorization Reference: {', '.join(unknown)}; if they are "
-            "not IAM actions, add them to NOT_IAM_ACTIONS in parts/execution_permissions.py"
+            "not IAM actions, add them to NOT_IAM_ACTIONS in stacks/pipeline_target/execution_permissions.py"
         )
     return tuple(sorted(wanted))
 
