@@ -1,20 +1,97 @@
-"""`playback-infra`: synth, check, diff, parameters, cost, deploy, plan, migrate,
+"""`playback-infra`: synth, check, diff, parameters, cost, deploy, emulator, plan, migrate,
 release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
-bad environment configuration (nothing was written).
+bad environment configuration (nothing was written or created).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from playback_infra.environments.model import ConfigError
-from playback_infra.errors import DeployError
+from playback_infra.errors import DeployError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with errors a user can act on: a misspelt flag or choice gets "did you
+    mean" (argparse has suggest_on_error only from Python 3.14) after its command's usage, and a
+    missing required flag one line saying what to give."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.given: list[str] = []
+        self.commands: dict[str, _Parser] = {}
+
+    def parse_known_args(self, args=None, namespace=None):
+        self.given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # a subcommand's parser leaves them to the top one: its usage is the help
+            parser = self.commands.get(getattr(parsed, "command", None), self)
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        misspelt = [self._suggest(word) for word in self._own_words() if self._unknown(word)]
+        if misspelt:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_CONFIG, f"{self.prog}: error: {'; '.join(misspelt)}\n")
+        missing = re.fullmatch(r"the following arguments are required: (.+)", message)
+        if missing and not self.commands:
+            fixes = [self._required(name) for name in missing.group(1).split(", ")]
+            self.exit(EXIT_CONFIG, f"{self.prog}: error: {'; '.join(fixes)}\n")
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            message += _did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        super().error(message)
+
+    def _own_words(self) -> list[str]:
+        """The words this parser read, up to a `--` (the top parser's: up to its command)."""
+        words = self.given[: self.given.index("--")] if "--" in self.given else self.given
+        for i, word in enumerate(words):
+            if word in self.commands:
+                return words[:i]
+        return words
+
+    def _unknown(self, word: str) -> bool:
+        if not word.startswith("-") or self._negative_number_matcher.match(word):
+            return False
+        flag = word.split("=", 1)[0]
+        return not any(option.startswith(flag) for option in self._option_string_actions)
+
+    def _suggest(self, word: str) -> str:
+        flag = word.split("=", 1)[0]
+        return f"unrecognized argument {flag}" + _did_you_mean(flag, self._option_string_actions)
+
+    def _required(self, name: str) -> str:
+        action = self._option_string_actions.get(name)
+        if name == "--env":
+            return f"--env is required: give the environment, one of {_environment_names()}"
+        return f"{name} is required: give {action.help if action else name}"
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _environment_names() -> str:
+    from playback_infra.environments.catalog import environments
+
+    try:
+        return ", ".join(env.name for env in environments())
+    except ConfigError:
+        return "the names in environments/catalog.py (which has errors: run `make synth`)"
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -243,7 +320,7 @@ def _delivery_commands(commands) -> None:
 def _parser() -> argparse.ArgumentParser:
     from playback_infra.paths import REPO_ROOT
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="playback-infra",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -322,8 +399,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser(
         "deploy",
         help="package and deploy an environment through a change set",
-        description="Deploy an environment. With no --endpoint-url and no --profile, a local AWS "
-        "emulator is started on 127.0.0.1 for the run and stopped afterwards.",
+        description="Deploy an environment. With no --endpoint-url and no --profile, into the "
+        "checkout's local AWS emulator on 127.0.0.1: started in the background unless it runs, "
+        "and left running with what was deployed (a second deploy reports no changes); "
+        "`playback-infra emulator` stops or resets it.",
     )
     deploy.add_argument("--env", required=True, help="environment name, e.g. dev")
     deploy.add_argument(
@@ -335,12 +414,24 @@ def _parser() -> argparse.ArgumentParser:
         "--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)"
     )
     deploy.add_argument("--yes", action="store_true", help="execute the change set without asking")
-    deploy.add_argument(
-        "--keep-emulator",
-        action="store_true",
-        help="leave the started emulator running and print its endpoint",
-    )
     deploy.set_defaults(run=_deploy)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="the local AWS emulator `deploy` deploys into: status, env, stop, reset",
+        description="The checkout's local AWS emulator (ministack and the project's plugin, on "
+        "127.0.0.1), which `deploy` without --endpoint-url or --profile starts in the background "
+        "and deploys into. Its state lives in its memory: `stop` discards it, `reset` starts an "
+        "empty one on the same endpoint. Its record and log are in .deploy/emulator/.",
+    )
+    emulator.add_argument(
+        "action",
+        choices=("status", "env", "stop", "reset"),
+        help="status: its endpoint and how awscli reaches it (exit 1: not running); env: the "
+        "`export` line for awscli, for `eval`; stop: stop it; reset: stop it and start an "
+        "empty one",
+    )
+    emulator.set_defaults(run=_later("emulator.command", "emulator"))
     _delivery_commands(commands)
 
     frontend = commands.add_parser(
@@ -400,6 +491,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _importer_arguments(retrosheet)
     retrosheet.set_defaults(run=_import_retrosheet)
+    parser.commands = commands.choices
     return parser
 
 
@@ -418,9 +510,16 @@ def _path(value: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
+        from playback_infra.target import check_target
+
+        check_target(args)
         return args.run(args)
+    except UsageError as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as error:
         print(f"configuration error ({len(error.problems)}):", file=sys.stderr)
         for problem in error.problems:
