@@ -8,7 +8,6 @@ bad environment configuration (nothing was written or created).
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import NoReturn
 
 from playback_infra.environments.model import ConfigError
 from playback_infra.errors import DeployError, UsageError
+from playback_infra.suggest import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -52,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
             self.exit(EXIT_CONFIG, f"{self.prog}: error: {'; '.join(fixes)}\n")
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if choice:
-            message += _did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+            suggestion = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+            message += f"; {suggestion}" if suggestion else ""
         super().error(message)
 
     def _own_words(self) -> list[str]:
@@ -71,18 +72,14 @@ class _Parser(argparse.ArgumentParser):
 
     def _suggest(self, word: str) -> str:
         flag = word.split("=", 1)[0]
-        return f"unrecognized argument {flag}" + _did_you_mean(flag, self._option_string_actions)
+        suggestion = did_you_mean(flag, self._option_string_actions)
+        return f"unrecognized argument {flag}" + (f"; {suggestion}" if suggestion else "")
 
     def _required(self, name: str) -> str:
         action = self._option_string_actions.get(name)
         if name == "--env":
             return f"--env is required: give the environment, one of {_environment_names()}"
         return f"{name} is required: give {action.help if action else name}"
-
-
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _environment_names() -> str:
@@ -187,12 +184,11 @@ def _import_retrosheet(args: argparse.Namespace) -> int:
 
 def _diagram(args: argparse.Namespace) -> int:
     from playback_infra import diagram
-    from playback_infra.environments.catalog import environments
-    from playback_infra.environments.model import validate_catalog
     from playback_infra.synth import render
 
-    templates = {n: t.to_dict() for n, t in render().templates.items()}
-    drawn = diagram.files(templates, list(validate_catalog(environments()).values()))
+    rendered = render()
+    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+    drawn = diagram.files(templates, list(rendered.environments.values()))
     changed = []
     for relative, content in drawn.items():
         path = args.root / relative

@@ -34,7 +34,7 @@ from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.parts.values import VALUES
-from playback_infra.synth import NESTED, differences, render
+from playback_infra.synth import NESTED, committed_ranges, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageExtensions
@@ -98,7 +98,7 @@ def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> 
 
 
 def environment(name: str) -> Environment:
-    envs = validate_catalog(environments())
+    envs = validate_catalog(environments(), committed_ranges)
     if name not in envs:
         raise ConfigError([Problem(name, "env", f"unknown environment; known: {', '.join(envs)}")])
     return envs[name]
