@@ -160,7 +160,7 @@ def _parameters(args: argparse.Namespace) -> int:
 def _cost(args: argparse.Namespace) -> int:
     from playback_infra.cost.command import cost_report
 
-    print(cost_report(args.root, args.env, args.format), end="")
+    print(cost_report(args.root, args.env, args.format, args.wide), end="")
     return EXIT_OK
 
 
@@ -388,7 +388,13 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="table: lines, total and assumptions for people; json: the same for scripts",
+        help="table: lines, total and assumptions for people, in 100 columns; json: the same "
+        "for scripts (each line's `assumed`: a usage assumption; `unsourced`: a price not found)",
+    )
+    cost.add_argument(
+        "--wide",
+        action="store_true",
+        help="with table: each line on one row with its quantity and unit price",
     )
     cost.set_defaults(run=_cost)
 
