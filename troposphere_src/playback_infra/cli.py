@@ -227,7 +227,9 @@ def _target(parser: argparse.ArgumentParser) -> None:
         "--profile", help="AWS profile of the environment's account (in CodeBuild: `target`)"
     )
     parser.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
-    parser.add_argument("--region", help="region (default: the environment's)")
+    parser.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
 
 
 def _delivery_commands(commands) -> None:
@@ -351,7 +353,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--env", help="environment, with --live")
     diff.add_argument("--endpoint-url", help="with --live: an emulator")
     diff.add_argument("--profile", help="with --live: the real account's profile")
-    diff.add_argument("--region", help="with --live: region (default: the environment's)")
+    diff.add_argument("--region", help="with --live: the environment's region (another is refused)")
     diff.add_argument(
         "--artifact-bucket", help="with --live on a real account: bucket for the templates"
     )
@@ -401,17 +403,23 @@ def _parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser(
         "deploy",
         help="package and deploy an environment through a change set",
-        description="Deploy an environment. With no --endpoint-url and no --profile, into the "
-        "checkout's local AWS emulator on 127.0.0.1: started in the background unless it runs, "
-        "and left running with what was deployed (a second deploy reports no changes); "
-        "`playback-infra emulator` stops or resets it.",
+        description="Deploy an environment: its edge-global stack in us-east-1, then its root "
+        "stack through a change set (asking first on a real account unless --yes). A deployed "
+        "stack keeps its ImageTag and JobsImageTag, which the pipelines release: the catalog's "
+        "app.image_tag and jobs.image_tag seed the first deployment only. With no --endpoint-url "
+        "and no --profile, into the checkout's local AWS emulator on 127.0.0.1: started in the "
+        "background unless it runs, and left running with what was deployed (a second deploy "
+        "reports no changes); `playback-infra emulator` stops or resets it.",
     )
     deploy.add_argument("--env", required=True, help="environment name, e.g. dev")
     deploy.add_argument(
-        "--endpoint-url", help="an AWS emulator to deploy into instead of starting one"
+        "--endpoint-url",
+        help="an AWS emulator to deploy into instead of the checkout's background one",
     )
     deploy.add_argument("--profile", help="AWS profile of the real account to deploy to")
-    deploy.add_argument("--region", help="region (default: the environment's)")
+    deploy.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
     deploy.add_argument(
         "--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)"
     )
@@ -449,7 +457,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     frontend.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
     frontend.add_argument("--profile", help="AWS profile of the environment's account")
-    frontend.add_argument("--region", help="region (default: the environment's)")
+    frontend.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
     frontend.set_defaults(run=_frontend_config)
 
     smoke = commands.add_parser(
