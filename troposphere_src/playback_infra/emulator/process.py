@@ -248,6 +248,8 @@ def start_background(directory: Path, python: str | None = None) -> Background:
     with _locked(directory) as record:
         if record and _running(record):
             return Background(record["endpoint"], record["pid"], directory, started=False)
+        if record and _is_emulator(record.get("pid")):  # alive but not answering: replaced
+            _end_session(record["pid"])
         port = record.get("port")
         port = port if port and _port_is_free(port) else _free_port()
         endpoint = f"http://127.0.0.1:{port}"

@@ -1,0 +1,22 @@
+"""The background emulator's record: what `emulator stop` may signal and what it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from playback_infra.emulator.process import RECORD, running, stop_background
+
+
+def test_a_recorded_pid_that_is_not_the_emulator_is_never_signalled(tmp_path):
+    """After a reboot the recorded pid may belong to any program (here: this test's own)."""
+    record = {"endpoint": "http://127.0.0.1:9", "port": 9, "pid": os.getpid()}
+    (tmp_path / RECORD).write_text(json.dumps(record))
+    assert running(tmp_path) is None
+    assert stop_background(tmp_path) is None
+    assert json.loads((tmp_path / RECORD).read_text()) == record
+
+
+def test_without_a_record_nothing_runs_and_nothing_stops(tmp_path):
+    assert running(tmp_path / "none") is None
+    assert stop_background(tmp_path / "none") is None
