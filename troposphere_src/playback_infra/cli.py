@@ -76,9 +76,11 @@ class _Parser(argparse.ArgumentParser):
         return f"unrecognized argument {flag}" + (f"; {suggestion}" if suggestion else "")
 
     def _required(self, name: str) -> str:
-        action = self._option_string_actions.get(name)
-        if name == "--env":
-            return f"--env is required: give the environment, one of {_environment_names()}"
+        action = self._option_string_actions.get(name) or next(
+            (a for a in self._actions if name in (a.metavar, a.dest)), None
+        )
+        if action is not None and action.dest == "env":
+            return f"{name} is required: give the environment, one of {_environment_names()}"
         return f"{name} is required: give {action.help if action else name}"
 
 
