@@ -17,6 +17,7 @@ def test_a_recorded_pid_that_is_not_the_emulator_is_never_signalled(tmp_path):
     assert json.loads((tmp_path / RECORD).read_text()) == record
 
 
-def test_without_a_record_nothing_runs_and_nothing_stops(tmp_path):
+def test_without_a_record_nothing_runs_and_asking_creates_nothing(tmp_path):
     assert running(tmp_path / "none") is None
+    assert list(tmp_path.iterdir()) == []
     assert stop_background(tmp_path / "none") is None

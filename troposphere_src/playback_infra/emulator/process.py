@@ -224,10 +224,10 @@ def _is_emulator(pid: int | None) -> bool:
     proc = Path(f"/proc/{pid}/cmdline")
     if proc.parent.parent.is_dir():
         with contextlib.suppress(OSError):
-            return PLUGIN.name.encode() in proc.read_bytes()
+            return str(PLUGIN).encode() in proc.read_bytes()
         return False
     done = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
-    return PLUGIN.name in done.stdout
+    return str(PLUGIN) in done.stdout
 
 
 def _running(record: dict) -> bool:
@@ -235,10 +235,12 @@ def _running(record: dict) -> bool:
 
 
 def running(directory: Path) -> Background | None:
-    """The background emulator recorded in `directory`, if it runs and answers."""
-    with _locked(directory) as record:
-        if record and _running(record):
-            return Background(record["endpoint"], record["pid"], directory, started=False)
+    """The background emulator recorded in `directory`, if it runs and answers (nothing is
+    written: asking creates no directory)."""
+    path = directory / RECORD
+    record = json.loads(path.read_text()) if path.exists() else {}
+    if record and _running(record):
+        return Background(record["endpoint"], record["pid"], directory, started=False)
     return None
 
 
