@@ -144,12 +144,14 @@ def test_key_administration_cannot_use_the_key(t, key):
     assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
 
 
-def test_data_key_is_used_only_through_rds_secrets_manager_s3_and_backup(t):
+def test_data_key_is_used_only_through_the_services_that_keep_the_data(t):
+    """ElastiCache Serverless (the narration cache) needs both elasticache and dax:
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/at-rest-encryption.html"""
     via_services = {
         "kms:CallerAccount": ACCOUNT_ID,
         "kms:ViaService": [
             {"Fn::Sub": f"{service}.${{AWS::Region}}.amazonaws.com"}
-            for service in ("rds", "secretsmanager", "s3", "backup")
+            for service in ("rds", "secretsmanager", "s3", "backup", "elasticache", "dax")
         ],
     }
     use = statements(t, "DataKey")

@@ -57,7 +57,10 @@ MYSQL = 3306
 # The serverless cache's primary endpoint (its reader endpoint, 6380, is not used).
 VALKEY = 6379
 # Services that use the data key on a caller's behalf (kms:ViaService); AWS Backup for the vault.
-DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup")
+# The narration cache (ElastiCache Serverless) uses it through both elasticache and dax: "include
+# both ViaService names", https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/
+# at-rest-encryption.html#using-customer-managed-keys-for-elasticache-security
+DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup", "elasticache", "dax")
 
 
 def build() -> Template:
@@ -117,7 +120,8 @@ def _add_key(t: Template, title: str, alias: str, purpose: str, statements: list
 
 
 def _data_key_statements() -> list[Statement]:
-    """Principals of this account may use the key only through RDS, Secrets Manager and S3."""
+    """Principals of this account may use the key only through the services that keep the
+    data (DATA_KEY_SERVICES), and grant it only to those services' resources."""
     via_services = StringEquals(
         {
             "kms:CallerAccount": Sub("${AWS::AccountId}"),
