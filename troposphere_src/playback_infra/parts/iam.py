@@ -105,7 +105,9 @@ def service_role(
     (None for a service that sends none, see `assumable_by`), each statement names its actions
     and resources (`playback-infra check` enforces it).
     """
-    trust = assumable_by(service) if source_arn is None else service_trust_policy(service, source_arn)
+    trust = (
+        assumable_by(service) if source_arn is None else service_trust_policy(service, source_arn)
+    )
     return Role(
         title,
         Description=description,
