@@ -103,6 +103,10 @@ def test_a_failure_names_the_environment_resource_key_and_page():
           keys.PIPELINE_DOC)),
         ("pipeline", without_statement("ArtifactKey", "PipelineRoles"),
          ("pipeline.yaml: pipeline", "Project.EncryptionKey", keys.BUILD_DOC)),
+        # The CloudTrail trail
+        ("account-baseline", without_statement("BaselineKey", "CloudTrailEncryptsLogs"),
+         ("account-baseline.yaml: account-baseline AccountTrail.KMSKeyId",
+          "cloudtrail.amazonaws.com", keys.TRAIL_DOC)),
         # ECR repositories
         ("registry", without_via("RegistryKey", "ecr"),
          ("registry.yaml: registry", "EncryptionConfiguration.KmsKey", keys.ECR_DOC)),
