@@ -1,4 +1,5 @@
-"""The security stack: KMS keys, every security group, and the VPC flow logs.
+"""The security stack: KMS keys, every security group (the VPC's default one left with no rules,
+`default_group.py`), and the VPC flow logs.
 
 Security groups live here, not with what uses them, so that no stack needs another stack's
 group before it exists and the whole who-may-reach-what picture is in one file:
@@ -50,6 +51,7 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.stacks.security.default_group import add_default_group_restriction
 
 COMPONENT = "security"
 ALB_FROM_CLOUDFRONT = "AlbFromCloudFront"
@@ -85,6 +87,7 @@ def build() -> Template:
         t, "LogsKey", "logs", "CloudWatch Logs and alarm notifications", _logs_key_statements()
     )
     groups = _add_security_groups(t)
+    add_default_group_restriction(t, logs_key)
     flow_log_group = _add_flow_logs(t, logs_key)
 
     values.produce(t, values.DATA_KEY_ARN, GetAtt(data_key, "Arn"))
