@@ -11,12 +11,13 @@ creates the group with. It may revoke rules of that one group and write its own 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from awacs import ec2, logs
 from awacs.aws import Allow, Statement
 from troposphere import GetAtt, Ref, Sub, Template
-from troposphere.cloudformation import AWSCustomObject
 from troposphere.awslambda import Code, Function, LoggingConfig
+from troposphere.cloudformation import AWSCustomObject
 from troposphere.logs import LogGroup
 
 from playback_infra.parts import values
@@ -35,7 +36,7 @@ class RestrictDefaultSecurityGroup(AWSCustomObject):
     """Custom::RestrictDefaultSecurityGroup: the handler's ResourceProperties."""
 
     resource_type = "Custom::RestrictDefaultSecurityGroup"
-    props = {
+    props: ClassVar[dict] = {
         "ServiceToken": (str, True),
         "ServiceTimeout": (int, False),
         "DefaultSecurityGroupId": (str, True),
