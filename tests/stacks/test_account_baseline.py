@@ -342,7 +342,7 @@ def test_only_this_trail_may_encrypt_with_the_key(t):
     statements = {s["Sid"]: s for s in props(t, "BaselineKey")["KeyPolicy"]["Statement"]}
     encrypt = statements["CloudTrailEncryptsLogs"]
     assert encrypt["Principal"] == {"Service": ["cloudtrail.amazonaws.com"]}
-    assert encrypt["Action"] == ["kms:GenerateDataKey*"]
+    assert encrypt["Action"] == ["kms:GenerateDataKey"]
     assert encrypt["Condition"] == {
         "StringEquals": {"aws:SourceArn": {"Fn::Sub": TRAIL_ARN}},
         "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": {

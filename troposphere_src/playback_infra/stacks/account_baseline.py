@@ -382,7 +382,8 @@ def _trail_key_statements() -> list[Statement]:
             Sid="CloudTrailEncryptsLogs",
             Effect=Allow,
             Principal=CLOUDTRAIL,
-            Action=[kms.Action("GenerateDataKey*")],
+            # The page grants GenerateDataKey*; CloudTrail calls GenerateDataKey, named here.
+            Action=[kms.GenerateDataKey],
             Resource=[THIS_KEY],
             Condition=Condition([
                 from_the_trail,
