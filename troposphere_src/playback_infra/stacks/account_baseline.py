@@ -371,12 +371,16 @@ def _configuration_recording(t: Template, key) -> None:
 CLOUDTRAIL = Principal("Service", ["cloudtrail.amazonaws.com"])
 
 
+def _from_the_trail() -> StringEquals:
+    """CloudTrail acting for this stack's trail only (confused deputy)."""
+    return StringEquals("aws:SourceArn", Sub(TRAIL_ARN))
+
+
 def _trail_key_statements() -> list[Statement]:
     """CloudTrail may encrypt this account's trail logs with the key, for the trail only
     (the source ARN and the encryption context, as CloudTrail's key policy page gives them:
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
     Reading the logs goes through S3, which UseThroughS3 admits."""
-    from_the_trail = StringEquals("aws:SourceArn", Sub(TRAIL_ARN))
     return [
         Statement(
             Sid="CloudTrailEncryptsLogs",
@@ -386,7 +390,7 @@ def _trail_key_statements() -> list[Statement]:
             Action=[kms.GenerateDataKey],
             Resource=[THIS_KEY],
             Condition=Condition([
-                from_the_trail,
+                _from_the_trail(),
                 StringLike(
                     "kms:EncryptionContext:aws:cloudtrail:arn", Sub(ANY_TRAIL_OF_THIS_ACCOUNT)
                 ),
@@ -398,7 +402,7 @@ def _trail_key_statements() -> list[Statement]:
             Principal=CLOUDTRAIL,
             Action=[kms.DescribeKey],
             Resource=[THIS_KEY],
-            Condition=Condition(from_the_trail),
+            Condition=Condition(_from_the_trail()),
         ),
     ]  # fmt: skip
 
@@ -434,7 +438,6 @@ def _trail(t: Template, key) -> Trail:
         "CKV_AWS_18": "Only CloudTrail writes here and its log file validation proves what it wrote; server access logs would add nothing",
     })  # fmt: skip
     t.add_resource(bucket)
-    from_the_trail = StringEquals("aws:SourceArn", Sub(TRAIL_ARN))
     policy = t.add_resource(
         BucketPolicy(
             "TrailBucketPolicy",
@@ -449,7 +452,7 @@ def _trail(t: Template, key) -> Trail:
                         Principal=CLOUDTRAIL,
                         Action=[s3.GetBucketAcl],
                         Resource=[GetAtt(bucket, "Arn")],
-                        Condition=Condition(from_the_trail),
+                        Condition=Condition(_from_the_trail()),
                     ),
                     Statement(
                         Sid="CloudTrailWritesLogs",
