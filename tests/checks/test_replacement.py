@@ -1,10 +1,11 @@
-"""The replacement guard (checks/replacement.py): what it calls a replacement, a deletion, and
-when it refuses one."""
+"""The replacement guard (checks/replacement.py): what it calls an update, a replacement, a
+deletion, where a change comes from, and when it refuses one."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -13,48 +14,53 @@ import pytest
 
 from playback_infra.checks import replacement
 from playback_infra.cli import EXIT_FAILED, EXIT_OK, main
+from playback_infra.synth import render
 
 
 def _stack(**resources) -> dict:
-    return {"data": {"Resources": resources}}
+    return replacement.as_written({"data": {"Resources": resources}})
 
 
 DB = {"Type": "AWS::RDS::DBInstance", "Properties": {
     "DBInstanceIdentifier": {"Fn::Sub": "playback-${EnvironmentName}-${DatabaseGeneration}"},
-    "BackupRetentionPeriod": 7, "AllocatedStorage": 20}}  # fmt: skip
+    "BackupRetentionPeriod": 7, "AllocatedStorage": 20,
+    "Tags": [{"Key": "Component", "Value": "data"}]}}  # fmt: skip
 
 
 def _with(resource: dict, **properties) -> dict:
     return {**resource, "Properties": {**resource["Properties"], **properties}}
 
 
-def test_a_create_only_property_change_replaces_and_is_destructive_for_stateful_types():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, DBInstanceIdentifier="x"))
+def test_a_create_only_property_change_replaces_and_is_refused_for_stateful_types():
+    (change,) = replacement.compare(_stack(Db=DB), _stack(Db=_with(DB, DBInstanceIdentifier="x")))
+    (changed,) = change.properties
+    assert (change.action, changed.path, changed.new) == ("replace", "DBInstanceIdentifier", "x")
+    assert change.refused
+
+
+def test_a_conditional_property_is_decided_from_its_values():
+    (change,) = replacement.compare(_stack(Db=DB), _stack(Db=_with(DB, BackupRetentionPeriod=35)))
+    assert (change.action, change.refused) == ("update", False)
+    assert change.properties[0].why == "Update requires: Some interruptions"
+
+
+def test_other_changes_are_updates_with_the_smallest_changed_value():
+    tags = [{"Key": "Component", "Value": "database"}, {"Key": "Team", "Value": "a"}]
+    (change,) = replacement.compare(
+        _stack(Db=DB), _stack(Db=_with(DB, AllocatedStorage=50, Tags=tags))
     )
-    assert (change.action, change.path, change.new) == ("replace", "DBInstanceIdentifier", "x")
-    assert change.destructive
-
-
-def test_conditionally_create_only_changes_may_replace_but_do_not_fail():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, BackupRetentionPeriod=35))
-    )
-    assert change.action == "may replace"
-    assert not change.destructive
-
-
-def test_other_changes_are_updates():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, AllocatedStorage=50))
-    )
-    assert (change.action, change.path) == ("update", "AllocatedStorage")
+    assert change.action == "update"
+    assert [(p.path, p.old, p.new) for p in change.properties] == [
+        ("AllocatedStorage", 20, 50),
+        ("Tags[Component].Value", "data", "database"),
+        ("Tags[Team]", None, {"Key": "Team", "Value": "a"}),
+    ]
 
 
 def test_a_renamed_logical_id_is_a_deletion_and_an_addition():
-    changes = replacement.template_changes(_stack(Db=DB), _stack(Database=DB))
+    changes = replacement.compare(_stack(Db=DB), _stack(Database=DB))
     assert [(c.logical_id, c.action) for c in changes] == [("Db", "delete"), ("Database", "add")]
-    assert [c.destructive for c in changes] == [True, False]
+    assert [c.refused for c in changes] == [True, False]
 
 
 def test_replacing_a_stateless_resource_is_reported_but_allowed():
@@ -62,29 +68,72 @@ def test_replacing_a_stateless_resource_is_reported_but_allowed():
         "Type": "AWS::EC2::SecurityGroup",
         "Properties": {"GroupDescription": "a", "VpcId": "v"},
     }
-    (change,) = replacement.template_changes(
+    (change,) = replacement.compare(
         _stack(Group=group), _stack(Group=_with(group, GroupDescription="b"))
     )
-    assert change.action == "replace" and not change.destructive
+    assert change.action == "replace" and not change.refused
     assert replacement.forbidden([change], []) == []
 
 
-def test_a_parameter_value_feeding_a_create_only_property_replaces_in_that_environment():
-    old = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "1"}}
-    new = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "2"}}
-    (change,) = replacement.parameter_changes(_stack(Db=DB), old, new)
-    assert (change.environment, change.action, change.old, change.new) == (
-        "prod",
-        "replace",
-        "1",
-        "2",
-    )
-    assert change.path == "DBInstanceIdentifier (via DatabaseGeneration)"
-    (message,) = replacement.forbidden([change], [])
-    assert message.startswith(
-        "data: DatabaseInstance" if False else "data: Db (AWS::RDS::DBInstance): replace in prod"
-    )
-    assert "snapshot" in message and "replacement-allowlist.json" in message
+@functools.cache
+def _rendered() -> replacement.Rendering:
+    rendered = render()
+    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+    return replacement.rendering(templates, rendered.files, rendered.environments)
+
+
+def _changes(env: str, **values: str) -> list[replacement.Change]:
+    """The changes of `env` when its parameter file says `values`."""
+    now = _rendered()
+    changed = {**now.parameters, env: {**now.parameters[env], **values}}
+    return replacement.group_changes(now, dataclasses.replace(now, parameters=changed), env)
+
+
+def test_a_parameter_reaches_a_nested_stack_through_ref():
+    (change,) = _changes("dev", FlowLogRetentionDays="14")
+    assert (change.environment, change.stack, change.logical_id) == ("dev", "security", "FlowLogGroup")
+    (retention,) = change.properties
+    assert (retention.path, retention.old, retention.new) == ("RetentionInDays", "30", "14")
+    assert (change.action, retention.why) == ("update", "via FlowLogRetentionDays")
+
+
+def test_a_parameter_reaches_a_create_only_property_through_sub_and_is_refused():
+    changes = {c.logical_id: c for c in _changes("prod", DatabaseGeneration="2")}
+    database = changes["DatabaseInstance"]
+    assert (database.action, database.refused) == ("replace", True)
+    (name,) = database.properties
+    assert (name.path, name.new, name.why) == (
+        "DBInstanceIdentifier", "baseball-playback-prod-2", "via DatabaseGeneration",
+    )  # fmt: skip
+    (message,) = [m for m in replacement.forbidden(changes.values(), []) if "DatabaseInstance" in m]
+    assert message.startswith("prod data: DatabaseInstance (AWS::RDS::DBInstance): replace")
+    assert "snapshot or export the data" in message
+    assert '"logical_id": "DatabaseInstance", "action": "replace"' in message
+
+
+def test_a_parameter_reaches_a_property_through_a_condition():
+    (change,) = _changes("staging", DatabaseMultiAz="true")
+    (multi_az,) = change.properties
+    assert (change.logical_id, multi_az.path, multi_az.old, multi_az.new) == (
+        "DatabaseInstance", "MultiAZ", False, True,
+    )  # fmt: skip
+    assert multi_az.why == "RDS converts to and from Multi-AZ in place"  # the table's row
+    assert not change.refused
+
+
+def test_a_parameter_that_switches_a_stateful_resource_off_deletes_it_and_is_refused():
+    changes = _changes("prod", EnableBackupPlan="false")
+    vault = next(c for c in changes if c.logical_id == "DatabaseBackupVault")
+    assert (vault.stack, vault.action, vault.refused) == ("data", "delete", True)
+    assert vault.why == "condition UseBackupPlan (EnableBackupPlan): true -> false"
+    assert {c.logical_id for c in changes if c.action == "delete"} >= {"DatabaseBackupPlan"}
+
+
+def test_a_deploy_time_value_changing_nowhere_changes_nothing():
+    """Parameters the root passes on from other stacks' outputs are the same on both sides."""
+    now = _rendered()
+    for env in now.environments:
+        assert replacement.group_changes(now, now, env) == []
 
 
 def _allowlist(tmp_path: Path, **entry) -> Path:
@@ -96,14 +145,14 @@ def _allowlist(tmp_path: Path, **entry) -> Path:
 
 
 def test_an_allow_list_entry_with_a_reason_permits_exactly_that_change(tmp_path):
-    change = replacement.Change(
-        "data", "Db", "AWS::RDS::DBInstance", "replace", "DBInstanceIdentifier"
-    )
+    change = replacement.Change("data", "Db", "AWS::RDS::DBInstance", "replace")
     deletion = replacement.Change("data", "Db", "AWS::RDS::DBInstance", "delete")
     allowed, problems = replacement.load_allowlist(_allowlist(tmp_path))
     assert problems == []
     assert replacement.forbidden([change], allowed) == []
-    assert len(replacement.forbidden([deletion], allowed)) == 1  # a replace entry allows no delete
+    (message,) = replacement.forbidden([deletion], allowed, tmp_path / replacement.ALLOWLIST)
+    assert f"add to the JSON list in {tmp_path / replacement.ALLOWLIST}" in message
+    assert '"action": "delete", "reason": "why it is intended", "expires": "YYYY-MM-DD"' in message
 
 
 @pytest.mark.parametrize(
@@ -136,7 +185,7 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
     assert main(["--root", str(tmp_path), "diff"]) == EXIT_OK
-    assert "none" in capsys.readouterr().out
+    assert "prod: no changes" in capsys.readouterr().out
 
     def bumped():
         return tuple(
@@ -148,8 +197,8 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
     monkeypatch.setattr(synth, "environments", bumped)
     assert main(["--root", str(tmp_path), "diff"]) == EXIT_FAILED
     captured = capsys.readouterr()
-    assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace in prod" in captured.out
-    assert "REFUSED data: DatabaseInstance" in captured.err
+    assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace" in captured.out
+    assert "REFUSED prod data: DatabaseInstance" in captured.err
     _allowlist(tmp_path, logical_id="DatabaseInstance")
     for logical_id in ("DatabaseErrorLogGroup", "DatabaseSlowqueryLogGroup", "DatabaseBackupVault"):
         entries = json.loads((tmp_path / replacement.ALLOWLIST).read_text())
@@ -161,7 +210,7 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
 @pytest.mark.parametrize(
     ("resource_type", "properties", "changed", "action"),
     [
-        ("AWS::RDS::DBInstance", {"Engine": "mysql"}, {"Engine": "mariadb"}, "may replace"),
+        ("AWS::RDS::DBInstance", {"Engine": "mysql"}, {"Engine": "mariadb"}, "replace"),
         (
             "AWS::RDS::DBInstance",
             {"StorageEncrypted": True},
@@ -182,27 +231,24 @@ def test_each_kind_of_change_is_classified_from_the_schemas(
     resource_type, properties, changed, action
 ):
     old = {"Type": resource_type, "Properties": properties}
-    (change,) = replacement.template_changes(_stack(R=old), _stack(R=_with(old, **changed)))
+    (change,) = replacement.compare(_stack(R=old), _stack(R=_with(old, **changed)))
     assert change.action == action
-    assert change.destructive == (action == "replace")
+    assert change.refused == (action == "replace")
 
 
 def test_removing_a_stateful_resource_is_refused_and_an_allowed_one_passes(tmp_path):
-    (deletion,) = replacement.template_changes(_stack(Db=DB), _stack())
-    assert deletion.action == "delete" and deletion.destructive
+    (deletion,) = replacement.compare(_stack(Db=DB), _stack())
+    assert deletion.action == "delete" and deletion.refused
     assert len(replacement.forbidden([deletion], [])) == 1
     allowed, _ = replacement.load_allowlist(_allowlist(tmp_path, action="delete"))
     assert replacement.forbidden([deletion], allowed) == []
 
 
 def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_passes_itself():
-    from playback_infra.synth import render
-
-    rendered = render()
-    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
+    now = _rendered()
     stateful = {
         (name, logical_id): resource["Type"]
-        for name, template in templates.items()
+        for name, template in now.templates.items()
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] in replacement.STATEFUL_TYPES
     }
@@ -211,10 +257,5 @@ def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_pas
     assert ("game-data", "RetrosheetBucket") in stateful
     assert ("security", "DataKey") in stateful and ("registry", "BackendRepository") in stateful
     assert len(stateful) >= 20
-    assert replacement.template_changes(templates, templates) == []
-    parameters = {
-        Path(path).stem: json.loads(content)["Parameters"]
-        for path, content in rendered.files.items()
-        if path.startswith("parameters/")
-    }
-    assert replacement.parameter_changes(templates, parameters, parameters) == []
+    for group in (*now.environments, replacement.DELIVERY, replacement.TEMPLATES):
+        assert replacement.group_changes(now, now, group) == []
