@@ -107,7 +107,9 @@ def test_every_conditional_path_of_every_stateful_type_the_templates_use_has_a_r
 
 def test_a_conditional_path_without_a_row_is_refused_on_a_stateful_resource():
     """DBCluster is stateful and no template uses it yet: its Engine has no row."""
-    change = _change("AWS::RDS::DBCluster", {"Engine": "aurora-mysql"}, {"Engine": "aurora-postgresql"})
+    change = _change(
+        "AWS::RDS::DBCluster", {"Engine": "aurora-mysql"}, {"Engine": "aurora-postgresql"}
+    )
     assert (change.action, change.refused) == ("may replace", True)
     (message,) = replacement.forbidden([change], [])
     assert "add a row to checks/conditional_replacement.py" in message

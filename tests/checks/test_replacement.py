@@ -91,7 +91,11 @@ def _changes(env: str, **values: str) -> list[replacement.Change]:
 
 def test_a_parameter_reaches_a_nested_stack_through_ref():
     (change,) = _changes("dev", FlowLogRetentionDays="14")
-    assert (change.environment, change.stack, change.logical_id) == ("dev", "security", "FlowLogGroup")
+    assert (change.environment, change.stack, change.logical_id) == (
+        "dev",
+        "security",
+        "FlowLogGroup",
+    )
     (retention,) = change.properties
     assert (retention.path, retention.old, retention.new) == ("RetentionInDays", "30", "14")
     assert (change.action, retention.why) == ("update", "via FlowLogRetentionDays")

@@ -93,7 +93,10 @@ def test_every_environment_of_the_real_templates_resolves():
         stacks = resolved.deployment(templates, values)
         assert {"network", "security", "data", "app"} <= set(stacks)
         database = stacks["data"].resources["DatabaseInstance"]["Properties"]
-        assert database["DBInstanceIdentifier"] == f"baseball-playback-{env}-{values['DatabaseGeneration']}"
+        assert (
+            database["DBInstanceIdentifier"]
+            == f"baseball-playback-{env}-{values['DatabaseGeneration']}"
+        )
         assert database["EngineVersion"] == values["DatabaseEngineVersion"]
         flow_logs = stacks["security"].resources["FlowLogGroup"]["Properties"]
         assert flow_logs["RetentionInDays"] == values["FlowLogRetentionDays"]

@@ -103,32 +103,75 @@ def test_deploy_without_an_endpoint_starts_and_stops_its_own_emulator():
         urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=2)
 
 
-def test_live_diff_shows_what_the_emulators_change_sets_report(capsys, monkeypatch):
-    """`diff --live` asks the deployed stack through a change set it never executes. On AWS
-    (IncludeNestedStacks) each nested stack's own change set gives every resource's Replacement
-    answer; ministack's root change set names the modified nested stacks but carries no nested
-    change set (no ChangeSetId), so here only the stack level can be shown."""
+def _git(cwd, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def _dev(**fields):
+    """The catalog with dev's `fields` (a `database` dict changes database fields) changed."""
+    database = fields.pop("database", {})
+
+    def changed():
+        return tuple(
+            dataclasses.replace(env, **fields, database=dataclasses.replace(env.database, **database))
+            if env.name == "dev" else env
+            for env in environments()
+        )  # fmt: skip
+
+    return changed
+
+
+def test_live_diff_tells_a_nested_stacks_resources_and_the_deployed_commit_is_diffs_base(
+    tmp_path, capsys, monkeypatch
+):
+    """`diff --live` asks the deployed stack through a change set it never executes. ministack's
+    root change set names a modified nested stack without its change set (on AWS,
+    IncludeNestedStacks gives one): the code's comparison of the deployed stack (its templates
+    and live parameters) tells that stack's resources instead of a "may replace" of the stack.
+    `deploy` records the deployed commit in the environment; `deployed-tag` makes it the
+    local tag diff compares dev with."""
     from playback_infra import synth
 
+    root = ["--root", str(tmp_path)]
+    assert main([*root, "synth"]) == EXIT_OK
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "deployed")
+    head = _git(tmp_path, "rev-parse", "HEAD")
     with run_emulator() as endpoint:
-        assert main(["deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
-        capsys.readouterr()
-        live = ["diff", "--live", "--env", "dev", "--endpoint-url", endpoint]
+        assert main([*root, "deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
+        assert f"dev: recorded {head[:12]} as deployed" in capsys.readouterr().out
+        live = [*root, "diff", "--live", "--env", "dev", "--endpoint-url", endpoint]
         assert main(live) == EXIT_OK
-        assert "changes in the deployed dev (AWS's change sets): none" in capsys.readouterr().out
+        assert "dev: no changes" in capsys.readouterr().out
 
-        def bumped():
-            return tuple(
-                dataclasses.replace(env, database=dataclasses.replace(env.database, generation=2))
-                if env.name == "dev" else env
-                for env in environments()
-            )  # fmt: skip
-
-        monkeypatch.setattr(synth, "environments", bumped)
+        monkeypatch.setattr(synth, "environments", _dev(flow_log_retention_days=14))
         assert main(live) == EXIT_OK
         out = capsys.readouterr().out
-        assert "root: DataStack (AWS::CloudFormation::Stack): may replace in dev, Parameters" in out
-        assert "DatabaseInstance" not in out  # the emulator gives no nested change set
+        assert "dev: 1 update" in out
+        assert "security: FlowLogGroup (AWS::Logs::LogGroup): update" in out
+        assert 'RetentionInDays: "30" -> "14" (via FlowLogRetentionDays)' in out
+        assert "SecurityStack" not in out and "may replace" not in out
+
+        assert main([*root, "deployed-tag", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
+        assert capsys.readouterr().out.startswith(f"deployed/dev: {head[:12]}")
+        assert _git(tmp_path, "rev-parse", "deployed/dev^{commit}") == head
+        assert main([*root, "diff"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert (
+            f"dev: 1 update, since {head[:12]} (deployed/dev: the commit last deployed to dev"
+            in out
+        )
+
+        monkeypatch.setattr(synth, "environments", _dev(database={"generation": 2}))
+        assert main(live) == EXIT_FAILED
+        captured = capsys.readouterr()
+        assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace" in captured.out
+        assert "REFUSED dev data: DatabaseInstance" in captured.err
         import boto3
 
         cfn = boto3.session.Session(

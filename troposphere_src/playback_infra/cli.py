@@ -1,4 +1,4 @@
-"""`playback-infra`: synth, check, diff, parameters, cost, deploy, plan, migrate,
+"""`playback-infra`: synth, check, diff, deployed-tag, parameters, cost, deploy, plan, migrate,
 release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
@@ -302,6 +302,17 @@ def _parser() -> argparse.ArgumentParser:
         "--artifact-bucket", help="with --live on a real account: bucket for the templates"
     )
     diff.set_defaults(run=_diff)
+
+    tag = commands.add_parser(
+        "deployed-tag",
+        help="tag the commit last deployed to --env as deployed/<env>, diff's base for it",
+        description="Read the commit the pipeline's Apply (or `deploy`) recorded in the "
+        "environment (SSM parameter /baseball-playback/<env>/deployed-commit) and point the "
+        "local annotated tag deployed/<env> at it; `diff` then compares that environment with "
+        "it. The commit must be in this checkout (`git fetch origin` first).",
+    )
+    _target(tag)
+    tag.set_defaults(run=_later("deployed_commit", "deployed_tag"))
 
     parameters = commands.add_parser(
         "parameters",

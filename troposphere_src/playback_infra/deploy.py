@@ -207,9 +207,30 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
     cfn, root_url = prepare(args, env, templates["root"].to_dict(), region, endpoint)
     parameter_file = root_parameter_file(args.root, env, edge_outputs)
     keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
-    return _deploy_stack(
+    code = _deploy_stack(
         args, cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file, endpoint
     )
+    if code == EXIT_OK:
+        _record_commit(args, env, region, endpoint)
+    return code
+
+
+def _record_commit(args, env: Environment, region: str, endpoint: str | None) -> None:
+    """Record the deployed commit in the environment (deployed_commit.py), when the deployed
+    templates and parameter files are the checkout's HEAD."""
+    from playback_infra import deployed_commit
+    from playback_infra.checks.base import committed_head
+
+    commit = committed_head(args.root)
+    if commit is None:
+        print(
+            f"{env.name}: not recorded as a deployed commit (not a commit's templates and parameters)"
+        )
+        return
+    deployed_commit.record(
+        session(args, region, endpoint).client("ssm", endpoint_url=endpoint), env, commit
+    )
+    print(f"{env.name}: recorded {commit[:12]} as deployed ({deployed_commit.parameter_name(env)})")
 
 
 def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str] | None:

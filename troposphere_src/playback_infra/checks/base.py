@@ -57,6 +57,33 @@ def _commit(root: Path, ref: str) -> str | None:
         return None
 
 
+def tag_deployed(root: Path, env: str, commit: str, message: str) -> str:
+    """Point the annotated tag `deployed/<env>` at `commit`; its name."""
+    if _commit(root, commit) is None:
+        raise BaseError(f"commit {commit[:12]} is not in {root}")
+    tag = DEPLOYED_TAG.format(env=env)
+    _git(
+        root,
+        "tag",
+        "--force",
+        "--annotate",
+        tag,
+        "--message",
+        f"deployed to {env}: {message}",
+        commit,
+    )
+    return tag
+
+
+def committed_head(root: Path) -> str | None:
+    """HEAD when the generated templates and parameter files are HEAD's (what a deployment
+    from this checkout deploys is then that commit), else None."""
+    head = _commit(root, "HEAD")
+    if head is None or _git(root, "status", "--porcelain", "--", "templates", "parameters"):
+        return None
+    return head
+
+
 def fallback(root: Path, given: str | None = None) -> Base:
     """The base without a deployed commit: `given`, the merge base with main, HEAD~1 or HEAD."""
     if given:

@@ -97,19 +97,26 @@ class Change:
 
 def describe_property(item: PropertyChange, limit: int = 0) -> str:
     """`path: old -> new (why)`; the path alone where the values are not known (AWS's change
-    sets name the property only)."""
-    values = (
-        f": {value(item.old, limit)} -> {value(item.new, limit)}"
-        if (item.old, item.new) != (None, None)
-        else ""
-    )
-    return f"{item.path}{values}" + (f" ({item.why})" if item.why else "")
+    sets name the property only). With a `limit`, long values are cut to the same window
+    around their first difference."""
+    if (item.old, item.new) == (None, None):
+        return item.path + (f" ({item.why})" if item.why else "")
+    old, new = value(item.old), value(item.new)
+    if limit and max(len(old), len(new)) > limit:
+        first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), 0)
+        start = max(0, min(first - limit // 4, max(len(old), len(new)) - limit))
+        old, new = (_window(text, start, limit) for text in (old, new))
+    return f"{item.path}: {old} -> {new}" + (f" ({item.why})" if item.why else "")
 
 
-def value(item: object, limit: int = 0) -> str:
-    """A value as the diff prints it: JSON, `(none)` when not set, cut at `limit` characters."""
-    text = "(none)" if item is None else json.dumps(item, sort_keys=True, separators=(", ", ": "))
-    return text if not limit or len(text) <= limit else text[: limit - 1] + "…"
+def _window(text: str, start: int, limit: int) -> str:
+    shown = text[start : start + limit]
+    return ("…" if start else "") + shown + ("…" if start + limit < len(text) else "")
+
+
+def value(item: object) -> str:
+    """A value as the diff prints it: JSON, `(none)` when not set."""
+    return "(none)" if item is None else json.dumps(item, sort_keys=True, separators=(", ", ": "))
 
 
 @cache
@@ -154,8 +161,9 @@ def _intrinsic(node: object) -> bool:
 
 
 def _keyed(items: list) -> dict[str, object] | None:
-    """A list of {"Key"|"Name": ...} items (tags, environment variables) by that key."""
-    for key in ("Key", "Name"):
+    """A list of {"Key"|"Name"|"Sid": ...} items (tags, environment variables, policy
+    statements) by that key."""
+    for key in ("Key", "Name", "Sid"):
         if items and all(isinstance(i, dict) and isinstance(i.get(key), str) for i in items):
             by_key = {i[key]: i for i in items}
             if len(by_key) == len(items):
@@ -167,7 +175,7 @@ def _leaves(
     old: object, new: object, path: tuple[str, ...] = ()
 ) -> list[tuple[tuple[str, ...], object, object]]:
     """The smallest differing parts of two values: (path, old, new); lists by position, or by
-    their items' Key or Name."""
+    their items' Key, Name or Sid."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict) and not (_intrinsic(old) or _intrinsic(new)):
