@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from playback_infra.checks import base
 from playback_infra.cli import EXIT_CONFIG, main
-
-
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
+from tests.checks.helpers import git as _git
 
 
 def _commit(repo: Path, text: str) -> str:

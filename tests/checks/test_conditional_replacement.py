@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from playback_infra.checks import conditional_replacement, replacement
+from playback_infra.checks import conditional_replacement, groups, replacement
 from playback_infra.synth import render
 
 DB = {"Engine": "mysql", "EngineVersion": "8.0.40", "DBInstanceClass": "db.t4g.micro"}
@@ -62,7 +62,7 @@ CASES = [
 def _change(resource_type: str, old: dict, new: dict) -> replacement.Change:
     def stacks(properties: dict) -> dict:
         template = {"Resources": {"Db": {"Type": resource_type, "Properties": properties}}}
-        return replacement.as_written({"data": template})
+        return groups.as_written({"data": template})
 
     (change,) = replacement.compare(stacks(old), stacks(new))
     return change

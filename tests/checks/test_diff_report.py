@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,10 @@ from playback_infra import synth
 from playback_infra.cli import EXIT_OK, main
 from playback_infra.environments import catalog
 from playback_infra.paths import REPO_ROOT
+from tests.checks.helpers import git as _git
+from tests.checks.helpers import synthesized_repository
 
 SHA = re.compile(r"\b[0-9a-f]{12}\b")
-
-
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 def _retention(days: int):
@@ -38,12 +31,7 @@ def _retention(days: int):
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    """A repository holding the generated files of the committed code, on main."""
-    assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    return synthesized_repository(tmp_path)
 
 
 def _diff(repo: Path, capsys, *extra: str) -> str:

@@ -14,6 +14,8 @@ from playback_infra.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
+from tests.checks.helpers import git as _git
+from tests.checks.helpers import synthesized_repository
 
 pytestmark = pytest.mark.emulator
 EMULATOR_ACCOUNT = "000000000000"
@@ -103,14 +105,6 @@ def test_deploy_without_an_endpoint_starts_and_stops_its_own_emulator():
         urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=2)
 
 
-def _git(cwd, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
-
-
 def _dev(**fields):
     """The catalog with dev's `fields` (a `database` dict changes database fields) changed."""
     database = fields.pop("database", {})
@@ -137,11 +131,7 @@ def test_live_diff_tells_a_nested_stacks_resources_and_the_deployed_commit_is_di
     from playback_infra import synth
 
     root = ["--root", str(tmp_path)]
-    assert main([*root, "synth"]) == EXIT_OK
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "deployed")
-    head = _git(tmp_path, "rev-parse", "HEAD")
+    head = _git(synthesized_repository(tmp_path), "rev-parse", "HEAD")
     with run_emulator() as endpoint:
         assert main([*root, "deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
         assert f"dev: recorded {head[:12]} as deployed" in capsys.readouterr().out

@@ -48,7 +48,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from playback_infra.checks import base, diff_report, replacement
+    from playback_infra.checks import base, diff_report, groups, replacement
 
     if args.live:
         from playback_infra.deploy import live_changes
@@ -62,7 +62,7 @@ def _diff(args: argparse.Namespace) -> int:
         try:
             common, found = base.sections(
                 args.root,
-                replacement.rendering(templates, rendered.files, rendered.environments),
+                groups.rendering(templates, rendered.files, rendered.environments),
                 args.base,
             )
         except base.BaseError as error:

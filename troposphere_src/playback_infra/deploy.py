@@ -542,7 +542,9 @@ def deployed_stacks(cfn, env: Environment, templates: dict[str, dict], parameter
             )
             nested = described_stack(cfn, item["PhysicalResourceId"]) or {}
             known[name] = {
-                p["ParameterKey"]: p["ParameterValue"] for p in nested.get("Parameters", [])
+                p["ParameterKey"]: p["ParameterValue"]
+                for p in nested.get("Parameters", [])
+                if p["ParameterValue"] != HIDDEN
             }
     # A NoEcho value reads back hidden: taken as unchanged.
     old_parameters = {k: parameters.get(k, v) if v == HIDDEN else v for k, v in live.items()}

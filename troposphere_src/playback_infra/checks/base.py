@@ -15,14 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from playback_infra.checks.replacement import (
-    DELIVERY,
-    TEMPLATES,
-    Change,
-    Rendering,
-    group_changes,
-    rendering,
-)
+from playback_infra.checks.groups import DELIVERY, TEMPLATES, Rendering, group_changes, rendering
+from playback_infra.checks.replacement import Change
 
 MAIN = "main"
 DEPLOYED_TAG = "deployed/{env}"
@@ -35,7 +29,7 @@ class BaseError(Exception):
 @dataclass(frozen=True)
 class Base:
     commit: str
-    name: str  # what the user would type: `deployed/prod`, `main`, `HEAD~1`, a --base
+    name: str  # how it was found: `deployed/prod`, `merge base with main`, `HEAD~1`, a --base
     why: str
 
     def describe(self) -> str:
@@ -44,7 +38,10 @@ class Base:
 
 
 def _git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    except OSError as error:  # no such directory, or no git
+        raise BaseError(f"git {' '.join(args)} in {root}: {error}") from error
     if done.returncode != 0:
         raise BaseError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
     return done.stdout.strip()

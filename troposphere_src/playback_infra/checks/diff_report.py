@@ -8,11 +8,11 @@ from collections import Counter
 from dataclasses import asdict, replace
 
 from playback_infra.checks.base import Base, Section
+from playback_infra.checks.groups import TEMPLATES
 from playback_infra.checks.replacement import (
     ADD,
     DELETE,
     SEVERITY,
-    TEMPLATES,
     UPDATE,
     Change,
     describe_property,

@@ -49,10 +49,6 @@ ADD, DELETE, UPDATE, REPLACE, UNDECIDED = "add", "delete", "update", "replace", 
 FAILS = conditional_replacement.FAILS
 SEVERITY = (UPDATE, UNDECIDED, FAILS, REPLACE)
 REFUSED_ACTIONS = frozenset({DELETE, REPLACE, UNDECIDED, FAILS})
-# Stacks outside any environment's parameter files, compared as written.
-TEMPLATES = "templates"
-DELIVERY = "delivery"
-EDGE = "edge-global"
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
 
 
@@ -258,6 +254,22 @@ def _condition_parameters(conditions: dict, name: str) -> set[str]:
     return found
 
 
+def _changed(old: resolved.Stack, new: resolved.Stack) -> set[str]:
+    """The parameters whose value differs between two resolutions of a stack."""
+    return {
+        name
+        for name in old.parameters.keys() | new.parameters.keys()
+        if old.parameters.get(name) != new.parameters.get(name)
+    }
+
+
+def _condition(old: resolved.Stack, new: resolved.Stack, name: str) -> str:
+    """`condition Name (the changed parameters it reads)`."""
+    conditions = new.template.get("Conditions", {})
+    read = sorted(_condition_parameters(conditions, name) & _changed(old, new))
+    return f"condition {name}" + (f" ({', '.join(read)})" if read else "")
+
+
 def _via(old: resolved.Stack, new: resolved.Stack, logical_id: str, key: str) -> str:
     """The changed parameters and conditions a property (or attribute) the template did not
     change reads: why it changed."""
@@ -266,23 +278,14 @@ def _via(old: resolved.Stack, new: resolved.Stack, logical_id: str, key: str) ->
     after = new_raw.get("Properties", {}).get(key, new_raw.get(key))
     if before != after:
         return ""
-    changed = {
-        k
-        for k in old.parameters.keys() | new.parameters.keys()
-        if old.parameters.get(k) != new.parameters.get(k)
-    }
-    names = []
+    changed, found = _changed(old, new), []
     for name in sorted(_names(after)):
+        condition = name.removeprefix("condition ")
         if name in changed:
-            names.append(name)
-        elif name.startswith("condition ") and old.conditions.get(name[10:]) != new.conditions.get(
-            name[10:]
-        ):
-            read = sorted(
-                _condition_parameters(new.template.get("Conditions", {}), name[10:]) & changed
-            )
-            names.append(f"{name} ({', '.join(read)})" if read else name)
-    return f"via {', '.join(names)}" if names else ""
+            found.append(name)
+        elif condition != name and old.conditions.get(condition) != new.conditions.get(condition):
+            found.append(_condition(old, new, condition))
+    return f"via {', '.join(found)}" if found else ""
 
 
 def _resource_change(
@@ -318,13 +321,8 @@ def _presence_why(
     if len(conditions) != 1 or None in conditions:
         return ""
     (condition,) = conditions
-    read = sorted(_condition_parameters(new.template.get("Conditions", {}), condition))
     values = f"{str(old.conditions[condition]).lower()} -> {str(new.conditions[condition]).lower()}"
-    return (
-        f"condition {condition} ({', '.join(read)}): {values}"
-        if read
-        else f"condition {condition}: {values}"
-    )
+    return f"{_condition(old, new, condition)}: {values}"
 
 
 def compare(
@@ -361,81 +359,6 @@ def _nests_compared(name: str, logical_id: str, old: Mapping, new: Mapping) -> b
         name in stacks and nested_templates(stacks[name].template).get(logical_id) in stacks
         for stacks in (old, new)
     )
-
-
-def as_written(templates: Mapping[str, dict]) -> dict[str, resolved.Stack]:
-    """Templates compared as written (no parameter values): their resources unresolved."""
-    return {name: resolved.Stack(t, {}, {}, {lid: {"Type": r["Type"], "Properties": r.get("Properties", {}),
-                                                   **{k: r[k] for k in resolved.KEPT_ATTRIBUTES if k in r}}
-                                             for lid, r in t.get("Resources", {}).items()})
-            for name, t in templates.items()}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Rendering:
-    """The deployment's generated files, as dicts."""
-
-    templates: dict[str, dict]
-    """Template name (`network`) -> template."""
-    parameters: dict[str, dict[str, object]]
-    """Parameter file (`dev`, `edge-global/dev`, `delivery/pipeline`) -> its Parameters."""
-    environments: tuple[str, ...]
-    """The environments (parameter files at the top), in the order to report them."""
-
-
-def rendering(
-    templates: Mapping[str, dict], files: Mapping[str, str], order: Iterable[str] = ()
-) -> Rendering:
-    """A Rendering from template dicts and the generated files (`parameters/...json`); the
-    environments in `order`, then any other."""
-    parameters = {
-        path.removeprefix("parameters/").removesuffix(".json"): json.loads(content)["Parameters"]
-        for path, content in files.items()
-        if path.startswith("parameters/") and path.endswith(".json")
-    }
-    found = [name for name in parameters if "/" not in name]
-    ordered = [name for name in order if name in found]
-    return Rendering(
-        dict(templates), parameters, (*ordered, *(n for n in found if n not in ordered))
-    )
-
-
-def groups(of: Rendering, nested: Iterable[str] = ()) -> dict[str, dict[str, resolved.Stack]]:
-    """Each environment's stacks resolved (its root and nested stacks, its edge-global stack),
-    the delivery stacks with their parameter files, and every other template as written
-    (TEMPLATES); `nested` names more templates to leave out of TEMPLATES."""
-    found: dict[str, dict[str, resolved.Stack]] = {}
-    used = set(nested)
-    for env in of.environments:
-        stacks = (
-            resolved.deployment(of.templates, of.parameters[env]) if "root" in of.templates else {}
-        )
-        if EDGE in of.templates and f"{EDGE}/{env}" in of.parameters:
-            stacks[EDGE] = resolved.stack(of.templates[EDGE], of.parameters[f"{EDGE}/{env}"])
-        found[env] = stacks
-        used |= set(stacks)
-    delivery = {name.removeprefix(f"{DELIVERY}/"): values for name, values in of.parameters.items()
-                if name.startswith(f"{DELIVERY}/") and name.removeprefix(f"{DELIVERY}/") in of.templates}  # fmt: skip
-    found[DELIVERY] = {
-        name: resolved.stack(of.templates[name], values) for name, values in delivery.items()
-    }
-    used |= set(delivery)
-    found[TEMPLATES] = as_written({n: t for n, t in of.templates.items() if n not in used})
-    return found
-
-
-def group_changes(old: Rendering, new: Rendering, group: str) -> list[Change]:
-    """The changes of one group (an environment, DELIVERY or TEMPLATES) from `old` to `new`.
-    A template that an environment or the delivery group deploys on either side is theirs."""
-    used = {
-        name
-        for of in (old, new)
-        for g, stacks in groups(of).items()
-        if g != TEMPLATES
-        for name in stacks
-    }
-    before, after = groups(old, used).get(group, {}), groups(new, used).get(group, {})
-    return compare(before, after, "" if group == TEMPLATES else group)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ evaluated (deployed.py), a resource whose condition is false is not there, and p
 are resolved: Ref to a parameter, Fn::If, Fn::Sub, Fn::Join, Fn::Select, Fn::Split,
 Fn::FindInMap and AWS::NoValue. What only exists once deployed (a resource's Ref or
 attribute, AWS::AccountId) stays as the intrinsic function, the same on both sides of a
-comparison.
+comparison. A resource keeps its Type, Properties and deletion policies; Metadata (suppression
+reasons, linter settings) and DependsOn are left out, as nothing of the resource is made of them.
 """
 
 from __future__ import annotations

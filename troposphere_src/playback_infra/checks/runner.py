@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playback_infra.checks import base as bases
-from playback_infra.checks import contracts, iam, replacement, suppressions
+from playback_infra.checks import contracts, groups, iam, replacement, suppressions
 from playback_infra.environments.model import Environment
 from playback_infra.paths import tool
 from playback_infra.synth import differences
@@ -94,7 +94,7 @@ def _replacement_guard(
     root: Path, files: dict[str, str], templates: dict[str, dict], order: list[str]
 ) -> Result:
     try:
-        common, found = bases.sections(root, replacement.rendering(templates, files, order))
+        common, found = bases.sections(root, groups.rendering(templates, files, order))
     except bases.BaseError as error:
         return Result("replacement guard", False, "cannot read the base", [str(error)])
     allowlist = root / replacement.ALLOWLIST
