@@ -1,60 +1,64 @@
-"""The replacement guard (checks/replacement.py): what it calls a replacement, a deletion, and
-when it refuses one."""
+"""The replacement guard (checks/replacement.py): what it calls an update, a replacement, a
+deletion, where a change comes from, and when it refuses one."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from playback_infra.checks import replacement
+from playback_infra.checks import groups, replacement
 from playback_infra.cli import EXIT_FAILED, EXIT_OK, main
+from tests.checks.helpers import synthesized_repository
 
 
 def _stack(**resources) -> dict:
-    return {"data": {"Resources": resources}}
+    return groups.as_written({"data": {"Resources": resources}})
 
 
 DB = {"Type": "AWS::RDS::DBInstance", "Properties": {
     "DBInstanceIdentifier": {"Fn::Sub": "playback-${EnvironmentName}-${DatabaseGeneration}"},
-    "BackupRetentionPeriod": 7, "AllocatedStorage": 20}}  # fmt: skip
+    "BackupRetentionPeriod": 7, "AllocatedStorage": 20,
+    "Tags": [{"Key": "Component", "Value": "data"}]}}  # fmt: skip
 
 
 def _with(resource: dict, **properties) -> dict:
     return {**resource, "Properties": {**resource["Properties"], **properties}}
 
 
-def test_a_create_only_property_change_replaces_and_is_destructive_for_stateful_types():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, DBInstanceIdentifier="x"))
+def test_a_create_only_property_change_replaces_and_is_refused_for_stateful_types():
+    (change,) = replacement.compare(_stack(Db=DB), _stack(Db=_with(DB, DBInstanceIdentifier="x")))
+    (changed,) = change.properties
+    assert (change.action, changed.path, changed.new) == ("replace", "DBInstanceIdentifier", "x")
+    assert change.refused
+
+
+def test_a_conditional_property_is_decided_from_its_values():
+    (change,) = replacement.compare(_stack(Db=DB), _stack(Db=_with(DB, BackupRetentionPeriod=35)))
+    assert (change.action, change.refused) == ("update", False)
+    assert change.properties[0].why == "Update requires: Some interruptions"
+
+
+def test_other_changes_are_updates_with_the_smallest_changed_value():
+    tags = [{"Key": "Component", "Value": "database"}, {"Key": "Team", "Value": "a"}]
+    (change,) = replacement.compare(
+        _stack(Db=DB), _stack(Db=_with(DB, AllocatedStorage=50, Tags=tags))
     )
-    assert (change.action, change.path, change.new) == ("replace", "DBInstanceIdentifier", "x")
-    assert change.destructive
-
-
-def test_conditionally_create_only_changes_may_replace_but_do_not_fail():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, BackupRetentionPeriod=35))
-    )
-    assert change.action == "may replace"
-    assert not change.destructive
-
-
-def test_other_changes_are_updates():
-    (change,) = replacement.template_changes(
-        _stack(Db=DB), _stack(Db=_with(DB, AllocatedStorage=50))
-    )
-    assert (change.action, change.path) == ("update", "AllocatedStorage")
+    assert change.action == "update"
+    assert [(p.path, p.old, p.new) for p in change.properties] == [
+        ("AllocatedStorage", 20, 50),
+        ("Tags[Component].Value", "data", "database"),
+        ("Tags[Team]", None, {"Key": "Team", "Value": "a"}),
+    ]
 
 
 def test_a_renamed_logical_id_is_a_deletion_and_an_addition():
-    changes = replacement.template_changes(_stack(Db=DB), _stack(Database=DB))
+    changes = replacement.compare(_stack(Db=DB), _stack(Database=DB))
     assert [(c.logical_id, c.action) for c in changes] == [("Db", "delete"), ("Database", "add")]
-    assert [c.destructive for c in changes] == [True, False]
+    assert [c.refused for c in changes] == [True, False]
 
 
 def test_replacing_a_stateless_resource_is_reported_but_allowed():
@@ -62,29 +66,11 @@ def test_replacing_a_stateless_resource_is_reported_but_allowed():
         "Type": "AWS::EC2::SecurityGroup",
         "Properties": {"GroupDescription": "a", "VpcId": "v"},
     }
-    (change,) = replacement.template_changes(
+    (change,) = replacement.compare(
         _stack(Group=group), _stack(Group=_with(group, GroupDescription="b"))
     )
-    assert change.action == "replace" and not change.destructive
+    assert change.action == "replace" and not change.refused
     assert replacement.forbidden([change], []) == []
-
-
-def test_a_parameter_value_feeding_a_create_only_property_replaces_in_that_environment():
-    old = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "1"}}
-    new = {"dev": {"DatabaseGeneration": "1"}, "prod": {"DatabaseGeneration": "2"}}
-    (change,) = replacement.parameter_changes(_stack(Db=DB), old, new)
-    assert (change.environment, change.action, change.old, change.new) == (
-        "prod",
-        "replace",
-        "1",
-        "2",
-    )
-    assert change.path == "DBInstanceIdentifier (via DatabaseGeneration)"
-    (message,) = replacement.forbidden([change], [])
-    assert message.startswith(
-        "data: DatabaseInstance" if False else "data: Db (AWS::RDS::DBInstance): replace in prod"
-    )
-    assert "snapshot" in message and "replacement-allowlist.json" in message
 
 
 def _allowlist(tmp_path: Path, **entry) -> Path:
@@ -96,14 +82,14 @@ def _allowlist(tmp_path: Path, **entry) -> Path:
 
 
 def test_an_allow_list_entry_with_a_reason_permits_exactly_that_change(tmp_path):
-    change = replacement.Change(
-        "data", "Db", "AWS::RDS::DBInstance", "replace", "DBInstanceIdentifier"
-    )
+    change = replacement.Change("data", "Db", "AWS::RDS::DBInstance", "replace")
     deletion = replacement.Change("data", "Db", "AWS::RDS::DBInstance", "delete")
     allowed, problems = replacement.load_allowlist(_allowlist(tmp_path))
     assert problems == []
     assert replacement.forbidden([change], allowed) == []
-    assert len(replacement.forbidden([deletion], allowed)) == 1  # a replace entry allows no delete
+    (message,) = replacement.forbidden([deletion], allowed, tmp_path / replacement.ALLOWLIST)
+    assert f"add to the JSON list in {tmp_path / replacement.ALLOWLIST}" in message
+    assert '"action": "delete", "reason": "why it is intended", "expires": "YYYY-MM-DD"' in message
 
 
 @pytest.mark.parametrize(
@@ -120,10 +106,6 @@ def test_expired_or_malformed_allow_list_entries_are_problems(tmp_path, entry, p
     assert len(problems) == 1 and problem in problems[0]
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
     tmp_path, capsys, monkeypatch
 ):
@@ -131,12 +113,9 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
     from playback_infra import synth
     from playback_infra.environments import catalog
 
-    assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    synthesized_repository(tmp_path)
     assert main(["--root", str(tmp_path), "diff"]) == EXIT_OK
-    assert "none" in capsys.readouterr().out
+    assert "prod: no changes" in capsys.readouterr().out
 
     def bumped():
         return tuple(
@@ -148,8 +127,8 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
     monkeypatch.setattr(synth, "environments", bumped)
     assert main(["--root", str(tmp_path), "diff"]) == EXIT_FAILED
     captured = capsys.readouterr()
-    assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace in prod" in captured.out
-    assert "REFUSED data: DatabaseInstance" in captured.err
+    assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace" in captured.out
+    assert "REFUSED prod data: DatabaseInstance" in captured.err
     _allowlist(tmp_path, logical_id="DatabaseInstance")
     for logical_id in ("DatabaseErrorLogGroup", "DatabaseSlowqueryLogGroup", "DatabaseBackupVault"):
         entries = json.loads((tmp_path / replacement.ALLOWLIST).read_text())
@@ -161,7 +140,7 @@ def test_diff_against_a_git_base_refuses_a_generation_bump_until_allowed(
 @pytest.mark.parametrize(
     ("resource_type", "properties", "changed", "action"),
     [
-        ("AWS::RDS::DBInstance", {"Engine": "mysql"}, {"Engine": "mariadb"}, "may replace"),
+        ("AWS::RDS::DBInstance", {"Engine": "mysql"}, {"Engine": "mariadb"}, "replace"),
         (
             "AWS::RDS::DBInstance",
             {"StorageEncrypted": True},
@@ -182,39 +161,14 @@ def test_each_kind_of_change_is_classified_from_the_schemas(
     resource_type, properties, changed, action
 ):
     old = {"Type": resource_type, "Properties": properties}
-    (change,) = replacement.template_changes(_stack(R=old), _stack(R=_with(old, **changed)))
+    (change,) = replacement.compare(_stack(R=old), _stack(R=_with(old, **changed)))
     assert change.action == action
-    assert change.destructive == (action == "replace")
+    assert change.refused == (action == "replace")
 
 
 def test_removing_a_stateful_resource_is_refused_and_an_allowed_one_passes(tmp_path):
-    (deletion,) = replacement.template_changes(_stack(Db=DB), _stack())
-    assert deletion.action == "delete" and deletion.destructive
+    (deletion,) = replacement.compare(_stack(Db=DB), _stack())
+    assert deletion.action == "delete" and deletion.refused
     assert len(replacement.forbidden([deletion], [])) == 1
     allowed, _ = replacement.load_allowlist(_allowlist(tmp_path, action="delete"))
     assert replacement.forbidden([deletion], allowed) == []
-
-
-def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_passes_itself():
-    from playback_infra.synth import render
-
-    rendered = render()
-    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
-    stateful = {
-        (name, logical_id): resource["Type"]
-        for name, template in templates.items()
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] in replacement.STATEFUL_TYPES
-    }
-    # The database, its log groups, secrets, keys, buckets, vaults, repositories are all found.
-    assert ("data", "DatabaseInstance") in stateful
-    assert ("game-data", "RetrosheetBucket") in stateful
-    assert ("security", "DataKey") in stateful and ("registry", "BackendRepository") in stateful
-    assert len(stateful) >= 20
-    assert replacement.template_changes(templates, templates) == []
-    parameters = {
-        Path(path).stem: json.loads(content)["Parameters"]
-        for path, content in rendered.files.items()
-        if path.startswith("parameters/")
-    }
-    assert replacement.parameter_changes(templates, parameters, parameters) == []

@@ -2,8 +2,8 @@
 on dev deployed by `playback-infra deploy` as a user runs it.
 
 What the emulator cannot do here, said once: it gives no nested change sets (plan's refusal
-of a stateful replacement comes from the code's own comparison; AWS's nested answer is unit
-tested), and without Docker its ECS RunTask records the task but runs no container, so the
+of a stateful replacement comes from the code's own comparison of the deployed stacks; AWS's
+nested answer is unit tested), and without Docker its ECS RunTask records the task but runs no container, so the
 task never exits: `migrate` is checked for the request it sends and for failing when no exit
 code comes, not for a real migration (tests/database runs the same knex migrations).
 """
@@ -127,8 +127,8 @@ def test_plan_refuses_to_replace_the_database(endpoint, aws, tmp_path, capsys):
     assert _plan(endpoint, build, exports) == EXIT_FAILED
     err = capsys.readouterr().err
     assert (
-        "REFUSED data: DatabaseInstance (AWS::RDS::DBInstance): replace in dev, "
-        "DBInstanceIdentifier (via DatabaseGeneration): '1' -> '2'" in err
+        "REFUSED dev data: DatabaseInstance (AWS::RDS::DBInstance): replace, DBInstanceIdentifier: "
+        '"baseball-playback-dev-1" -> "baseball-playback-dev-2" (via DatabaseGeneration)' in err
     )
     assert "snapshot or export the data" in err and "not to be executed" in err
     assert not exports.exists()  # nothing for an execute action to run

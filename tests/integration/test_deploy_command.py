@@ -23,6 +23,8 @@ from playback_infra.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
 from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import environments
+from tests.checks.helpers import git as _git
+from tests.checks.helpers import synthesized_repository
 
 pytestmark = pytest.mark.emulator
 EMULATOR_ACCOUNT = "000000000000"
@@ -271,32 +273,65 @@ def test_a_failed_deploy_ends_with_its_cause_after_every_stacks_events_in_order(
     assert lines[-1].startswith("  ") and "Backup vault taken already exists" in lines[-1]
 
 
-def test_live_diff_shows_what_the_emulators_change_sets_report(capsys, monkeypatch):
-    """`diff --live` asks the deployed stack through a change set it never executes. On AWS
-    (IncludeNestedStacks) each nested stack's own change set gives every resource's Replacement
-    answer; ministack's root change set names the modified nested stacks but carries no nested
-    change set (no ChangeSetId), so here only the stack level can be shown."""
+def _dev(**fields):
+    """The catalog with dev's `fields` (a `database` dict changes database fields) changed."""
+    database = fields.pop("database", {})
+
+    def changed():
+        return tuple(
+            dataclasses.replace(env, **fields, database=dataclasses.replace(env.database, **database))
+            if env.name == "dev" else env
+            for env in environments()
+        )  # fmt: skip
+
+    return changed
+
+
+def test_live_diff_tells_a_nested_stacks_resources_and_the_deployed_commit_is_diffs_base(
+    tmp_path, capsys, monkeypatch
+):
+    """`diff --live` asks the deployed stack through a change set it never executes. ministack's
+    root change set names a modified nested stack without its change set (on AWS,
+    IncludeNestedStacks gives one): the code's comparison of the deployed stack (its templates
+    and live parameters) tells that stack's resources instead of a "may replace" of the stack.
+    `deploy` records the deployed commit in the environment; `deployed-tag` makes it the
+    local tag diff compares dev with."""
     from playback_infra import synth
 
+    root = ["--root", str(tmp_path)]
+    head = _git(synthesized_repository(tmp_path), "rev-parse", "HEAD")
     with run_emulator() as endpoint:
-        assert main(["deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
-        capsys.readouterr()
-        live = ["diff", "--live", "--env", "dev", "--endpoint-url", endpoint]
+        assert main([*root, "deploy", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
+        assert f"dev: recorded {head[:12]} as deployed" in capsys.readouterr().out
+        live = [*root, "diff", "--live", "--env", "dev", "--endpoint-url", endpoint]
         assert main(live) == EXIT_OK
-        assert "changes in the deployed dev (AWS's change sets): none" in capsys.readouterr().out
+        assert "dev: no changes" in capsys.readouterr().out
 
-        def bumped():
-            return tuple(
-                dataclasses.replace(env, database=dataclasses.replace(env.database, generation=2))
-                if env.name == "dev" else env
-                for env in environments()
-            )  # fmt: skip
-
-        monkeypatch.setattr(synth, "environments", bumped)
+        monkeypatch.setattr(synth, "environments", _dev(flow_log_retention_days=14))
         assert main(live) == EXIT_OK
         out = capsys.readouterr().out
-        assert "root: DataStack (AWS::CloudFormation::Stack): may replace in dev, Parameters" in out
-        assert "DatabaseInstance" not in out  # the emulator gives no nested change set
+        assert "dev: 1 update" in out
+        assert "security: FlowLogGroup (AWS::Logs::LogGroup): update" in out
+        assert 'RetentionInDays: "30" -> "14" (via FlowLogRetentionDays)' in out
+        assert "SecurityStack" not in out and "may replace" not in out
+
+        assert main([*root, "deployed-tag", "--env", "dev", "--endpoint-url", endpoint]) == EXIT_OK
+        assert capsys.readouterr().out.startswith(f"deployed/dev: {head[:12]}")
+        assert _git(tmp_path, "rev-parse", "deployed/dev^{commit}") == head
+        assert main([*root, "diff"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert (
+            f"dev: 1 update, since {head[:12]} (deployed/dev: the commit last deployed to dev"
+            in out
+        )
+
+        monkeypatch.setattr(synth, "environments", _dev(database={"generation": 2}))
+        assert main(live) == EXIT_FAILED
+        captured = capsys.readouterr()
+        assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace" in captured.out
+        assert "REFUSED dev data: DatabaseInstance" in captured.err
+        import boto3
+
         cfn = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
         ).client("cloudformation", endpoint_url=endpoint)

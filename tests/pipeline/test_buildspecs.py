@@ -185,3 +185,26 @@ def test_frontend_build_is_the_site_and_publish_takes_it_beside_the_tool():
     # The Site artifact is the secondary source (the tool's repository is the primary).
     assert parsed.build_dir == "$CODEBUILD_SRC_DIR_Site"
     assert parsed.build_version == "$BUILD_VERSION"
+
+
+def test_apply_records_the_commit_it_deployed_where_deployed_tag_reads_it():
+    """After the change set settles (or when there was none), the source commit goes to the
+    environment's deployed-commit parameter, as the deploy role (deployed_commit.py)."""
+    from playback_infra import deployed_commit
+    from playback_infra.environments.catalog import environments
+
+    commands = _commands(_spec("apply"))
+    (record,) = [c for c in commands if "put-parameter" in c]
+    assert commands.index(record) == len(commands) - 1
+    words = shlex.split(record)
+    options = {
+        word: (value if not value.startswith("--") else "")
+        for word, value in zip(words, [*words[1:], ""], strict=True)
+        if word.startswith("--")
+    }
+    env = next(iter(environments()))
+    name = options["--name"].replace("$ENVIRONMENT", env.name)
+    assert name == deployed_commit.parameter_name(env)
+    assert (options["--profile"], options["--value"]) == ("target", "$COMMIT_ID")
+    assert "--overwrite" in words
+    assert "exit 0" not in " ".join(commands)  # no early success that skips the record

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from playback_infra.checks import replacement
-from playback_infra.deploy import nested_changes
+from playback_infra.deploy import nested_changes, with_static_answers
 from playback_infra.migrate import COMMAND, run_task_request, verdict
 from playback_infra.publish_site import (
     IMMUTABLE,
@@ -62,9 +62,42 @@ def test_plan_refuses_what_aws_says_replaces_a_stateful_resource():
     ]
     refused = replacement.forbidden(changes, [])
     assert [m.split(".")[0] for m in refused] == [
-        "data: DatabaseInstance (AWS::RDS::DBInstance): replace in prod, DBInstanceIdentifier: None -> None",
-        "app: AppLogGroup (AWS::Logs::LogGroup): delete in prod",
+        "prod data: DatabaseInstance (AWS::RDS::DBInstance): replace, DBInstanceIdentifier",
+        "prod app: AppLogGroup (AWS::Logs::LogGroup): delete",
     ]
+
+
+def test_the_codes_comparison_decides_what_aws_calls_conditional_and_details_a_bare_stack():
+    """AWS says only "Conditional" for a DB instance whose backup retention changes: the
+    conditional table decides it (an update); the emulator's root change set names a nested
+    stack without its change set: the code's comparison gives that stack's resources."""
+    root = {"Changes": [_change("DataStack", "AWS::CloudFormation::Stack", ChangeSetId="cs-data"),
+                        _change("SecurityStack", "AWS::CloudFormation::Stack", replacement="Conditional")]}  # fmt: skip
+    nested = NestedChangeSets({"cs-data": {"Changes": [
+        _change("DatabaseInstance", "AWS::RDS::DBInstance", replacement="Conditional",
+                Details=[{"Target": {"Name": "BackupRetentionPeriod"}}]),
+        _change("DatabaseErrorLogGroup", "AWS::Logs::LogGroup", replacement="Conditional"),
+    ]}})  # fmt: skip
+    retention = replacement.PropertyChange(
+        "BackupRetentionPeriod", "1", "7", "update", "Update requires: Some interruptions"
+    )
+    static = [
+        replacement.Change("data", "DatabaseInstance", "AWS::RDS::DBInstance", "update", (retention,), "prod"),
+        replacement.Change("security", "FlowLogGroup", "AWS::Logs::LogGroup", "update", (), "prod"),
+    ]  # fmt: skip
+    told = with_static_answers(nested_changes(nested, root, "prod"), static)
+    assert [(c.stack, c.logical_id, c.action) for c in told] == [
+        ("data", "DatabaseInstance", "update"),
+        (
+            "data",
+            "DatabaseErrorLogGroup",
+            "may replace",
+        ),  # the code saw no change: AWS's answer stays
+        ("security", "FlowLogGroup", "update"),
+    ]
+    assert told[0].properties == (retention,)
+    (refused,) = replacement.forbidden(told, [])
+    assert refused.startswith("prod data: DatabaseErrorLogGroup (AWS::Logs::LogGroup): may replace")
 
 
 @pytest.fixture(scope="module")

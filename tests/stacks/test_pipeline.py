@@ -94,6 +94,9 @@ def test_each_environment_stage_plans_before_it_applies(t, env):
     assert plan["SITE_CERTIFICATE_ARN"] == f"#{{Edge{stage['Name']}.SiteCertificateArn}}"
     apply = _variables(actions["Apply"])
     assert apply["CHANGE_SET_NAME"] == f"#{{Plan{stage['Name']}.CHANGE_SET_NAME}}"
+    # The commit Apply records as deployed (pipeline/apply.yml) is the source's.
+    source = _actions(_stages(t, "InfraPipeline")[0])["Source"]
+    assert apply["COMMIT_ID"] == f"#{{{source['Namespace']}.CommitId}}"
     if env.kind.value == "production":
         assert order["Plan"] < order["Approve"] < order["Apply"]
         link = actions["Approve"]["Configuration"]["ExternalEntityLink"]

@@ -470,3 +470,21 @@ def test_other_accounts_admit_the_pipeline_accounts_image_replication(t):
         "AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::${PipelineAccountId}:root"}]
     }
     assert statement["Action"] == ["ecr:ReplicateImage", "ecr:CreateRepository"]
+
+
+def test_the_deploy_role_records_each_environments_deployed_commit_and_nothing_else_in_ssm(t):
+    from playback_infra import deployed_commit
+    from playback_infra.environments.catalog import environments
+
+    record = by_sid(t, "DeployRole")["RecordDeployedCommit"]
+    assert record["Action"] == ["ssm:PutParameter"]
+    (pattern,) = resolve(record["Resource"])
+    for env in environments():
+        name = deployed_commit.parameter_name(env)
+        assert fnmatchcase(f"arn:aws:ssm:{env.region}:{ACCOUNT}:parameter{name}", pattern)
+    assert not fnmatchcase(
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/baseball-playback/dev/other", pattern
+    )
+    assert not any(
+        a.startswith("ssm:") for a in granted(statements(t, "DeployRole")) - set(record["Action"])
+    )

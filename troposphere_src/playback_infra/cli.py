@@ -1,5 +1,5 @@
-"""`playback-infra`: synth, check, diff, parameters, cost, deploy, emulator, plan, migrate,
-release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
+"""`playback-infra`: synth, check, diff, deployed-tag, parameters, cost, deploy, emulator, plan,
+migrate, release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written or created).
@@ -124,31 +124,36 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from playback_infra.checks import replacement
-    from playback_infra.synth import render
+    from playback_infra.checks import base, diff_report, groups, replacement
 
     if args.live:
         from playback_infra.deploy import live_changes
 
-        changes = live_changes(args)
-        print(f"changes in the deployed {args.env} (AWS's change sets): {len(changes) or 'none'}")
+        common, found = live_changes(args)
     else:
+        from playback_infra.synth import render
+
         rendered = render()
-        ref = args.base or replacement.default_base(args.root)
         templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         try:
-            changes = replacement.compare(args.root, ref, templates, rendered.files)
-        except replacement.BaseError as error:
+            common, found = base.sections(
+                args.root,
+                groups.rendering(templates, rendered.files, rendered.environments),
+                args.base,
+            )
+        except base.BaseError as error:
             print(f"diff: {error}", file=sys.stderr)
             return EXIT_CONFIG
-        print(f"changes since {ref}: {len(changes) or 'none'}")
-    for change in changes:
-        marker = "!!" if change.destructive else "  "
-        print(f"{marker} {change.describe()}")
-    allowed, problems = replacement.load_allowlist(args.root / replacement.ALLOWLIST)
-    refused = problems + replacement.forbidden(changes, allowed)
-    for message in refused:
-        print(f"REFUSED {message}", file=sys.stderr)
+    allowlist = args.root / replacement.ALLOWLIST
+    allowed, problems = replacement.load_allowlist(allowlist)
+    changes = [change for section in found for change in section.changes]
+    refused = problems + replacement.forbidden(changes, allowed, allowlist)
+    if args.format == "json":
+        print(diff_report.as_json(common, found, refused))
+    else:
+        print(diff_report.text(common, found))
+        for message in refused:
+            print(f"REFUSED {message}", file=sys.stderr)
     return EXIT_FAILED if refused else EXIT_OK
 
 
@@ -344,9 +349,23 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     diff = commands.add_parser(
-        "diff", help="what a change adds, updates, replaces or deletes, per stack and resource"
+        "diff",
+        help="every resource a change adds, updates, replaces or deletes, per environment",
+        description="Compare what the code renders now with a base, per environment (its "
+        "parameter file followed into every nested stack and condition), per stack and "
+        "resource, with each changed value. The base: --base, else the environment's "
+        "deployed/<env> tag (`playback-infra deployed-tag`), else the merge base with main, "
+        "else (on main) HEAD~1, or HEAD with uncommitted changes. Exit 1 only when a change "
+        "is refused (a stateful resource replaced, deleted, undecided, or an update AWS "
+        "refuses) and replacement-allowlist.json does not allow it.",
     )
-    diff.add_argument("--base", help="git ref to compare with (default: the merge base with main)")
+    diff.add_argument("--base", help="git ref to compare every environment with")
+    diff.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a summary line per environment, then the resources; json: the same for scripts",
+    )
     diff.add_argument(
         "--live",
         action="store_true",
@@ -360,6 +379,17 @@ def _parser() -> argparse.ArgumentParser:
         "--artifact-bucket", help="with --live on a real account: bucket for the templates"
     )
     diff.set_defaults(run=_diff)
+
+    tag = commands.add_parser(
+        "deployed-tag",
+        help="tag the commit last deployed to --env as deployed/<env>, diff's base for it",
+        description="Read the commit the pipeline's Apply (or `deploy`) recorded in the "
+        "environment (SSM parameter /baseball-playback/<env>/deployed-commit) and point the "
+        "local annotated tag deployed/<env> at it; `diff` then compares that environment with "
+        "it. The commit must be in this checkout (`git fetch origin` first).",
+    )
+    _target(tag)
+    tag.set_defaults(run=_later("deployed_commit", "deployed_tag"))
 
     parameters = commands.add_parser(
         "parameters",

@@ -199,9 +199,30 @@ def _run(args, env: Environment, templates: dict, region: str, endpoint: str | N
     cfn, root_url = prepare(args, env, templates["root"].to_dict(), region, endpoint)
     parameter_file = root_parameter_file(args.root, env, edge_outputs)
     keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
-    return _deploy_stack(
+    code = _deploy_stack(
         args, cfn, env.stack_name, {"TemplateURL": root_url}, parameter_file, endpoint
     )
+    if code == EXIT_OK:
+        _record_commit(args, env, region, endpoint)
+    return code
+
+
+def _record_commit(args, env: Environment, region: str, endpoint: str | None) -> None:
+    """Record the deployed commit in the environment (deployed_commit.py), when the deployed
+    templates and parameter files are the checkout's HEAD."""
+    from playback_infra import deployed_commit
+    from playback_infra.checks.base import committed_head
+
+    commit = committed_head(args.root)
+    if commit is None:
+        print(
+            f"{env.name}: not recorded as a deployed commit (not a commit's templates and parameters)"
+        )
+        return
+    deployed_commit.record(
+        session(args, region, endpoint).client("ssm", endpoint_url=endpoint), env, commit
+    )
+    print(f"{env.name}: recorded {commit[:12]} as deployed ({deployed_commit.parameter_name(env)})")
 
 
 def _deploy_edge(args, env: Environment, endpoint: str | None) -> dict[str, str] | None:
@@ -474,15 +495,28 @@ def _print_outputs(cfn, stack_name: str) -> None:
 
 
 # AWS's answer for a resource in a change set, in the replacement guard's words.
-_LIVE_ACTIONS = {("Add", ""): "add", ("Remove", ""): "delete", ("Dynamic", ""): "update"}
+_LIVE_ACTIONS = {"Add": "add", "Remove": "delete", "Dynamic": "update"}
 _REPLACEMENT = {"True": "replace", "Conditional": "may replace", "False": "update"}
+HIDDEN = "****"  # how DescribeStacks shows a NoEcho parameter's value
+
+
+def decode(body: str | dict) -> dict:
+    """A template as GetTemplate or a file gives it (YAML or JSON text, or parsed)."""
+    if isinstance(body, dict):
+        return body
+    from cfnlint.decode import decode_str
+
+    template, problems = decode_str(body)
+    if template is None:
+        raise DeployError(f"a template does not parse: {problems}")
+    return json.loads(json.dumps(template, default=str))
 
 
 def nested_changes(cfn, described: dict, env_name: str):
     """Every resource change of a change set and of its nested stacks' change sets, with AWS's
     own Replacement answer, as the replacement guard's Changes. A nested stack whose change
     set AWS does not give (the emulator gives none) is one change of the root."""
-    from playback_infra.checks.replacement import Change
+    from playback_infra.checks.replacement import Change, PropertyChange
 
     titles = {title: name for title, (name, _) in NESTED.items()}
     changes: list[Change] = []
@@ -494,20 +528,86 @@ def nested_changes(cfn, described: dict, env_name: str):
                 nested = cfn.describe_change_set(ChangeSetName=rc["ChangeSetId"])
                 collect(nested, titles.get(rc["LogicalResourceId"], rc["LogicalResourceId"]))
                 continue
-            action = _LIVE_ACTIONS.get(
-                (rc["Action"], ""), _REPLACEMENT.get(rc.get("Replacement", "False"), "update")
+            action = _LIVE_ACTIONS.get(rc["Action"]) or _REPLACEMENT.get(
+                rc.get("Replacement", "False"), "update"
+            )
+            named = dict.fromkeys(
+                d["Target"]["Name"]
+                for d in rc.get("Details", [])
+                if d.get("Target", {}).get("Name")
             )
             changes.append(Change(stack, rc["LogicalResourceId"], rc["ResourceType"], action,
-                                  ", ".join(d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])),
-                                  environment=env_name))  # fmt: skip
+                                  tuple(PropertyChange(name, action=action) for name in named), env_name))  # fmt: skip
 
     collect(described, "root")
     return changes
 
 
+def deployed_stacks(cfn, env: Environment, templates: dict[str, dict], parameters: dict[str, str]):
+    """The deployed root and nested stacks resolved with their live parameter values, and the
+    same stacks as `templates` and `parameters` would deploy them (a value the root passes
+    that only the deployment knows, a sibling's output, is taken from the deployed stack)."""
+    from playback_infra.checks import resolved
+
+    root = described_stack(cfn, env.stack_name)
+    live = {p["ParameterKey"]: p["ParameterValue"] for p in root.get("Parameters", [])}
+    old_templates = {"root": decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])}
+    known: dict[str, dict[str, str]] = {}
+    titles = {}
+    for item in cfn.describe_stack_resources(StackName=env.stack_name)["StackResources"]:
+        title = item["LogicalResourceId"]
+        if title in NESTED and item.get("PhysicalResourceId"):
+            name = titles[title] = NESTED[title][0]
+            old_templates[name] = decode(
+                cfn.get_template(StackName=item["PhysicalResourceId"])["TemplateBody"]
+            )
+            nested = described_stack(cfn, item["PhysicalResourceId"]) or {}
+            known[name] = {
+                p["ParameterKey"]: p["ParameterValue"]
+                for p in nested.get("Parameters", [])
+                if p["ParameterValue"] != HIDDEN
+            }
+    # A NoEcho value reads back hidden: taken as unchanged.
+    old_parameters = {k: parameters.get(k, v) if v == HIDDEN else v for k, v in live.items()}
+    old = resolved.deployment(old_templates, old_parameters, titles, known)
+    new = resolved.deployment(templates, parameters, {t: n for t, (n, _) in NESTED.items()}, known)
+    return old, new
+
+
+def with_static_answers(aws: list, static: list) -> list:
+    """AWS's changes, told with the code's comparison of the deployed stacks (`static`):
+    a nested stack AWS gives no change set for becomes its resources' changes; a change both
+    see keeps AWS's action unless AWS says only "may replace" or "update", where the code's
+    decision (checks/conditional_replacement.py) and its old and new values are used; a
+    change only the code sees is kept too."""
+    from dataclasses import replace
+
+    from playback_infra.checks.replacement import UNDECIDED, UPDATE
+
+    by_resource = {(c.stack, c.logical_id): c for c in static}
+    told = []
+    for change in aws:
+        if change.stack == "root" and change.logical_id in NESTED:
+            told += [c for c in static if c.stack == NESTED[change.logical_id][0]]
+            continue
+        found = by_resource.get((change.stack, change.logical_id))
+        if found is None or change.action in ("add", "delete"):
+            told.append(change)
+        elif change.action in (UNDECIDED, UPDATE):
+            told.append(found)
+        else:
+            told.append(replace(found, action=change.action))
+    seen = {(c.stack, c.logical_id) for c in told}
+    return told + [c for c in static if (c.stack, c.logical_id) not in seen]
+
+
 def live_changes(args: argparse.Namespace):
     """`diff --live`: a change set against the deployed environment, not executed, with AWS's
-    own Replacement answer for every resource of every nested stack."""
+    own Replacement answer for every resource of every nested stack, told with the code's
+    comparison of the deployed stacks; the base and the environment's one Section."""
+    from playback_infra.checks.base import Base, Section
+    from playback_infra.checks.replacement import compare
+
     env = environment(args.env)
     rendered = render()
     region = args.region or env.region
@@ -524,10 +624,16 @@ def live_changes(args: argparse.Namespace):
                 if k in DEPLOY_TIME
             }
         )
+        keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
         request = {"TemplateURL": root_url, **as_request(parameter_file)}
+        base = Base("", env.stack_name, "the deployed stack, through a change set never executed")
         name, described = change_set(cfn, env.stack_name, request)
         if name is None:
-            return []
-        changes = nested_changes(cfn, described, env.name)
+            return base, [Section(env.name, base, [])]
+        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+        static = compare(
+            *deployed_stacks(cfn, env, templates, parameter_file["Parameters"]), env.name
+        )
+        changes = with_static_answers(nested_changes(cfn, described, env.name), static)
         cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
-        return changes
+        return base, [Section(env.name, base, changes)]

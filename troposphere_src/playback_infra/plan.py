@@ -8,11 +8,12 @@ root change set with its nested stacks' change sets and prints it, without execu
 `--jobs-image-tag` sets JobsImageTag instead (the infrastructure pipeline builds the jobs image
 from this repository); empty, the deployed one is kept.
 
-It refuses (exit 1, the change set kept for review) a change that would replace or remove a
-stateful resource (checks/replacement.py's STATEFUL_TYPES and allow-list), from two answers:
-AWS's own, in the nested change sets, and the code's, comparing the deployed nested templates
-and root parameters with the new ones (the emulator gives no nested change sets). A change set
-without changes is deleted. `--exports FILE` writes CHANGE_SET_NAME, CHANGE_SET_URL and
+It refuses (exit 1, the change set kept for review) what the replacement guard refuses
+(checks/replacement.py: a stateful resource replaced, removed or left undecided, an update AWS
+refuses; its allow-list), from two answers (deploy.with_static_answers): AWS's own, in the
+nested change sets, and the code's, comparing the deployed stacks (templates and live
+parameters) with the new ones, which decides AWS's "Conditional" and stands in for the nested
+change sets the emulator does not give. A change set without changes is deleted. `--exports FILE` writes CHANGE_SET_NAME, CHANGE_SET_URL and
 HAS_CHANGES as shell `export` lines for CodeBuild's exported variables.
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -35,6 +35,8 @@ from playback_infra.deploy import (
     aws_errors,
     change_set,
     check_image_tag,
+    decode,
+    deployed_stacks,
     edge_outputs_of,
     environment,
     keep_released_images,
@@ -45,13 +47,12 @@ from playback_infra.deploy import (
     require_deployed,
     root_parameter_file,
     stack_status,
+    with_static_answers,
 )
-from playback_infra.environments.model import ConfigError, Environment, Problem
-from playback_infra.errors import DeployError
+from playback_infra.environments.model import ConfigError, Problem
 from playback_infra.parts import values
 from playback_infra.synth import NESTED
 
-HIDDEN = "****"  # how DescribeStacks shows a NoEcho parameter's value
 # What --exports writes, for CodeBuild's exported variables (pipeline/plan.yml).
 EXPORTS = ("CHANGE_SET_NAME", "CHANGE_SET_URL", "HAS_CHANGES")
 
@@ -60,44 +61,6 @@ def committed_templates(root: Path) -> dict[str, dict]:
     """The committed templates (name -> template dict), as the replacement guard reads them."""
     names = ["root", *(name for name, _ in NESTED.values())]
     return {name: decode((root / "templates" / f"{name}.yaml").read_text()) for name in names}
-
-
-def decode(body: str | dict) -> dict:
-    """A template as GetTemplate or a file gives it (YAML or JSON text, or parsed)."""
-    if isinstance(body, dict):
-        return body
-    from cfnlint.decode import decode_str
-
-    template, problems = decode_str(body)
-    if template is None:
-        raise DeployError(f"a template does not parse: {problems}")
-    return json.loads(json.dumps(template, default=str))
-
-
-def deployed_changes(
-    cfn, env: Environment, templates: dict, live: dict[str, str], parameters: dict[str, str]
-) -> list:
-    """The code's answer: the deployed nested templates and root parameters (`live`) against
-    the new templates and `parameters`."""
-    old_parameters = {k: v for k, v in live.items() if v != HIDDEN}
-    physical = {
-        r["LogicalResourceId"]: r["PhysicalResourceId"]
-        for r in cfn.describe_stack_resources(StackName=env.stack_name)["StackResources"]
-        if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId")
-    }
-    old_templates = {}
-    for title, (name, _) in NESTED.items():
-        if title in physical:
-            old_templates[name] = decode(
-                cfn.get_template(StackName=physical[title])["TemplateBody"]
-            )
-    new_templates = {name: templates[name] for name in old_templates}
-    new_parameters = {k: v for k, v in parameters.items() if k in old_parameters}
-    return replacement.template_changes(old_templates, new_templates) + (
-        replacement.parameter_changes(
-            templates, {env.name: old_parameters}, {env.name: new_parameters}
-        )
-    )
 
 
 def console_url(region: str, described: dict) -> str:
@@ -146,7 +109,11 @@ def plan(args: argparse.Namespace) -> int:
         keep_released_images(parameters, live)
         if args.jobs_image_tag:
             parameters[values.JOBS_IMAGE_TAG] = args.jobs_image_tag
-        static = deployed_changes(cfn, env, templates, live, parameters) if deployed else []
+        static = (
+            replacement.compare(*deployed_stacks(cfn, env, templates, parameters), env.name)
+            if deployed
+            else []
+        )
         print(f"{env.name}: image tags {', '.join(f'{k}={parameters[k]}' for k in KEPT)}")
         if args.change_set_name and status is not None:
             # CreateChangeSet refuses a name in use: the previous run's is replaced.
@@ -159,14 +126,14 @@ def plan(args: argparse.Namespace) -> int:
             _write_exports(args.exports, "", "", "false")
             return EXIT_OK
         print_change_set(name, env.stack_name, described)
-        changes = nested_changes(cfn, described, env.name)
+        changes = with_static_answers(nested_changes(cfn, described, env.name), static)
     for change in changes:
         if change.stack != "root":
             print(
                 f"  {change.stack}: {change.action:<11} {change.logical_id} ({change.resource_type})"
             )
     allowed, problems = replacement.load_allowlist(args.root / replacement.ALLOWLIST)
-    refused = problems + sorted(set(replacement.forbidden(changes + static, allowed)))
+    refused = problems + replacement.forbidden(changes, allowed, args.root / replacement.ALLOWLIST)
     url = console_url(region, described)
     if refused:
         for message in refused:

@@ -26,6 +26,7 @@ from playback_infra.deploy import (
     aws_errors,
     change_set,
     check_image_tag,
+    decode,
     environment,
     execute,
     live_parameters,
@@ -35,7 +36,6 @@ from playback_infra.deploy import (
 )
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
-from playback_infra.plan import decode
 from playback_infra.stacks.app import REPOSITORY
 from playback_infra.synth import NESTED
 

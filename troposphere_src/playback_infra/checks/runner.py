@@ -8,7 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playback_infra.checks import contracts, iam, replacement, suppressions
+from playback_infra.checks import base as bases
+from playback_infra.checks import contracts, groups, iam, replacement, suppressions
 from playback_infra.environments.model import Environment
 from playback_infra.paths import tool
 from playback_infra.synth import differences
@@ -89,18 +90,22 @@ def _in_process(name: str, found: list[str], what: str) -> Result:
     return Result(name, not found, f"{len(found)} {what}", found)
 
 
-def _replacement_guard(base: Path, files: dict[str, str], templates: dict[str, dict]) -> Result:
-    ref = replacement.default_base(base)
+def _replacement_guard(
+    root: Path, files: dict[str, str], templates: dict[str, dict], order: list[str]
+) -> Result:
     try:
-        changes = replacement.compare(base, ref, templates, files)
-    except replacement.BaseError as error:
-        return Result("replacement guard", False, f"cannot read the base {ref}", [str(error)])
-    allowed, problems = replacement.load_allowlist(base / replacement.ALLOWLIST)
-    found = problems + replacement.forbidden(changes, allowed)
+        common, found = bases.sections(root, groups.rendering(templates, files, order))
+    except bases.BaseError as error:
+        return Result("replacement guard", False, "cannot read the base", [str(error)])
+    allowlist = root / replacement.ALLOWLIST
+    allowed, problems = replacement.load_allowlist(allowlist)
+    changes = [change for section in found for change in section.changes]
+    refused = problems + replacement.forbidden(changes, allowed, allowlist)
+    since = {section.base.describe() for section in found} or {common.describe()}
     return Result(
-        "replacement guard", not found,
-        f"{len(changes)} changes since {ref[:12]}, {len(found)} would replace or delete stateful resources",
-        found,
+        "replacement guard", not refused,
+        f"{len(changes)} changes since {'; '.join(sorted(since))}, {len(refused)} refused",
+        refused,
     )  # fmt: skip
 
 
@@ -114,7 +119,7 @@ def run_all(
     `models` the validated environments they were rendered for."""
     lint, scan = _cfn_lint(base), _checkov(base)
     results = [
-        _replacement_guard(base, files, templates),
+        _replacement_guard(base, files, templates, list(models)),
         _in_process(
             "generated files in sync",
             differences(files, base),

@@ -29,3 +29,8 @@ TEST_HEADER = "X-Playback-Test-Traffic"
 PIPELINE_ROLE_PREFIX = "baseball-playback-pipeline-"
 PIPELINE_DEPLOY_ROLE = f"{PIPELINE_ROLE_PREFIX}deploy"
 PIPELINE_EXECUTION_ROLE = f"{PIPELINE_ROLE_PREFIX}cfn-exec"
+
+# The commit last deployed to an environment (an SSM parameter in its account and region):
+# written by the infrastructure pipeline's Apply (as the deploy role) and by `playback-infra
+# deploy`, read by `playback-infra deployed-tag` for `playback-infra diff`'s base.
+DEPLOYED_COMMIT_PARAMETER = f"/baseball-playback/{_ENV}/deployed-commit"

@@ -7,7 +7,8 @@ single-account default), before the pipeline's first run; see docs/delivery.md.
   `baseball-playback-pipeline-*` may assume it. It creates and executes change sets of the
   `baseball-playback-*` stacks, passing the execution role to CloudFormation; reads and writes
   the pipeline's artifacts; runs the jobs task definitions (migrations), reads their logs;
-  publishes the site and invalidates CloudFront. It changes no resource itself.
+  publishes the site and invalidates CloudFront; records the commit it deployed (an SSM
+  parameter per environment). It changes no other resource itself.
 - The execution role (`baseball-playback-pipeline-cfn-exec`): what CloudFormation deploys
   the environments as. Only CloudFormation, for this account, may assume it. Its permissions
   are generated from the resource types the environment templates hold (`execution_permissions.py`
@@ -20,7 +21,7 @@ single-account default), before the pipeline's first run; see docs/delivery.md.
 
 from __future__ import annotations
 
-from awacs import cloudformation, cloudfront, ecr, ecs, iam, kms, logs, s3
+from awacs import cloudformation, cloudfront, ecr, ecs, iam, kms, logs, s3, ssm
 from awacs.aws import (
     Action,
     Allow,
@@ -72,11 +73,17 @@ JOBS_LOG_GROUP = f"arn:{PARTITION}:logs:{IN_ACCOUNT}:log-group:baseball-playback
 # The web stack's buckets: CloudFormation names them after the nested stack, lower-cased
 # (`baseball-playback-<env>-webstack-...`).
 SITE_BUCKETS = f"arn:{PARTITION}:s3:::baseball-playback-*-webstack-*"
+# Each environment's deployed-commit parameter; a parameter's ARN is the name after
+# `parameter` (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html).
+DEPLOYED_COMMITS = (
+    f"arn:{PARTITION}:ssm:{IN_ACCOUNT}:parameter"
+    + names.DEPLOYED_COMMIT_PARAMETER.replace(_ANY_ENV, "*")
+)
 DISTRIBUTIONS = f"arn:{PARTITION}:cloudfront::{ACCOUNT}:distribution/*"
 EDGE_TRANSFORM = f"arn:{PARTITION}:cloudformation:*:aws:transform/LanguageExtensions"
 ARTIFACT_READS = [s3.GetObject, s3.GetObjectVersion]
 UNSCOPED_WRITES = (
-    "Writes on '*' are creations AWS offers no resource-level permission for (the Service "
+    "Writes on '*' are creations with no resource-level permission (the Service "
     "Authorization Reference lists no resource type; `playback-infra check` verifies it); "
     "every other action is scoped to this account or this project's names"
 )
@@ -307,6 +314,13 @@ def _deploy_statements(execution: Role) -> list[Statement]:
             Resource=[Sub(SITE_BUCKETS), Sub(f"{SITE_BUCKETS}/*")],
         ),
         Statement(
+            Sid="RecordDeployedCommit",
+            Effect=Allow,
+            # Apply records the commit it deployed (pipeline/apply.yml, deployed_commit.py).
+            Action=[ssm.PutParameter],
+            Resource=[Sub(DEPLOYED_COMMITS)],
+        ),
+        Statement(
             Sid="InvalidateSite",
             Effect=Allow,
             Action=[cloudfront.CreateInvalidation, cloudfront.GetInvalidation],
@@ -367,8 +381,8 @@ def _guard_statements() -> list[Statement]:
 
 
 GENERATED_NAMES = (
-    "CloudFormation names most of what it creates (stack name + logical ID + random suffix): "
-    "where no name pattern is known, the execution role acts on this account's resources of "
+    "CloudFormation names most of what it creates (stack, logical ID, random suffix): "
+    "without a known name pattern, the execution role acts on this account's resources of "
     "each type its templates use, and nothing else"
 )
 
