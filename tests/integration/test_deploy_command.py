@@ -330,7 +330,6 @@ def test_live_diff_tells_a_nested_stacks_resources_and_the_deployed_commit_is_di
         captured = capsys.readouterr()
         assert "!! data: DatabaseInstance (AWS::RDS::DBInstance): replace" in captured.out
         assert "REFUSED dev data: DatabaseInstance" in captured.err
-        import boto3
 
         cfn = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
