@@ -324,14 +324,17 @@ def _assert_data(aws, name: str) -> None:
     READ.add("AWS::RDS::DBParameterGroup")
 
     secrets = aws("secretsmanager")
-    for output, username in (("DatabaseAppSecretArn", "playback_app"),
-                             ("DatabaseMigrationSecretArn", "playback_migrate"),
-                             ("DatabaseReportingSecretArn", "playback_report")):  # fmt: skip
+    for output, username in (("DatabaseAppSecretArn", "pb_app"),
+                             ("DatabaseMigrationSecretArn", "pb_migrate"),
+                             ("DatabaseReportingSecretArn", "pb_report")):  # fmt: skip
         assert secrets.describe_secret(SecretId=out[output])["KmsKeyId"] == out["DataKeyArn"]
         value = json.loads(secrets.get_secret_value(SecretId=out[output])["SecretString"])
         assert value["username"] == username and len(value["password"]) == 32
         assert (value["host"], str(value["port"]), value["engine"]) == (
             instance["Endpoint"]["Address"], out["DatabasePort"], "mysql")  # fmt: skip
+        # The two the rotation stack rotates name the master secret the rotation signs in with.
+        rotated = output != "DatabaseReportingSecretArn"
+        assert value.get("masterarn") == (out["DatabaseMasterSecretArn"] if rotated else None)
     READ.update({"AWS::SecretsManager::Secret", "AWS::SecretsManager::SecretTargetAttachment"})
 
     proxies = [
