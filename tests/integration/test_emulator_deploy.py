@@ -37,7 +37,8 @@ pytestmark = pytest.mark.emulator
 
 ENVS = {env.name: env for env in environments()}
 EXPECTED_NATS = {"dev": 0, "staging": 1, "prod": 3}  # dev: public-ips, no NAT
-EXPECTED_INTERFACE_ENDPOINTS = {"dev": 1, "staging": 4, "prod": 4}  # dev: Secrets Manager
+# dev: Secrets Manager and RDS (secret rotation); staging, prod: ECR (2), logs, Secrets Manager
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 2, "staging": 4, "prod": 4}
 READ: set[str] = set()  # resource types read back by the tests in this module
 
 
@@ -413,6 +414,15 @@ def _assert_data(aws, name: str) -> None:
         assert described["RotationEnabled"] is True
         assert described["RotationRules"]["AutomaticallyAfterDays"] == db.rotation_days
     READ.add("AWS::SecretsManager::RotationSchedule")
+    # A failed rotation of either secret goes to the alarm topic.
+    failed = f"baseball-playback-{name}-rotation-failed"
+    pattern = json.loads(aws("events").describe_rule(Name=failed)["EventPattern"])
+    assert pattern["detail"]["eventName"] == ["RotationFailed"]
+    assert pattern["detail"]["additionalEventData"]["SecretId"] == [
+        out["DatabaseAppSecretArn"], out["DatabaseMigrationSecretArn"],
+    ]  # fmt: skip
+    (target,) = aws("events").list_targets_by_rule(Rule=failed)["Targets"]
+    assert target["Arn"] == topic
 
     backup = aws("backup")
     if db.backup_plan:
