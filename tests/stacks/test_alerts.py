@@ -119,10 +119,12 @@ def test_only_the_rotation_stacks_failure_rule_of_eventbridge_may_publish(t):
         "Resource": [TOPIC],
         "Condition": {
             "ArnEquals": {
-                "aws:SourceArn": {
-                    "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
-                    "rule/baseball-playback-${EnvironmentName}-rotation-failed"
-                }
+                "aws:SourceArn": [
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                        "rule/baseball-playback-${EnvironmentName}-rotation-failed"
+                    }
+                ]
             }
         },
     }

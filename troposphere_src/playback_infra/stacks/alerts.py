@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from awacs import sns as sns_actions
 from awacs.aws import (
-    Allow,
-    ArnEquals,
     Bool,
     Condition,
     Deny,
@@ -23,7 +21,7 @@ from troposphere import Ref, Sub, Template
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from playback_infra.parts import values
-from playback_infra.parts.iam import BILLING_ALERT_SERVICES, for_this_account
+from playback_infra.parts.iam import BILLING_ALERT_SERVICES, for_this_account, rules_may_publish
 from playback_infra.parts.names import ROTATION_FAILED_RULE_NAME
 from playback_infra.parts.template import new_template, tag_component
 from playback_infra.parts.workflows import rule_arn
@@ -68,16 +66,10 @@ def build() -> Template:
                         [sns_actions.Publish],
                         Ref(topic),
                     ),
-                    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
-                    Statement(
-                        Sid="RotationFailedRule",
-                        Effect=Allow,
-                        Principal=Principal("Service", ["events.amazonaws.com"]),
-                        Action=[sns_actions.Publish],
-                        Resource=[Ref(topic)],
-                        Condition=Condition(
-                            ArnEquals("aws:SourceArn", rule_arn(ROTATION_FAILED_RULE_NAME))
-                        ),
+                    rules_may_publish(
+                        "RotationFailedRule",
+                        Ref(topic),
+                        [rule_arn(ROTATION_FAILED_RULE_NAME)],
                     ),
                     Statement(
                         Sid="TlsOnly",
