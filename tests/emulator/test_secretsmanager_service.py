@@ -347,7 +347,10 @@ def test_rotate_secret_stages_an_empty_pending_version_for_the_function(secrets)
     assert secrets.rotate_secret(SecretId=arn, ClientRequestToken=token)["VersionId"] == token
     assert versions(secrets, arn) == {first: ["AWSCURRENT"], token: ["AWSPENDING"]}
     # createSecret reads the pending version first and puts a value only when there is none.
-    for asked in ({"VersionId": token, "VersionStage": "AWSPENDING"}, {"VersionStage": "AWSPENDING"}):
+    for asked in (
+        {"VersionId": token, "VersionStage": "AWSPENDING"},
+        {"VersionStage": "AWSPENDING"},
+    ):
         assert error_code(secrets.get_secret_value, SecretId=arn, **asked) == (
             "ResourceNotFoundException"
         )
