@@ -24,9 +24,9 @@ const DML = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 const DDL = ['CREATE', 'ALTER', 'DROP', 'INDEX', 'REFERENCES'];
 
 const ROLES = [
-  { env: 'APP', username: 'playback_app', privileges: DML },
-  { env: 'MIGRATION', username: 'playback_migrate', privileges: [...DML, ...DDL] },
-  { env: 'REPORTING', username: 'playback_report', privileges: ['SELECT'] },
+  { env: 'APP', username: 'pb_app', privileges: DML },
+  { env: 'MIGRATION', username: 'pb_migrate', privileges: [...DML, ...DDL] },
+  { env: 'REPORTING', username: 'pb_report', privileges: ['SELECT'] },
 ];
 
 async function credentials(role, env) {

@@ -45,13 +45,14 @@ def test_what_differs_between_environments_shows_in_their_lines(estimates):
         "on-demand"
         in line("prod", "Service 3 x 1 vCPU/2 GB (sidecars share the task size): vCPU").item
     )
-    # dev: no NAT (public-ips): its one task's address, and the Secrets Manager endpoint in one AZ
+    # dev: no NAT (public-ips): its one task's address, and the Secrets Manager and RDS
+    # endpoints in one AZ
     assert line("dev", "public IPv4 addresses").item.startswith(
         "public IPv4 addresses (0 Elastic IPs, 2 ALB: one per AZ, 1 service tasks)"
     )
     assert (
         line("dev", "interface endpoints").item
-        == "interface endpoints (1 in 1 endpoint-AZs), hours"
+        == "interface endpoints (2 in 2 endpoint-AZs), hours"
     )
     assert line("dev", "SiteCanary runs").quantity == 730 * 60 / 30
     assert not any(x.item.startswith("DatabaseProxy") for x in estimates["staging"].lines)
@@ -184,16 +185,16 @@ def test_a_switch_changes_the_total_by_its_lines(switch_changes):
     # db.t3.small -> db.t4g.micro, Single-AZ: (0.016 - 0.034) x 730, and back
     assert switch_changes["database class db.t4g.micro"]["staging"] == pytest.approx(-13.14)
     assert switch_changes["database class db.t3.small"]["dev"] == pytest.approx(13.14)
-    # dev (public-ips, the Secrets Manager endpoint in one AZ): its task's address goes, the
-    # three other endpoints come, in the one AZ
+    # dev (public-ips, the Secrets Manager and RDS endpoints in one AZ): its task's address
+    # goes, the three other endpoints come, in the one AZ
     assert switch_changes["nat_mode none, with the endpoints it requires"]["dev"] == pytest.approx(
         -730 * 0.005 + 3 * 1 * 730 * 0.01
     )
-    # staging's NAT, its data and its address go, its two tasks get addresses, and its four
-    # endpoints move from two AZs to one
-    public_ips = "nat_mode public-ips, the Secrets Manager endpoint in one AZ"
+    # staging's NAT, its data and its address go, its two tasks get addresses, its four
+    # endpoints move from two AZs to one and the RDS endpoint comes: 5 endpoint-AZs for 8
+    public_ips = "nat_mode public-ips, the Secrets Manager and RDS endpoints in one AZ"
     assert switch_changes[public_ips]["staging"] == pytest.approx(
-        -(730 * 0.045 + 10 * 0.045 + 730 * 0.005) + 2 * 730 * 0.005 - 4 * 1 * 730 * 0.01
+        -(730 * 0.045 + 10 * 0.045 + 730 * 0.005) + 2 * 730 * 0.005 - 3 * 730 * 0.01
     )
     assert switch_changes[public_ips]["dev"] is None
     # staging's regional web ACL, its 5 rules, 0.3 million requests and its log group (0.5 GB

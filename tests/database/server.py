@@ -116,6 +116,24 @@ def running_server(
             process.wait()
 
 
+def certificates(directory: Path, name: str) -> None:
+    """{name}-ca.pem and a server certificate it signs for 127.0.0.1 ({name}-server.pem and
+    .key), for a server started with TLS (`running_server`'s `options`)."""
+
+    def openssl(*arguments: str) -> None:
+        subprocess.run(["openssl", *arguments], cwd=directory, check=True, capture_output=True,
+                       timeout=COMMAND_TIMEOUT)  # fmt: skip
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", f"/CN={name} test CA", "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.pem")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", f"{name}-server.key", "-out", f"{name}-server.csr")  # fmt: skip
+    (directory / "san.cnf").write_text("subjectAltName = IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", f"{name}-server.csr", "-CA", f"{name}-ca.pem",
+            "-CAkey", f"{name}-ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "san.cnf", "-out", f"{name}-server.pem")  # fmt: skip
+
+
 def _wait_ready(process: subprocess.Popen, socket_path: Path, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

@@ -19,7 +19,7 @@ from tests.database.helpers import (
 
 DATABASE = "playback_grants"
 PASSWORDS = {"APP": "app-pw-1", "MIGRATION": "migrate-pw-1", "REPORTING": "report-pw-1"}
-USERS = {"APP": "playback_app", "MIGRATION": "playback_migrate", "REPORTING": "playback_report"}
+USERS = {"APP": "pb_app", "MIGRATION": "pb_migrate", "REPORTING": "pb_report"}
 TABLE_ACCESS_DENIED = 1142
 DATABASE_ACCESS_DENIED = 1044
 LOGIN_REFUSED = 1045
@@ -82,10 +82,10 @@ def schema(server):
 
 def test_creates_the_schema_and_the_users(server, schema):
     assert schema.splitlines() == [
-        f"playback_app: SELECT, INSERT, UPDATE, DELETE on {DATABASE}",
-        f"playback_migrate: SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, "
+        f"pb_app: SELECT, INSERT, UPDATE, DELETE on {DATABASE}",
+        f"pb_migrate: SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, "
         f"REFERENCES on {DATABASE}",
-        f"playback_report: SELECT on {DATABASE}",
+        f"pb_report: SELECT on {DATABASE}",
     ]
     [(charset,)] = server.query(
         "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
@@ -102,8 +102,8 @@ def test_a_second_run_changes_nothing(server, schema):
     before = grants(server)
     assert granted(server) == schema
     assert grants(server) == before
-    report = f"GRANT SELECT ON `{DATABASE}`.* TO `playback_report`@`%`"
-    assert report in before["playback_report"]
+    report = f"GRANT SELECT ON `{DATABASE}`.* TO `pb_report`@`%`"
+    assert report in before["pb_report"]
 
 
 def test_the_app_user_reads_and_writes_but_cannot_change_the_schema(server, schema):
@@ -151,10 +151,10 @@ def test_a_changed_password_is_applied(server, schema):
 
 def test_a_privilege_granted_by_hand_is_revoked(server, schema):
     before = grants(server)
-    server.query(f"GRANT DROP, CREATE VIEW ON `{DATABASE}`.* TO playback_report@'%'")
+    server.query(f"GRANT DROP, CREATE VIEW ON `{DATABASE}`.* TO pb_report@'%'")
     assert grants(server) != before
     output = granted(server)
-    assert f"playback_report: SELECT on {DATABASE}; revoked " in output
+    assert f"pb_report: SELECT on {DATABASE}; revoked " in output
     assert grants(server) == before
 
 

@@ -33,7 +33,7 @@ def test_a_fresh_database_gets_its_users_then_its_schema_and_a_rerun_changes_not
     first = _release(server)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    granted = next(i for i, line in enumerate(lines) if line.startswith("playback_app:"))
+    granted = next(i for i, line in enumerate(lines) if line.startswith("pb_app:"))
     migrated = next(i for i, line in enumerate(lines) if "Batch 1 run" in line)
     assert granted < migrated  # the users exist before any migration runs
     assert tables(server, DATABASE) >= SCHEMA_TABLES

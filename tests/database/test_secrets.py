@@ -63,12 +63,12 @@ def secrets(server, secret):
     return {
         "master": secret("master", {"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
         # After a first alternating-users rotation the secret names the clone.
-        "app": secret("app", {"username": "playback_app_clone", "password": "app-s", **attached}),
+        "app": secret("app", {"username": "pb_app_clone", "password": "app-s", **attached}),
         "migration": secret(
             "migration",
-            {"username": "playback_migrate", "password": "mig-s", "dbname": DATABASE, **attached},
+            {"username": "pb_migrate", "password": "mig-s", "dbname": DATABASE, **attached},
         ),
-        "reporting": secret("reporting", {"username": "playback_report", "password": "rep-s"}),
+        "reporting": secret("reporting", {"username": "pb_report", "password": "rep-s"}),
         "stranger": secret("stranger", {"username": "someone_else", "password": "x"}),
     }
 
@@ -93,21 +93,21 @@ def granted(server, emulator, secrets):
     server.query(f"DROP DATABASE IF EXISTS `{DATABASE}`")
     done = grant_users(server, emulator, secrets)
     yield done
-    server.query("DROP USER IF EXISTS playback_app_clone@'%'")
+    server.query("DROP USER IF EXISTS pb_app_clone@'%'")
 
 
 def test_grants_users_from_their_secrets(server, granted):
     assert granted.returncode == 0, granted.stderr
-    assert "playback_app_clone: SELECT, INSERT, UPDATE, DELETE on" in granted.stdout
+    assert "pb_app_clone: SELECT, INSERT, UPDATE, DELETE on" in granted.stdout
     for user, password in (
-        ("playback_app_clone", "app-s"),
-        ("playback_migrate", "mig-s"),
-        ("playback_report", "rep-s"),
+        ("pb_app_clone", "app-s"),
+        ("pb_migrate", "mig-s"),
+        ("pb_report", "rep-s"),
     ):
         server.connect(user, password, database=DATABASE).close()
-    clone = server.query("SHOW GRANTS FOR playback_app_clone@'%'")
+    clone = server.query("SHOW GRANTS FOR pb_app_clone@'%'")
     assert (
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{DATABASE}`.* TO `playback_app_clone`@`%`",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{DATABASE}`.* TO `pb_app_clone`@`%`",
     ) in clone
 
 
@@ -122,5 +122,5 @@ def test_knex_reads_host_port_and_database_from_the_secret(server, emulator, sec
 def test_a_secret_of_another_user_is_refused(server, emulator, secrets, granted):
     done = grant_users(server, emulator, secrets, app="stranger")
     assert done.returncode == 1
-    assert 'is for "someone_else", not playback_app' in done.stderr
+    assert 'is for "someone_else", not pb_app' in done.stderr
     assert server.query("SELECT User FROM mysql.user WHERE User = 'someone_else'") == []

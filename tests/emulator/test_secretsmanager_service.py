@@ -1,21 +1,24 @@
 """Deploy secret rotation schedules into ministack with the plugin, and read them back through
-Secrets Manager.
+Secrets Manager; and the API a rotation function uses, as AWS runs a rotation.
 
 The rotation stack's shape: a nested stack under ``AWS::SecretsManager-2024-09-16`` (alone or
 after ``AWS::LanguageExtensions``) whose RotationSchedules use a HostedRotationLambda. No
 rotation function exists in the emulator, so the secrets show the schedule and no
-RotationLambdaARN, and nothing rotates. One emulator serves the module; each test deploys
-its own stacks.
+RotationLambdaARN, and nothing rotates by itself: RotateSecret stages the version a function's
+steps fill and promote (tests/integration/test_rotation.py runs AWS's function on it). One
+emulator serves the module; each test deploys its own stacks.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    error_code,
     failure_reasons,
     nested_stack_id,
     new_stack_name,
@@ -319,3 +322,75 @@ def test_an_unknown_transform_is_left_to_ministack_as_before(cfn, transform):
     assert failure_reasons(cfn, stack_id) == [
         "Thing: Unsupported resource type: AWS::Nothing::Here"
     ]
+
+
+# --- a rotation as AWS runs it, the function's steps played by the test ------------------------
+
+
+def versions(secrets, arn) -> dict[str, list[str]]:
+    return secrets.describe_secret(SecretId=arn)["VersionIdsToStages"]
+
+
+def test_rotate_secret_stages_an_empty_pending_version_for_the_function(secrets):
+    arn = secrets.create_secret(Name=new_stack_name(), SecretString='{"password": "one"}')["ARN"]
+    (first,) = versions(secrets, arn)
+    # No rotation configured: no function would run.
+    assert error_code(secrets.rotate_secret, SecretId=arn) == "InvalidRequestException"
+    # Configured without rotating now: no version is staged.
+    configured = secrets.rotate_secret(
+        SecretId=arn, RotationLambdaARN=ROTATION_LAMBDA, RotateImmediately=False
+    )
+    assert "VersionId" not in configured
+    assert versions(secrets, arn) == {first: ["AWSCURRENT"]}
+
+    token = str(uuid.uuid4())
+    assert secrets.rotate_secret(SecretId=arn, ClientRequestToken=token)["VersionId"] == token
+    assert versions(secrets, arn) == {first: ["AWSCURRENT"], token: ["AWSPENDING"]}
+    # createSecret reads the pending version first and puts a value only when there is none.
+    for asked in (
+        {"VersionId": token, "VersionStage": "AWSPENDING"},
+        {"VersionStage": "AWSPENDING"},
+    ):
+        assert error_code(secrets.get_secret_value, SecretId=arn, **asked) == (
+            "ResourceNotFoundException"
+        )
+    assert secrets.get_secret_value(SecretId=arn)["SecretString"] == '{"password": "one"}'
+    # A rotation under way (or failed: AWSPENDING left behind) refuses another.
+    assert error_code(secrets.rotate_secret, SecretId=arn) == "InvalidRequestException"
+
+    secrets.put_secret_value(
+        SecretId=arn, ClientRequestToken=token, SecretString='{"password": "two"}',
+        VersionStages=["AWSPENDING"],
+    )  # fmt: skip
+    pending = secrets.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
+    assert pending["SecretString"] == '{"password": "two"}'
+    # The version has no AWSCURRENT label yet: asked for with it, it is not found.
+    assert error_code(
+        secrets.get_secret_value, SecretId=arn, VersionId=token, VersionStage="AWSCURRENT"
+    ) == "ResourceNotFoundException"  # fmt: skip
+    assert "LastRotatedDate" not in secrets.describe_secret(SecretId=arn)
+
+    # finishSecret: AWSCURRENT moves onto the pending version; the rotation is complete.
+    secrets.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token, RemoveFromVersionId=first
+    )
+    described = secrets.describe_secret(SecretId=arn)
+    assert described["VersionIdsToStages"] == {
+        first: ["AWSPREVIOUS"], token: ["AWSPENDING", "AWSCURRENT"],
+    }  # fmt: skip
+    assert "LastRotatedDate" in described
+    # AWSPENDING on the current version is a finished rotation: the next one starts.
+    second = secrets.rotate_secret(SecretId=arn)["VersionId"]
+    assert versions(secrets, arn) == {
+        first: ["AWSPREVIOUS"], token: ["AWSCURRENT"], second: ["AWSPENDING"],
+    }  # fmt: skip
+
+
+def test_rotate_secret_refuses_a_secret_that_is_gone(secrets):
+    missing = "arn:aws:secretsmanager:us-east-1:000000000000:secret:nothing-AbCdEf"
+    assert error_code(secrets.rotate_secret, SecretId=missing) == "ResourceNotFoundException"
+    arn = secrets.create_secret(Name=new_stack_name(), SecretString="x")["ARN"]
+    secrets.delete_secret(SecretId=arn)
+    assert error_code(
+        secrets.rotate_secret, SecretId=arn, RotationLambdaARN=ROTATION_LAMBDA
+    ) == "InvalidRequestException"  # fmt: skip

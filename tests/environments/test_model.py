@@ -29,9 +29,19 @@ def test_catalog_defines_dev_staging_prod_with_their_kinds_defaults():
     assert (dev.az_count, dev.nat_mode, dev.retain_data) == (2, NatMode.PUBLIC_IPS, False)
     assert (staging.az_count, staging.nat_mode, staging.retain_data) == (2, NatMode.SINGLE, True)
     assert (prod.az_count, prod.nat_mode, prod.retain_data) == (3, NatMode.PER_AZ, True)
-    assert prod.interface_endpoints == frozenset(InterfaceEndpoint)
-    # dev: no NAT; the rotation functions reach Secrets Manager through its endpoint, in one AZ
-    assert dev.interface_endpoints == frozenset({InterfaceEndpoint.SECRETS_MANAGER})
+    # Behind a NAT: every endpoint but the RDS API's (a rotation calls it once a month).
+    assert (
+        staging.interface_endpoints
+        == prod.interface_endpoints
+        == frozenset(
+            {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS, InterfaceEndpoint.SECRETS_MANAGER}
+        )
+    )
+    # dev: no NAT; the rotation functions reach Secrets Manager and the RDS API through their
+    # endpoints, in one AZ
+    assert dev.interface_endpoints == frozenset(
+        {InterfaceEndpoint.SECRETS_MANAGER, InterfaceEndpoint.RDS}
+    )
     assert (dev.endpoints_in_one_az, staging.endpoints_in_one_az, prod.endpoints_in_one_az) == (
         True, False, False,
     )  # fmt: skip
@@ -135,10 +145,16 @@ BAD_INPUTS = {
     "canary interval as text": (
         {"canary_interval_minutes": "5"}, "canary_interval_minutes", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
-    "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs and secretsmanager"),
+    "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs, secretsmanager and rds"),
+    "NAT none without the RDS endpoint": (
+        {"nat_mode": "none", "interface_endpoints": {"ecr", "logs", "secretsmanager"}},
+        "interface_endpoints", "secret rotation cannot reach the RDS API"),
     "public IPs without the Secrets Manager endpoint": (
-        {"nat_mode": "public-ips", "interface_endpoints": set()}, "interface_endpoints",
+        {"nat_mode": "public-ips", "interface_endpoints": {"rds"}}, "interface_endpoints",
         "the secret rotation functions have no public address"),
+    "public IPs without the RDS endpoint": (
+        {"nat_mode": "public-ips", "interface_endpoints": {"secretsmanager"}},
+        "interface_endpoints", "needs the secretsmanager and rds endpoints"),
     "endpoints in one AZ as text": (
         {"endpoints_in_one_az": "yes"}, "endpoints_in_one_az", "expected True or False"),
 }  # fmt: skip
@@ -156,7 +172,9 @@ def test_bad_input_gets_one_clear_error_naming_environment_field_and_fix(change,
 
 def test_prod_with_nat_none_is_refused_even_with_endpoints():
     with pytest.raises(ConfigError) as raised:
-        define("prod", Kind.PRODUCTION, **BASE, nat_mode="none")
+        define(
+            "prod", Kind.PRODUCTION, **BASE, nat_mode="none", interface_endpoints=InterfaceEndpoint
+        )
     assert [p.field for p in raised.value.problems] == ["nat_mode"]
     assert "use 'per-az'" in str(raised.value)
 

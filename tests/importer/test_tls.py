@@ -4,33 +4,14 @@ server it cannot verify or one without TLS rather than fall back to plain text."
 from __future__ import annotations
 
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from playback_infra.cli import main
 from retrosheet_importer.database import from_url
 from tests.database.helpers import migrated_database
-from tests.database.server import running_server
+from tests.database.server import certificates, running_server
 from tests.importer.helpers import small_release
-
-
-def _openssl(*arguments: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *arguments], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def _certificates(directory: Path, name: str) -> None:
-    """{name}-ca.pem and a server certificate it signs for 127.0.0.1."""
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", f"/CN={name} test CA", "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.pem",
-             cwd=directory)  # fmt: skip
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-             "-keyout", f"{name}-server.key", "-out", f"{name}-server.csr", cwd=directory)  # fmt: skip
-    (directory / "san.cnf").write_text("subjectAltName = IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", f"{name}-server.csr", "-CA", f"{name}-ca.pem",
-             "-CAkey", f"{name}-ca.key", "-CAcreateserial", "-days", "2",
-             "-extfile", "san.cnf", "-out", f"{name}-server.pem", cwd=directory)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +19,8 @@ def tls_server(server, tmp_path_factory, retrosheet_data):
     if not shutil.which("openssl"):
         pytest.skip("openssl not found")
     base = tmp_path_factory.mktemp("mariadb-tls")
-    _certificates(base, "right")
-    _certificates(base, "other")
+    certificates(base, "right")
+    certificates(base, "other")
     options = [
         f"--ssl-ca={base / 'right-ca.pem'}",
         f"--ssl-cert={base / 'right-server.pem'}",

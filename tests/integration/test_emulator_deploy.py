@@ -37,7 +37,8 @@ pytestmark = pytest.mark.emulator
 
 ENVS = {env.name: env for env in environments()}
 EXPECTED_NATS = {"dev": 0, "staging": 1, "prod": 3}  # dev: public-ips, no NAT
-EXPECTED_INTERFACE_ENDPOINTS = {"dev": 1, "staging": 4, "prod": 4}  # dev: Secrets Manager
+# dev: Secrets Manager and RDS (secret rotation); staging, prod: ECR (2), logs, Secrets Manager
+EXPECTED_INTERFACE_ENDPOINTS = {"dev": 2, "staging": 4, "prod": 4}
 READ: set[str] = set()  # resource types read back by the tests in this module
 
 
@@ -338,14 +339,17 @@ def _assert_data(aws, name: str) -> None:
     READ.add("AWS::RDS::DBParameterGroup")
 
     secrets = aws("secretsmanager")
-    for output, username in (("DatabaseAppSecretArn", "playback_app"),
-                             ("DatabaseMigrationSecretArn", "playback_migrate"),
-                             ("DatabaseReportingSecretArn", "playback_report")):  # fmt: skip
+    for output, username in (("DatabaseAppSecretArn", "pb_app"),
+                             ("DatabaseMigrationSecretArn", "pb_migrate"),
+                             ("DatabaseReportingSecretArn", "pb_report")):  # fmt: skip
         assert secrets.describe_secret(SecretId=out[output])["KmsKeyId"] == out["DataKeyArn"]
         value = json.loads(secrets.get_secret_value(SecretId=out[output])["SecretString"])
         assert value["username"] == username and len(value["password"]) == 32
         assert (value["host"], str(value["port"]), value["engine"]) == (
             instance["Endpoint"]["Address"], out["DatabasePort"], "mysql")  # fmt: skip
+        # The two the rotation stack rotates name the master secret the rotation signs in with.
+        rotated = output != "DatabaseReportingSecretArn"
+        assert value.get("masterarn") == (out["DatabaseMasterSecretArn"] if rotated else None)
     READ.update({"AWS::SecretsManager::Secret", "AWS::SecretsManager::SecretTargetAttachment"})
 
     proxies = [
@@ -424,6 +428,15 @@ def _assert_data(aws, name: str) -> None:
         assert described["RotationEnabled"] is True
         assert described["RotationRules"]["AutomaticallyAfterDays"] == db.rotation_days
     READ.add("AWS::SecretsManager::RotationSchedule")
+    # A failed rotation of either secret goes to the alarm topic.
+    failed = f"baseball-playback-{name}-rotation-failed"
+    pattern = json.loads(aws("events").describe_rule(Name=failed)["EventPattern"])
+    assert pattern["detail"]["eventName"] == ["RotationFailed"]
+    assert pattern["detail"]["additionalEventData"]["SecretId"] == [
+        out["DatabaseAppSecretArn"], out["DatabaseMigrationSecretArn"],
+    ]  # fmt: skip
+    (target,) = aws("events").list_targets_by_rule(Rule=failed)["Targets"]
+    assert target["Arn"] == topic
 
     backup = aws("backup")
     if db.backup_plan:

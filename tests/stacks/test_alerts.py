@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from playback_infra.stacks import alerts, data, security
+from playback_infra.stacks import alerts, data, rotation, security
 from tests.stacks.helpers import getatt, props, ref, resources_of_type
 
 ACCOUNT_ID = {"Fn::Sub": "${AWS::AccountId}"}
@@ -77,7 +77,8 @@ def test_topic_policy_covers_only_the_topic(t):
     assert p["Topics"] == [TOPIC]
     assert p["PolicyDocument"]["Version"] == "2012-10-17"
     assert set(topic_statements(t)) == {
-        "CloudWatchAlarmsOfThisAccount", "BudgetsAndCostAnomaliesOfThisAccount", "TlsOnly",
+        "CloudWatchAlarmsOfThisAccount", "BudgetsAndCostAnomaliesOfThisAccount",
+        "RotationFailedRule", "TlsOnly",
     }  # fmt: skip
 
 
@@ -90,7 +91,11 @@ def test_only_cloudwatch_alarms_of_this_account_may_publish(t):
         "Resource": [TOPIC],
         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
     }
-    allows = [s for s in topic_statements(t).values() if s["Effect"] == "Allow"]
+    allows = [
+        s
+        for s in topic_statements(t).values()
+        if s["Effect"] == "Allow" and s["Sid"] != "RotationFailedRule"
+    ]
     assert [s["Sid"] for s in allows] == [
         "CloudWatchAlarmsOfThisAccount", "BudgetsAndCostAnomaliesOfThisAccount",
     ]  # fmt: skip
@@ -103,6 +108,30 @@ def test_only_cloudwatch_alarms_of_this_account_may_publish(t):
     for statement in allows:
         assert statement["Principal"] not in ("*", {"AWS": "*"}, {"AWS": ["*"]})
         assert all("*" not in action for action in statement["Action"])
+
+
+def test_only_the_rotation_stacks_failure_rule_of_eventbridge_may_publish(t):
+    assert topic_statements(t)["RotationFailedRule"] == {
+        "Sid": "RotationFailedRule",
+        "Effect": "Allow",
+        "Principal": {"Service": ["events.amazonaws.com"]},
+        "Action": ["sns:Publish"],
+        "Resource": [TOPIC],
+        "Condition": {
+            "ArnEquals": {
+                "aws:SourceArn": [
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                        "rule/baseball-playback-${EnvironmentName}-rotation-failed"
+                    }
+                ]
+            }
+        },
+    }
+    rotation_rule = props(rotation.build().to_dict(), "RotationFailedRule")
+    assert rotation_rule["Name"] == {
+        "Fn::Sub": "baseball-playback-${EnvironmentName}-rotation-failed"
+    }
 
 
 def test_publishing_without_tls_is_denied(t):
@@ -151,10 +180,17 @@ def test_logs_key_lets_cloudwatch_alarms_of_this_account_use_it(security_t):
     assert statements["BillingAlertsToEncryptedTopic"]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT_ID}
     }
+    # The rotation stack's failure rule publishes to the topic too.
+    assert statements["EventBridgeRulesToEncryptedTopic"] == {
+        **statements["CloudWatchAlarmsToEncryptedTopic"],
+        "Sid": "EventBridgeRulesToEncryptedTopic",
+        "Principal": {"Service": ["events.amazonaws.com"]},
+    }
     assert set(statements) == {
         "KeyAdministration",
         "CloudWatchAlarmsToEncryptedTopic",
         "BillingAlertsToEncryptedTopic",
+        "EventBridgeRulesToEncryptedTopic",
         "CloudWatchLogs",
     }
 

@@ -27,10 +27,11 @@ ACCOUNT_ID = {"Fn::Sub": "${AWS::AccountId}"}
 INSTANCE_NAME = "baseball-playback-${EnvironmentName}-${DatabaseGeneration}"
 LOG_GROUPS = {"error": "DatabaseErrorLogGroup", "slowquery": "DatabaseSlowqueryLogGroup"}
 SECRETS = {
-    "DatabaseAppSecret": "playback_app",
-    "DatabaseMigrationSecret": "playback_migrate",
-    "DatabaseReportingSecret": "playback_report",
+    "DatabaseAppSecret": "pb_app",
+    "DatabaseMigrationSecret": "pb_migrate",
+    "DatabaseReportingSecret": "pb_report",
 }
+ROTATED = ("DatabaseAppSecret", "DatabaseMigrationSecret")  # by the rotation stack
 PROXY_RESOURCES = {
     "DatabaseProxy",
     "DatabaseProxyTargetGroup",
@@ -596,7 +597,20 @@ def test_user_secret_is_generated_encrypted_and_retained(t, title, username):
     assert p["KmsKeyId"] == DATA_KEY
     assert "SecretString" not in p
     generate = p["GenerateSecretString"]
-    assert generate["SecretStringTemplate"] == f'{{"username": "{username}"}}'
+    if title in ROTATED:
+        # The alternating-users rotation function signs in with the secret `masterarn` names.
+        assert generate["SecretStringTemplate"] == {
+            "Fn::Sub": [
+                f'{{"username": "{username}", "masterarn": "${{MasterSecretArn}}"}}',
+                {
+                    "MasterSecretArn": {
+                        "Fn::GetAtt": ["DatabaseInstance", "MasterUserSecret.SecretArn"]
+                    }
+                },
+            ]
+        }
+    else:
+        assert generate["SecretStringTemplate"] == f'{{"username": "{username}"}}'
     assert generate["GenerateStringKey"] == "password"
     assert generate["PasswordLength"] >= 32
     assert set(generate) == {
@@ -673,7 +687,7 @@ def test_no_value_in_a_parameter_file_looks_like_a_secret(parameter_files):
     [
         "password=hunter2",
         "DB_PASSWORD: s3cr3t",
-        "mysql://playback_app:hunter2@db.internal:3306/playback",
+        "mysql://pb_app:hunter2@db.internal:3306/playback",
         "AKIAIOSFODNN7EXAMPLE",
         "Zq3vR8tXw1Lk9Pm2/Hn7Yb4Cd6Fg0Js5+Ua8Ee2Wi",
         "xK9#mQ2$vL8@pR5!wN3&tZ7^",
@@ -693,7 +707,7 @@ def test_the_secret_detector_finds_secrets(text):
         "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
         "MYSQL_CACHING_SHA2_PASSWORD",
         "/aws/rds/instance/baseball-playback-${EnvironmentName}-${DatabaseGeneration}/slowquery",
-        '{"username": "playback_app"}',
+        '{"username": "pb_app"}',
         "10.22.192.0/20,10.22.208.0/20,10.22.224.0/20",
         "us-east-1a,us-east-1b,us-east-1c",
         "List<AWS::EC2::Subnet::Id>",

@@ -25,7 +25,10 @@ INTERFACE_ENDPOINTS = {  # logical ID -> (condition, service)
     "EcrDockerEndpoint": ("EnableEcrEndpoints", "ecr.dkr"),
     "LogsEndpoint": ("EnableLogsEndpoint", "logs"),
     "SecretsManagerEndpoint": ("EnableSecretsManagerEndpoint", "secretsmanager"),
+    "RdsEndpoint": ("EnableRdsEndpoint", "rds"),
 }
+# Behind a NAT, the RDS API (called by a rotation once a month) needs no endpoint.
+NAT_INTERFACE_ENDPOINTS = set(INTERFACE_ENDPOINTS) - {"RdsEndpoint"}
 NO_EGRESS = {
     "IpProtocol": "icmp",
     "FromPort": 252,
@@ -286,10 +289,12 @@ def test_condition_definitions(t):
         "EnableSecretsManagerEndpoint": {
             "Fn::Equals": [ref("EnableSecretsManagerEndpoint"), "true"]
         },
+        "EnableRdsEndpoint": {"Fn::Equals": [ref("EnableRdsEndpoint"), "true"]},
         "HasInterfaceEndpoints": {
             "Fn::Or": [
                 {"Condition": "EnableEcrEndpoints"},
                 {"Condition": "EnableLogsEndpoint"},
+                {"Condition": "EnableRdsEndpoint"},
                 {"Condition": "EnableSecretsManagerEndpoint"},
             ]
         },
@@ -306,14 +311,15 @@ def test_parameter_files_are_the_three_environments(parameter_files):
 @pytest.mark.parametrize(
     ("env", "nat_gateways", "subnets", "default_routes", "interface_endpoints"),
     [
-        ("dev", 0, 6, {}, {"SecretsManagerEndpoint"}),
-        ("staging", 1, 6, {1: "NatGateway1", 2: "NatGateway1"}, set(INTERFACE_ENDPOINTS)),
+        # No NAT: the rotation functions reach Secrets Manager and the RDS API by endpoint.
+        ("dev", 0, 6, {}, {"SecretsManagerEndpoint", "RdsEndpoint"}),
+        ("staging", 1, 6, {1: "NatGateway1", 2: "NatGateway1"}, NAT_INTERFACE_ENDPOINTS),
         (
             "prod",
             3,
             9,
             {1: "NatGateway1", 2: "NatGateway2", 3: "NatGateway3"},
-            set(INTERFACE_ENDPOINTS),
+            NAT_INTERFACE_ENDPOINTS,
         ),
     ],
 )
@@ -408,6 +414,7 @@ def test_every_live_reference_exists_for_every_parameter_combination(
         EnableEcrEndpoints=ecr,
         EnableLogsEndpoint=others,
         EnableSecretsManagerEndpoint=others,
+        EnableRdsEndpoint=others,
     )
     deployed = as_deployed(t, parameters)
     known = set(t["Parameters"]) | set(deployed.resources)
@@ -610,7 +617,7 @@ def test_interface_endpoint(t, title, condition, service):
     }
 
 
-def test_only_the_five_expected_endpoints(t):
+def test_only_the_six_expected_endpoints(t):
     assert set(resources_of_type(t, "AWS::EC2::VPCEndpoint")) == {
         "S3GatewayEndpoint",
         *INTERFACE_ENDPOINTS,

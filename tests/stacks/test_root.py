@@ -115,6 +115,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
         ("RotationStack", "LogsKeyArn", "SecurityStack"),
         ("RotationStack", "PrivateAppSubnetIds", "NetworkStack"),
         ("RotationStack", "SecretsRotationSecurityGroupId", "SecurityStack"),
+        ("RotationStack", "AlarmTopicArn", "AlertsStack"),
         ("IngressStack", "VpcId", "NetworkStack"),
         ("IngressStack", "PublicSubnetIds", "NetworkStack"),
         ("IngressStack", "AlbSecurityGroupId", "SecurityStack"),

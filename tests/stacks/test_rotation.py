@@ -49,7 +49,37 @@ def test_only_the_two_user_secrets_rotate_here(t):
     assert set(t["Resources"]) == {
         *resources_of_type(t, "AWS::SecretsManager::RotationSchedule"),
         *resources_of_type(t, "AWS::Logs::LogGroup"),
+        "RotationFailedRule",
     }
+
+
+def test_a_failed_rotation_of_either_secret_goes_to_the_alarm_topic(t):
+    rule = props(t, "RotationFailedRule")
+    assert rule["Name"] == {"Fn::Sub": "baseball-playback-${EnvironmentName}-rotation-failed"}
+    assert rule["State"] == "ENABLED"
+    # The CloudTrail service event Secrets Manager records for a failed rotation, for our two
+    # secrets (tests/emulator/test_secretsmanager_service.py matches it against AWS's event).
+    assert rule["EventPattern"] == {
+        "source": ["aws.secretsmanager"],
+        "detail-type": ["AWS Service Event via CloudTrail"],
+        "detail": {
+            "eventSource": ["secretsmanager.amazonaws.com"],
+            "eventName": ["RotationFailed"],
+            "additionalEventData": {
+                "SecretId": [ref("DatabaseAppSecretArn"), ref("DatabaseMigrationSecretArn")]
+            },
+        },
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == ref("AlarmTopicArn")
+    assert "RoleArn" not in target  # SNS takes the topic policy (alerts stack), not a role
+    paths = target["InputTransformer"]["InputPathsMap"]
+    assert paths == {
+        "secret": "$.detail.additionalEventData.SecretId",
+        "error": "$.detail.errorMessage",
+    }
+    message = target["InputTransformer"]["InputTemplate"]["Fn::Sub"]
+    assert "<secret>" in message and "<error>" in message and "Rotate a secret" in message
 
 
 @pytest.mark.parametrize(
@@ -92,7 +122,7 @@ def _rule_holds(assertion: dict, parameters: dict[str, str]) -> bool:
     return value(assertion)
 
 
-def test_root_rule_refuses_no_nat_without_the_secrets_manager_endpoint(parameter_files):
+def test_root_rule_refuses_no_nat_without_the_secrets_manager_and_rds_endpoints(parameter_files):
     root = render().templates["root"].to_dict()
     (assertion,) = root["Rules"]["PrivateSubnetsReachAwsApis"]["Assertions"]
     assert "NatMode none or public-ips" in assertion["AssertDescription"]
@@ -100,13 +130,30 @@ def test_root_rule_refuses_no_nat_without_the_secrets_manager_endpoint(parameter
         assert _rule_holds(assertion["Assert"], content["Parameters"]), env
     base = parameter_files["staging"]["Parameters"]
     for mode in ("none", "public-ips"):
-        assert not _rule_holds(
-            assertion["Assert"], {**base, "NatMode": mode, "EnableSecretsManagerEndpoint": "false"}
-        )
+        for secrets_manager, rds in (("false", "true"), ("true", "false"), ("false", "false")):
+            assert not _rule_holds(
+                assertion["Assert"],
+                {
+                    **base,
+                    "NatMode": mode,
+                    "EnableSecretsManagerEndpoint": secrets_manager,
+                    "EnableRdsEndpoint": rds,
+                },
+            )
         assert _rule_holds(
-            assertion["Assert"], {**base, "NatMode": mode, "EnableSecretsManagerEndpoint": "true"}
+            assertion["Assert"],
+            {
+                **base,
+                "NatMode": mode,
+                "EnableSecretsManagerEndpoint": "true",
+                "EnableRdsEndpoint": "true",
+            },
         )
-    assert _rule_holds(assertion["Assert"], {**base, "EnableSecretsManagerEndpoint": "false"})
+    # Behind a NAT (staging's) neither endpoint is needed.
+    assert _rule_holds(
+        assertion["Assert"],
+        {**base, "EnableSecretsManagerEndpoint": "false", "EnableRdsEndpoint": "false"},
+    )
 
 
 def test_root_rule_wants_exactly_one_certificate_source(parameter_files):

@@ -176,7 +176,7 @@ def test_logs_key_is_used_only_by_cloudwatch_logs_and_alarms_of_this_account(t):
     # CloudWatchAlarmsToEncryptedTopic is asserted in test_alerts.py.
     assert set(use) == {
         "KeyAdministration", "CloudWatchLogs", "CloudWatchAlarmsToEncryptedTopic",
-        "BillingAlertsToEncryptedTopic",
+        "BillingAlertsToEncryptedTopic", "EventBridgeRulesToEncryptedTopic",
     }  # fmt: skip
     logs = use["CloudWatchLogs"]
     assert logs["Principal"] == {"Service": [{"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}]}

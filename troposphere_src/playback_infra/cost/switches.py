@@ -17,6 +17,7 @@ ENDPOINTS_ON = {
     "EnableEcrEndpoints": "true",
     "EnableLogsEndpoint": "true",
     "EnableSecretsManagerEndpoint": "true",
+    "EnableRdsEndpoint": "true",
 }
 ENDPOINTS_OFF = {key: "false" for key in ENDPOINTS_ON}
 
@@ -25,10 +26,11 @@ SWITCHES: tuple[tuple[str, dict[str, str]], ...] = (
     ("nat_mode single", {"NatMode": "single"}),
     ("nat_mode per-az", {"NatMode": "per-az"}),
     (
-        "nat_mode public-ips, the Secrets Manager endpoint in one AZ",
+        "nat_mode public-ips, the Secrets Manager and RDS endpoints in one AZ",
         {
             "NatMode": "public-ips",
             "EnableSecretsManagerEndpoint": "true",
+            "EnableRdsEndpoint": "true",
             "EndpointsInOneAz": "true",
         },
     ),

@@ -78,7 +78,7 @@ from engine_fixes import (
     record_name_seeds,
     resolve_nested_dynamic_references,
 )
-from ministack.services import alb, ecr, rds, route53, waf
+from ministack.services import alb, ecr, rds, route53, secretsmanager, waf
 from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
@@ -96,7 +96,11 @@ from s3_service import configure_bucket_settings
 from secretsmanager_service import (
     accept_secrets_manager_transform,
     generate_with_every_option,
+    only_stored_values,
+    record_finished_rotation,
     secret_ref_is_arn,
+    show_last_rotation,
+    start_rotation,
 )
 from sns_service import keep_topic_attributes
 from wafv2_service import reset_waf_logging, serve_waf_logging, waf_integer_members
@@ -131,7 +135,8 @@ def register():
     (``honour_deletion_policy``) and deploy (``record_name_seeds``,
     ``resolve_nested_dynamic_references``) and the transforms
     (``accept_secrets_manager_transform``), and complete the secret (``secret_ref_is_arn``,
-    ``generate_with_every_option``), topic (``keep_topic_attributes``), DB instance
+    ``generate_with_every_option``), rotation (``start_rotation``, ``only_stored_values``,
+    ``record_finished_rotation``, ``show_last_rotation``), topic (``keep_topic_attributes``), DB instance
     (``complete_db_instance``, ``render_db_instance_extras``) and backup vault
     (``refuse_taken_vault_name``) handlers and those of ``_HANDLER_WRAPPERS``. ELBv2 renders
     its load balancers' zones and target groups' extras (``render_load_balancer_zones``,
@@ -174,6 +179,14 @@ def register():
     for module in (cfn_engine, cfn_handlers, cfn_changesets):
         if not getattr(module._apply_transforms, "accepts_secrets_manager", False):
             module._apply_transforms = accept_secrets_manager_transform(module._apply_transforms)
+    # A rotation as AWS starts and finishes it (the function's steps are the caller's).
+    secretsmanager._rotate_secret = start_rotation
+    if not getattr(secretsmanager._get_secret_value, "only_stored_values", False):
+        secretsmanager._get_secret_value = only_stored_values(secretsmanager._get_secret_value)
+        secretsmanager._update_secret_version_stage = record_finished_rotation(
+            secretsmanager._update_secret_version_stage
+        )
+        secretsmanager._describe_secret = show_last_rotation(secretsmanager._describe_secret)
     if not getattr(waf.handle_request, "serves_logging", False):
         waf.handle_request = serve_waf_logging(waf.handle_request)
         waf.reset = reset_waf_logging(waf.reset)

@@ -1,15 +1,23 @@
-"""Secrets Manager for ministack's CloudFormation engine.
+"""Secrets Manager for ministack's CloudFormation engine, and the API a rotation function uses.
 
 A secret's Ref is its ARN (``secret_ref_is_arn``), and a generated secret takes every
 GenerateSecretString option (``generate_with_every_option``). A RotationSchedule turns rotation
 on in the secret's record (no rotation function runs), and the AWS::SecretsManager transform
 that goes with it is accepted and applied as a no-op (``accept_secrets_manager_transform``).
+
+A rotation goes as on AWS up to the function: RotateSecret stages the new version, with no
+value, as ``AWSPENDING`` (``start_rotation``); GetSecretValue finds no value in it until the
+function's createSecret step puts one (``only_stored_values``); moving ``AWSCURRENT`` onto it
+(finishSecret) completes the rotation (``record_finished_rotation``, ``show_last_rotation``).
+Whoever plays the function (a test calling AWS's own rotation function) runs its steps.
 """
 
 import functools
 import json
 import time
+import uuid
 
+from ministack.core.responses import error_response_json, json_response
 from ministack.services import secretsmanager
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import provisioners as cfn
@@ -185,6 +193,150 @@ def generate_with_every_option(secret_string):
 
     generate.uses_every_option = True
     return generate
+
+
+# --- RotateSecret, GetSecretValue, UpdateSecretVersionStage: a rotation as AWS runs it ---
+
+_PENDING, _CURRENT = "AWSPENDING", "AWSCURRENT"
+
+
+def _secret_or_error(secret_id):
+    """(secret, None), or (None, the error answer) for a missing or deleted secret."""
+    _key, secret = secretsmanager._resolve(secret_id)
+    if secret is None:
+        return None, error_response_json(
+            "ResourceNotFoundException", "Secrets Manager can't find the specified secret.", 400
+        )
+    if secret.get("DeletedDate"):
+        return None, error_response_json(
+            "InvalidRequestException",
+            "You can't perform this operation on the secret because it was marked for deletion.",
+            400,
+        )
+    return secret, None
+
+
+def start_rotation(data):
+    """RotateSecret as Secrets Manager runs it up to invoking the rotation function, which
+    replaces ministack 1.5.33's, which "rotated" by copying ``AWSCURRENT`` into a new current
+    version (no function, no new password, yet a rotation that always succeeded).
+
+    It records the function and rules given, turns rotation on and, unless RotateImmediately
+    is false, stages ClientRequestToken (or a new id) as ``AWSPENDING`` with no value, taking
+    the label off the version that had it: the version the function's four steps work on.
+    A version that is ``AWSPENDING`` but not ``AWSCURRENT`` is a rotation still under way (or
+    failed): RotateSecret refuses to start another, as AWS does. No function runs here.
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+    """
+    secret, error = _secret_or_error(data.get("SecretId"))
+    if error:
+        return error
+    if not (data.get("RotationLambdaARN") or secret.get("RotationEnabled")):
+        return error_response_json(
+            "InvalidRequestException",
+            "No Lambda rotation function ARN is associated with this secret.",
+            400,
+        )
+    if any(
+        _PENDING in version["Stages"] and _CURRENT not in version["Stages"]
+        for version in secret["Versions"].values()
+    ):
+        return error_response_json(
+            "InvalidRequestException",
+            "A previous rotation isn't complete. That rotation will be reattempted.",
+            400,
+        )
+    if data.get("RotationLambdaARN"):
+        secret["RotationLambdaARN"] = data["RotationLambdaARN"]
+    if data.get("RotationRules"):
+        secret["RotationRules"] = data["RotationRules"]
+    secret["RotationEnabled"] = True
+    answer = {"ARN": secret["ARN"], "Name": secret["Name"]}
+    if data.get("RotateImmediately", True):
+        token = data.get("ClientRequestToken") or str(uuid.uuid4())
+        for version in secret["Versions"].values():
+            if _PENDING in version["Stages"]:
+                version["Stages"].remove(_PENDING)
+        secret["Versions"][token] = {
+            "SecretString": None,
+            "SecretBinary": None,
+            "CreatedDate": int(time.time()),
+            "Stages": [_PENDING],
+        }
+        answer["VersionId"] = token
+    secret["LastChangedDate"] = int(time.time())
+    secretsmanager._sync_replicas(secret)
+    return json_response(answer)
+
+
+def only_stored_values(get_secret_value):
+    """Wrap ministack's GetSecretValue so a version without a value, or one that lacks the
+    VersionStage asked for with its VersionId, is not found, as on AWS.
+
+    ministack 1.5.33 answered such a version with no SecretString at all. AWS's rotation
+    functions read the ``AWSPENDING`` version first and put a value only when it is not
+    found (createSecret).
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
+    """
+
+    @functools.wraps(get_secret_value)
+    def get(data):
+        secret, _error = _secret_or_error(data.get("SecretId"))
+        if secret is not None:
+            version_id, stage = data.get("VersionId"), data.get("VersionStage")
+            if version_id:
+                version, asked = secret["Versions"].get(version_id), f"VersionId: {version_id}"
+            else:
+                stage = stage or _CURRENT
+                version = secretsmanager._find_stage_version(secret, stage)[1]
+                asked = f"staging label: {stage}"
+            empty = version is not None and (
+                version.get("SecretString") is None and version.get("SecretBinary") is None
+            )
+            if empty or (version is not None and stage and stage not in version["Stages"]):
+                return error_response_json(
+                    "ResourceNotFoundException",
+                    f"Secrets Manager can't find the specified secret value for {asked}",
+                    400,
+                )
+        return get_secret_value(data)
+
+    get.only_stored_values = True
+    return get
+
+
+def record_finished_rotation(update_secret_version_stage):
+    """Wrap ministack's UpdateSecretVersionStage so moving ``AWSCURRENT`` onto the
+    ``AWSPENDING`` version (a rotation function's finishSecret) records the rotation's date,
+    which DescribeSecret shows as LastRotatedDate (``show_last_rotation``)."""
+
+    @functools.wraps(update_secret_version_stage)
+    def update(data):
+        secret, _error = _secret_or_error(data.get("SecretId"))
+        target = (secret or {}).get("Versions", {}).get(data.get("MoveToVersionId"))
+        finishing = data.get("VersionStage") == _CURRENT and target and _PENDING in target["Stages"]
+        answer = update_secret_version_stage(data)
+        if finishing and answer[0] < 400:
+            secret["LastRotatedDate"] = int(time.time())
+        return answer
+
+    update.records_rotation = True
+    return update
+
+
+def show_last_rotation(describe_secret):
+    """Wrap ministack's DescribeSecret so it shows LastRotatedDate once a rotation finished."""
+
+    @functools.wraps(describe_secret)
+    def describe(data):
+        status, headers, body = describe_secret(data)
+        _key, secret = secretsmanager._resolve(data.get("SecretId"))
+        if status >= 400 or not (secret or {}).get("LastRotatedDate"):
+            return status, headers, body
+        return json_response({**json.loads(body), "LastRotatedDate": secret["LastRotatedDate"]})
+
+    describe.shows_last_rotation = True
+    return describe
 
 
 # --- Engine patch: the AWS::SecretsManager transform ----------------------------------

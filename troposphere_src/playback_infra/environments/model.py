@@ -45,7 +45,7 @@ MIN_DATA_SUBNET_PREFIX = 28
 # A jobs task (Retrosheet import, migrations) may run beside the service in any AZ.
 JOB_TASK_RESERVE = 4
 # Interface endpoints put one network interface per endpoint in every app subnet.
-ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1}
+ENDPOINT_INTERFACES = {"ecr": 2, "logs": 1, "secretsmanager": 1, "rds": 1}
 # Each backend task opens at most this many database connections (its Knex pool).
 KNEX_POOL_MAX = 10
 # Connections kept for what is not the backend: an import or migration, the rotation
@@ -89,6 +89,16 @@ class InterfaceEndpoint(enum.StrEnum):
     ECR = "ecr"  # ecr.api and ecr.dkr
     LOGS = "logs"
     SECRETS_MANAGER = "secretsmanager"
+    RDS = "rds"  # the RDS API, which the secret rotation functions ask for the database's host
+
+
+# Behind a NAT the RDS API needs no endpoint of its own: a rotation calls it once a month.
+NAT_ENDPOINTS = frozenset(
+    {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS, InterfaceEndpoint.SECRETS_MANAGER}
+)
+# What the secret rotation functions (no public address; hosted alternating-users rotation
+# with the RDS-managed master secret, which holds no host) call without a NAT.
+ROTATION_ENDPOINTS = frozenset({InterfaceEndpoint.SECRETS_MANAGER, InterfaceEndpoint.RDS})
 
 
 class AlbIngress(enum.StrEnum):
@@ -193,10 +203,10 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "jobs": jobs_rules.DEFAULTS["development"],
         "az_count": 2,
         # No NAT gateway (about $33 a month at idle): tasks reach OpenAI and AWS with public
-        # addresses; the rotation functions (no public address) need the Secrets Manager
-        # endpoint, one AZ's worth.
+        # addresses; the rotation functions (no public address) need the Secrets Manager and
+        # RDS endpoints, one AZ's worth.
         "nat_mode": NatMode.PUBLIC_IPS,
-        "interface_endpoints": frozenset({InterfaceEndpoint.SECRETS_MANAGER}),
+        "interface_endpoints": ROTATION_ENDPOINTS,
         "endpoints_in_one_az": True,
         "flow_log_retention_days": 30,
         "max_app_tasks": 4,
@@ -211,7 +221,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "jobs": jobs_rules.DEFAULTS["staging"],
         "az_count": 2,
         "nat_mode": NatMode.SINGLE,
-        "interface_endpoints": frozenset(InterfaceEndpoint),
+        "interface_endpoints": NAT_ENDPOINTS,
         "endpoints_in_one_az": False,
         "flow_log_retention_days": 90,
         "max_app_tasks": 6,
@@ -226,7 +236,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Any]] = {
         "jobs": jobs_rules.DEFAULTS["production"],
         "az_count": 3,
         "nat_mode": NatMode.PER_AZ,
-        "interface_endpoints": frozenset(InterfaceEndpoint),
+        "interface_endpoints": NAT_ENDPOINTS,
         "endpoints_in_one_az": False,
         "flow_log_retention_days": 365,
         "max_app_tasks": 20,
@@ -536,15 +546,15 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                 f"'{env.nat_mode}' in production leaves the app without egress when one AZ fails; use 'per-az'",
             )
         )
-    if env.nat_mode is NatMode.NONE:
-        needed = {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS, InterfaceEndpoint.SECRETS_MANAGER}
-        if not needed <= env.interface_endpoints:
-            found.append(
-                (
-                    "interface_endpoints",
-                    "nat_mode 'none' needs the ecr, logs and secretsmanager endpoints, or tasks cannot pull images, log or read secrets; add them or use nat_mode 'single'",
-                )
+    if env.nat_mode is NatMode.NONE and not env.interface_endpoints >= (
+        NAT_ENDPOINTS | ROTATION_ENDPOINTS
+    ):
+        found.append(
+            (
+                "interface_endpoints",
+                "nat_mode 'none' needs the ecr, logs, secretsmanager and rds endpoints, or tasks cannot pull images, log or read secrets and secret rotation cannot reach the RDS API; add them or use nat_mode 'single'",
             )
+        )
     if env.nat_mode is NatMode.PUBLIC_IPS:
         if env.kind is not Kind.DEVELOPMENT:
             found.append(
@@ -553,11 +563,11 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
                     "'public-ips' gives every task an address on the internet (only its security group in between): development only; use 'single' or 'per-az'",
                 )
             )
-        if InterfaceEndpoint.SECRETS_MANAGER not in env.interface_endpoints:
+        if not env.interface_endpoints >= ROTATION_ENDPOINTS:
             found.append(
                 (
                     "interface_endpoints",
-                    "nat_mode 'public-ips' needs the secretsmanager endpoint: the secret rotation functions have no public address; add it or use nat_mode 'single'",
+                    "nat_mode 'public-ips' needs the secretsmanager and rds endpoints: the secret rotation functions have no public address and ask the RDS API for the database's host; add them or use nat_mode 'single'",
                 )
             )
     if env.endpoints_in_one_az and env.kind is Kind.PRODUCTION:

@@ -41,6 +41,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.ENABLE_SECRETS_MANAGER_ENDPOINT: _flag(
             InterfaceEndpoint.SECRETS_MANAGER in env.interface_endpoints
         ),
+        values.ENABLE_RDS_ENDPOINT: _flag(InterfaceEndpoint.RDS in env.interface_endpoints),
         values.FLOW_LOG_RETENTION_DAYS: str(env.flow_log_retention_days),
         values.APP_PORT: str(env.app_port),
         values.CLOUDFRONT_PREFIX_LIST_ID: env.cloudfront_prefix_list,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from awacs import kms
+from awacs import sns as sns_actions
 from awacs.aws import (
     Allow,
+    ArnEquals,
     ArnLike,
     Condition,
     Policy,
@@ -156,6 +158,20 @@ def for_this_account(sid: str, services: list[str], actions: list, resource) -> 
         Action=actions,
         Resource=[resource],
         Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+    )
+
+
+def rules_may_publish(sid: str, topic, rule_arns: list) -> Statement:
+    """EventBridge may publish to `topic` for these rules of this account only.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    """
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("Service", ["events.amazonaws.com"]),
+        Action=[sns_actions.Publish],
+        Resource=[topic],
+        Condition=Condition(ArnEquals("aws:SourceArn", rule_arns)),
     )
 
 

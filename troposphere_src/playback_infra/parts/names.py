@@ -13,6 +13,10 @@ API_WEB_ACL_NAME = f"baseball-playback-{_ENV}-api"
 IMPORT_WORKFLOW_NAME = f"baseball-playback-{_ENV}-retrosheet-import"
 TRACED_SERVICE_NAME = f"baseball-playback-{_ENV}"
 
+# The rotation stack's rule that sends a failed rotation to the alarm topic, which the alerts
+# stack's topic policy lets publish.
+ROTATION_FAILED_RULE_NAME = f"baseball-playback-{_ENV}-rotation-failed"
+
 # The vault in the copy region that the data stack's backup plan copies to (dr-vault stack).
 DR_VAULT_NAME = f"baseball-playback-{_ENV}-dr"
 

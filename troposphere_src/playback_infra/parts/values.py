@@ -54,6 +54,7 @@ ENDPOINTS_IN_ONE_AZ = "EndpointsInOneAz"
 ENABLE_ECR_ENDPOINTS = "EnableEcrEndpoints"
 ENABLE_LOGS_ENDPOINT = "EnableLogsEndpoint"
 ENABLE_SECRETS_MANAGER_ENDPOINT = "EnableSecretsManagerEndpoint"
+ENABLE_RDS_ENDPOINT = "EnableRdsEndpoint"
 FLOW_LOG_RETENTION_DAYS = "FlowLogRetentionDays"
 APP_PORT = "AppPort"
 CLOUDFRONT_PREFIX_LIST_ID = "CloudFrontPrefixListId"
@@ -266,6 +267,9 @@ VALUES: dict[str, Value] = {
     ),
     ENABLE_SECRETS_MANAGER_ENDPOINT: Value(
         "String", "Create the Secrets Manager interface endpoint", allowed_values=_TRUE_FALSE
+    ),
+    ENABLE_RDS_ENDPOINT: Value(
+        "String", "Create the RDS API interface endpoint", allowed_values=_TRUE_FALSE
     ),
     FLOW_LOG_RETENTION_DAYS: Value(
         "Number", "Days to keep VPC flow logs", allowed_values=VALUES_LOG_RETENTION

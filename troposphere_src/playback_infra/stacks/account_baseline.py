@@ -38,10 +38,8 @@ administrator already enabled them, deploy with `EnableGuardDuty=false` and/or
 from __future__ import annotations
 
 from awacs import kms, s3
-from awacs import sns as sns_actions
 from awacs.aws import (
     Allow,
-    ArnEquals,
     Condition,
     Deny,
     Policy,
@@ -90,6 +88,7 @@ from playback_infra.parts.iam import (
     THIS_KEY,
     customer_key,
     for_this_account,
+    rules_may_publish,
     use_through_services,
 )
 from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
@@ -220,15 +219,8 @@ def _findings_by_email(t: Template, key, email: Parameter) -> Topic:
             PolicyDocument=Policy(
                 Version="2012-10-17",
                 Statement=[
-                    Statement(
-                        Sid="TheFindingRulesPublish",
-                        Effect=Allow,
-                        Principal=Principal("Service", ["events.amazonaws.com"]),
-                        Action=[sns_actions.Publish],
-                        Resource=[Ref(topic)],
-                        Condition=Condition(
-                            ArnEquals("aws:SourceArn", [GetAtt(r, "Arn") for r in rules])
-                        ),
+                    rules_may_publish(
+                        "TheFindingRulesPublish", Ref(topic), [GetAtt(r, "Arn") for r in rules]
                     )
                 ],
             ),

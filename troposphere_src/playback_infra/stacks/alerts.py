@@ -1,7 +1,8 @@
 """The alerts stack: the environment's alarm topic, encrypted, with the alarm e-mail subscribed.
 
 Every alarm of every stack notifies this one topic (`AlarmTopicArn`), and so do the
-environment's budget and cost anomaly subscription (observability stack). The e-mail address must
+environment's budget and cost anomaly subscription (observability stack) and the rotation
+stack's rule for a failed secret rotation. The e-mail address must
 confirm the subscription once (AWS sends the link). A chat webhook can subscribe the same way.
 """
 
@@ -20,8 +21,10 @@ from troposphere import Ref, Sub, Template
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from playback_infra.parts import values
-from playback_infra.parts.iam import BILLING_ALERT_SERVICES, for_this_account
+from playback_infra.parts.iam import BILLING_ALERT_SERVICES, for_this_account, rules_may_publish
+from playback_infra.parts.names import ROTATION_FAILED_RULE_NAME
 from playback_infra.parts.template import new_template, tag_component
+from playback_infra.parts.workflows import rule_arn
 
 COMPONENT = "alerts"
 
@@ -62,6 +65,11 @@ def build() -> Template:
                         BILLING_ALERT_SERVICES,
                         [sns_actions.Publish],
                         Ref(topic),
+                    ),
+                    rules_may_publish(
+                        "RotationFailedRule",
+                        Ref(topic),
+                        [rule_arn(ROTATION_FAILED_RULE_NAME)],
                     ),
                     Statement(
                         Sid="TlsOnly",

@@ -6,7 +6,8 @@ Internet Gateway, its tasks with public addresses of their own and their securit
 admitting nothing from outside; the data tier has no route out of the VPC at all.
 Network ACLs let each tier receive only what it serves. The S3 gateway endpoint is always
 there (free, and it keeps ECR layer pulls off the NAT); interface endpoints are switched on per
-environment.
+environment. Without a NAT the secret rotation functions (no public address) reach Secrets
+Manager and the RDS API only through their endpoints.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ INTERFACE_ENDPOINTS = {  # logical ID -> (switch parameter, service)
     "EcrDockerEndpoint": (values.ENABLE_ECR_ENDPOINTS, "ecr.dkr"),
     "LogsEndpoint": (values.ENABLE_LOGS_ENDPOINT, "logs"),
     "SecretsManagerEndpoint": (values.ENABLE_SECRETS_MANAGER_ENDPOINT, "secretsmanager"),
+    # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/vpc-interface-endpoints.html
+    "RdsEndpoint": (values.ENABLE_RDS_ENDPOINT, "rds"),
 }
 # (tier, direction, rule number, port or range, peer): everything else is denied.
 ACL_RULES = (
@@ -107,6 +110,7 @@ def build() -> Template:
         values.ENABLE_ECR_ENDPOINTS,
         values.ENABLE_LOGS_ENDPOINT,
         values.ENABLE_SECRETS_MANAGER_ENDPOINT,
+        values.ENABLE_RDS_ENDPOINT,
         values.APP_PORT,
     )
     add_third_az_condition(t)

@@ -107,12 +107,15 @@ def _add_rules(root: Template) -> None:
                     "Assert": Or(
                         Equals(Ref(values.NAT_MODE), "single"),
                         Equals(Ref(values.NAT_MODE), "per-az"),
-                        Equals(Ref(values.ENABLE_SECRETS_MANAGER_ENDPOINT), "true"),
+                        And(
+                            Equals(Ref(values.ENABLE_SECRETS_MANAGER_ENDPOINT), "true"),
+                            Equals(Ref(values.ENABLE_RDS_ENDPOINT), "true"),
+                        ),
                     ),
                     "AssertDescription": (
-                        "NatMode none or public-ips needs EnableSecretsManagerEndpoint true: "
-                        "secret rotation (no public address) reaches Secrets Manager through "
-                        "the NAT or the endpoint"
+                        "NatMode none or public-ips needs EnableSecretsManagerEndpoint and "
+                        "EnableRdsEndpoint true: secret rotation (no public address) reaches "
+                        "Secrets Manager and the RDS API through the NAT or the endpoints"
                     ),
                 }
             ]

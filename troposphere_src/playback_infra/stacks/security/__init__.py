@@ -155,12 +155,18 @@ def _data_key_statements() -> list[Statement]:
 
 def _logs_key_statements() -> list[Statement]:
     """CloudWatch Logs may use the key for this account's log groups in this region, and
-    CloudWatch alarms, budgets and cost anomaly alerts of this account to publish to the
-    encrypted alarm topic (SNS asks for a data key on the publisher's behalf)."""
+    CloudWatch alarms, budgets, cost anomaly alerts and EventBridge rules (a failed secret
+    rotation) of this account to publish to the encrypted alarm topic (SNS asks for a data key
+    on the publisher's behalf).
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    """
     topic_use = [kms.Decrypt, kms.GenerateDataKey]
     return [
         for_this_account(
             "CloudWatchAlarmsToEncryptedTopic", ["cloudwatch.amazonaws.com"], topic_use, THIS_KEY
+        ),
+        for_this_account(
+            "EventBridgeRulesToEncryptedTopic", ["events.amazonaws.com"], topic_use, THIS_KEY
         ),
         for_this_account(
             "BillingAlertsToEncryptedTopic", BILLING_ALERT_SERVICES, topic_use, THIS_KEY
