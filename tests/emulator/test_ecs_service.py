@@ -53,7 +53,6 @@ def app_parameters(**changes) -> dict:
     parent), as dev has them; ``changes`` win."""
     return {
         "ApiBasePath": "/api",
-        "AppArchitecture": "ARM64",
         "AppCpu": "512",
         "AppDesiredTasks": "2",
         "AppLogRetentionDays": "30",
@@ -62,6 +61,7 @@ def app_parameters(**changes) -> dict:
         "AppMinTasks": "1",
         "AppPort": str(PORT),
         "CacheUrl": "",
+        "ImageArchitecture": "ARM64",
         "BakeMinutes": "5",
         "CpuTargetPercent": "60",
         "DatabaseEndpoint": "db.playback.internal",

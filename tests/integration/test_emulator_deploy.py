@@ -706,7 +706,7 @@ def _assert_app(aws, name: str) -> None:
 
     task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     assert (task["cpu"], task["memory"]) == (str(app.cpu), str(app.memory))
-    assert task["runtimePlatform"]["cpuArchitecture"] == app.architecture
+    assert task["runtimePlatform"]["cpuArchitecture"] == env.architecture.value
     backend = next(c for c in task["containerDefinitions"] if c["name"] == "backend")
     assert backend["image"].endswith(f"/baseball-playback/backend:{app.image_tag}")
     assert backend["readonlyRootFilesystem"] is True and backend["user"] == "1000:1000"

@@ -321,7 +321,7 @@ def test_task_definition_is_fargate_awsvpc_sized_by_the_parameters(t):
     assert p["Cpu"] == ref("AppCpu")
     assert p["Memory"] == ref("AppMemory")
     assert p["RuntimePlatform"] == {
-        "CpuArchitecture": ref("AppArchitecture"),
+        "CpuArchitecture": ref("ImageArchitecture"),
         "OperatingSystemFamily": "LINUX",
     }
     assert p["ExecutionRoleArn"] == getatt("TaskExecutionRole", "Arn")
@@ -1220,7 +1220,7 @@ def test_app_parameters_per_environment(parameter_files, env):
     assert given["DeploymentStrategy"] == want["strategy"]
     assert given["BakeMinutes"] == "5"
     assert (given["AppCpu"], given["AppMemory"]) == (want["cpu"], want["memory"])
-    assert given["AppArchitecture"] == "ARM64"
+    assert given["ImageArchitecture"] == "ARM64"
     assert given["AppLogRetentionDays"] == want["log_days"]
     assert (given["EnableEcsExec"], given["EnableXRay"]) == ("false", "true")
     assert (given["ApiBasePath"], given["FeatureFlags"]) == ("/api", "")

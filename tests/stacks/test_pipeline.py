@@ -10,7 +10,7 @@ import yaml
 
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.delivery import define_delivery
-from playback_infra.environments.model import ConfigError
+from playback_infra.environments.model import Architecture, ConfigError
 from playback_infra.parts.delivery import BUILDSPECS
 from playback_infra.stacks import pipeline
 from tests.stacks.helpers import props, resources_of_type
@@ -150,6 +150,41 @@ def test_only_image_builds_run_privileged(t):
         if p["Properties"]["Environment"]["PrivilegedMode"]
     }
     assert privileged == {"JobsImageProject", "BackendImageProject"}
+
+
+@pytest.mark.parametrize("architecture", ["ARM64", "X86_64"])
+def test_images_are_built_natively_on_the_environments_architecture(architecture):
+    """Fargate runs only the CPU a task definition names: the image projects run on that
+    CPU (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html)
+    and docker builds for its platform; the other projects stay on x86 standard:7.0."""
+    envs = tuple(dataclasses.replace(env, architecture=Architecture(architecture)) for env in ENVS)
+    t = pipeline.pipeline_template(delivery(), envs).to_dict()
+    expected = {
+        "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", "linux/arm64"),
+        "X86_64": ("LINUX_CONTAINER", "aws/codebuild/standard:7.0", "linux/amd64"),
+    }[architecture]
+    for name, project in resources_of_type(t, "AWS::CodeBuild::Project").items():
+        environment = project["Properties"]["Environment"]
+        if name in ("JobsImageProject", "BackendImageProject"):
+            platform = [{"Name": "IMAGE_PLATFORM", "Value": expected[2]}]
+            assert (environment["Type"], environment["Image"]) == expected[:2], name
+            assert environment["EnvironmentVariables"] == platform, name
+        else:
+            assert (environment["Type"], environment["Image"]) == (
+                "LINUX_CONTAINER", "aws/codebuild/standard:7.0",
+            ), name  # fmt: skip
+            assert "EnvironmentVariables" not in environment, name
+
+
+def test_environments_of_two_architectures_are_refused():
+    """The backend pipeline releases one image to every environment in turn."""
+    mixed = (ENVS[0], dataclasses.replace(ENVS[1], architecture=Architecture.X86_64), *ENVS[2:])
+    with pytest.raises(ConfigError) as error:
+        define_delivery(mixed, **dataclasses.asdict(delivery()))
+    [problem] = error.value.problems
+    assert (problem.environment, problem.field) == (ENVS[1].name, "architecture")
+    assert "X86_64 differs from dev's ARM64" in problem.message
+    assert "give every environment architecture 'ARM64'" in problem.message
 
 
 def test_roles_are_named_for_the_registry_and_the_target_accounts_trust(t):

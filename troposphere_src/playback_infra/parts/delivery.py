@@ -25,6 +25,7 @@ from troposphere.codebuild import (
     Artifacts,
     CloudWatchLogs,
     Environment,
+    EnvironmentVariable,
     LogsConfig,
     Project,
     ProjectCache,
@@ -51,6 +52,16 @@ from playback_infra.paths import REPO_ROOT
 
 BUILDSPECS = REPO_ROOT / "pipeline"
 BUILD_IMAGE = "aws/codebuild/standard:7.0"  # Ubuntu 22.04: Python 3.11/3.12, Node.js 18/20
+# An image build runs natively on the CPU its tasks run on: (environment type, CodeBuild image,
+# docker platform) by the model's architecture. ARM_CONTAINER comes in SMALL to 2XLARGE
+# (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html);
+# the Amazon Linux 2023 aarch64 standard:3.0 image has Docker (privileged mode) and Node.js
+# 18/20/22 (https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html,
+# aws-codebuild-docker-images al/aarch64/standard/3.0/runtimes.yml).
+IMAGE_BUILDERS = {
+    "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", "linux/arm64"),
+    "X86_64": ("LINUX_CONTAINER", BUILD_IMAGE, "linux/amd64"),
+}
 ARTIFACT_KEY_ALIAS = "alias/baseball-playback/pipeline-artifacts"
 ARTIFACT_DAYS = 30
 LOG_DAYS = 90
@@ -201,13 +212,20 @@ def build_project(
     *,
     spec: str,
     compute: str = "BUILD_GENERAL1_SMALL",
-    docker: bool = False,
+    image_architecture: str | None = None,
     cache_modes: tuple[str, ...] = (),
     timeout_minutes: int = 30,
 ) -> tuple[Project, LogGroup]:
     """A CodeBuild project run by the pipeline (sources and artifacts come from it), with its
     buildspec from pipeline/, artifacts encrypted with the artifact key, and a log group of its
-    own kept LOG_DAYS days."""
+    own kept LOG_DAYS days. A project that builds container images (`image_architecture`)
+    runs docker (privileged) on that CPU and tells the build its platform (IMAGE_PLATFORM)."""
+    environment_type, image, platform = IMAGE_BUILDERS[image_architecture or "X86_64"]
+    platform_variable = (
+        {"EnvironmentVariables": [EnvironmentVariable(Name="IMAGE_PLATFORM", Value=platform)]}
+        if image_architecture
+        else {}
+    )
     log_group = LogGroup(
         f"{title}Logs",
         LogGroupName=f"/aws/codebuild/{name}",
@@ -222,11 +240,12 @@ def build_project(
         Source=Source(Type="CODEPIPELINE", BuildSpec=buildspec(spec)),
         Artifacts=Artifacts(Type="CODEPIPELINE"),
         Environment=Environment(
-            Type="LINUX_CONTAINER",
+            Type=environment_type,
             ComputeType=compute,
-            Image=BUILD_IMAGE,
+            Image=image,
             ImagePullCredentialsType="CODEBUILD",
-            PrivilegedMode=docker,
+            PrivilegedMode=image_architecture is not None,
+            **platform_variable,
         ),
         Cache=ProjectCache(Type="LOCAL", Modes=list(cache_modes))
         if cache_modes
@@ -237,7 +256,7 @@ def build_project(
         TimeoutInMinutes=timeout_minutes,
         QueuedTimeoutInMinutes=60,
     )
-    if docker:
+    if image_architecture:
         suppress(project, {
             "CKV_AWS_316": "Builds a container image: docker needs privileged mode in CodeBuild",
         })  # fmt: skip

@@ -2,7 +2,7 @@
 
 - A cluster with Container Insights (enhanced) and the Fargate and Fargate Spot capacity
   providers; Spot only where the environment allows it (dev).
-- One task definition: ARM64 by default, read-only root filesystem with a writable /tmp,
+- One task definition of the environment's image architecture (ARM64 by default), read-only root filesystem with a writable /tmp,
   non-root user, the image from this account's ECR by an immutable tag, configuration in
   environment variables and credentials injected from Secrets Manager (the database app user,
   the OpenAI API key, whose value is set out of band), logs to a KMS-encrypted log group, a
@@ -147,7 +147,7 @@ def build() -> Template:
         values.API_TEST_LISTENER_RULE_ARN,
         values.APP_CPU,
         values.APP_MEMORY,
-        values.APP_ARCHITECTURE,
+        values.IMAGE_ARCHITECTURE,
         values.APP_DESIRED_TASKS,
         values.APP_MIN_TASKS,
         values.APP_MAX_TASKS,
@@ -396,7 +396,7 @@ def _add_task_definition(
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
             RuntimePlatform=RuntimePlatform(
-                CpuArchitecture=Ref(values.APP_ARCHITECTURE), OperatingSystemFamily="LINUX"
+                CpuArchitecture=Ref(values.IMAGE_ARCHITECTURE), OperatingSystemFamily="LINUX"
             ),
             ExecutionRoleArn=GetAtt(execution, "Arn"),
             TaskRoleArn=GetAtt(task, "Arn"),
