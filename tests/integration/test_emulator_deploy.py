@@ -758,9 +758,7 @@ def _assert_app(aws, name: str) -> None:
     policies = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)[
         "ScalingPolicies"
     ]
-    assert sorted(p["PolicyName"] for p in policies) == [
-        "alb-requests-per-task-blue", "alb-requests-per-task-green", "cpu",
-    ]  # fmt: skip
+    assert sorted(p["PolicyName"] for p in policies) == ["alb-requests-per-task", "cpu"]
     scheduled = scaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource_id)[
         "ScheduledActions"
     ]
