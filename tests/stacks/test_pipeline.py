@@ -8,11 +8,16 @@ import json
 import pytest
 import yaml
 
+from playback_infra import deploy, synth
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.delivery import define_delivery
 from playback_infra.environments.model import Architecture, ConfigError
-from playback_infra.parts.delivery import BUILDSPECS
-from playback_infra.stacks import pipeline
+from playback_infra.parts.delivery import (
+    BUILDSPECS,
+    PACKAGED_TEMPLATES_PREFIX,
+    PIPELINE_ARTIFACTS_PREFIX,
+)
+from playback_infra.stacks import pipeline, pipeline_artifacts
 from tests.stacks.helpers import props, resources_of_type
 
 ENVS = environments()
@@ -316,3 +321,50 @@ def test_only_the_environments_deploy_roles_write_artifacts(t):
     generate = next(s for s in key if s["Sid"] == "EnvironmentDeployRolesWrite")
     assert generate["Action"] == ["kms:GenerateDataKey"]
     assert "cfn-exec" not in json.dumps(generate["Condition"])
+
+
+@pytest.mark.parametrize("stack", ["pipeline", "pipeline-artifacts"])
+def test_packaged_templates_outlive_the_pipeline_artifacts(stack):
+    """A deployed root names its packaged nested templates, and CloudFormation reads them again
+    on every update (release-image's too, months after the last infrastructure deploy): only the
+    pipelines' own artifacts expire."""
+    t = (pipeline.build() if stack == "pipeline" else pipeline_artifacts.build()).to_dict()
+    rules = {r["Id"]: r for r in props(t, "ArtifactBucket")["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-pipeline-artifacts"]["Prefix"] == PIPELINE_ARTIFACTS_PREFIX
+    assert rules["expire-pipeline-artifacts"]["ExpirationInDays"] == 30
+    assert rules["keep-packaged-templates"]["Prefix"] == PACKAGED_TEMPLATES_PREFIX
+    assert "ExpirationInDays" not in rules["keep-packaged-templates"]
+    assert rules["keep-packaged-templates"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert len(rules) == 2
+    assert "CloudTrail keeps no S3 data events" in json.dumps(
+        t["Resources"]["ArtifactBucket"]["Metadata"]
+    )
+
+
+def test_every_pipelines_artifact_folder_is_under_the_expiring_prefix(t):
+    """CodePipeline names each pipeline's artifact folder for the pipeline (its first 20
+    characters), so the prefix covers every pipeline and never templates/."""
+    for p in resources_of_type(t, "AWS::CodePipeline::Pipeline").values():
+        assert p["Properties"]["Name"][:20].startswith(PIPELINE_ARTIFACTS_PREFIX)
+    assert not PACKAGED_TEMPLATES_PREFIX.startswith(PIPELINE_ARTIFACTS_PREFIX)
+
+
+def test_deploy_packages_the_templates_under_the_kept_prefix(tmp_path):
+    class Recorder:
+        """Records the keys of put_object (boto3's S3 client's call, by its argument names)."""
+
+        def __init__(self):
+            self.keys: list[str] = []
+
+        def put_object(self, Bucket, Key, Body):
+            self.keys.append(Key)
+
+    (tmp_path / "templates").mkdir()
+    for name, _ in synth.NESTED.values():
+        (tmp_path / "templates" / f"{name}.yaml").write_text(f"Description: {name}\n")
+    root = {"Resources": {title: {"Properties": {}} for title in synth.NESTED}}
+    recorder = Recorder()
+    url = deploy.package(recorder, "bucket", "https://s3.amazonaws.com", tmp_path, root)
+    assert len(recorder.keys) == len(synth.NESTED) + 1
+    assert all(k.startswith(PACKAGED_TEMPLATES_PREFIX) for k in recorder.keys)
+    assert url.startswith(f"https://s3.amazonaws.com/bucket/{PACKAGED_TEMPLATES_PREFIX}")

@@ -31,6 +31,7 @@ from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
+from playback_infra.parts.delivery import PACKAGED_TEMPLATES_PREFIX
 from playback_infra.parts.values import VALUES
 from playback_infra.synth import NESTED, differences, render
 
@@ -305,7 +306,7 @@ def package(s3, bucket: str, url_base: str, base: Path, root: dict) -> str:
     """
 
     def upload(body: str) -> str:
-        key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.template"
+        key = f"{PACKAGED_TEMPLATES_PREFIX}{hashlib.sha256(body.encode()).hexdigest()}.template"
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         return f"{url_base}/{bucket}/{key}"
 

@@ -46,7 +46,7 @@ from troposphere.s3 import (
 
 from playback_infra.parts import names
 from playback_infra.parts.iam import KEY_USE_ACTIONS, THIS_KEY, cloudwatch_logs_use, customer_key
-from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
+from playback_infra.parts.s3 import expiring, kept, kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.paths import REPO_ROOT
 
@@ -63,13 +63,23 @@ IMAGE_BUILDERS = {
     "X86_64": ("LINUX_CONTAINER", BUILD_IMAGE, "linux/amd64"),
 }
 ARTIFACT_KEY_ALIAS = "alias/baseball-playback/pipeline-artifacts"
+ARTIFACT_BUCKET_PREFIX = "baseball-playback-artifacts-"
 ARTIFACT_DAYS = 30
+# What the artifact store holds, by key prefix. CodePipeline keeps each pipeline's artifacts
+# under a folder named for the pipeline (its first 20 characters): every pipeline here is named
+# baseball-playback-*. `plan` and `deploy` package the nested templates under templates/, and a
+# deployed root names them: CloudFormation reads them again on every update of the root, also
+# a `release-image` that reuses the root's template, months after the last infrastructure
+# deploy. So pipeline artifacts expire and packaged templates never do (a key is the content's
+# hash, so a replaced version is the same template and may go).
+PIPELINE_ARTIFACTS_PREFIX = "baseball-playback-"
+PACKAGED_TEMPLATES_PREFIX = "templates/"
 LOG_DAYS = 90
 PARTITION = "${AWS::Partition}"
 
 
 def artifact_bucket_name(account: str, region: str) -> str:
-    return f"baseball-playback-artifacts-{account}-{region}"
+    return f"{ARTIFACT_BUCKET_PREFIX}{account}-{region}"
 
 
 def account_root(account: str) -> Sub:
@@ -159,13 +169,18 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
     bucket = private_bucket(
         "ArtifactBucket",
         kms_encryption(GetAtt(key, "Arn")),
-        expiring("expire-artifacts", ARTIFACT_DAYS),
+        [
+            expiring("expire-pipeline-artifacts", ARTIFACT_DAYS, PIPELINE_ARTIFACTS_PREFIX),
+            kept("keep-packaged-templates", PACKAGED_TEMPLATES_PREFIX),
+        ],
         BucketName=Sub(artifact_bucket_name("${AWS::AccountId}", "${AWS::Region}")),
     )
     bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
     suppress(bucket, {
-        "CKV_AWS_18": "Build artifacts expire after 30 days and every read is by a pipeline "
-        "role already recorded by CloudTrail; server access logs would add nothing",
+        "CKV_AWS_18": "Pipeline artifacts and packaged templates, readable and writable only by "
+        "the pipeline roles and the environments' deploy and execution roles (bucket and key "
+        "policies); their object reads are not logged: no server access log bucket is kept for "
+        "a build store, and CloudTrail keeps no S3 data events here",
     })  # fmt: skip
     t.add_resource(bucket)
     objects = Sub(f"${{{bucket.title}.Arn}}/*")
