@@ -218,3 +218,69 @@ def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_pas
         if path.startswith("parameters/")
     }
     assert replacement.parameter_changes(templates, parameters, parameters) == []
+
+
+# --- listener rules an ECS blue/green service manages ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The committed templates and the environments' root parameter values."""
+    from playback_infra.synth import render
+
+    rendered = render()
+    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
+    parameters = {
+        Path(path).stem: json.loads(content)["Parameters"]
+        for path, content in rendered.files.items()
+        if path.startswith("parameters/") and path.count("/") == 1
+    }
+    return templates, parameters
+
+
+def test_the_rules_the_blue_green_service_names_are_found(real):
+    templates, _ = real
+    assert replacement.blue_green_rules(templates) == {
+        ("ingress", "ApiProductionListenerRule"),
+        ("ingress", "ApiTestListenerRule"),
+    }
+
+
+def test_changing_a_blue_green_rule_in_the_template_is_refused_until_allowed(real, tmp_path):
+    """CloudFormation would write the template's forward action over the one ECS set."""
+    templates, _ = real
+    changed = json.loads(json.dumps(templates))
+    rule = changed["ingress"]["Resources"]["ApiProductionListenerRule"]["Properties"]
+    rule["Priority"] = 11
+    changes = replacement.template_changes(templates, changed)
+    (message,) = replacement.rewritten_blue_green_rules(changes, changed, [])
+    assert message.startswith("ingress: ApiProductionListenerRule (AWS::ElasticLoadBalancingV2")
+    assert "aws elbv2 describe-rules" in message and "replacement-allowlist.json" in message
+    allowed, _ = replacement.load_allowlist(
+        _allowlist(
+            tmp_path, stack="ingress", logical_id="ApiProductionListenerRule", action="update"
+        )
+    )
+    assert replacement.rewritten_blue_green_rules(changes, changed, allowed) == []
+    # Other resources change freely, and a new rule is no rewrite.
+    changed["ingress"]["Resources"]["HttpsListener"]["Properties"]["Port"] = 8443
+    changed["ingress"]["Resources"]["NewRule"] = changed["ingress"]["Resources"][
+        "ApiTestListenerRule"
+    ]
+    changes = replacement.template_changes(templates, changed)
+    assert len(replacement.rewritten_blue_green_rules(changes, changed, [])) == 1
+
+
+def test_a_parameter_change_reaching_a_blue_green_rule_through_a_condition_is_an_update(real):
+    """An ALB opened to the internet drops the rules' origin-header condition: in prod (blue/
+    green) that rewrites the rules; dev's service deploys rolling, so ECS never moves its rules."""
+    templates, parameters = real
+    new = {env: {**values, "CloudFrontPrefixListId": ""} for env, values in parameters.items()}
+    changes = replacement.blue_green_rule_parameter_changes(templates, parameters, new)
+    assert {(c.environment, c.logical_id) for c in changes} == {
+        ("prod", "ApiProductionListenerRule"),
+        ("prod", "ApiTestListenerRule"),
+    }
+    assert {c.path for c in changes} == {"(via CloudFrontPrefixListId)"}
+    assert len(replacement.rewritten_blue_green_rules(changes, templates, [])) == 2
+    assert replacement.blue_green_rule_parameter_changes(templates, parameters, parameters) == []

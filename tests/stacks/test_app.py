@@ -948,6 +948,10 @@ def test_service_per_environment(live, env):
         assert "BakeTimeInMinutes" not in deployment
         assert "AdvancedConfiguration" not in p["LoadBalancers"][0]
     assert deployment["Alarms"]["AlarmNames"] == [ref(a) for a in DEPLOYMENT_ALARMS]
+    # The circuit breaker and the alarms roll back rolling and blue/green deployments alike
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html).
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert deployment["Alarms"]["Rollback"] is True
     assert p["EnableExecuteCommand"] is False
 
 

@@ -9,7 +9,10 @@ plus a creation. Parameter values count too: because every cross-stack value has
 environment's parameter file is changed in that environment.
 
 A replacement or deletion of a STATEFUL resource fails `check` unless the allow-list
-(`replacement-allowlist.json`) names it with a reason and an expiry date.
+(`replacement-allowlist.json`) names it with a reason and an expiry date. So does any change
+to a listener rule an ECS blue/green service manages (`blue_green_rules`): ECS moves it between
+the target groups, and CloudFormation writes the template's forward action back whenever it
+updates the rule.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from playback_infra.parts import values
+
+LISTENER_RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 # Resources whose loss loses data or identity: one constant, documented in the README.
 STATEFUL_TYPES = frozenset(
     {
@@ -127,6 +133,57 @@ def _property_changes(stack: str, logical_id: str, old: dict, new: dict) -> list
     return changes
 
 
+def _condition_names(template: dict, node) -> set[str]:
+    """The parameters the Fn::If conditions inside `node` read (through other conditions too)."""
+    conditions = template.get("Conditions", {})
+    found: set[str] = set()
+
+    def condition(name: str) -> None:
+        for inner in _walk(conditions.get(name, {})):
+            if isinstance(inner, dict) and isinstance(inner.get("Condition"), str):
+                condition(inner["Condition"])
+        found.update(_names(conditions.get(name, {})))
+
+    for inner in _walk(node):
+        if isinstance(inner, dict) and "Fn::If" in inner:
+            condition(inner["Fn::If"][0])
+    return found
+
+
+def _walk(node):
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        yield from _walk(child)
+
+
+def blue_green_rules(templates: dict[str, dict]) -> set[tuple[str, str]]:
+    """(stack, logical ID) of every listener rule an ECS service names as its production or
+    test listener rule (`AdvancedConfiguration`): at each blue/green deployment ECS rewrites the
+    rule's forward action to the other target group
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html).
+    The service names it by a parameter, which the stack whose output has that name fills."""
+    named = {
+        inner[key]["Ref"]
+        for template in templates.values()
+        for resource in template.get("Resources", {}).values()
+        if resource["Type"] == "AWS::ECS::Service"
+        for inner in _walk(resource.get("Properties", {}))
+        if isinstance(inner, dict)
+        for key in ("ProductionListenerRule", "TestListenerRule")
+        if isinstance(inner.get(key), dict) and "Ref" in inner[key]
+    }
+    rules = set()
+    for stack, template in templates.items():
+        resources = template.get("Resources", {})
+        for name in named:
+            value = template.get("Outputs", {}).get(name, {}).get("Value", {})
+            for logical_id in (name, value.get("Ref") if isinstance(value, dict) else None):
+                if resources.get(logical_id, {}).get("Type") == LISTENER_RULE:
+                    rules.add((stack, logical_id))
+    return rules
+
+
 def template_changes(old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
     """Changes between two sets of templates (stack name -> template dict)."""
     changes: list[Change] = []
@@ -170,6 +227,58 @@ def parameter_changes(
                                 old[environment].get(name), new[environment].get(name), environment,
                             ))  # fmt: skip
     return changes
+
+
+def blue_green_rule_parameter_changes(
+    templates: dict[str, dict], old: dict[str, dict], new: dict[str, dict]
+) -> list[Change]:
+    """Updates a parameter file's new values make to a blue/green listener rule (any property,
+    through a condition too) in each environment that deploys blue/green."""
+    changes: list[Change] = []
+    for environment in sorted(old.keys() & new.keys()):
+        if new[environment].get(values.DEPLOYMENT_STRATEGY) != "BLUE_GREEN":
+            continue
+        changed = {k for k in old[environment].keys() | new[environment].keys()
+                   if old[environment].get(k) != new[environment].get(k)}  # fmt: skip
+        for stack, logical_id in sorted(blue_green_rules(templates)):
+            template = templates[stack]
+            properties = template["Resources"][logical_id].get("Properties", {})
+            for name in sorted(
+                (_names(properties) | _condition_names(template, properties)) & changed
+            ):
+                changes.append(Change(
+                    stack, logical_id, LISTENER_RULE, "update", f"(via {name})",
+                    old[environment].get(name), new[environment].get(name), environment,
+                ))  # fmt: skip
+    return changes
+
+
+BLUE_GREEN_GUIDANCE = (
+    "ECS moves this listener rule between the blue and green target groups at every blue/green "
+    "deployment, and CloudFormation writes the template's forward action back whenever an "
+    "update changes the rule (it updates only what differs from the stack's current template: "
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html), "
+    "which would send production to a target group ECS has emptied. Before deploying it, make "
+    "sure production is on the template's target group (aws elbv2 describe-rules --rule-arns "
+    "RULE: the forward action's weight 100 is on the blue target group; if green has it, release "
+    "the backend once more), then add the change to replacement-allowlist.json with the reason "
+    "and an expiry."
+)
+
+
+def rewritten_blue_green_rules(
+    changes: list[Change], templates: dict[str, dict], allowed: list[Allowed]
+) -> list[str]:
+    """A message per change to a rule an ECS blue/green service manages, unless allowed."""
+    managed = blue_green_rules(templates)
+    permits = {(a.stack, a.logical_id, a.action) for a in allowed}
+    return [
+        f"{change.describe()}. {BLUE_GREEN_GUIDANCE}"
+        for change in changes
+        if (change.stack, change.logical_id) in managed
+        and change.action != "add"
+        and (change.stack, change.logical_id, change.action) not in permits
+    ]
 
 
 @dataclass(frozen=True)
@@ -273,6 +382,8 @@ def compare(
         for path, content in files.items()
         if path.startswith("parameters/") and path.count("/") == 1  # the environments' roots
     }
-    return template_changes(old_templates, templates) + parameter_changes(
-        templates, old_parameters, new_parameters
+    return (
+        template_changes(old_templates, templates)
+        + parameter_changes(templates, old_parameters, new_parameters)
+        + blue_green_rule_parameter_changes(templates, old_parameters, new_parameters)
     )

@@ -96,10 +96,13 @@ def _replacement_guard(base: Path, files: dict[str, str], templates: dict[str, d
     except replacement.BaseError as error:
         return Result("replacement guard", False, f"cannot read the base {ref}", [str(error)])
     allowed, problems = replacement.load_allowlist(base / replacement.ALLOWLIST)
-    found = problems + replacement.forbidden(changes, allowed)
+    destructive = replacement.forbidden(changes, allowed)
+    rewritten = replacement.rewritten_blue_green_rules(changes, templates, allowed)
+    found = problems + destructive + rewritten
     return Result(
         "replacement guard", not found,
-        f"{len(changes)} changes since {ref[:12]}, {len(found)} would replace or delete stateful resources",
+        f"{len(changes)} changes since {ref[:12]}, {len(destructive)} would replace or delete "
+        f"stateful resources, {len(rewritten)} would rewrite a blue/green listener rule",
         found,
     )  # fmt: skip
 

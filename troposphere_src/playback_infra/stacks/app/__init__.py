@@ -532,6 +532,8 @@ def _add_service(
                 BakeTimeInMinutes=If(BLUE_GREEN, Ref(values.BAKE_MINUTES), NoValue),
                 MaximumPercent=200,
                 MinimumHealthyPercent=100,
+                # Both failure detectors work with rolling and blue/green deployments
+                # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html).
                 DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
                 Alarms=DeploymentAlarms(
                     AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
