@@ -789,7 +789,7 @@ def _assert_cache(aws, name: str) -> None:
         assert mine == [] and out["CacheUrl"] == ""
         return
     (cache,) = mine
-    assert cache["ServerlessCacheName"] == f"baseball-playback-{name}-narration-{env.az_count}az"
+    assert cache["ServerlessCacheName"] == f"playback-{name}-cache-{env.az_count}az"
     assert (cache["Engine"], cache["MajorEngineVersion"]) == ("valkey", "8")
     assert cache["KmsKeyId"] == out["DataKeyArn"]
     assert cache["SecurityGroupIds"] == [out["CacheSecurityGroupId"]]
@@ -840,7 +840,7 @@ def _assert_observability(aws, name: str) -> None:
     assert rate["Threshold"] == env.app.error_rate_alarm_percent
     assert {m["Id"] for m in rate["Metrics"]} == {"requests", "backend", "alb", "rate"}
     xray = aws("xray")
-    group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
+    group = xray.get_group(GroupName=f"playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
     assert group["InsightsConfiguration"]["InsightsEnabled"] is True
     READ.add("AWS::XRay::Group")

@@ -41,6 +41,9 @@ EMULATOR_BUCKET = "playback-infra-artifacts"
 POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 3 * 3600  # RDS and CloudFront make first deployments long
 EDGE_TEMPLATE = "edge-global"
+# Templates `deploy` sends in the request body (TemplateBody), not from S3: the AWS contracts'
+# limits rule keeps each under CloudFormation's inline size with a margin.
+SENT_INLINE = (EDGE_TEMPLATE,)
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 

@@ -54,7 +54,10 @@ CACHE_INTERFACES = 1
 MIN_CANARY_MINUTES, MAX_CANARY_MINUTES = 1, 60
 MAX_PRODUCTION_CANARY_MINUTES = 5
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+# An environment's name: 2-15 characters. Physical names embed it; the AWS contracts' limits
+# rule checks every name with one of MAX_NAME_LENGTH characters.
+MAX_NAME_LENGTH = 15
+_NAME = re.compile(rf"^[a-z][a-z0-9-]{{1,{MAX_NAME_LENGTH - 1}}}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -467,7 +470,8 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
         found.append(
             (
                 "name",
-                f"{env.name!r} must be 2-15 lowercase letters, digits or '-', starting with a letter",
+                f"{env.name!r} must be 2-{MAX_NAME_LENGTH} lowercase letters, digits or '-', "
+                "starting with a letter",
             )
         )
     if not _ACCOUNT.match(env.account_id):

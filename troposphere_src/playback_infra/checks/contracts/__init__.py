@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playback_infra.checks.contracts import architecture, references, scaling
+from playback_infra.checks.contracts import architecture, limits, references, scaling
 from playback_infra.checks.contracts.rule import Rule, Subject, subject
 
 # Each rule module's RULE, in the order `check` reports them.
-RULES: tuple[Rule, ...] = (architecture.RULE, references.RULE, scaling.RULE)
+RULES: tuple[Rule, ...] = (architecture.RULE, limits.RULE, references.RULE, scaling.RULE)
 
 __all__ = ["RULES", "Rule", "Subject", "problems", "subject"]
 
