@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from playback_infra.checks.contracts.rule import Rule, Subject
+from playback_infra.checks.contracts.rule import Rule, Subject, text
 
 DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-arm64.html"
 # CodeBuild environment type -> the CPU of its hosts (build-env-ref-compute-types.html).
@@ -28,13 +28,6 @@ HOST_CPU = {"ARM_CONTAINER": "ARM64", "LINUX_CONTAINER": "X86_64"}
 PLATFORM = {"ARM64": "linux/arm64", "X86_64": "linux/amd64"}
 # An image of this account's registry, as parts/ecs.image_uri names it: the repository.
 _REGISTRY_IMAGE = re.compile(r"\.dkr\.ecr\.[^/]+/(?P<repository>[^:@]+)[:@]")
-
-
-def _text(node) -> str:
-    if isinstance(node, dict) and "Fn::Sub" in node:
-        node = node["Fn::Sub"]
-        return node[0] if isinstance(node, list) else node
-    return node if isinstance(node, str) else ""
 
 
 def builders(pipeline: dict) -> dict[str, tuple[str, dict]]:
@@ -48,7 +41,7 @@ def builders(pipeline: dict) -> dict[str, tuple[str, dict]]:
         for stage in resource["Properties"]["Stages"]:
             for action in stage["Actions"]:
                 configuration = action.get("Configuration", {})
-                listed = _text(configuration.get("EnvironmentVariables"))
+                listed = text(configuration.get("EnvironmentVariables"))
                 for variable in json.loads(listed) if listed else []:
                     if variable["name"] == "REPOSITORY_URI":
                         repository = variable["value"].split("/", 1)[1]
@@ -67,7 +60,7 @@ def _tasks(subject: Subject) -> Iterator[tuple[str, str, str, str, str]]:
             cpu = env.value(platform.get("CpuArchitecture", "X86_64"), stack)
             containers = properties["ContainerDefinitions"]
             for container in containers if isinstance(containers, list) else []:
-                match = _REGISTRY_IMAGE.search(_text(container.get("Image")))
+                match = _REGISTRY_IMAGE.search(text(container.get("Image")))
                 if match:
                     yield name, stack, logical_id, cpu, match["repository"]
 

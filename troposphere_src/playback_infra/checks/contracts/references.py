@@ -18,17 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from playback_infra.checks.contracts.rule import Rule, Subject
+from playback_infra.checks.contracts.rule import Rule, Subject, text
 from playback_infra.parts.delivery import ARTIFACT_BUCKET_PREFIX, PACKAGED_TEMPLATES_PREFIX
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html"
-
-
-def _text(node) -> str:
-    if isinstance(node, dict) and "Fn::Sub" in node:
-        node = node["Fn::Sub"]
-        return node[0] if isinstance(node, list) else node
-    return node if isinstance(node, str) else ""
 
 
 def _expiring(bucket: dict) -> Iterator[tuple[str, str]]:
@@ -55,7 +48,7 @@ def _named(template: dict) -> Iterator[tuple[str, str, str]]:
         if isinstance(node, dict):
             bucket = node.get("S3Bucket")
             if isinstance(bucket, dict) and "Ref" in bucket and "S3Key" in node:
-                yield bucket["Ref"], _text(node["S3Key"]), owner
+                yield bucket["Ref"], text(node["S3Key"]), owner
             for value in node.values():
                 yield from walk(value, owner)
         elif isinstance(node, list):
@@ -76,7 +69,7 @@ def find(subject: Subject) -> Iterator[str]:
         named = [
             (logical_id, PACKAGED_TEMPLATES_PREFIX, "the packaged nested templates a deployed root names")
             for logical_id, bucket in buckets.items()
-            if _text(bucket["Properties"].get("BucketName")).startswith(ARTIFACT_BUCKET_PREFIX)
+            if text(bucket["Properties"].get("BucketName")).startswith(ARTIFACT_BUCKET_PREFIX)
         ]  # fmt: skip
         named += [
             (bucket, key, f"{owner}'s code")
