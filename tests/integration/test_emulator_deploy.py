@@ -784,7 +784,7 @@ def _assert_cache(aws, name: str) -> None:
     env = ENVS[name]
     out = _outputs(aws, env.stack_name)
     caches = aws("elasticache").describe_serverless_caches()["ServerlessCaches"]
-    mine = [c for c in caches if c["ServerlessCacheName"].startswith(f"baseball-playback-{name}-")]
+    mine = [c for c in caches if c["ServerlessCacheName"].startswith(f"playback-{name}-")]
     if not env.app.cache:
         assert mine == [] and out["CacheUrl"] == ""
         return
@@ -1593,8 +1593,13 @@ def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
     assert rule["ApplyServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]
     }  # fmt: skip
-    (expiry,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert expiry["Expiration"]["Days"] == 30
+    # The pipelines' artifacts expire; the packaged templates a deployed root names never do.
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert set(rules) == {"expire-pipeline-artifacts", "keep-packaged-templates"}
+    expiring, kept = rules["expire-pipeline-artifacts"], rules["keep-packaged-templates"]
+    assert expiring["Expiration"]["Days"] == 30
+    assert expiring["Filter"]["Prefix"] == "baseball-playback-"
+    assert kept["Filter"]["Prefix"] == "templates/" and "Expiration" not in kept
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     assert policy["Statement"][0]["Effect"] == "Deny"  # TLS only
     READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})
