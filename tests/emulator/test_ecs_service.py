@@ -53,7 +53,6 @@ def app_parameters(**changes) -> dict:
     parent), as dev has them; ``changes`` win."""
     return {
         "ApiBasePath": "/api",
-        "AppArchitecture": "ARM64",
         "AppCpu": "512",
         "AppDesiredTasks": "2",
         "AppLogRetentionDays": "30",
@@ -62,6 +61,7 @@ def app_parameters(**changes) -> dict:
         "AppMinTasks": "1",
         "AppPort": str(PORT),
         "CacheUrl": "",
+        "ImageArchitecture": "ARM64",
         "BakeMinutes": "5",
         "CpuTargetPercent": "60",
         "DatabaseEndpoint": "db.playback.internal",
@@ -448,37 +448,36 @@ def check_autoscaling(aws, parent, outputs, resources, *, minimum, maximum, cpu,
             "ScalingPolicies"
         ]
     }
-    # The stack's scaling policies, by their Ref (the ARN): CPU, and requests per task in
-    # each target group the ALB can route the service's traffic to.
-    assert set(policies) == {resources[n] for n in resources if n.endswith("ScalingPolicy")}
-    assert resources["CpuScalingPolicy"] in policies
+    # The stack's scaling policies, by their Ref (the ARN): CPU, and requests per running task
+    # over both target groups the ALB can route the service's traffic to.
+    assert set(policies) == {resources["CpuScalingPolicy"], resources["RequestsScalingPolicy"]}
     cooldowns = {"ScaleInCooldown": 300, "ScaleOutCooldown": 60}
+    assert policies[resources["CpuScalingPolicy"]]["TargetTrackingScalingPolicyConfiguration"] == {
+        "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+        },
+        "TargetValue": cpu,
+        **cooldowns,
+    }
+    requests = policies[resources["RequestsScalingPolicy"]]
+    assert requests["PolicyType"] == "TargetTrackingScaling"
+    configuration = requests["TargetTrackingScalingPolicyConfiguration"]
+    assert (configuration["TargetValue"], configuration["ScaleInCooldown"]) == (200.0, 300)
+    queries = {q["Id"]: q for q in configuration["CustomizedMetricSpecification"]["Metrics"]}
+    assert queries["requests_per_task"]["Expression"] == "(FILL(blue, 0) + FILL(green, 0)) / tasks"
+    # A target group's metric name is "targetgroup/<name>/<id>", the load balancer's "app/...".
     load_balancer = parent["Alb"].split(":loadbalancer/", 1)[1]
-    # A target group's metric name is "targetgroup/<name>/<id>".
-    labels = {c: f"{load_balancer}/{parent[c].split(':', 5)[5]}" for c in ("Blue", "Green")}
-    assert all(label.split("/")[3] == "targetgroup" for label in labels.values())
-    requests = []
-    for arn, policy in policies.items():
-        assert policy["PolicyType"] == "TargetTrackingScaling"
-        configuration = policy["TargetTrackingScalingPolicyConfiguration"]
-        metric = configuration["PredefinedMetricSpecification"]
-        if arn == resources["CpuScalingPolicy"]:
-            assert configuration == {
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
-                },
-                "TargetValue": cpu,
-                **cooldowns,
-            }
-            continue
-        assert metric["PredefinedMetricType"] == "ALBRequestCountPerTarget"
-        assert configuration == {
-            "PredefinedMetricSpecification": metric,
-            "TargetValue": 200.0,
-            **cooldowns,
-        }
-        requests.append(metric["ResourceLabel"])
-    assert labels["Blue"] in requests and set(requests) <= set(labels.values())
+    for colour in ("Blue", "Green"):
+        dimensions = queries[colour.lower()]["MetricStat"]["Metric"]["Dimensions"]
+        assert dimensions == [
+            {"Name": "LoadBalancer", "Value": load_balancer},
+            {"Name": "TargetGroup", "Value": parent[colour].split(":", 5)[5]},
+        ]
+    service = queries["tasks"]["MetricStat"]["Metric"]["Dimensions"]
+    assert service == [
+        {"Name": "ClusterName", "Value": outputs["ClusterName"]},
+        {"Name": "ServiceName", "Value": outputs["ServiceName"]},
+    ]
 
     actions = scaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource_id)[
         "ScheduledActions"

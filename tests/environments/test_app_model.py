@@ -62,7 +62,6 @@ def test_defaults_by_kind():
     assert App() == App(
         cpu=512,
         memory=1024,
-        architecture="ARM64",
         desired_tasks=2,
         min_tasks=2,
         spot=False,
@@ -108,7 +107,6 @@ def test_catalog_environments_run_as_planned():
     }
     prod = envs["prod"].app
     assert (prod.cpu, prod.memory, prod.bake_minutes, prod.peak_min_tasks) == (1024, 2048, 5, 6)
-    assert all(env.app.architecture == "ARM64" for env in envs.values())
     assert not any(env.app.ecs_exec for env in envs.values())
 
 
@@ -151,7 +149,6 @@ def test_app_values_are_the_parameter_strings():
     assert app_values(env) == {
         "AppCpu": "1024",
         "AppMemory": "2048",
-        "AppArchitecture": "ARM64",
         "AppDesiredTasks": "3",
         "AppMinTasks": "3",
         "AppMaxTasks": "20",  # the environment's max_app_tasks
@@ -182,7 +179,6 @@ EDGES = {  # valid configurations at the limits, each accepted
     "smallest task": {"cpu": 256, "memory": 512},
     "quarter vCPU with 2 GiB": {"cpu": 256, "memory": 2048},
     "largest task": {"cpu": 4096, "memory": 30720},
-    "x86": {"architecture": "X86_64"},
     "desired at max_app_tasks": {"desired_tasks": 4},
     "blue/green in development": {"deployment": "BLUE_GREEN"},
     "no bake": {"bake_minutes": 0},
@@ -284,7 +280,6 @@ BAD = {  # in development: 1 task (min 1), max_app_tasks 4
         {"cpu": 1024, "memory": 16384}, "memory", "use 2048-8192 in steps of 1024"),
     "unknown CPU": (
         {"cpu": 768}, "cpu", "768 is not a Fargate CPU size; use one of: 256, 512, 1024, 2048, 4096"),
-    "unknown architecture": ({"architecture": "arm64"}, "architecture", "use ARM64 or X86_64"),
     "min above desired": (
         {"min_tasks": 2}, "min_tasks", "need 1 <= min_tasks (2) <= desired_tasks (1)"),
     "no task": ({"min_tasks": 0, "desired_tasks": 0}, "min_tasks", "1 <= min_tasks (0)"),

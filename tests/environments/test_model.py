@@ -10,6 +10,7 @@ import pytest
 from playback_infra.environments.catalog import environments
 from playback_infra.environments.model import (
     AlbIngress,
+    Architecture,
     ConfigError,
     InterfaceEndpoint,
     Kind,
@@ -59,6 +60,13 @@ def test_strings_are_accepted_for_enums_and_sets():
     assert env.kind is Kind.DEVELOPMENT
     assert env.nat_mode is NatMode.PER_AZ
     assert env.interface_endpoints == {InterfaceEndpoint.ECR, InterfaceEndpoint.LOGS}
+
+
+def test_architecture_is_arm64_unless_given():
+    assert define("qa", Kind.DEVELOPMENT, **BASE).architecture is Architecture.ARM64
+    x86 = define("qa", Kind.PRODUCTION, **BASE, architecture="X86_64")
+    assert x86.architecture is Architecture.X86_64
+    assert parameter_values(x86)["ImageArchitecture"] == "X86_64"
 
 
 def test_cloudfront_prefix_list_follows_region_and_ingress_mode():
@@ -145,6 +153,7 @@ BAD_INPUTS = {
     "canary interval as text": (
         {"canary_interval_minutes": "5"}, "canary_interval_minutes", "expected a whole number"),
     "unknown field": ({"nat_gateways": 2}, "nat_gateways", "unknown field"),
+    "lowercase architecture": ({"architecture": "arm64"}, "architecture", "use one of: ARM64, X86_64"),
     "NAT none without endpoints": ({"nat_mode": "none"}, "interface_endpoints", "ecr, logs, secretsmanager and rds"),
     "NAT none without the RDS endpoint": (
         {"nat_mode": "none", "interface_endpoints": {"ecr", "logs", "secretsmanager"}},

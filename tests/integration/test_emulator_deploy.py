@@ -733,7 +733,7 @@ def _assert_app(aws, name: str) -> None:
 
     task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     assert (task["cpu"], task["memory"]) == (str(app.cpu), str(app.memory))
-    assert task["runtimePlatform"]["cpuArchitecture"] == app.architecture
+    assert task["runtimePlatform"]["cpuArchitecture"] == env.architecture.value
     backend = next(c for c in task["containerDefinitions"] if c["name"] == "backend")
     assert backend["image"].endswith(f"/baseball-playback/backend:{app.image_tag}")
     assert backend["readonlyRootFilesystem"] is True and backend["user"] == "1000:1000"
@@ -785,9 +785,7 @@ def _assert_app(aws, name: str) -> None:
     policies = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)[
         "ScalingPolicies"
     ]
-    assert sorted(p["PolicyName"] for p in policies) == [
-        "alb-requests-per-task-blue", "alb-requests-per-task-green", "cpu",
-    ]  # fmt: skip
+    assert sorted(p["PolicyName"] for p in policies) == ["alb-requests-per-task", "cpu"]
     scheduled = scaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource_id)[
         "ScheduledActions"
     ]
@@ -813,12 +811,12 @@ def _assert_cache(aws, name: str) -> None:
     env = ENVS[name]
     out = _outputs(aws, env.stack_name)
     caches = aws("elasticache").describe_serverless_caches()["ServerlessCaches"]
-    mine = [c for c in caches if c["ServerlessCacheName"].startswith(f"baseball-playback-{name}-")]
+    mine = [c for c in caches if c["ServerlessCacheName"].startswith(f"playback-{name}-")]
     if not env.app.cache:
         assert mine == [] and out["CacheUrl"] == ""
         return
     (cache,) = mine
-    assert cache["ServerlessCacheName"] == f"baseball-playback-{name}-narration-{env.az_count}az"
+    assert cache["ServerlessCacheName"] == f"playback-{name}-cache-{env.az_count}az"
     assert (cache["Engine"], cache["MajorEngineVersion"]) == ("valkey", "8")
     assert cache["KmsKeyId"] == out["DataKeyArn"]
     assert cache["SecurityGroupIds"] == [out["CacheSecurityGroupId"]]
@@ -869,7 +867,7 @@ def _assert_observability(aws, name: str) -> None:
     assert rate["Threshold"] == env.app.error_rate_alarm_percent
     assert {m["Id"] for m in rate["Metrics"]} == {"requests", "backend", "alb", "rate"}
     xray = aws("xray")
-    group = xray.get_group(GroupName=f"baseball-playback-{name}-api")["Group"]
+    group = xray.get_group(GroupName=f"playback-{name}-api")["Group"]
     assert group["FilterExpression"] == f'service("baseball-playback-{name}")'
     assert group["InsightsConfiguration"]["InsightsEnabled"] is True
     READ.add("AWS::XRay::Group")
@@ -1662,8 +1660,13 @@ def _assert_pipeline_stack(aws, resources: dict[str, str], email: str) -> None:
     assert rule["ApplyServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]
     }  # fmt: skip
-    (expiry,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert expiry["Expiration"]["Days"] == 30
+    # The pipelines' artifacts expire; the packaged templates a deployed root names never do.
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert set(rules) == {"expire-pipeline-artifacts", "keep-packaged-templates"}
+    expiring, kept = rules["expire-pipeline-artifacts"], rules["keep-packaged-templates"]
+    assert expiring["Expiration"]["Days"] == 30
+    assert expiring["Filter"]["Prefix"] == "baseball-playback-"
+    assert kept["Filter"]["Prefix"] == "templates/" and "Expiration" not in kept
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     assert policy["Statement"][0]["Effect"] == "Deny"  # TLS only
     READ.update({"AWS::S3::Bucket", "AWS::S3::BucketPolicy"})

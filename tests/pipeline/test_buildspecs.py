@@ -1,9 +1,10 @@
 """The buildspecs in pipeline/ (the CodeBuild projects' inline BuildSpec): valid, version 0.2,
-runtimes the standard:7.0 image has, every `playback-infra` and `make` command real, reports
-and exported variables named as the pipeline stack expects them."""
+runtimes the image of every project that runs them has, every `playback-infra` and `make`
+command real, reports and exported variables named as the pipeline stack expects them."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import subprocess
@@ -14,21 +15,32 @@ import yaml
 from playback_infra.cli import _parser
 from playback_infra.paths import REPO_ROOT
 from playback_infra.plan import EXPORTS
+from playback_infra.stacks import pipeline
 
 PIPELINE = REPO_ROOT / "pipeline"
 BUILDSPECS = (
     "infra-build", "plan", "smoke", "backend-build", "migrate", "release-image",
     "frontend-build", "publish-site",
 )  # fmt: skip
-# aws/codebuild/standard:7.0 (aws-codebuild-docker-images ubuntu/standard/7.0/runtimes.yml)
-STANDARD_7_RUNTIMES = {"python": {"3.11", "3.12"}, "nodejs": {"18", "20"}}
+# The runtimes of each CodeBuild image (aws-codebuild-docker-images: ubuntu/standard/7.0 and
+# al/aarch64/standard/3.0 runtimes.yml).
+RUNTIMES = {
+    "aws/codebuild/standard:7.0": {"python": {"3.11", "3.12"}, "nodejs": {"18", "20"}},
+    "aws/codebuild/amazonlinux-aarch64-standard:3.0": {
+        "python": {"3.9", "3.10", "3.11", "3.12", "3.13"}, "nodejs": {"18", "20", "22"},
+    },
+}  # fmt: skip
 # What a buildspec's commands run `playback-infra` with, and what each uses.
 TOOL = re.compile(r"^(?:\S*/)?playback-infra$")
 USES_TARGET_PROFILE = ("plan", "migrate", "release-image", "publish-site")
 
 
+def _text(name: str) -> str:
+    return (PIPELINE / f"{name}.yml").read_text()
+
+
 def _spec(name: str) -> dict:
-    return yaml.safe_load((PIPELINE / f"{name}.yml").read_text())
+    return yaml.safe_load(_text(name))
 
 
 def _commands(spec: dict) -> list[str]:
@@ -60,6 +72,18 @@ def test_the_buildspecs_the_pipeline_stack_names_exist():
     assert list(PIPELINE.glob("*.yaml")) == []
 
 
+@functools.cache
+def _images(name: str) -> set[str]:
+    """The CodeBuild images of the pipeline's projects that run buildspec `name`."""
+    projects = pipeline.build().to_dict()["Resources"].values()
+    return {
+        p["Properties"]["Environment"]["Image"]
+        for p in projects
+        if p["Type"] == "AWS::CodeBuild::Project"
+        and p["Properties"]["Source"]["BuildSpec"] == _text(name)
+    }
+
+
 @pytest.mark.parametrize("name", BUILDSPECS)
 def test_valid_version_0_2_with_runtimes_of_the_image(name):
     spec = _spec(name)
@@ -67,8 +91,10 @@ def test_valid_version_0_2_with_runtimes_of_the_image(name):
     assert spec["env"]["shell"] == "bash"
     runtimes = spec["phases"]["install"]["runtime-versions"]
     assert runtimes, "set the runtimes: the image's default can change"
-    for runtime, version in runtimes.items():
-        assert str(version) in STANDARD_7_RUNTIMES[runtime], f"{runtime} {version}"
+    assert _images(name), f"no project runs {name}"
+    for image in _images(name):
+        for runtime, version in runtimes.items():
+            assert str(version) in RUNTIMES[image][runtime], f"{image}: {runtime} {version}"
     assert set(spec["phases"]) <= {"install", "pre_build", "build", "post_build"}
 
 

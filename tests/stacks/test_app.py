@@ -245,8 +245,7 @@ def test_exactly_the_app_resources(t):
         "Service": "AWS::ECS::Service",
         "ServiceScalableTarget": "AWS::ApplicationAutoScaling::ScalableTarget",
         "CpuScalingPolicy": "AWS::ApplicationAutoScaling::ScalingPolicy",
-        "RequestsBlueScalingPolicy": "AWS::ApplicationAutoScaling::ScalingPolicy",
-        "RequestsGreenScalingPolicy": "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "RequestsScalingPolicy": "AWS::ApplicationAutoScaling::ScalingPolicy",
     }
     conditional = {n: r["Condition"] for n, r in t["Resources"].items() if "Condition" in r}
     assert conditional == {"EcsExecPolicy": "EcsExecOn", "BlueGreenInfrastructureRole": "BlueGreen"}
@@ -321,7 +320,7 @@ def test_task_definition_is_fargate_awsvpc_sized_by_the_parameters(t):
     assert p["Cpu"] == ref("AppCpu")
     assert p["Memory"] == ref("AppMemory")
     assert p["RuntimePlatform"] == {
-        "CpuArchitecture": ref("AppArchitecture"),
+        "CpuArchitecture": ref("ImageArchitecture"),
         "OperatingSystemFamily": "LINUX",
     }
     assert p["ExecutionRoleArn"] == getatt("TaskExecutionRole", "Arn")
@@ -952,6 +951,10 @@ def test_service_per_environment(live, env):
         assert "BakeTimeInMinutes" not in deployment
         assert "AdvancedConfiguration" not in p["LoadBalancers"][0]
     assert deployment["Alarms"]["AlarmNames"] == [ref(a) for a in DEPLOYMENT_ALARMS]
+    # The circuit breaker and the alarms roll back rolling and blue/green deployments alike
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html).
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert deployment["Alarms"]["Rollback"] is True
     assert p["EnableExecuteCommand"] is False
 
 
@@ -1063,49 +1066,57 @@ def test_cpu_target_tracking(t):
     }
 
 
-@pytest.mark.parametrize("colour", TARGET_GROUPS)
-def test_requests_per_task_target_tracking(t, colour):
-    assert props(t, f"Requests{colour}ScalingPolicy") == {
-        "PolicyName": f"alb-requests-per-task-{colour.lower()}",
+def _query(query_id: str, namespace: str, name: str, statistic: str, dimensions: list) -> dict:
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions},
+            "Stat": statistic,
+        },
+        "ReturnData": False,
+    }
+
+
+def test_requests_per_running_task_target_tracking_reads_both_target_groups(t):
+    """One signal whichever colour serves production: both target groups' requests, each
+    FILLed with 0 where it has none, over the running tasks (a policy per colour left the idle
+    one without data, and a policy without data never lets the service scale in)."""
+    lb = {"Name": "LoadBalancer", "Value": LOAD_BALANCER}
+    assert props(t, "RequestsScalingPolicy") == {
+        "PolicyName": "alb-requests-per-task",
         "PolicyType": "TargetTrackingScaling",
         "ScalingTargetId": ref("ServiceScalableTarget"),
         "TargetTrackingScalingPolicyConfiguration": {
-            "PredefinedMetricSpecification": {
-                "PredefinedMetricType": "ALBRequestCountPerTarget",
-                # "<load balancer full name>/<target group full name>"
-                "ResourceLabel": {"Fn::Join": ["/", [LOAD_BALANCER, TARGET_GROUPS[colour]]]},
+            "CustomizedMetricSpecification": {
+                "Metrics": [
+                    _query("blue", "AWS/ApplicationELB", "RequestCount", "Sum",
+                           [lb, {"Name": "TargetGroup", "Value": TARGET_GROUPS["Blue"]}]),
+                    _query("green", "AWS/ApplicationELB", "RequestCount", "Sum",
+                           [lb, {"Name": "TargetGroup", "Value": TARGET_GROUPS["Green"]}]),
+                    _query("tasks", "ECS/ContainerInsights", "RunningTaskCount", "Average",
+                           [{"Name": "ClusterName", "Value": ref("Cluster")},
+                            {"Name": "ServiceName", "Value": getatt("Service", "Name")}]),
+                    {
+                        "Id": "requests_per_task",
+                        "Expression": "(FILL(blue, 0) + FILL(green, 0)) / tasks",
+                        "Label": "ALB requests per running task",
+                        "ReturnData": True,
+                    },
+                ]
             },
             "TargetValue": ref("RequestsPerTaskTarget"),
             "ScaleInCooldown": 300,
             "ScaleOutCooldown": 60,
         },
-    }
+    }  # fmt: skip
 
 
-def test_request_scaling_follows_the_target_group_serving_production_under_blue_green(live):
-    """After a blue/green deployment production may be in either target group: a policy for
-    each, so one always scales on the serving one (target tracking scales out when any policy
-    asks, in only when all agree)."""
-    resources = live["prod"]["resources"]
-    policies = resources_of_type(
-        {"Resources": resources}, "AWS::ApplicationAutoScaling::ScalingPolicy"
-    )
-    assert set(policies) == {
-        "CpuScalingPolicy",
-        "RequestsBlueScalingPolicy",
-        "RequestsGreenScalingPolicy",
-    }
-    labels = {}
-    for colour in TARGET_GROUPS:
-        p = policies[f"Requests{colour}ScalingPolicy"]["Properties"]
-        assert p["ScalingTargetId"] == ref("ServiceScalableTarget")
-        tracking = p["TargetTrackingScalingPolicyConfiguration"]
-        assert tracking["TargetValue"] == "200"
-        labels[colour] = tracking["PredefinedMetricSpecification"]["ResourceLabel"]
-    assert labels == {
-        "Blue": {"Fn::Join": ["/", [LOAD_BALANCER, ref("ApiTargetGroupBlueFullName")]]},
-        "Green": {"Fn::Join": ["/", [LOAD_BALANCER, ref("ApiTargetGroupGreenFullName")]]},
-    }
+def test_every_environment_scales_on_cpu_and_one_request_signal(live):
+    for env in ENVIRONMENTS:
+        policies = resources_of_type(
+            {"Resources": live[env]["resources"]}, "AWS::ApplicationAutoScaling::ScalingPolicy"
+        )
+        assert set(policies) == {"CpuScalingPolicy", "RequestsScalingPolicy"}, env
 
 
 def peak_actions(max_tasks: str, min_tasks: str) -> list[dict]:
@@ -1135,9 +1146,8 @@ def test_scaling_per_environment(live, parameter_files, env):
     assert given["RequestsPerTaskTarget"] == "200"
     cpu = resources["CpuScalingPolicy"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
     assert cpu["TargetValue"] == "60"
-    for colour in TARGET_GROUPS:  # every environment scales on both target groups
-        requests = resources[f"Requests{colour}ScalingPolicy"]["Properties"]
-        assert requests["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == "200"
+    requests = resources["RequestsScalingPolicy"]["Properties"]
+    assert requests["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == "200"
     if want["peak"]:
         # 21:30-06:00 UTC: US evening first pitches, about 17:30-02:00 Eastern.
         assert target["ScheduledActions"] == peak_actions(want["max"], want["min"])
@@ -1223,7 +1233,7 @@ def test_app_parameters_per_environment(parameter_files, env):
     assert given["DeploymentStrategy"] == want["strategy"]
     assert given["BakeMinutes"] == "5"
     assert (given["AppCpu"], given["AppMemory"]) == (want["cpu"], want["memory"])
-    assert given["AppArchitecture"] == "ARM64"
+    assert given["ImageArchitecture"] == "ARM64"
     assert given["AppLogRetentionDays"] == want["log_days"]
     assert (given["EnableEcsExec"], given["EnableXRay"]) == ("false", "true")
     assert (given["ApiBasePath"], given["FeatureFlags"]) == ("/api", "")

@@ -982,9 +982,7 @@ def test_narration_cache_is_valkey_serverless_encrypted_and_capped(t):
     }
     assert p["SnapshotRetentionLimit"] == 0
     # A third AZ changes the subnets, which replace the cache: the name changes with them.
-    assert p["ServerlessCacheName"] == {
-        "Fn::Sub": "baseball-playback-${EnvironmentName}-narration-${AzCount}az"
-    }
+    assert p["ServerlessCacheName"] == {"Fn::Sub": "playback-${EnvironmentName}-cache-${AzCount}az"}
 
 
 @pytest.mark.parametrize(("env", "cached"), [("dev", False), ("staging", True), ("prod", True)])

@@ -48,7 +48,8 @@ def test_task_runs_the_jobs_image_read_only_with_a_writable_tmp(t):
     p = props(t, "ImportTaskDefinition")
     assert (p["Cpu"], p["Memory"]) == (ref("ImportCpu"), ref("ImportMemory"))
     assert p["RequiresCompatibilities"] == ["FARGATE"] and p["NetworkMode"] == "awsvpc"
-    assert p["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    # The environment's architecture, which the pipeline's jobs image build shares.
+    assert p["RuntimePlatform"]["CpuArchitecture"] == ref("ImageArchitecture")
     (container,) = p["ContainerDefinitions"]
     assert container["Image"] == {
         "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/baseball-playback/jobs:${JobsImageTag}"
@@ -191,8 +192,8 @@ def test_failed_and_unstarted_imports_page(t):
 
 def test_every_root_provided_parameter_value_passes_the_stacks_constraints(t, parameter_files):
     # RetainStatefulResources, EnvironmentName, JobsImageTag, ImportCpu, ImportMemory,
-    # JobsLogRetentionDays per environment.
-    assert root_provided_values_checked(t, parameter_files) == 3 * 7
+    # ImageArchitecture, JobsLogRetentionDays per environment.
+    assert root_provided_values_checked(t, parameter_files) == 3 * 8
 
 
 def test_the_workflows_command_is_one_the_importer_and_its_image_accept():

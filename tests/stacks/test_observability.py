@@ -179,6 +179,7 @@ def test_the_api_trace_group_selects_its_own_service_with_insights(t, parameter_
     percents = {env: c["Parameters"]["TraceSamplingPercent"] for env, c in parameter_files.items()}
     assert percents == {"dev": "50", "staging": "20", "prod": "5"}
     group = props(t, "ApiTraceGroup")
+    assert group["GroupName"] == {"Fn::Sub": "playback-${EnvironmentName}-api"}
     assert group["FilterExpression"] == {
         "Fn::Sub": 'service("baseball-playback-${EnvironmentName}")'
     }

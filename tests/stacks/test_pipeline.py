@@ -8,11 +8,16 @@ import json
 import pytest
 import yaml
 
+from playback_infra import deploy, synth
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.delivery import define_delivery
-from playback_infra.environments.model import ConfigError
-from playback_infra.parts.delivery import BUILDSPECS
-from playback_infra.stacks import pipeline
+from playback_infra.environments.model import Architecture, ConfigError
+from playback_infra.parts.delivery import (
+    BUILDSPECS,
+    PACKAGED_TEMPLATES_PREFIX,
+    PIPELINE_ARTIFACTS_PREFIX,
+)
+from playback_infra.stacks import pipeline, pipeline_artifacts
 from tests.stacks.helpers import props, resources_of_type
 
 ENVS = environments()
@@ -153,6 +158,41 @@ def test_only_image_builds_run_privileged(t):
         if p["Properties"]["Environment"]["PrivilegedMode"]
     }
     assert privileged == {"JobsImageProject", "BackendImageProject"}
+
+
+@pytest.mark.parametrize("architecture", ["ARM64", "X86_64"])
+def test_images_are_built_natively_on_the_environments_architecture(architecture):
+    """Fargate runs only the CPU a task definition names: the image projects run on that
+    CPU (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html)
+    and docker builds for its platform; the other projects stay on x86 standard:7.0."""
+    envs = tuple(dataclasses.replace(env, architecture=Architecture(architecture)) for env in ENVS)
+    t = pipeline.pipeline_template(delivery(), envs).to_dict()
+    expected = {
+        "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", "linux/arm64"),
+        "X86_64": ("LINUX_CONTAINER", "aws/codebuild/standard:7.0", "linux/amd64"),
+    }[architecture]
+    for name, project in resources_of_type(t, "AWS::CodeBuild::Project").items():
+        environment = project["Properties"]["Environment"]
+        if name in ("JobsImageProject", "BackendImageProject"):
+            platform = [{"Name": "IMAGE_PLATFORM", "Value": expected[2]}]
+            assert (environment["Type"], environment["Image"]) == expected[:2], name
+            assert environment["EnvironmentVariables"] == platform, name
+        else:
+            assert (environment["Type"], environment["Image"]) == (
+                "LINUX_CONTAINER", "aws/codebuild/standard:7.0",
+            ), name  # fmt: skip
+            assert "EnvironmentVariables" not in environment, name
+
+
+def test_environments_of_two_architectures_are_refused():
+    """The backend pipeline releases one image to every environment in turn."""
+    mixed = (ENVS[0], dataclasses.replace(ENVS[1], architecture=Architecture.X86_64), *ENVS[2:])
+    with pytest.raises(ConfigError) as error:
+        define_delivery(mixed, **dataclasses.asdict(delivery()))
+    [problem] = error.value.problems
+    assert (problem.environment, problem.field) == (ENVS[1].name, "architecture")
+    assert "X86_64 differs from dev's ARM64" in problem.message
+    assert "give every environment architecture 'ARM64'" in problem.message
 
 
 def test_roles_are_named_for_the_registry_and_the_target_accounts_trust(t):
@@ -299,3 +339,50 @@ def test_only_the_environments_deploy_roles_write_artifacts(t):
     generate = next(s for s in key if s["Sid"] == "EnvironmentDeployRolesWrite")
     assert generate["Action"] == ["kms:GenerateDataKey"]
     assert "cfn-exec" not in json.dumps(generate["Condition"])
+
+
+@pytest.mark.parametrize("stack", ["pipeline", "pipeline-artifacts"])
+def test_packaged_templates_outlive_the_pipeline_artifacts(stack):
+    """A deployed root names its packaged nested templates, and CloudFormation reads them again
+    on every update (release-image's too, months after the last infrastructure deploy): only the
+    pipelines' own artifacts expire."""
+    t = (pipeline.build() if stack == "pipeline" else pipeline_artifacts.build()).to_dict()
+    rules = {r["Id"]: r for r in props(t, "ArtifactBucket")["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-pipeline-artifacts"]["Prefix"] == PIPELINE_ARTIFACTS_PREFIX
+    assert rules["expire-pipeline-artifacts"]["ExpirationInDays"] == 30
+    assert rules["keep-packaged-templates"]["Prefix"] == PACKAGED_TEMPLATES_PREFIX
+    assert "ExpirationInDays" not in rules["keep-packaged-templates"]
+    assert rules["keep-packaged-templates"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert len(rules) == 2
+    assert "CloudTrail keeps no S3 data events" in json.dumps(
+        t["Resources"]["ArtifactBucket"]["Metadata"]
+    )
+
+
+def test_every_pipelines_artifact_folder_is_under_the_expiring_prefix(t):
+    """CodePipeline names each pipeline's artifact folder for the pipeline (its first 20
+    characters), so the prefix covers every pipeline and never templates/."""
+    for p in resources_of_type(t, "AWS::CodePipeline::Pipeline").values():
+        assert p["Properties"]["Name"][:20].startswith(PIPELINE_ARTIFACTS_PREFIX)
+    assert not PACKAGED_TEMPLATES_PREFIX.startswith(PIPELINE_ARTIFACTS_PREFIX)
+
+
+def test_deploy_packages_the_templates_under_the_kept_prefix(tmp_path):
+    class Recorder:
+        """Records the keys of put_object (boto3's S3 client's call, by its argument names)."""
+
+        def __init__(self):
+            self.keys: list[str] = []
+
+        def put_object(self, Bucket, Key, Body):
+            self.keys.append(Key)
+
+    (tmp_path / "templates").mkdir()
+    for name, _ in synth.NESTED.values():
+        (tmp_path / "templates" / f"{name}.yaml").write_text(f"Description: {name}\n")
+    root = {"Resources": {title: {"Properties": {}} for title in synth.NESTED}}
+    recorder = Recorder()
+    url = deploy.package(recorder, "bucket", "https://s3.amazonaws.com", tmp_path, root)
+    assert len(recorder.keys) == len(synth.NESTED) + 1
+    assert all(k.startswith(PACKAGED_TEMPLATES_PREFIX) for k in recorder.keys)
+    assert url.startswith(f"https://s3.amazonaws.com/bucket/{PACKAGED_TEMPLATES_PREFIX}")

@@ -38,8 +38,6 @@ PARAMETERS = {
 PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT}
 # IAM's limit for all inline policies of one role, in characters without whitespace.
 INLINE_CHARS_PER_ROLE = 10240
-# `aws cloudformation deploy --template-file` sends a template up to this size without a bucket.
-TEMPLATE_BODY_BYTES = 51200
 # The execution role deploys what the pipeline deploys: each environment's root (with its nested
 # stacks) and edge-global. The once-per-account stacks (registry, dr-vault, account-baseline,
 # pipeline-target) are deployed by hand, and the pipeline's own update themselves.
@@ -448,11 +446,6 @@ def test_each_roles_inline_policies_fit_iams_limit(t, title):
     documents = [resolve(p["PolicyDocument"]) for p in props(t, title)["Policies"]]
     size = sum(len(json.dumps(d, separators=(",", ":"))) for d in documents)
     assert size <= INLINE_CHARS_PER_ROLE, size
-
-
-def test_the_template_deploys_without_an_s3_bucket(rendered):
-    body = rendered.files["templates/pipeline-target.yaml"]
-    assert len(body.encode()) <= TEMPLATE_BODY_BYTES
 
 
 def test_the_pipeline_target_is_a_standalone_template():

@@ -207,14 +207,16 @@ def test_api_origin_is_the_alb_by_name_over_tls_with_the_secret_header(t):
     ]
 
 
-def test_only_real_server_errors_get_error_pages(t):
-    """SPA routing is the function's job, so a 403 or 404 (an API's answer too) passes through."""
+def test_errors_reach_the_api_client_as_the_backend_sent_them(t):
+    """Custom error responses apply to every behaviour, the API's too: no error page (the API
+    client would get HTML, not the backend's JSON error) and server errors are not cached, so a
+    retry reaches the backend. SPA routing is the function's job (test_edge_functions)."""
     responses = _distribution(t)["CustomErrorResponses"]
-    assert [r["ErrorCode"] for r in responses] == [500, 502, 503, 504]
-    for response in responses:
-        assert response["ResponseCode"] == response["ErrorCode"]  # the status stays an error
-        assert response["ResponsePagePath"] == "/errors/5xx.html"
-        assert response["ErrorCachingMinTTL"] == 10
+    assert responses == [
+        {"ErrorCode": code, "ErrorCachingMinTTL": 0} for code in (500, 502, 503, 504)
+    ]
+    behaviours = [_distribution(t)["DefaultCacheBehavior"], *_distribution(t)["CacheBehaviors"]]
+    assert all("CustomErrorResponses" not in b for b in behaviours)
 
 
 # --- TLS, protocols, aliases -----------------------------------------------------------------

@@ -124,17 +124,16 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from playback_infra.checks import base, diff_report, groups, replacement
+    from playback_infra.checks import base, blue_green, diff_report, groups, replacement
+    from playback_infra.synth import render
 
+    rendered = render()
+    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
     if args.live:
         from playback_infra.deploy import live_changes
 
         common, found = live_changes(args)
     else:
-        from playback_infra.synth import render
-
-        rendered = render()
-        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         try:
             common, found = base.sections(
                 args.root,
@@ -147,7 +146,8 @@ def _diff(args: argparse.Namespace) -> int:
     allowlist = args.root / replacement.ALLOWLIST
     allowed, problems = replacement.load_allowlist(allowlist)
     changes = [change for section in found for change in section.changes]
-    refused = problems + replacement.forbidden(changes, allowed, allowlist)
+    managed = blue_green.managed(templates, blue_green.strategies(rendered.files))
+    refused = problems + replacement.forbidden(changes, allowed, allowlist, managed)
     if args.format == "json":
         print(diff_report.as_json(common, found, refused))
     else:

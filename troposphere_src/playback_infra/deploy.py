@@ -33,6 +33,7 @@ from playback_infra.environments.parameters import DEPLOY_TIME
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
+from playback_infra.parts.delivery import PACKAGED_TEMPLATES_PREFIX
 from playback_infra.parts.values import VALUES
 from playback_infra.synth import NESTED, committed_ranges, differences, render
 
@@ -42,6 +43,9 @@ EMULATOR_BUCKET = "playback-infra-artifacts"
 POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 3 * 3600  # RDS and CloudFront make first deployments long
 EDGE_TEMPLATE = "edge-global"
+# Templates `deploy` sends in the request body (TemplateBody), not from S3: the AWS contracts'
+# limits rule keeps each under CloudFormation's inline size with a margin.
+SENT_INLINE = (EDGE_TEMPLATE,)
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
@@ -325,7 +329,7 @@ def package(s3, bucket: str, url_base: str, base: Path, root: dict) -> str:
     """
 
     def upload(body: str) -> str:
-        key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.template"
+        key = f"{PACKAGED_TEMPLATES_PREFIX}{hashlib.sha256(body.encode()).hexdigest()}.template"
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         return f"{url_base}/{bucket}/{key}"
 

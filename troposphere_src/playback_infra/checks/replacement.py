@@ -28,7 +28,7 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from playback_infra.checks import conditional_replacement, resolved
+from playback_infra.checks import blue_green, conditional_replacement, resolved
 from playback_infra.deployed_environment import nested_templates
 
 # Resources whose loss loses data or identity: one constant, documented in the README.
@@ -413,19 +413,30 @@ def _entry(change: Change) -> str:
 
 
 def forbidden(
-    changes: Iterable[Change], allowed: list[Allowed], allowlist: Path = Path(ALLOWLIST)
+    changes: Iterable[Change],
+    allowed: list[Allowed],
+    allowlist: Path = Path(ALLOWLIST),
+    managed: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[str]:
     """A message per refused change the allow-list does not name, saying how to proceed and
-    where and how to allow it."""
+    where and how to allow it. `managed` (checks/blue_green.py) names the listener rules ECS
+    moves between target groups, by environment: any change to one but its creation is refused."""
     permits = {(a.stack, a.logical_id, a.action) for a in allowed}
     messages = []
     for change in changes:
-        if change.refused and (change.stack, change.logical_id, change.action) not in permits:
+        if (change.stack, change.logical_id, change.action) in permits:
+            continue
+        if change.refused:
             docs = sorted({p.doc for p in change.properties if p.doc and p.action == change.action})
-            messages.append(
-                f"{change.describe()}."
-                + "".join(f" AWS: {d}." for d in docs)
-                + f" {GUIDANCE[change.action]}; "
-                f"or, if it is intended, add to the JSON list in {allowlist}: {_entry(change)}"
-            )
+            guidance = "".join(f" AWS: {d}." for d in docs) + f" {GUIDANCE[change.action]}"
+        elif change.action != ADD and (
+            (change.environment, change.stack, change.logical_id) in managed
+        ):
+            guidance = f" {blue_green.GUIDANCE}"
+        else:
+            continue
+        messages.append(
+            f"{change.describe()}.{guidance}; "
+            f"or, if it is intended, add to the JSON list in {allowlist}: {_entry(change)}"
+        )
     return list(dict.fromkeys(messages))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playback_infra.checks import base as bases
-from playback_infra.checks import contracts, groups, iam, replacement, suppressions
+from playback_infra.checks import blue_green, contracts, groups, iam, replacement, suppressions
 from playback_infra.environments.model import Environment
 from playback_infra.paths import tool
 from playback_infra.synth import differences
@@ -100,7 +100,8 @@ def _replacement_guard(
     allowlist = root / replacement.ALLOWLIST
     allowed, problems = replacement.load_allowlist(allowlist)
     changes = [change for section in found for change in section.changes]
-    refused = problems + replacement.forbidden(changes, allowed, allowlist)
+    managed = blue_green.managed(templates, blue_green.strategies(files))
+    refused = problems + replacement.forbidden(changes, allowed, allowlist, managed)
     since = {section.base.describe() for section in found} or {common.describe()}
     return Result(
         "replacement guard", not refused,

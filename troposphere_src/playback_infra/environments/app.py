@@ -15,7 +15,6 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     2048: tuple(range(4096, 16385, 1024)),
     4096: tuple(range(8192, 30721, 1024)),
 }
-ARCHITECTURES = ("ARM64", "X86_64")
 STRATEGIES = ("ROLLING", "BLUE_GREEN")
 # Application Auto Scaling cron: six fields (minutes hours day-of-month month day-of-week year).
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
@@ -27,8 +26,6 @@ class App:
 
     cpu: int = 512
     memory: int = 1024
-    architecture: str = "ARM64"
-    """ARM64 (Graviton, about 20% cheaper) by default; X86_64 where an image needs it."""
     desired_tasks: int = 2
     min_tasks: int = 2
     spot: bool = False
@@ -107,8 +104,6 @@ def violations(
 
     for field, message in task_size_problems(app.cpu, app.memory):
         bad(field, message)
-    if app.architecture not in ARCHITECTURES:
-        bad("architecture", f"{app.architecture!r} is not valid; use ARM64 or X86_64")
     if not 1 <= app.min_tasks <= app.desired_tasks <= max_tasks:
         bad(
             "min_tasks",

@@ -10,7 +10,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from playback_infra.environments.model import ConfigError, Environment, Problem, unknown_field
+from playback_infra.environments.model import (
+    Architecture,
+    ConfigError,
+    Environment,
+    Problem,
+    unknown_field,
+)
 from playback_infra.environments.regions import SUPPORTED_REGIONS
 from playback_infra.environments.regions import unsupported as unsupported_region
 
@@ -54,7 +60,9 @@ def define_delivery(environments: Iterable[Environment], **given) -> Delivery:
         delivery = Delivery(**given)
     except TypeError as error:
         raise ConfigError([Problem(SCOPE, "fields", str(error))]) from error
-    problems = [Problem(SCOPE, f, m) for f, m in _violations(delivery, tuple(environments))]
+    environments = tuple(environments)
+    problems = [Problem(SCOPE, f, m) for f, m in _violations(delivery, environments)]
+    problems += _architecture_problems(environments)
     if problems:
         raise ConfigError(problems)
     return delivery
@@ -85,3 +93,29 @@ def _violations(d: Delivery, environments: tuple[Environment, ...]) -> list[tupl
     if not environments:
         found.append(("environments", "the catalog has no environment to deliver to"))
     return found
+
+
+def image_architecture(environments: Iterable[Environment]) -> Architecture:
+    """The one CPU architecture the pipelines build the images for (`define_delivery` refuses
+    a catalog whose environments differ)."""
+    return next(iter(environments)).architecture
+
+
+def _architecture_problems(environments: tuple[Environment, ...]) -> list[Problem]:
+    """The backend pipeline builds an image once and releases that same image to every
+    environment in turn (what staging tested is what production runs), so a catalog with two
+    architectures would run one of them on the wrong CPU."""
+    if not environments:
+        return []
+    first = environments[0]
+    return [
+        Problem(
+            env.name,
+            "architecture",
+            f"{env.architecture.value} differs from {first.name}'s {first.architecture.value}: "
+            "the pipelines build each image once, natively, and release it to every "
+            f"environment; give every environment architecture {first.architecture.value!r}",
+        )
+        for env in environments[1:]
+        if env.architecture is not first.architecture
+    ]

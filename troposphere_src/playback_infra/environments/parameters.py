@@ -44,6 +44,7 @@ def parameter_values(env: Environment) -> dict[str, str]:
         values.ENABLE_RDS_ENDPOINT: _flag(InterfaceEndpoint.RDS in env.interface_endpoints),
         values.FLOW_LOG_RETENTION_DAYS: str(env.flow_log_retention_days),
         values.APP_PORT: str(env.app_port),
+        values.IMAGE_ARCHITECTURE: env.architecture.value,  # the app's and the jobs' tasks
         values.CLOUDFRONT_PREFIX_LIST_ID: env.cloudfront_prefix_list,
         values.ALARM_EMAIL: env.alarm_email,
         **database_values(env.database),
@@ -77,7 +78,6 @@ def app_values(env: Environment) -> dict[str, str]:
     return {
         values.APP_CPU: str(app.cpu),
         values.APP_MEMORY: str(app.memory),
-        values.APP_ARCHITECTURE: app.architecture,
         values.APP_DESIRED_TASKS: str(app.desired_tasks),
         values.APP_MIN_TASKS: str(app.min_tasks),
         values.APP_MAX_TASKS: str(env.max_app_tasks),

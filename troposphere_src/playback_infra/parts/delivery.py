@@ -25,6 +25,7 @@ from troposphere.codebuild import (
     Artifacts,
     CloudWatchLogs,
     Environment,
+    EnvironmentVariable,
     LogsConfig,
     Project,
     ProjectCache,
@@ -45,20 +46,40 @@ from troposphere.s3 import (
 
 from playback_infra.parts import names
 from playback_infra.parts.iam import KEY_USE_ACTIONS, THIS_KEY, cloudwatch_logs_use, customer_key
-from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
+from playback_infra.parts.s3 import expiring, kept, kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.paths import REPO_ROOT
 
 BUILDSPECS = REPO_ROOT / "pipeline"
 BUILD_IMAGE = "aws/codebuild/standard:7.0"  # Ubuntu 22.04: Python 3.11/3.12, Node.js 18/20
+# An image build runs natively on the CPU its tasks run on: (environment type, CodeBuild image,
+# docker platform) by the model's architecture. ARM_CONTAINER comes in SMALL to 2XLARGE
+# (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html);
+# the Amazon Linux 2023 aarch64 standard:3.0 image has Docker (privileged mode) and Node.js
+# 18/20/22 (https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html,
+# aws-codebuild-docker-images al/aarch64/standard/3.0/runtimes.yml).
+IMAGE_BUILDERS = {
+    "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", "linux/arm64"),
+    "X86_64": ("LINUX_CONTAINER", BUILD_IMAGE, "linux/amd64"),
+}
 ARTIFACT_KEY_ALIAS = "alias/baseball-playback/pipeline-artifacts"
+ARTIFACT_BUCKET_PREFIX = "baseball-playback-artifacts-"
 ARTIFACT_DAYS = 30
+# What the artifact store holds, by key prefix. CodePipeline keeps each pipeline's artifacts
+# under a folder named for the pipeline (its first 20 characters): every pipeline here is named
+# baseball-playback-*. `plan` and `deploy` package the nested templates under templates/, and a
+# deployed root names them: CloudFormation reads them again on every update of the root, also
+# a `release-image` that reuses the root's template, months after the last infrastructure
+# deploy. So pipeline artifacts expire and packaged templates never do (a key is the content's
+# hash, so a replaced version is the same template and may go).
+PIPELINE_ARTIFACTS_PREFIX = "baseball-playback-"
+PACKAGED_TEMPLATES_PREFIX = "templates/"
 LOG_DAYS = 90
 PARTITION = "${AWS::Partition}"
 
 
 def artifact_bucket_name(account: str, region: str) -> str:
-    return f"baseball-playback-artifacts-{account}-{region}"
+    return f"{ARTIFACT_BUCKET_PREFIX}{account}-{region}"
 
 
 def account_root(account: str) -> Sub:
@@ -148,13 +169,18 @@ def add_artifact_store(t, environment_accounts: list[str]) -> tuple[Key, Bucket]
     bucket = private_bucket(
         "ArtifactBucket",
         kms_encryption(GetAtt(key, "Arn")),
-        expiring("expire-artifacts", ARTIFACT_DAYS),
+        [
+            expiring("expire-pipeline-artifacts", ARTIFACT_DAYS, PIPELINE_ARTIFACTS_PREFIX),
+            kept("keep-packaged-templates", PACKAGED_TEMPLATES_PREFIX),
+        ],
         BucketName=Sub(artifact_bucket_name("${AWS::AccountId}", "${AWS::Region}")),
     )
     bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
     suppress(bucket, {
-        "CKV_AWS_18": "Build artifacts expire after 30 days and every read is by a pipeline "
-        "role already recorded by CloudTrail; server access logs would add nothing",
+        "CKV_AWS_18": "Pipeline artifacts and packaged templates, readable and writable only by "
+        "the pipeline roles and the environments' deploy and execution roles (bucket and key "
+        "policies); their object reads are not logged: no server access log bucket is kept for "
+        "a build store, and CloudTrail keeps no S3 data events here",
     })  # fmt: skip
     t.add_resource(bucket)
     objects = Sub(f"${{{bucket.title}.Arn}}/*")
@@ -201,13 +227,20 @@ def build_project(
     *,
     spec: str,
     compute: str = "BUILD_GENERAL1_SMALL",
-    docker: bool = False,
+    image_architecture: str | None = None,
     cache_modes: tuple[str, ...] = (),
     timeout_minutes: int = 30,
 ) -> tuple[Project, LogGroup]:
     """A CodeBuild project run by the pipeline (sources and artifacts come from it), with its
     buildspec from pipeline/, artifacts encrypted with the artifact key, and a log group of its
-    own kept LOG_DAYS days."""
+    own kept LOG_DAYS days. A project that builds container images (`image_architecture`)
+    runs docker (privileged) on that CPU and tells the build its platform (IMAGE_PLATFORM)."""
+    environment_type, image, platform = IMAGE_BUILDERS[image_architecture or "X86_64"]
+    platform_variable = (
+        {"EnvironmentVariables": [EnvironmentVariable(Name="IMAGE_PLATFORM", Value=platform)]}
+        if image_architecture
+        else {}
+    )
     log_group = LogGroup(
         f"{title}Logs",
         LogGroupName=f"/aws/codebuild/{name}",
@@ -222,11 +255,12 @@ def build_project(
         Source=Source(Type="CODEPIPELINE", BuildSpec=buildspec(spec)),
         Artifacts=Artifacts(Type="CODEPIPELINE"),
         Environment=Environment(
-            Type="LINUX_CONTAINER",
+            Type=environment_type,
             ComputeType=compute,
-            Image=BUILD_IMAGE,
+            Image=image,
             ImagePullCredentialsType="CODEBUILD",
-            PrivilegedMode=docker,
+            PrivilegedMode=image_architecture is not None,
+            **platform_variable,
         ),
         Cache=ProjectCache(Type="LOCAL", Modes=list(cache_modes))
         if cache_modes
@@ -237,7 +271,7 @@ def build_project(
         TimeoutInMinutes=timeout_minutes,
         QueuedTimeoutInMinutes=60,
     )
-    if docker:
+    if image_architecture:
         suppress(project, {
             "CKV_AWS_316": "Builds a container image: docker needs privileged mode in CodeBuild",
         })  # fmt: skip

@@ -24,10 +24,14 @@ from playback_infra.parts.suppress import suppress
 
 
 def private_bucket(
-    title: str, encryption: ServerSideEncryptionRule, lifecycle: LifecycleRule, **properties
+    title: str,
+    encryption: ServerSideEncryptionRule,
+    lifecycle: LifecycleRule | list[LifecycleRule],
+    **properties,
 ) -> Bucket:
-    """No public access in any form, objects owned by the bucket owner, versioned, encrypted.
-    `properties` add to or replace these (a log bucket CloudFront writes to needs ACLs)."""
+    """No public access in any form, objects owned by the bucket owner, versioned, encrypted,
+    with its `lifecycle` rule or rules. `properties` add to or replace these (a log bucket
+    CloudFront writes to needs ACLs)."""
     defaults = {
         "OwnershipControls": OwnershipControls(
             Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
@@ -43,7 +47,9 @@ def private_bucket(
             RestrictPublicBuckets=True,
         ),
         VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=LifecycleConfiguration(Rules=[lifecycle]),
+        LifecycleConfiguration=LifecycleConfiguration(
+            Rules=lifecycle if isinstance(lifecycle, list) else [lifecycle]
+        ),
         **{**defaults, **properties},
     )
 
@@ -59,15 +65,26 @@ def kms_encryption(key_arn) -> ServerSideEncryptionRule:
     )
 
 
-def expiring(rule_id: str, days) -> LifecycleRule:
-    """Objects expire after `days`; replaced versions and unfinished uploads after one."""
-    return LifecycleRule(
+def expiring(rule_id: str, days, prefix: str = "") -> LifecycleRule:
+    """Objects (under `prefix`, or all) expire after `days`; replaced versions and unfinished
+    uploads after one."""
+    rule = kept(rule_id, prefix)
+    rule.ExpirationInDays = days
+    return rule
+
+
+def kept(rule_id: str, prefix: str) -> LifecycleRule:
+    """Current objects under `prefix` never expire; replaced versions and unfinished uploads do
+    after a day."""
+    rule = LifecycleRule(
         Id=rule_id,
         Status="Enabled",
-        ExpirationInDays=days,
         NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=1),
         AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
     )
+    if prefix:
+        rule.Prefix = prefix
+    return rule
 
 
 def tls_only(bucket: Bucket) -> Statement:

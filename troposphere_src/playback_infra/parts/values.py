@@ -84,7 +84,7 @@ DATABASE_PROXY_CLIENTS_ALARM_COUNT = "DatabaseProxyClientsAlarmCount"
 SECRET_ROTATION_DAYS = "SecretRotationDays"
 APP_CPU = "AppCpu"
 APP_MEMORY = "AppMemory"
-APP_ARCHITECTURE = "AppArchitecture"
+IMAGE_ARCHITECTURE = "ImageArchitecture"
 APP_DESIRED_TASKS = "AppDesiredTasks"
 APP_MIN_TASKS = "AppMinTasks"
 APP_MAX_TASKS = "AppMaxTasks"
@@ -380,8 +380,10 @@ VALUES: dict[str, Value] = {
     APP_MEMORY: Value(
         "Number", "Task memory (MiB), valid for the CPU size", min_value=512, max_value=30720
     ),
-    APP_ARCHITECTURE: Value(
-        "String", "CPU architecture of the image", allowed_values=("ARM64", "X86_64")
+    IMAGE_ARCHITECTURE: Value(
+        "String",
+        "CPU architecture of the backend and jobs images and of the tasks that run them",
+        allowed_values=("ARM64", "X86_64"),
     ),
     APP_DESIRED_TASKS: Value("Number", "Tasks the service starts with", min_value=1, max_value=500),
     APP_MIN_TASKS: Value("Number", "Fewest tasks autoscaling keeps", min_value=1, max_value=500),

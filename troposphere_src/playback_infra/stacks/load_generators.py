@@ -141,6 +141,8 @@ def build() -> Template:
             Memory=FindInMap("Memory", Ref(cpu), "MiB"),
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
+            # Locust's public image, not built here: the platform docs/load-testing.md says to
+            # confirm for a new pin.
             RuntimePlatform=RuntimePlatform(
                 CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"
             ),

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playback_infra.checks.contracts import keys, rotation
+from playback_infra.checks.contracts import (
+    architecture,
+    keys,
+    limits,
+    references,
+    rotation,
+    scaling,
+)
 from playback_infra.checks.contracts.rule import Rule, Subject, subject
 
 # Each rule module's RULE, in the order `check` reports them.
-RULES: tuple[Rule, ...] = (keys.RULE, rotation.RULE)
+RULES: tuple[Rule, ...] = (
+    keys.RULE,
+    rotation.RULE,
+    architecture.RULE,
+    limits.RULE,
+    references.RULE,
+    scaling.RULE,
+)
 
 __all__ = ["RULES", "Rule", "Subject", "problems", "subject"]
 

@@ -54,3 +54,11 @@ class Rule:
 
     def problems(self, subject: Subject) -> list[str]:
         return [f"{self.name}: {finding} (AWS: {self.doc})" for finding in self.find(subject)]
+
+
+def text(node) -> str:
+    """A string property's text: the string, or the template of its Fn::Sub ("" otherwise)."""
+    if isinstance(node, dict) and "Fn::Sub" in node:
+        node = node["Fn::Sub"]
+        return node[0] if isinstance(node, list) else node
+    return node if isinstance(node, str) else ""

@@ -2,7 +2,7 @@
 
 - A cluster with Container Insights (enhanced) and the Fargate and Fargate Spot capacity
   providers; Spot only where the environment allows it (dev).
-- One task definition: ARM64 by default, read-only root filesystem with a writable /tmp,
+- One task definition of the environment's image architecture (ARM64 by default), read-only root filesystem with a writable /tmp,
   non-root user, the image from this account's ECR by an immutable tag, configuration in
   environment variables and credentials injected from Secrets Manager (the database app user,
   the OpenAI API key, whose value is set out of band), logs to a KMS-encrypted log group, a
@@ -12,7 +12,8 @@
   shifts the ingress stack's listener rules between the blue and green target groups after a
   test rule reached the new tasks, then bakes. A task that cannot get healthy fails the
   deployment within minutes (health check grace 30 s, ALB checks every 10 s).
-- Target tracking on CPU and on ALB requests per task, and scheduled scaling for game peaks.
+- Target tracking on CPU and on ALB requests per running task (both target groups' requests,
+  so the signal exists whichever colour is live), and scheduled scaling for game peaks.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ from troposphere import (
     Template,
 )
 from troposphere.applicationautoscaling import (
+    CustomizedMetricSpecification,
     PredefinedMetricSpecification,
     ScalableTarget,
     ScalableTargetAction,
     ScalingPolicy,
     ScheduledAction,
+    TargetTrackingMetric,
+    TargetTrackingMetricDataQuery,
+    TargetTrackingMetricDimension,
+    TargetTrackingMetricStat,
     TargetTrackingScalingPolicyConfiguration,
 )
 from troposphere.cloudwatch import Alarm, MetricDimension
@@ -147,7 +153,7 @@ def build() -> Template:
         values.API_TEST_LISTENER_RULE_ARN,
         values.APP_CPU,
         values.APP_MEMORY,
-        values.APP_ARCHITECTURE,
+        values.IMAGE_ARCHITECTURE,
         values.APP_DESIRED_TASKS,
         values.APP_MIN_TASKS,
         values.APP_MAX_TASKS,
@@ -396,7 +402,7 @@ def _add_task_definition(
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
             RuntimePlatform=RuntimePlatform(
-                CpuArchitecture=Ref(values.APP_ARCHITECTURE), OperatingSystemFamily="LINUX"
+                CpuArchitecture=Ref(values.IMAGE_ARCHITECTURE), OperatingSystemFamily="LINUX"
             ),
             ExecutionRoleArn=GetAtt(execution, "Arn"),
             TaskRoleArn=GetAtt(task, "Arn"),
@@ -526,6 +532,8 @@ def _add_service(
                 BakeTimeInMinutes=If(BLUE_GREEN, Ref(values.BAKE_MINUTES), NoValue),
                 MaximumPercent=200,
                 MinimumHealthyPercent=100,
+                # Both failure detectors work with rolling and blue/green deployments
+                # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html).
                 DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
                 Alarms=DeploymentAlarms(
                     AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
@@ -587,25 +595,76 @@ def _add_scaling(t: Template, cluster: Cluster, service: Service) -> None:
             ),
         )
     )
-    for colour, full_name in TARGET_GROUPS.items():
-        # Target tracking scales out when any policy asks and in only when all agree, so the
-        # idle colour's policy never holds the serving one back.
-        t.add_resource(
-            ScalingPolicy(
-                f"Requests{colour}ScalingPolicy",
-                PolicyName=f"alb-requests-per-task-{colour.lower()}",
-                PolicyType="TargetTrackingScaling",
-                ScalingTargetId=Ref(target),
-                TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
-                    PredefinedMetricSpecification=PredefinedMetricSpecification(
-                        PredefinedMetricType="ALBRequestCountPerTarget",
-                        ResourceLabel=Join(
-                            "/", [Ref(values.API_LOAD_BALANCER_FULL_NAME), Ref(full_name)]
-                        ),
-                    ),
-                    TargetValue=Ref(values.REQUESTS_PER_TASK_TARGET),
-                    ScaleInCooldown=300,
-                    ScaleOutCooldown=60,
-                ),
-            )
+    t.add_resource(
+        ScalingPolicy(
+            "RequestsScalingPolicy",
+            PolicyName="alb-requests-per-task",
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(target),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                CustomizedMetricSpecification=_requests_per_task(cluster, service),
+                TargetValue=Ref(values.REQUESTS_PER_TASK_TARGET),
+                ScaleInCooldown=300,
+                ScaleOutCooldown=60,
+            ),
         )
+    )
+
+
+def _requests_per_task(cluster: Cluster, service: Service) -> CustomizedMetricSpecification:
+    """ALB requests a minute per running task, whichever target group serves production.
+
+    One policy per target group would leave the idle colour's without data (the ALB publishes
+    RequestCount for a target group only while it gets requests), and a policy without data
+    never agrees to scale in, while Application Auto Scaling scales in only to the largest
+    capacity any policy asks for
+    (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html).
+    So one metric-math signal: both colours' requests, each FILLed with 0 where it has no data
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html),
+    over Container Insights' running task count
+    (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking-metric-math.html).
+    """
+    load_balancer = TargetTrackingMetricDimension(
+        Name="LoadBalancer", Value=Ref(values.API_LOAD_BALANCER_FULL_NAME)
+    )
+
+    def metric(query_id: str, namespace: str, name: str, statistic: str, dimensions: list):
+        return TargetTrackingMetricDataQuery(
+            Id=query_id,
+            MetricStat=TargetTrackingMetricStat(
+                Metric=TargetTrackingMetric(
+                    Namespace=namespace, MetricName=name, Dimensions=dimensions
+                ),
+                Stat=statistic,
+            ),
+            ReturnData=False,
+        )
+
+    requests = [
+        metric(
+            colour.lower(), "AWS/ApplicationELB", "RequestCount", "Sum",
+            [load_balancer, TargetTrackingMetricDimension(Name="TargetGroup", Value=Ref(full_name))],
+        )
+        for colour, full_name in TARGET_GROUPS.items()
+    ]  # fmt: skip
+    tasks = metric(
+        "tasks", "ECS/ContainerInsights", "RunningTaskCount", "Average",
+        [
+            TargetTrackingMetricDimension(Name="ClusterName", Value=Ref(cluster)),
+            TargetTrackingMetricDimension(Name="ServiceName", Value=GetAtt(service, "Name")),
+        ],
+    )  # fmt: skip
+    filled = " + ".join(f"FILL({query.Id}, 0)" for query in requests)
+    return CustomizedMetricSpecification(
+        Metrics=[
+            *requests,
+            tasks,
+            TargetTrackingMetricDataQuery(
+                Id="requests_per_task",
+                Expression=f"({filled}) / tasks",
+                Label="ALB requests per running task",
+                ReturnData=True,
+            ),
+        ]
+    )

@@ -43,9 +43,10 @@ def add_cache(t: Template) -> None:
             "NarrationCache",
             Condition=USE_CACHE,
             # The name must change with the subnets (a third AZ), which replace the cache:
-            # CloudFormation cannot replace a resource whose name stays.
+            # CloudFormation cannot replace a resource whose name stays. 34 of its 40 characters
+            # with the longest environment name (AWS contracts' limits rule).
             ServerlessCacheName=Sub(
-                f"baseball-playback-${{{values.ENVIRONMENT_NAME}}}-narration-${{{values.AZ_COUNT}}}az"
+                f"playback-${{{values.ENVIRONMENT_NAME}}}-cache-${{{values.AZ_COUNT}}}az"
             ),
             Description="OpenAI narrations, in front of the narration_cache table",
             Engine="valkey",

@@ -79,6 +79,7 @@ def add_import_job(t: Template, bucket: Bucket) -> None:
         values.JOBS_IMAGE_TAG,
         values.IMPORT_CPU,
         values.IMPORT_MEMORY,
+        values.IMAGE_ARCHITECTURE,
         values.JOBS_LOG_RETENTION_DAYS,
     )
     add_public_ip_condition(t)
@@ -204,7 +205,8 @@ def _jobs_container(log_group: LogGroup, prefix: str) -> dict:
 def _jobs_task_definition(
     title: str, family: Sub, execution_arn: GetAtt, task_arn: GetAtt, container: ContainerDefinition
 ) -> TaskDefinition:
-    """A Fargate (ARM64) task definition of the jobs image with the import's size and roles."""
+    """A Fargate task definition of the jobs image, on the environment's image architecture,
+    with the import's size and roles."""
     container.Environment.insert(
         0, EnvironmentVariable(Name="AWS_REGION", Value=Ref("AWS::Region"))
     )
@@ -215,7 +217,9 @@ def _jobs_task_definition(
         Memory=Ref(values.IMPORT_MEMORY),
         NetworkMode="awsvpc",
         RequiresCompatibilities=["FARGATE"],
-        RuntimePlatform=RuntimePlatform(CpuArchitecture="ARM64", OperatingSystemFamily="LINUX"),
+        RuntimePlatform=RuntimePlatform(
+            CpuArchitecture=Ref(values.IMAGE_ARCHITECTURE), OperatingSystemFamily="LINUX"
+        ),
         ExecutionRoleArn=execution_arn,
         TaskRoleArn=task_arn,
         Volumes=[Volume(Name="tmp")],

@@ -323,7 +323,9 @@ def _add_tracing(t: Template) -> None:
     t.add_resource(
         Group(
             "ApiTraceGroup",
-            GroupName=Sub(f"{service}-api"),
+            # X-Ray allows 32 characters: 28 with the longest environment name (AWS contracts'
+            # limits rule).
+            GroupName=Sub(f"playback-${{{values.ENVIRONMENT_NAME}}}-api"),
             FilterExpression=Sub(f'service("{service}")'),
             InsightsConfiguration=InsightsConfiguration(
                 InsightsEnabled=True, NotificationsEnabled=True

@@ -54,7 +54,7 @@ from troposphere.ecr import (
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from playback_infra.environments.catalog import delivery, environments
-from playback_infra.environments.delivery import Delivery
+from playback_infra.environments.delivery import Delivery, image_architecture
 from playback_infra.environments.model import Environment, Kind
 from playback_infra.environments.web import EDGE_REGION
 from playback_infra.parts import names
@@ -91,7 +91,7 @@ NOTIFIED_EVENTS = [
     "codepipeline-pipeline-pipeline-execution-failed",
     "codepipeline-pipeline-manual-approval-needed",
 ]
-# (title, name, role, buildspec, compute, docker, cache modes, timeout in minutes)
+# (title, name, role, buildspec, compute, builds an image, cache modes, timeout in minutes)
 PROJECTS = (
     ("InfraBuildProject", "infra-build", "infra-build", "infra-build",
      "BUILD_GENERAL1_MEDIUM", False, ("LOCAL_CUSTOM_CACHE",), 60),
@@ -187,7 +187,8 @@ def pipeline_template(d: Delivery, envs: tuple[Environment, ...]) -> Template:
     for role in roles.values():
         t.add_resource(role)
     projects = {}
-    for title, name, role, spec, compute, docker, cache, timeout in PROJECTS:
+    architecture = image_architecture(envs).value
+    for title, name, role, spec, compute, image, cache, timeout in PROJECTS:
         project, log_group = build_project(
             title,
             f"baseball-playback-{name}",
@@ -195,7 +196,7 @@ def pipeline_template(d: Delivery, envs: tuple[Environment, ...]) -> Template:
             key,
             spec=spec,
             compute=compute,
-            docker=docker,
+            image_architecture=architecture if image else None,
             cache_modes=cache,
             timeout_minutes=timeout,
         )

@@ -9,7 +9,8 @@
   Host forwarded, plus the secret origin header the ALB requires. The browser talks to one
   origin, so the API needs no CORS.
 - HTTPS only (HTTP redirects), TLS 1.2 with the 2025 cipher set at least, HTTP/2 and HTTP/3,
-  IPv6, security headers on every response, the edge WAF, access logs, 5xx error pages.
+  IPv6, security headers on every response, the edge WAF, access logs; errors pass through
+  uncached (no error page: it would be the API's too).
 The certificate and WAF come from the edge-global stack in us-east-1.
 """
 
@@ -86,7 +87,6 @@ CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 # TLS 1.2 (strongest ciphers only) and 1.3: the newest policy that keeps TLS 1.2 clients.
 VIEWER_TLS_POLICY = "TLSv1.2_2025"
 NOT_CACHED = ("/index.html", "/config.json")
-ERROR_PAGE = "/errors/5xx.html"
 SERVER_ERRORS = (500, 502, 503, 504)
 # The SPA loads only its own files and calls its own origin (the API is under the same host).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -392,15 +392,14 @@ def _add_distribution(
                 **site_files,
             ),
             CacheBehaviors=[*not_cached, api],
-            # Real server errors get a page (the frontend ships it); 4xx pass through untouched.
+            # Custom error responses are the distribution's, for every behaviour: a page for 5xx
+            # would answer the API client's requests with HTML instead of the backend's JSON
+            # error (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/GeneratingCustomErrorResponses.html).
+            # So no page, and no error caching (10 s by default, custom-error-pages-expiration.html):
+            # a backend error reaches the client as it was sent, and the next request retries.
+            # App routes reach /index.html through the SPA routing function, not an error page.
             CustomErrorResponses=[
-                CustomErrorResponse(
-                    ErrorCode=code,
-                    ResponseCode=code,
-                    ResponsePagePath=ERROR_PAGE,
-                    ErrorCachingMinTTL=10,
-                )
-                for code in SERVER_ERRORS
+                CustomErrorResponse(ErrorCode=code, ErrorCachingMinTTL=0) for code in SERVER_ERRORS
             ],
         ),
     )
