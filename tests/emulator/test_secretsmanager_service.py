@@ -319,3 +319,41 @@ def test_an_unknown_transform_is_left_to_ministack_as_before(cfn, transform):
     assert failure_reasons(cfn, stack_id) == [
         "Thing: Unsupported resource type: AWS::Nothing::Here"
     ]
+
+
+def test_rotation_is_dated_and_refused_while_a_version_is_pending(secrets):
+    """RotateSecret refuses to start while AWSPENDING is on a version AWSCURRENT is not (a
+    failed rotation's leftover), and a completed rotation sets LastRotatedDate."""
+    arn = secrets.create_secret(Name=new_stack_name(), SecretString='{"password": "one"}')["ARN"]
+    assert "LastRotatedDate" not in secrets.describe_secret(SecretId=arn)
+
+    version = secrets.rotate_secret(SecretId=arn, RotationLambdaARN=ROTATION_LAMBDA)["VersionId"]
+    described = secrets.describe_secret(SecretId=arn)
+    assert described["VersionIdsToStages"][version] == ["AWSCURRENT"]
+    rotated = described["LastRotatedDate"]
+
+    pending = secrets.put_secret_value(
+        SecretId=arn, SecretString='{"password": "two"}', VersionStages=["AWSPENDING"]
+    )["VersionId"]
+    with pytest.raises(ClientError) as refused:
+        secrets.rotate_secret(SecretId=arn)
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert pending in refused.value.response["Error"]["Message"]
+    assert secrets.describe_secret(SecretId=arn)["LastRotatedDate"] == rotated
+
+    secrets.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=pending
+    )
+    again = secrets.rotate_secret(SecretId=arn)["VersionId"]
+    assert secrets.describe_secret(SecretId=arn)["VersionIdsToStages"][again] == ["AWSCURRENT"]
+
+
+def test_a_secret_another_service_manages_shows_its_owner(secrets):
+    owned = secrets.create_secret(
+        Name=new_stack_name(),
+        SecretString="{}",
+        Tags=[{"Key": "aws:secretsmanager:owningService", "Value": "rds"}],
+    )["ARN"]
+    mine = secrets.create_secret(Name=new_stack_name(), SecretString="{}")["ARN"]
+    assert secrets.describe_secret(SecretId=owned)["OwningService"] == "rds"
+    assert "OwningService" not in secrets.describe_secret(SecretId=mine)

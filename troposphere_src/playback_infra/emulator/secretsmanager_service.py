@@ -1,15 +1,19 @@
-"""Secrets Manager for ministack's CloudFormation engine.
+"""Secrets Manager for ministack's CloudFormation engine and API.
 
 A secret's Ref is its ARN (``secret_ref_is_arn``), and a generated secret takes every
 GenerateSecretString option (``generate_with_every_option``). A RotationSchedule turns rotation
 on in the secret's record (no rotation function runs), and the AWS::SecretsManager transform
 that goes with it is accepted and applied as a no-op (``accept_secrets_manager_transform``).
+RotateSecret refuses to start while a rotation is unfinished and records when one completed
+(``rotate_after_pending``); DescribeSecret shows that date and the owning service
+(``describe_rotation``).
 """
 
 import functools
 import json
 import time
 
+from ministack.core.responses import error_response_json, json_response
 from ministack.services import secretsmanager
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import provisioners as cfn
@@ -136,6 +140,81 @@ def _rotation_delete(physical_id, props):
     if secret is not None:
         secret.update(RotationEnabled=False, LastChangedDate=int(time.time()))
         secretsmanager._sync_replicas(secret)
+
+
+# --- RotateSecret and DescribeSecret: what ministack's answers lack -----------------------
+
+_OWNING_SERVICE_TAG = "aws:secretsmanager:owningService"
+
+
+def _unfinished_rotation(secret):
+    """The version AWSPENDING is on when it is not AWSCURRENT's, else None."""
+    for version_id, version in secret["Versions"].items():
+        stages = version["Stages"]
+        if "AWSPENDING" in stages and "AWSCURRENT" not in stages:
+            return version_id
+    return None
+
+
+def rotate_after_pending(rotate_secret):
+    """Wrap ministack's ``_rotate_secret`` so a rotation is refused while AWSPENDING is on a
+    version other than AWSCURRENT's, and a completed one is dated.
+
+    RotateSecret (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html):
+    "If the AWSPENDING staging label is present but not attached to the same version as
+    AWSCURRENT, then any later invocation of RotateSecret assumes that a previous rotation
+    request is still in progress and returns an error." ministack 1.5.33 started another
+    rotation over it. Its rotation runs no function and completes at once (a copy of
+    AWSCURRENT becomes AWSCURRENT): that completion sets LastRotatedDate, "the last date and
+    time that Secrets Manager rotated the secret", which ministack never recorded.
+    """
+
+    @functools.wraps(rotate_secret)
+    def rotate(data):
+        _key, secret = secretsmanager._resolve(data.get("SecretId"))
+        pending = _unfinished_rotation(secret) if secret and not secret.get("DeletedDate") else None
+        if pending:
+            return error_response_json(
+                "InvalidRequestException",
+                f"A previous rotation isn't complete: version {pending} is AWSPENDING and not"
+                " AWSCURRENT.",
+                400,
+            )
+        answer = rotate_secret(data)
+        if answer[0] < 400:
+            secret["LastRotatedDate"] = int(time.time())
+        return answer
+
+    rotate.refuses_unfinished = True
+    return rotate
+
+
+def describe_rotation(describe_secret):
+    """Wrap ministack's ``_describe_secret`` so its answer has LastRotatedDate (once a rotation
+    completed) and OwningService (a secret another service manages, such as RDS's master user
+    secret, which carries the ``aws:secretsmanager:owningService`` tag), as DescribeSecret
+    answers on AWS (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
+    """
+
+    @functools.wraps(describe_secret)
+    def describe(data):
+        answer = describe_secret(data)
+        status, _headers, body = answer
+        if status >= 400:
+            return answer
+        _key, secret = secretsmanager._resolve(data.get("SecretId"))
+        described = json.loads(body)
+        if secret.get("LastRotatedDate"):
+            described["LastRotatedDate"] = secret["LastRotatedDate"]
+        owner = next(
+            (t["Value"] for t in secret.get("Tags", []) if t["Key"] == _OWNING_SERVICE_TAG), None
+        )
+        if owner:
+            described["OwningService"] = owner
+        return json_response(described)
+
+    describe.shows_rotation = True
+    return describe
 
 
 # --- AWS::SecretsManager::Secret: GenerateSecretString -----------------------------------
