@@ -327,7 +327,7 @@ def test_the_trail_must_log_every_region_validated_and_deliver():
         (["--env", "dev"], "give --profile (a real account) or --endpoint-url"),
         (
             ["--env", "dev", "--endpoint-url", "http://127.0.0.1:1", "--rotate-timeout", "0"],
-            "field 'rotate-timeout': 0 must be a number of seconds above 0",
+            "verify: error: --rotate-timeout 0: give seconds above 0",
         ),
     ],
 )

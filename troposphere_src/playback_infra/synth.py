@@ -18,6 +18,8 @@ from playback_infra.emulator import coverage
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import Environment, validate_catalog
 from playback_infra.environments.parameters import edge_parameter_file, parameter_file
+from playback_infra.parts import values
+from playback_infra.paths import REPO_ROOT
 from playback_infra.reference import alarm_reference, stack_reference
 from playback_infra.stacks import (
     account_baseline,
@@ -99,9 +101,18 @@ def children() -> dict[str, tuple[str, Template]]:
     return {title: (f"{name}.yaml", module.build()) for title, (name, module) in NESTED.items()}
 
 
+def committed_ranges(base: Path = REPO_ROOT) -> dict[str, str]:
+    """Environment name -> the VPC range in its parameter file under `base`: the catalog's at the
+    last synth (one refused for bad configuration writes nothing), to tell which was edited."""
+    return {
+        path.stem: json.loads(path.read_text())["Parameters"].get(values.VPC_CIDR, "")
+        for path in (base / "parameters").glob("*.json")
+    }
+
+
 def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Rendered:
     """Every generated file, in memory. Raises ConfigError before anything is rendered."""
-    envs = validate_catalog((catalog or environments)())
+    envs = validate_catalog((catalog or environments)(), committed_ranges)
     nested = children()
     root_template = root.build(nested)
     files = {

@@ -3,7 +3,7 @@
 Each function reads the deployed templates (`DeployedEnvironment`) for what exists and how big
 it is, and the price table for what it costs; usage the templates cannot tell (GB through NAT,
 requests, log volume) comes from the table's assumptions for the environment's kind, and its
-lines are marked `assumed`.
+lines are marked `assumed`; a line whose price the sources searched did not give, `unsourced`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ class Line:
     unit: str
     unit_usd: float
     assumed: bool = False
-    """The quantity is a usage assumption, or the price could not be sourced."""
+    """The quantity is a usage assumption, not read from the templates."""
+    unsourced: bool = False
+    """The unit price was not found in the sources searched (AWS's rate as known)."""
 
     @property
     def monthly_usd(self) -> float:
@@ -34,7 +36,7 @@ class Line:
 
 
 def _line(service: str, item: str, quantity: float, price: Price, assumed: bool = False) -> Line:
-    return Line(service, item, quantity, price.unit, price.usd, assumed or not price.sourced)
+    return Line(service, item, quantity, price.unit, price.usd, assumed, not price.sourced)
 
 
 def network(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
@@ -162,7 +164,7 @@ def _fargate(
         if share <= 0:
             continue
         factor = 1 - discount.usd if kind == "Spot" else 1
-        spot_assumed = kind == "Spot" and not discount.sourced
+        spot_unsourced = kind == "Spot" and not discount.sourced
         for amount, price, unit in ((vcpu, vcpu_price, "vCPU"), (gb, gb_price, "GB")):
             lines.append(
                 Line(
@@ -171,7 +173,8 @@ def _fargate(
                     amount * task_hours * share,
                     price.unit,
                     price.usd * factor,
-                    assumed or spot_assumed or not price.sourced,
+                    assumed,
+                    spot_unsourced or not price.sourced,
                 )
             )
     return lines
@@ -281,7 +284,7 @@ def database(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
                 copies * hours,
                 "instance-hour",
                 instance.usd_hour,
-                not instance.sourced,
+                unsourced=not instance.sourced,
             ),
             _line(
                 "database",

@@ -1,4 +1,4 @@
-"""Teach ministack's CloudFormation engine twenty-nine resource types, then serve.
+"""Teach ministack's CloudFormation engine thirty resource types, then serve.
 
 Run with the emulator venv's python: ``python ministack_plugin.py`` (the port
 and bind address come from GATEWAY_PORT and BIND_HOST, as for ministack).
@@ -10,8 +10,9 @@ top-level modules (the script's directory is on ``sys.path``): ``ec2_service``,
 ``acm_service``, ``route53_service``, ``s3_service``, ``ecs_service``, ``ecr_service``,
 ``application_autoscaling_service``, ``xray_service``, ``synthetics_service``,
 ``billing_service`` (budgets, Cost Explorer), ``security_services`` (GuardDuty, Security Hub,
-ECR registry scanning) and ``delivery_services`` (CodePipeline, CodeConnections, CodeStar
-Notifications, CodeBuild report groups, ECR replication); ``engine_fixes`` fixes the engine's
+ECR registry scanning), ``cloudtrail_service`` (the trail as a resource) and
+``delivery_services`` (CodePipeline, CodeConnections, CodeStar Notifications, CodeBuild report
+groups, ECR replication); ``engine_fixes`` fixes the engine's
 nested stacks and template URLs, and ``served`` holds what the modules share. A module that
 adds resource types declares them in ``HANDLERS`` and their replacing properties in
 ``REPLACING``; ``register()`` installs everything.
@@ -27,6 +28,7 @@ import sys
 import application_autoscaling_service
 import backup_service
 import billing_service
+import cloudtrail_service
 import cloudwatch_service
 import delivery_services
 import ec2_service
@@ -108,6 +110,7 @@ _MODULES = (
     ec2_service, rds_service, elasticache_service, cloudwatch_service, secretsmanager_service,
     backup_service, wafv2_service, ecs_service, application_autoscaling_service,
     xray_service, billing_service, security_services, synthetics_service, delivery_services,
+    cloudtrail_service,
 )  # fmt: skip
 
 

@@ -27,7 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from playback_infra.deploy import aws_errors, deployed_environment, environment
-from playback_infra.environments.model import ConfigError, Environment, Problem
+from playback_infra.environments.model import Environment
+from playback_infra.errors import UsageError
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -178,24 +179,12 @@ def json_report(deployed: Deployed, results: list[Result]) -> str:
     )
 
 
-def _check_arguments(env: Environment, args: argparse.Namespace) -> None:
-    if args.rotate_timeout <= 0:
-        raise ConfigError(
-            [
-                Problem(
-                    env.name,
-                    "rotate-timeout",
-                    f"{args.rotate_timeout:g} must be a number of seconds above 0",
-                )
-            ]
-        )
-
-
 def verify(args: argparse.Namespace) -> int:
     from playback_infra.verify import secrets
 
+    if args.rotate_timeout <= 0:
+        raise UsageError(f"--rotate-timeout {args.rotate_timeout:g}: give seconds above 0")
     env = environment(args.env)
-    _check_arguments(env, args)
     with aws_errors(f"verify {env.name}: "):
         aws, outputs = deployed_environment(
             args, env, "verify reads the deployed environment", needed=()
@@ -207,7 +196,7 @@ def verify(args: argparse.Namespace) -> int:
             client=lambda service: aws.client(service, endpoint_url=args.endpoint_url),
             outputs=outputs,
             resources=tuple(stack_resources(cfn, env.stack_name)),
-            baseline_stack=args.baseline_stack,
+            baseline_stack=args.baseline_stack or BASELINE_STACK,
         )
         results = secrets.rotate(deployed, tuple(args.rotate or ()), args.rotate_timeout)
         results += run(deployed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from playback_infra.environments.model import ConfigError, Problem
+from playback_infra.errors import UsageError
 from playback_infra.parts import values
 from playback_infra.verify import Deployed, Result, failed, passed
 
@@ -127,20 +127,14 @@ def rotation(deployed: Deployed) -> list[Result]:
 
 def rotate(deployed: Deployed, names: tuple[str, ...], timeout: float) -> list[Result]:
     """Rotate each secret `names` names (RotateSecret) and wait up to `timeout` seconds for
-    its new version to become AWSCURRENT; a ConfigError for a name no rotation function
+    its new version to become AWSCURRENT; a UsageError for a name no rotation function
     rotates."""
     rotatable = function_rotated(deployed)
     unknown = [n for n in names if n not in rotatable]
     if unknown:
-        raise ConfigError(
-            [
-                Problem(
-                    deployed.env.name,
-                    "rotate",
-                    f"{', '.join(unknown)}: not a secret a rotation function rotates here; "
-                    f"give one of {', '.join(sorted(rotatable)) or '(none)'}",
-                )
-            ]
+        raise UsageError(
+            f"--rotate {' '.join(unknown)}: not a secret a rotation function rotates in "
+            f"{deployed.env.name}; give one of {', '.join(sorted(rotatable)) or '(none)'}"
         )
     client = deployed.client("secretsmanager")
     return [

@@ -41,6 +41,7 @@ from troposphere.iam import Policy as InlinePolicy
 
 from playback_infra.parts import names, values
 from playback_infra.parts.authorization import resource_arns
+from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.suppress import ACCOUNT_WIDE, suppress
 from playback_infra.parts.template import new_template, tag_component
 from playback_infra.stacks.pipeline_target import execution_permissions
@@ -314,14 +315,6 @@ def _deploy_statements(execution: Role) -> list[Statement]:
     ]
 
 
-def _cloudformation_trust() -> Policy:
-    """CloudFormation, for this account's stacks."""
-    return _trust(
-        Principal("Service", ["cloudformation.amazonaws.com"]),
-        Condition(StringEquals("aws:SourceAccount", Sub(ACCOUNT))),
-    )
-
-
 def _guard_statements() -> list[Statement]:
     """Reading the artifacts (packaged nested templates), and denies no template can lift:
     the pipeline's own roles and its artifact buckets are not the environments', and no role
@@ -400,7 +393,9 @@ def _add_execution_role(t: Template) -> Role:
             "ExecutionRole",
             RoleName=names.PIPELINE_EXECUTION_ROLE,
             Description="CloudFormation deploying this account's environments for the pipeline",
-            AssumeRolePolicyDocument=_cloudformation_trust(),
+            # No source condition: CloudFormation documents none for a service role
+            # (parts/iam.assumable_by); only this account can pass the role to it.
+            AssumeRolePolicyDocument=assumable_by("cloudformation.amazonaws.com"),
             ManagedPolicyArns=[Ref(p) for p in policies],
             Policies=[_inline("artifacts-and-guards", _guard_statements())],
         )
