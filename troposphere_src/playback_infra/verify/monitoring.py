@@ -9,8 +9,10 @@
   up to 100 a call: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
   The names come from the stacks' resources, not a name prefix: CloudFormation names them
   after their stack, and one environment's stack name may begin another's.
-- trail: the account baseline's trail (its output CloudTrailName) records every region
-  (IsMultiRegionTrail), validates its log files (LogFileValidationEnabled:
+- trail: the account baseline's trail (its output CloudTrailName; else another multi-region
+  trail, an organization's or another region's, whose shadow trails DescribeTrails shows:
+  https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html) records
+  every region (IsMultiRegionTrail), validates its log files (LogFileValidationEnabled:
   https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Trail.html), is logging and
   has no delivery error (IsLogging, LatestDeliveryError:
   https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html).
@@ -19,7 +21,7 @@
 from __future__ import annotations
 
 from playback_infra.deploy import described_stack
-from playback_infra.verify import Deployed, Result, failed, passed, skipped
+from playback_infra.verify import PASS, Deployed, Result, failed, passed, skipped
 
 CANARY, ALARMS, TRAIL = "canary", "alarms", "trail"
 TRAIL_OUTPUT = "CloudTrailName"
@@ -165,27 +167,36 @@ def trail_result(name: str, trail: dict | None, status: dict) -> Result:
 
 
 def trail(deployed: Deployed) -> list[Result]:
-    cfn = deployed.client("cloudformation")
-    stack = described_stack(cfn, deployed.baseline_stack)
+    """The baseline's trail (its output CloudTrailName); where the baseline makes none (a second
+    region, an organization trail: docs/security.md), the multi-region trails DescribeTrails
+    shows in the region, shadow trails of other regions and the organization's included, one
+    of which must pass."""
+    stack = described_stack(deployed.client("cloudformation"), deployed.baseline_stack)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-    if TRAIL_OUTPUT not in outputs:
-        why = "is not deployed" if stack is None else f"has no output {TRAIL_OUTPUT}"
-        return [
-            failed(
-                TRAIL,
-                deployed.baseline_stack,
-                f"no trail: the stack {why} in {deployed.region}",
-                f"deploy templates/account-baseline.yaml as {deployed.baseline_stack} in {deployed.region} "
-                "(docs/security.md), or give --baseline-stack",
-            )
-        ]
-    name = outputs[TRAIL_OUTPUT]
     cloudtrail = deployed.client("cloudtrail")
-    trails = cloudtrail.describe_trails(trailNameList=[name])["trailList"]
-    if not trails:
-        return [trail_result(name, None, {})]
+    if TRAIL_OUTPUT in outputs:
+        name = outputs[TRAIL_OUTPUT]
+        trails = cloudtrail.describe_trails(trailNameList=[name])["trailList"]
+        if not trails:
+            return [trail_result(name, None, {})]
+        return [
+            trail_result(name, trails[0], cloudtrail.get_trail_status(Name=trails[0]["TrailARN"]))
+        ]
+    others = [t for t in cloudtrail.describe_trails()["trailList"] if t.get("IsMultiRegionTrail")]
+    verdicts = [
+        trail_result(t["Name"], t, cloudtrail.get_trail_status(Name=t["TrailARN"])) for t in others
+    ]
+    if any(v.status == PASS for v in verdicts):
+        return [next(v for v in verdicts if v.status == PASS)]
+    if verdicts:
+        return verdicts
+    why = "is not deployed" if stack is None else f"makes no trail (no output {TRAIL_OUTPUT})"
     return [
-        trail_result(
-            name, trails[0], cloudtrail.get_trail_status(Name=trails[0].get("TrailARN", name))
+        failed(
+            TRAIL,
+            deployed.baseline_stack,
+            f"no multi-region trail records {deployed.region}, and the stack {why}",
+            f"deploy templates/account-baseline.yaml as {deployed.baseline_stack} with its trail "
+            "(docs/security.md), or give --baseline-stack",
         )
     ]
