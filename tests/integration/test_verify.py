@@ -217,7 +217,7 @@ def test_a_failed_rotation_is_reported_and_blocks_the_next(endpoint, aws, capsys
         refused = _result(report, "rotate", "DatabaseAppSecretArn")
         assert refused["status"] == "fail"
         assert refused["detail"].startswith(
-            "Secrets Manager refused to start a rotation: A previous rotation isn't complete"
+            "Secrets Manager refused to start a rotation: InvalidRequestException: A previous rotation isn't complete"
         )
         rotation = _result(report, "rotation", "DatabaseAppSecretArn")
         assert (

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,8 +62,6 @@ def skipped(item: str, subject: str, detail: str) -> Result:
 
 @dataclass(frozen=True)
 class Resource:
-    stack: str
-    """The name of the stack that holds it."""
     logical_id: str
     type: str
     physical_id: str
@@ -92,7 +91,6 @@ class Deployed:
 
 def stack_resources(cfn, stack: str) -> list[Resource]:
     """The resources of `stack` and of its nested stacks (ListStackResources)."""
-    name = stack.split("/")[1] if stack.startswith("arn:") else stack
     found = []
     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
         for summary in page["StackResourceSummaries"]:
@@ -100,7 +98,6 @@ def stack_resources(cfn, stack: str) -> list[Resource]:
                 continue
             found.append(
                 Resource(
-                    name,
                     summary["LogicalResourceId"],
                     summary["ResourceType"],
                     summary["PhysicalResourceId"],
@@ -127,7 +124,7 @@ def _checks():
 
 
 def run(deployed: Deployed) -> list[Result]:
-    """Every check's results; a check AWS refuses to answer fails with the refusal."""
+    """Every check's results; a check AWS answers with an error fails with that error."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     results = []
@@ -139,8 +136,9 @@ def run(deployed: Deployed) -> list[Result]:
                 failed(
                     item,
                     deployed.env.name,
-                    f"AWS refused: {error}",
-                    "the profile needs the read-only actions docs/verify.md lists",
+                    f"AWS answered: {error}",
+                    "access denied: the profile needs the actions docs/verify.md lists; a "
+                    "resource not found: deploy the environment again",
                 )
             )
     return results
@@ -193,7 +191,9 @@ def verify(args: argparse.Namespace) -> int:
         deployed = Deployed(
             env=env,
             region=aws.region_name,
-            client=lambda service: aws.client(service, endpoint_url=args.endpoint_url),
+            client=functools.cache(
+                lambda service: aws.client(service, endpoint_url=args.endpoint_url)
+            ),
             outputs=outputs,
             resources=tuple(stack_resources(cfn, env.stack_name)),
             baseline_stack=args.baseline_stack or BASELINE_STACK,

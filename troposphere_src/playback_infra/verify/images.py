@@ -229,9 +229,18 @@ def running_tasks(deployed: Deployed) -> list[Result]:
     results = []
     for resource in deployed.of_type("AWS::ECS::Service"):
         cluster = resource.physical_id.split("/")[1]  # arn:...:service/CLUSTER/NAME
-        (service,) = ecs.describe_services(cluster=cluster, services=[resource.physical_id])[
-            "services"
-        ]
+        services = ecs.describe_services(cluster=cluster, services=[resource.physical_id])
+        if not services["services"]:
+            results.append(
+                failed(
+                    TASKS,
+                    resource.physical_id.rsplit("/", 1)[-1],
+                    "the service does not exist",
+                    "deploy the environment again (its app stack creates the service)",
+                )
+            )
+            continue
+        (service,) = services["services"]
         definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
             "taskDefinition"
         ]

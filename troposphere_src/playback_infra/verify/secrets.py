@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import time
 
+from botocore.exceptions import ClientError
+
 from playback_infra.errors import UsageError
 from playback_infra.parts import values
 from playback_infra.verify import Deployed, Result, failed, passed
@@ -146,14 +148,21 @@ def _rotate_one(env: str, client, name: str, arn: str, timeout: float) -> Result
     started = time.monotonic()
     try:
         version = client.rotate_secret(SecretId=arn)["VersionId"]
-    except client.exceptions.InvalidRequestException as error:
+    except ClientError as error:
         described = client.describe_secret(SecretId=arn)
-        pending = unfinished(described) or "?"
+        pending = unfinished(described)
+        fix = (
+            _retry(env, name, arn, pending, _log_group(described))
+            if pending
+            else "the profile needs secretsmanager:RotateSecret, and lambda:InvokeFunction on the "
+            "rotation function"
+        )
+        answer = error.response["Error"]
         return failed(
             ROTATE,
             name,
-            f"Secrets Manager refused to start a rotation: {error.response['Error']['Message']}",
-            _retry(env, name, arn, pending, _log_group(described)),
+            f"Secrets Manager refused to start a rotation: {answer['Code']}: {answer['Message']}",
+            fix,
         )
     while True:
         described = client.describe_secret(SecretId=arn)
