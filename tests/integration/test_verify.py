@@ -193,7 +193,7 @@ def test_prod_fails_until_its_secrets_rotated_then_passes(endpoint, capsys):
         "DatabaseMigrationSecretArn",
     )
     assert code == EXIT_OK, report
-    assert (report["passed"], report["failed"], report["not applicable"]) == (14, 0, 0)
+    assert (report["passed"], report["failed"], report["not_applicable"]) == (14, 0, 0)
     copies = _result(report, "backup copies")
     assert copies["subject"] == "baseball-playback-prod-dr in us-west-2"
     assert copies["detail"].startswith("the latest copy job (") and copies["detail"].endswith(
@@ -405,3 +405,22 @@ def test_bad_flags_and_an_undeployed_environment(endpoint, capsys):
     with contextlib.suppress(SystemExit):
         main(["verify", "--env", "dev", "--endpoint-url", endpoint, "--format", "yaml"])
     assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+
+def test_a_service_whose_tasks_stopped_fails_with_the_reason(endpoint, aws, capsys):
+    ecs = aws("ecs")
+    outputs = _outputs(aws, "dev")
+    cluster, service = outputs["ClusterName"], outputs["ServiceName"]
+    (task,) = ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]
+    ecs.stop_task(cluster=cluster, task=task, reason="Essential container in task exited")
+    try:
+        code, report = _report(endpoint, "dev", capsys)
+        assert code == EXIT_FAILED
+        tasks = _result(report, "running tasks")
+        assert (tasks["status"], tasks["detail"]) == (
+            "fail",
+            "no task running of 1 desired; the last one stopped: Essential container in task exited",
+        )
+    finally:
+        ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)
+        assert ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]

@@ -148,7 +148,7 @@ def counts(results: list[Result]) -> dict[str, int]:
     return {
         "passed": sum(r.status == PASS for r in results),
         "failed": sum(r.status == FAIL for r in results),
-        "not applicable": sum(r.status == SKIP for r in results),
+        "not_applicable": sum(r.status == SKIP for r in results),
     }
 
 
@@ -160,7 +160,7 @@ def text_report(deployed: Deployed, results: list[Result]) -> str:
         lines.append(f"{marks[r.status]} {r.item:<{width}}  {r.subject}: {r.detail}")
         if r.fix:
             lines.append(f"       fix: {r.fix}")
-    lines.append(", ".join(f"{n} {what}" for what, n in counts(results).items()))
+    lines.append(", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts(results).items()))
     return "\n".join(lines)
 
 

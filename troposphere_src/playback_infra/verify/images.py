@@ -88,8 +88,9 @@ def platforms(manifest: dict, media_type: str, read_config) -> frozenset[str]:
     return frozenset([read_config(manifest["config"]["digest"]).get("architecture", "unknown")])
 
 
-def described_image(ecr, image: Image) -> tuple[str, frozenset[str]]:
-    """The image's digest and architectures; ImageMissing when the registry lacks it."""
+def held_image(ecr, image: Image) -> dict:
+    """BatchGetImage's image (its imageId with the digest, its manifest); ImageMissing when
+    the registry does not hold it."""
     answer = ecr.batch_get_image(
         registryId=image.account,
         repositoryName=image.repository,
@@ -99,7 +100,12 @@ def described_image(ecr, image: Image) -> tuple[str, frozenset[str]]:
     if not answer.get("images"):
         reasons = "; ".join(f["failureReason"] for f in answer.get("failures", [])) or "not found"
         raise ImageMissing(reasons)
-    found = answer["images"][0]
+    return answer["images"][0]
+
+
+def built_for(ecr, image: Image) -> frozenset[str]:
+    """The architectures the image is built for; ImageMissing when the registry lacks it."""
+    found = held_image(ecr, image)
     manifest = json.loads(found["imageManifest"])
 
     def read_config(digest: str) -> dict:
@@ -110,7 +116,7 @@ def described_image(ecr, image: Image) -> tuple[str, frozenset[str]]:
             return json.load(response)
 
     media_type = found.get("imageManifestMediaType") or manifest.get("mediaType", "")
-    return found["imageId"]["imageDigest"], platforms(manifest, media_type, read_config)
+    return platforms(manifest, media_type, read_config)
 
 
 def architecture_result(
@@ -154,7 +160,7 @@ def architectures(deployed: Deployed) -> list[Result]:
                 continue
             subject = f"{definition['family']}/{container['name']}"
             try:
-                _digest, built = described_image(ecr, image)
+                built = built_for(ecr, image)
             except ImageMissing as error:
                 results.append(
                     failed(
@@ -187,8 +193,8 @@ def tasks_result(
             name,
             f"no task running of {service['desiredCount']} desired"
             + (f"; the last one stopped: {stopped_reason}" if stopped_reason else ""),
-            "read the stopped tasks' reasons (aws ecs describe-tasks); an image built for "
-            "another CPU stops with an exec format error in the container's log",
+            "read the stopped tasks' reasons (aws ecs describe-tasks) and their containers' log: "
+            "an image for another CPU, a secret or image the execution role cannot read",
         )
     wrong = [
         f"task {t['taskArn'].rsplit('/', 1)[-1]} {c['name']} runs {c.get('imageDigest') or 'no reported digest'}, "
@@ -249,7 +255,8 @@ def running_tasks(deployed: Deployed) -> list[Result]:
             image = private_image(container["image"])
             if image is not None:
                 try:
-                    released[container["name"]] = (image, described_image(ecr, image)[0])
+                    digest = held_image(ecr, image)["imageId"]["imageDigest"]
+                    released[container["name"]] = (image, digest)
                 except ImageMissing:
                     released[container["name"]] = (image, "not in the registry")
         tasks = _tasks(ecs, cluster, service["serviceName"], "RUNNING")
@@ -263,6 +270,8 @@ def running_tasks(deployed: Deployed) -> list[Result]:
 
 
 def _tasks(ecs, cluster: str, service: str, status: str) -> list[dict]:
+    """The service's tasks of a desired status, described 100 at a time, DescribeTasks' most
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html)."""
     arns = [
         arn
         for page in ecs.get_paginator("list_tasks").paginate(
@@ -272,6 +281,6 @@ def _tasks(ecs, cluster: str, service: str, status: str) -> list[dict]:
     ]
     return [
         task
-        for start in range(0, len(arns), 100)  # DescribeTasks takes up to 100
+        for start in range(0, len(arns), 100)
         for task in ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
     ]
