@@ -8,6 +8,7 @@ copy region. One emulator serves the module; each test deploys its own stacks.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from pathlib import Path
@@ -558,3 +559,53 @@ def test_dr_vault_is_made_in_the_copy_region_and_retained_with_its_key(endpoint)
     assert any("AlreadyExistsException" in r for r in failure_reasons(cfn, stack_id))
     vault = backup.describe_backup_vault(BackupVaultName="baseball-playback-prod-dr")
     assert vault["EncryptionKeyArn"] == key_arn
+
+
+def test_copy_jobs_complete_into_an_existing_vault_and_fail_without_one(endpoint, backup):
+    """StartCopyJob of a backup job's recovery point: FAILED with the reason while the copy
+    region has no such vault, COMPLETED once it has; ListCopyJobs filters and orders them."""
+    role = "arn:aws:iam::000000000000:role/backup"
+    backup.create_backup_vault(BackupVaultName="copy-source")
+    job = backup.start_backup_job(
+        BackupVaultName="copy-source",
+        ResourceArn="arn:aws:rds:us-east-1:000000000000:db:copied",
+        IamRoleArn=role,
+    )
+    destination = f"arn:aws:backup:{COPY_REGION}:000000000000:backup-vault:copy-destination"
+
+    def start_copy():
+        return backup.start_copy_job(
+            RecoveryPointArn=job["RecoveryPointArn"],
+            SourceBackupVaultName="copy-source",
+            DestinationBackupVaultArn=destination,
+            IamRoleArn=role,
+        )["CopyJobId"]
+
+    failed_id = start_copy()
+    copy_region_client("backup", endpoint).create_backup_vault(BackupVaultName="copy-destination")
+    completed_id = start_copy()
+
+    failed = backup.describe_copy_job(CopyJobId=failed_id)["CopyJob"]
+    assert failed["State"] == "FAILED" and destination in failed["StatusMessage"]
+    assert failed["ResourceArn"] == "arn:aws:rds:us-east-1:000000000000:db:copied"
+    completed = backup.describe_copy_job(CopyJobId=completed_id)["CopyJob"]
+    assert completed["State"] == "COMPLETED"
+    assert completed["DestinationRecoveryPointArn"].startswith(
+        f"arn:aws:backup:{COPY_REGION}:000000000000:recovery-point:"
+    )
+    listed = backup.list_copy_jobs(ByDestinationVaultArn=destination)["CopyJobs"]
+    assert [j["CopyJobId"] for j in listed] == [completed_id, failed_id]  # newest first
+    assert [j["CopyJobId"] for j in backup.list_copy_jobs(ByState="FAILED")["CopyJobs"]] == [
+        failed_id
+    ]
+    later = completed["CreationDate"] + datetime.timedelta(seconds=1)
+    assert backup.list_copy_jobs(ByCreatedAfter=later)["CopyJobs"] == []
+
+    with pytest.raises(ClientError) as unknown:
+        backup.start_copy_job(
+            RecoveryPointArn=job["RecoveryPointArn"] + "-x",
+            SourceBackupVaultName="copy-source",
+            DestinationBackupVaultArn=destination,
+            IamRoleArn=role,
+        )
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFoundException"

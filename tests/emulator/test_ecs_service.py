@@ -765,3 +765,41 @@ def test_cluster_keeps_its_capacity_providers_and_they_stay_while_in_use(cfn, aw
 
     cfn.delete_stack(StackName=stack_id)
     assert wait_stack(cfn, stack_id, "DELETE_IN_PROGRESS")["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_started_task_reports_the_digest_its_tag_names_when_it_started(endpoint, aws):
+    """A container's image tag in the emulator's ECR resolves to that image's digest when the
+    task starts, and stays with the task when the tag is pushed again; a tag the registry
+    lacks leaves the container without a digest."""
+    from tests.oci_images import push_image
+
+    ecr, ecs = aws("ecr"), aws("ecs")
+    ecr.create_repository(repositoryName="digests/app")
+    first = push_image(endpoint, "digests/app", "v1", "arm64")
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/digests/app"
+    ecs.create_cluster(clusterName="digests")
+    definition = ecs.register_task_definition(
+        family="digests",
+        containerDefinitions=[
+            {"name": "app", "image": f"{registry}:v1", "essential": True},
+            {"name": "missing", "image": f"{registry}:v9", "essential": False},
+            {
+                "name": "public",
+                "image": "public.ecr.aws/docker/library/nginx:1",
+                "essential": False,
+            },
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+    def containers(task_arn):
+        (task,) = ecs.describe_tasks(cluster="digests", tasks=[task_arn])["tasks"]
+        return {c["name"]: c.get("imageDigest") for c in task["containers"]}
+
+    started = ecs.run_task(cluster="digests", taskDefinition=definition)["tasks"][0]["taskArn"]
+    assert containers(started) == {"app": first, "missing": None, "public": None}
+
+    second = push_image(endpoint, "digests/app", "v1", "amd64")
+    assert second != first
+    assert containers(started)["app"] == first
+    again = ecs.run_task(cluster="digests", taskDefinition=definition)["tasks"][0]["taskArn"]
+    assert containers(again)["app"] == second

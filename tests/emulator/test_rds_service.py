@@ -875,6 +875,12 @@ def test_master_user_secret_is_kept_by_rds_with_the_data_key(rds, secrets, produ
     assert secret["KmsKeyId"] == root["DataKeyArn"]
     tags = {t["Key"]: t["Value"] for t in secret["Tags"]}
     assert tags["aws:rds:primaryDBInstanceArn"] == db["DBInstanceArn"]
+    # RDS rotates the secret it manages, every seven days unless told otherwise.
+    assert (secret["RotationEnabled"], secret["RotationRules"]) == (
+        True,
+        {"AutomaticallyAfterDays": 7},
+    )
+    assert secret["OwningService"] == "rds"
     value = json.loads(secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"])
     assert value["username"] == "playback_admin"
     assert len(value["password"]) >= 16

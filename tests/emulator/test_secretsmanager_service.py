@@ -394,3 +394,14 @@ def test_rotate_secret_refuses_a_secret_that_is_gone(secrets):
     assert error_code(
         secrets.rotate_secret, SecretId=arn, RotationLambdaARN=ROTATION_LAMBDA
     ) == "InvalidRequestException"  # fmt: skip
+
+
+def test_a_secret_another_service_manages_shows_its_owner(secrets):
+    owned = secrets.create_secret(
+        Name=new_stack_name(),
+        SecretString="{}",
+        Tags=[{"Key": "aws:secretsmanager:owningService", "Value": "rds"}],
+    )["ARN"]
+    mine = secrets.create_secret(Name=new_stack_name(), SecretString="{}")["ARN"]
+    assert secrets.describe_secret(SecretId=owned)["OwningService"] == "rds"
+    assert "OwningService" not in secrets.describe_secret(SecretId=mine)

@@ -1,5 +1,5 @@
 """`playback-infra`: synth, check, diff, deployed-tag, parameters, cost, deploy, emulator, plan,
-migrate, release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
+migrate, release-image, publish-site, verify, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written or created).
@@ -322,6 +322,44 @@ def _delivery_commands(commands) -> None:
     publish.set_defaults(run=_later("publish_site", "publish_site"))
 
 
+def _verify_command(commands) -> None:
+    """`verify`: what only AWS can show about a deployed environment."""
+    verify = commands.add_parser(
+        "verify",
+        help="check what only AWS can show about a deployed environment (read-only)",
+        description="Check the deployed environment: each rotated secret's last rotation, "
+        "the images' CPU architecture and the running tasks' digests, the backup copies to "
+        "the copy region, the caches, the canaries, the alarms and the account's trail. Exit "
+        "0 when every item passes, 1 when one fails. Changes nothing but with --rotate.",
+    )
+    _target(verify)
+    verify.add_argument(
+        "--rotate",
+        action="append",
+        metavar="OUTPUT",
+        help="first rotate this secret (the root output naming it, e.g. DatabaseAppSecretArn) "
+        "and wait for the rotation; repeatable",
+    )
+    verify.add_argument(
+        "--rotate-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for each --rotate to finish (default: 300)",
+    )
+    verify.add_argument(
+        "--baseline-stack",
+        help="the account baseline's stack, whose output CloudTrailName names the trail "
+        "(default: the name docs/security.md deploys it under)",
+    )
+    verify.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for scripts",
+    )
+    verify.set_defaults(run=_later("verify", "verify"))
+
+
 def _parser() -> argparse.ArgumentParser:
     from playback_infra.paths import REPO_ROOT
 
@@ -515,6 +553,7 @@ def _parser() -> argparse.ArgumentParser:
     smoke.add_argument("--ca-file", help="trust these CA certificates instead of the system's")
     smoke.add_argument("--junit-xml", help="also write the results as a JUnit report here")
     smoke.set_defaults(run=_smoke)
+    _verify_command(commands)
 
     drawing = commands.add_parser(
         "diagram",

@@ -4,12 +4,16 @@ An ECS cluster's capacity provider associations go through PutClusterCapacityPro
 definition is registered with every property (``register_task_definitions``); a service keeps
 what its template says and is refused what ECS refuses (``complete_service``); and a cluster
 update keeps the capacity providers its associations gave it (``keep_capacity_providers``).
+A started task's containers report the digest of their image's tag in the emulator's ECR
+(``resolve_image_digests``).
 """
 
 import copy
 import functools
+import json
+import re
 
-from ministack.services import alb, ecs
+from ministack.services import alb, ecr, ecs
 from ministack.services.cloudformation import provisioners as cfn
 from served import json_answer
 
@@ -410,6 +414,54 @@ def complete_service(handlers):
 
     created.completes_template = True
     return {**handlers, "create": created, "update": updated}
+
+
+# --- Tasks: the image digest ECS resolves -------------------------------------------------
+
+# An image by tag in an account's private registry: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG
+_PRIVATE_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"/(?P<repository>[^:@]+):(?P<tag>[^:@]+)$"
+)
+
+
+def _registry_digest(image):
+    """The digest of the image a private registry tag names in the emulator's ECR, or None."""
+    named = _PRIVATE_IMAGE.match(image)
+    if not named:
+        return None
+    images = ecr._images.get_scoped(named["account"], named["region"], named["repository"]) or []
+    return next((i["imageDigest"] for i in images if named["tag"] in i.get("imageTags", [])), None)
+
+
+def resolve_image_digests(run_task):
+    """Wrap ministack's ``_run_task`` (RunTask, and the tasks a service starts) so each
+    container whose image is a tag in the emulator's ECR reports that image's digest
+    (``imageDigest``), as on AWS: "Amazon ECS resolves container image names and any image
+    tags specified in the task definition to container image digests"
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerImage.html).
+
+    ministack 1.5.33 resolves a digest only when Docker pulls the image: without Docker its
+    containers had none. A tag the registry does not hold leaves the container without one
+    (ECS would fail to pull it; no container runs here). A task keeps the digest it started
+    with when the tag later names another image.
+    """
+
+    @functools.wraps(run_task)
+    def run(data):
+        answer = run_task(data)
+        status, _headers, body = answer
+        if status >= 400:
+            return answer
+        for started in json.loads(body).get("tasks", []):
+            for container in (ecs._tasks.get(started["taskArn"]) or {}).get("containers", []):
+                digest = _registry_digest(container.get("image", ""))
+                if digest and not container.get("imageDigest"):
+                    container["imageDigest"] = digest
+        return answer
+
+    run.resolves_digests = True
+    return run
 
 
 HANDLERS = {

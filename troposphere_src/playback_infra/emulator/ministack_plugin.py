@@ -7,7 +7,7 @@ What ministack lacks comes from the modules beside this script, one per service,
 top-level modules (the script's directory is on ``sys.path``): ``ec2_service``,
 ``rds_service``, ``elasticache_service``, ``cloudwatch_service``, ``sns_service``,
 ``secretsmanager_service``, ``backup_service``, ``wafv2_service``, ``elbv2_service``,
-``acm_service``, ``route53_service``, ``s3_service``, ``ecs_service``,
+``acm_service``, ``route53_service``, ``s3_service``, ``ecs_service``, ``ecr_service``,
 ``application_autoscaling_service``, ``xray_service``, ``synthetics_service``,
 ``billing_service`` (budgets, Cost Explorer), ``security_services`` (GuardDuty, Security Hub,
 ECR registry scanning), ``cloudtrail_service`` (the trail as a resource) and
@@ -32,6 +32,7 @@ import cloudtrail_service
 import cloudwatch_service
 import delivery_services
 import ec2_service
+import ecr_service
 import ecs_service
 import elasticache_service
 import ministack.app
@@ -48,7 +49,7 @@ from application_autoscaling_service import (
     reset_application_autoscaling,
     serve_application_autoscaling,
 )
-from backup_service import VAULT, refuse_taken_vault_name
+from backup_service import VAULT, refuse_taken_vault_name, serving_copy_jobs
 from cloudwatch_service import record_metric_math_alarms
 from ecs_service import (
     CLUSTER,
@@ -57,6 +58,7 @@ from ecs_service import (
     complete_service,
     keep_capacity_providers,
     register_task_definitions,
+    resolve_image_digests,
 )
 from elasticache_service import SERVERLESS_CACHE
 from elbv2_service import (
@@ -78,7 +80,7 @@ from engine_fixes import (
     record_name_seeds,
     resolve_nested_dynamic_references,
 )
-from ministack.services import alb, ecr, rds, route53, secretsmanager, waf
+from ministack.services import alb, backup, ecr, ecs, rds, route53, secretsmanager, waf
 from ministack.services.cloudformation import changesets as cfn_changesets
 from ministack.services.cloudformation import engine as cfn_engine
 from ministack.services.cloudformation import handlers as cfn_handlers
@@ -144,7 +146,10 @@ def register():
     (``serve_waf_logging``, ``reset_waf_logging``), and Application Auto Scaling is served
     (``serve_application_autoscaling``, ``reset_application_autoscaling``). An ECS cluster's
     update keeps its capacity providers (``keep_capacity_providers``), and an alarm on a
-    metric math expression is recorded (``record_metric_math_alarms``).
+    metric math expression is recorded (``record_metric_math_alarms``). ECR answers the
+    download URL of a layer (``serving_layer_downloads``), a started ECS task reports its
+    images' digests (``resolve_image_digests``), AWS Backup serves copy jobs (``serving_copy_jobs``), and a test may record a canary's run
+    (``recording_runs``).
 
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
     CloudFormation gives them on AWS. A proxy and an ECS service keep their names across a
@@ -205,6 +210,18 @@ def register():
         ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
     if not getattr(ecr.handle_request, "serves_registry_scanning", False):
         ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
+    if not getattr(ecr.handle_request, "serves_layer_downloads", False):
+        ecr.handle_request = ecr_service.serving_layer_downloads(ecr.handle_request)
+    if not getattr(ecs._run_task, "resolves_digests", False):
+        # The services' scheduler calls the module's name, the API its action map.
+        ecs._run_task = ecs._ACTION_MAP["RunTask"] = resolve_image_digests(ecs._run_task)
+    if not getattr(backup.handle_request, "serves_copy_jobs", False):
+        backup.handle_request = serving_copy_jobs(backup.handle_request)
+        ministack.app._reset_all_state = backup_service.reset(ministack.app._reset_all_state)
+    if not getattr(ministack.app._handle_post_body_shortcuts, "records_canary_runs", False):
+        ministack.app._handle_post_body_shortcuts = synthetics_service.recording_runs(
+            ministack.app._handle_post_body_shortcuts
+        )
     if "codepipeline" not in ministack.app.SERVICE_HANDLERS:
         for service in delivery_services.SERVED:
             ministack.app.SERVICE_HANDLERS[service] = delivery_services.serve

@@ -226,9 +226,14 @@ def _master_secret_key(props, instance):
     )
 
 
+# RDS "manages the settings for the secret and rotates the secret every seven days by default"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+_MASTER_SECRET_ROTATION = {"AutomaticallyAfterDays": 7}
+
+
 def _create_master_secret(instance, props):
     """Generate the master password into RDS's own secret (CreateSecret), as
-    ManageMasterUserPassword does, with the MasterUserSecret KMS key."""
+    ManageMasterUserPassword does, with the MasterUserSecret KMS key, its rotation on."""
     password = rds._generate_master_user_password()
     arn = instance["DBInstanceArn"]
     created = _secret_call(
@@ -245,6 +250,9 @@ def _create_master_secret(instance, props):
                 {"Key": "aws:secretsmanager:owningService", "Value": "rds"},
             ],
         },
+    )
+    secretsmanager._resolve(created["ARN"])[1].update(
+        RotationEnabled=True, RotationRules=dict(_MASTER_SECRET_ROTATION)
     )
     instance["_MasterUserPassword"] = password
     instance["MasterUserSecret"] = {

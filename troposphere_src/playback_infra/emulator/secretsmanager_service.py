@@ -324,16 +324,32 @@ def record_finished_rotation(update_secret_version_stage):
     return update
 
 
+# The tag a secret another service manages (RDS's master user secret) carries.
+_OWNING_SERVICE_TAG = "aws:secretsmanager:owningService"
+
+
 def show_last_rotation(describe_secret):
-    """Wrap ministack's DescribeSecret so it shows LastRotatedDate once a rotation finished."""
+    """Wrap ministack's DescribeSecret so its answer has LastRotatedDate (once a rotation
+    finished) and OwningService (a secret another service manages, such as RDS's master user
+    secret, which carries the ``aws:secretsmanager:owningService`` tag), as DescribeSecret
+    answers on AWS (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
+    """
 
     @functools.wraps(describe_secret)
     def describe(data):
         status, headers, body = describe_secret(data)
         _key, secret = secretsmanager._resolve(data.get("SecretId"))
-        if status >= 400 or not (secret or {}).get("LastRotatedDate"):
+        if status >= 400 or secret is None:
             return status, headers, body
-        return json_response({**json.loads(body), "LastRotatedDate": secret["LastRotatedDate"]})
+        described = json.loads(body)
+        if secret.get("LastRotatedDate"):
+            described["LastRotatedDate"] = secret["LastRotatedDate"]
+        owner = next(
+            (t["Value"] for t in secret.get("Tags", []) if t["Key"] == _OWNING_SERVICE_TAG), None
+        )
+        if owner:
+            described["OwningService"] = owner
+        return json_response(described)
 
     describe.shows_last_rotation = True
     return describe
