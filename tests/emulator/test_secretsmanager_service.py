@@ -405,3 +405,22 @@ def test_a_secret_another_service_manages_shows_its_owner(secrets):
     mine = secrets.create_secret(Name=new_stack_name(), SecretString="{}")["ARN"]
     assert secrets.describe_secret(SecretId=owned)["OwningService"] == "rds"
     assert "OwningService" not in secrets.describe_secret(SecretId=mine)
+
+
+def test_a_label_put_on_a_new_version_leaves_the_version_that_had_it(secrets):
+    """Each staging label is on one version at a time: a finished rotation's version keeps
+    AWSCURRENT alone once a new AWSPENDING version is put."""
+    arn = secrets.create_secret(Name=new_stack_name(), SecretString="{}")["ARN"]
+    first = secrets.put_secret_value(
+        SecretId=arn, SecretString='{"a": 1}', VersionStages=["AWSPENDING"]
+    )["VersionId"]
+    second = secrets.put_secret_value(
+        SecretId=arn, SecretString='{"a": 2}', VersionStages=["AWSPENDING"]
+    )["VersionId"]
+    stages = versions(secrets, arn)
+    assert first not in stages or "AWSPENDING" not in stages[first]
+    assert stages[second] == ["AWSPENDING"]
+    secrets.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=second
+    )
+    assert all("AWSPENDING" not in labels for labels in versions(secrets, arn).values())

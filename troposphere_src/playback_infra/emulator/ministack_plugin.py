@@ -98,6 +98,7 @@ from s3_service import configure_bucket_settings
 from secretsmanager_service import (
     accept_secrets_manager_transform,
     generate_with_every_option,
+    one_version_per_label,
     only_stored_values,
     record_finished_rotation,
     secret_ref_is_arn,
@@ -138,7 +139,7 @@ def register():
     ``resolve_nested_dynamic_references``) and the transforms
     (``accept_secrets_manager_transform``), and complete the secret (``secret_ref_is_arn``,
     ``generate_with_every_option``), rotation (``start_rotation``, ``only_stored_values``,
-    ``record_finished_rotation``, ``show_last_rotation``), topic (``keep_topic_attributes``), DB instance
+    ``record_finished_rotation``, ``show_last_rotation``, ``one_version_per_label``), topic (``keep_topic_attributes``), DB instance
     (``complete_db_instance``, ``render_db_instance_extras``) and backup vault
     (``refuse_taken_vault_name``) handlers and those of ``_HANDLER_WRAPPERS``. ELBv2 renders
     its load balancers' zones and target groups' extras (``render_load_balancer_zones``,
@@ -192,6 +193,7 @@ def register():
             secretsmanager._update_secret_version_stage
         )
         secretsmanager._describe_secret = show_last_rotation(secretsmanager._describe_secret)
+        secretsmanager._put_secret_value = one_version_per_label(secretsmanager._put_secret_value)
     if not getattr(waf.handle_request, "serves_logging", False):
         waf.handle_request = serve_waf_logging(waf.handle_request)
         waf.reset = reset_waf_logging(waf.reset)

@@ -324,6 +324,29 @@ def record_finished_rotation(update_secret_version_stage):
     return update
 
 
+def one_version_per_label(put_secret_value):
+    """Wrap ministack's PutSecretValue so the staging labels it attaches leave every other
+    version of the secret: "Each staging label can be attached to only one version at a time"
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html;
+    PutSecretValue moves a label the same way). ministack 1.5.33 left ``AWSPENDING`` on the
+    version that had it too, so a later stage move found the wrong version."""
+
+    @functools.wraps(put_secret_value)
+    def put(data):
+        answer = put_secret_value(data)
+        if answer[0] < 400:
+            version = json.loads(answer[2])["VersionId"]
+            _key, secret = secretsmanager._resolve(data.get("SecretId"))
+            labels = set(secret["Versions"][version]["Stages"])
+            for other, kept in secret["Versions"].items():
+                if other != version:
+                    kept["Stages"] = [label for label in kept["Stages"] if label not in labels]
+        return answer
+
+    put.one_version_per_label = True
+    return put
+
+
 # The tag a secret another service manages (RDS's master user secret) carries.
 _OWNING_SERVICE_TAG = "aws:secretsmanager:owningService"
 
