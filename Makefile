@@ -61,6 +61,8 @@ clean:
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py
 
-# The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs.
+# The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs,
+# written to benchmarks/results/import.json; then the docs' quoted figures from it.
 bench-import: $(VENV)/.installed mariadb-server database/node_modules/.installed
 	$(BIN)/python benchmarks/import_2023.py
+	$(BIN)/python benchmarks/figures.py
