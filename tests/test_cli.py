@@ -22,6 +22,7 @@ from playback_infra.paths import REPO_ROOT
         ["check"],
         ["diff"],
         ["deploy"],
+        ["emulator"],
         ["parameters"],
         ["cost"],
         ["frontend-config"],
@@ -44,6 +45,27 @@ def test_unknown_command_is_a_usage_error():
     )
     assert done.returncode == 2
     assert "invalid choice: 'synthesize'" in done.stderr
+    assert done.stderr.rstrip().endswith("; did you mean synth?")
+
+
+def test_a_misspelt_choice_is_offered_the_close_one(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["cost", "--env", "dev", "--format", "jsno"])
+    assert exit_.value.code == EXIT_CONFIG
+    assert (
+        capsys.readouterr()
+        .err.rstrip()
+        .endswith("(choose from 'table', 'json'); did you mean json?")
+    )
+
+
+def test_a_missing_required_flag_is_one_line_with_what_to_give(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["release-image", "--env", "dev"])
+    assert exit_.value.code == EXIT_CONFIG
+    assert capsys.readouterr().err.splitlines() == [
+        "playback-infra release-image: error: --image-tag is required: give the backend image's tag in ECR"
+    ]
 
 
 def test_committed_files_are_what_the_code_generates():

@@ -73,18 +73,64 @@ def test_json_is_the_same_estimate(capsys, estimates):
         printed["total_usd"], abs=0.01
     )
     assert printed["assumptions"] == list(estimate.assumptions)
+    assert [(x["assumed"], x["unsourced"]) for x in printed["lines"]] == [
+        (x.assumed, x.unsourced) for x in estimate.lines
+    ]
 
 
-def test_the_table_lists_every_line_the_total_and_the_assumptions(capsys, estimates):
-    assert main(["cost", "--env", "dev"]) == EXIT_OK
+def _rows(out: str) -> list[tuple[str, str]]:
+    """The table's (line, monthly USD) between its rules, each line's wrapped name joined again."""
+    table = out.split("\n-")[1].split("\n-")[0].splitlines()[1:]
+    rows: list[tuple[str, str]] = []
+    for row in table:
+        if row.startswith("    "):
+            rows[-1] = (f"{rows[-1][0]} {row.strip()}", rows[-1][1])
+        else:
+            name, cost = row.rsplit(None, 1)
+            rows.append((name, cost))
+    return rows
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_table_fits_100_columns_with_every_line_its_cost_and_the_total(capsys, estimates, env):
+    assert main(["cost", "--env", env]) == EXIT_OK
     out = capsys.readouterr().out
-    estimate = estimates["dev"]
-    for line in estimate.lines:
-        assert line.item in out
+    assert max(len(row) for row in out.splitlines()) <= 100
+    estimate = estimates[env]
+    for (name, cost), line in zip(_rows(out), estimate.lines, strict=True):
+        assert name.startswith(f"{line.service}: {line.item}")
+        assert cost == f"{line.monthly_usd:,.2f}"
     [total] = [row for row in out.splitlines() if row.startswith("total")]
     assert total.split()[-1] == f"{estimate.total_usd:,.2f}"
-    assert "Assumptions:" in out and "usage a month for a development environment" in out
+    assert "Assumptions:" in out and f"usage a month for a {estimate.kind} environment" in out
     assert "rds_proxy_vcpu_hour" in out  # the prices we could not source are named
+    assert out.rstrip().endswith("(`--wide` adds each line's quantity and unit price)")
+
+
+def test_wide_gives_each_line_one_row_with_its_quantity_and_unit_price(capsys, estimates):
+    assert main(["cost", "--env", "prod", "--wide"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].split() == ["line", "quantity", "unit", "price", "(USD)", "monthly", "USD"]  # fmt: skip
+    rows = out.split("\n-")[1].split("\n-")[0].splitlines()[1:]
+    for row, line in zip(rows, estimates["prod"].lines, strict=True):
+        assert f"{line.unit_usd:g} / {line.unit}" in row
+    assert "--wide" not in out
+
+
+def test_each_marker_means_one_thing(capsys, estimates):
+    """`*`: the quantity is a usage assumption; `?`: the price was not found. A line may be both."""
+    assert main(["cost", "--env", "prod"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert (
+        "* the quantity is a usage assumption (see Assumptions), not read from the templates" in out
+    )
+    assert "? the unit price was not found in the sources searched (AWS's rate as known)" in out
+    for (name, _), line in zip(_rows(out), estimates["prod"].lines, strict=True):
+        marks = name.removeprefix(f"{line.service}: {line.item}").strip()
+        assert marks == "*" * line.assumed + "?" * line.unsourced, name
+    lines = estimates["prod"].lines
+    assert any(x.assumed and not x.unsourced for x in lines)
+    assert any(x.unsourced and not x.assumed for x in lines)
 
 
 def test_an_unknown_environment_is_one_clear_error(capsys):
@@ -116,8 +162,8 @@ def test_every_price_names_its_source_and_every_kind_has_usage():
 @pytest.fixture(scope="module")
 def switch_changes(estimates):
     from playback_infra.cost.estimate import estimate_files
-    from playback_infra.cost.stacks import read_templates
     from playback_infra.cost.switches import changes
+    from playback_infra.deployed_environment import read_templates
 
     table, kinds, templates = prices.load(), environment_kinds(), read_templates(REPO_ROOT)
 

@@ -11,8 +11,8 @@ import pytest
 
 from playback_infra.cost import lines
 from playback_infra.cost.prices import parse
-from playback_infra.cost.stacks import EDGE_GLOBAL, Environment
 from playback_infra.deployed import as_deployed
+from playback_infra.deployed_environment import EDGE_GLOBAL, DeployedEnvironment
 
 HOURS = 730
 KIND = "development"
@@ -76,14 +76,14 @@ def ref(name: str) -> dict:
 
 
 def env_of(stacks: dict[str, dict], parameters: dict[str, str] | None = None, edge=None):
-    """An Environment of the given templates, each deployed with `parameters`."""
+    """A DeployedEnvironment of the given templates, each deployed with `parameters`."""
     parameters = parameters or {}
     edge = edge or {}
     deployed = {
         name: as_deployed(t, edge if name == EDGE_GLOBAL else parameters)
         for name, t in stacks.items()
     }
-    return Environment("test", KIND, parameters, deployed, edge)
+    return DeployedEnvironment("test", KIND, parameters, deployed, edge)
 
 
 def resource(type_: str, properties: dict | None = None, condition: str | None = None) -> dict:
@@ -142,6 +142,7 @@ def test_nat_gateways_public_addresses_and_interface_endpoints(table):
         ]
     )
     assert [line.assumed for line in single] == [False, True, False, False, True]
+    assert not any(line.unsourced for line in single)
     assert per_az[0].quantity == 2 * HOURS
     assert per_az[2].quantity == (2 + 2) * HOURS
 
@@ -267,7 +268,8 @@ def test_fargate_on_demand_spot_share_and_peak_minimum(table):
             peak_task_hours / 2 * 2 * 0.003 * 0.3,
         ]
     )
-    assert [line.assumed for line in found[:4]] == [False, False, True, True]
+    assert [line.assumed for line in found[:4]] == [False] * 4
+    assert [line.unsourced for line in found[:4]] == [False, False, True, True]  # the discount
 
 
 def test_fargate_x86_without_peak(table):
@@ -296,7 +298,7 @@ def test_a_task_no_service_runs_is_priced_for_the_assumed_hours(table):
         env_of({"game-data": jobs}, {"ImportCpu": "2048", "ImportMemory": "4096"}), table
     )
     assert [line.monthly_usd for line in found] == pytest.approx([10 * 2 * 0.03, 10 * 4 * 0.003])
-    assert all(line.assumed for line in found)
+    assert all(line.assumed and not line.unsourced for line in found)
 
 
 def _data(multi_az: bool) -> dict:
@@ -364,7 +366,7 @@ def test_database_single_az_unsourced_class_no_proxy_no_insights(table):
     )
     instance = found["DatabaseInstance db.large MySQL, Single-AZ, hours"]
     assert instance.monthly_usd == pytest.approx(HOURS * 0.2)
-    assert instance.assumed  # the class's price is marked unsourced
+    assert instance.unsourced and not instance.assumed  # the class's price is marked unsourced
     assert found["DatabaseInstance gp3 storage 50 GB x 1"].monthly_usd == pytest.approx(5.0)
     assert not any("Proxy" in item or "Insights" in item for item in found)
 

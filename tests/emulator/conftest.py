@@ -10,10 +10,14 @@ import time
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from playback_infra.emulator.process import run_emulator
+from tests.stacks.helpers import ref
 
 REGION = "us-east-1"
+ACCOUNT = "000000000000"
+DESIRED = "ecs:service:DesiredCount"  # the ECS service scalable dimension
 STACK_TIMEOUT = 20.0
 _stack_numbers = itertools.count(1)
 
@@ -134,3 +138,61 @@ def nested_stack_id(cfn, stack_id, logical_id) -> str:
     """The id of the stack's nested stack ``logical_id``."""
     resource = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
     return resource["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def error_code(call, **kwargs) -> str:
+    """The error code of the ClientError ``call`` must raise."""
+    with pytest.raises(ClientError) as raised:
+        call(**kwargs)
+    return raised.value.response["Error"]["Code"]
+
+
+def ecs_template(*, strategy="FARGATE_SPOT", providers=("FARGATE", "FARGATE_SPOT"), tags=None):
+    """A cluster with capacity providers associated, a task definition and a service on
+    ``strategy``; the cluster carries ``tags``."""
+    cluster = {"Type": "AWS::ECS::Cluster", "Properties": {}}
+    if tags:
+        cluster["Properties"]["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    resources = {
+        "Cluster": cluster,
+        "Capacity": {
+            "Type": "AWS::ECS::ClusterCapacityProviderAssociations",
+            "Properties": {
+                "Cluster": ref("Cluster"),
+                "CapacityProviders": list(providers),
+                "DefaultCapacityProviderStrategy": [
+                    {"CapacityProvider": providers[0], "Weight": "1"}
+                ]
+                if providers
+                else [],
+            },
+        },
+        "Task": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "RequiresCompatibilities": ["FARGATE"],
+                "NetworkMode": "awsvpc",
+                "Cpu": 256,
+                "Memory": 512,
+                "ContainerDefinitions": [{"Name": "web", "Image": "nginx:1.27"}],
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "DependsOn": ["Capacity"],
+            "Properties": {
+                "Cluster": ref("Cluster"),
+                "TaskDefinition": ref("Task"),
+                "DesiredCount": "1",
+                "CapacityProviderStrategy": [{"CapacityProvider": strategy, "Weight": 1}],
+                "NetworkConfiguration": {
+                    "AwsvpcConfiguration": {
+                        "Subnets": ["subnet-0aaa"],
+                        "AssignPublicIp": "DISABLED",
+                    }
+                },
+            },
+        },
+    }
+    outputs = {"Cluster": {"Value": ref("Cluster")}, "Service": {"Value": ref("Service")}}
+    return {"Resources": resources, "Outputs": outputs}

@@ -22,11 +22,11 @@ BASE = {"ingress": {"hosted_zone_id": "Z0TESTZONE"}, **ENVIRONMENT}
 
 def refused_once(section: str, change, field: str, name: str = "qa", kind: Kind = Kind.DEVELOPMENT):
     """Define an environment whose `section` is `change`: it must be refused with exactly one
-    problem, on `section.field` (or on `section` itself when `field` is the section's name, for
-    a wrong type or an unknown field), which the message names. Returns (problem, error)."""
+    problem, on `section.field` (the one format of every field, a wrong type or an unknown field
+    included), which the message names. Returns (problem, error)."""
     with pytest.raises(ConfigError) as raised:
         define(name, kind, **{**BASE, section: change})
-    path = section if field == section else f"{section}.{field}"
+    path = f"{section}.{field}"
     problems = raised.value.problems
     assert [p.field for p in problems] == [path]
     assert f"field '{path}':" in str(problems[0])

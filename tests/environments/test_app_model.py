@@ -337,12 +337,12 @@ BAD = {  # in development: 1 task (min 1), max_app_tasks 4
         {"feature_flags": "box-scores, ai-recap"}, "feature_flags", "comma-separated lowercase"),
     "feature flags with a semicolon": (
         {"feature_flags": "a;b"}, "feature_flags", "comma-separated lowercase flag names"),
-    "unknown field": ({"replicas": 3}, "app", "unknown field 'replicas'; valid fields: cpu, memory"),
-    "wrong type": ({"cpu": "512"}, "app", "cpu: expected int, got str '512'"),
-    "bool for a number": ({"desired_tasks": True}, "app", "desired_tasks: expected int, got bool True"),
-    "number for a bool": ({"spot": 1}, "app", "spot: expected bool, got int 1"),
-    "text for a bool": ({"xray": "yes"}, "app", "xray: expected bool, got str 'yes'"),
-    "number for text": ({"image_tag": 42}, "app", "image_tag: expected str, got int 42"),
+    "unknown field": ({"replicas": 3}, "replicas", "unknown field; valid fields: cpu, memory"),
+    "wrong type": ({"cpu": "512"}, "cpu", "expected int, got str '512'"),
+    "bool for a number": ({"desired_tasks": True}, "desired_tasks", "expected int, got bool True"),
+    "number for a bool": ({"spot": 1}, "spot", "expected bool, got int 1"),
+    "text for a bool": ({"xray": "yes"}, "xray", "expected bool, got str 'yes'"),
+    "number for text": ({"image_tag": 42}, "image_tag", "expected str, got int 42"),
 }  # fmt: skip
 
 

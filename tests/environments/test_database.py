@@ -91,7 +91,7 @@ def test_pinned_version_is_current_in_cfn_lint_and_deprecated_ones_are_not():
 
 BAD = {
     "insights on db.t3.small": ({"insights": "standard"}, "insights", "does not support Database Insights"),
-    "unknown insights mode": ({"insights": "full"}, "database", "use one of: off, standard, advanced"),
+    "unknown insights mode": ({"insights": "full"}, "insights", "use one of: off, standard, advanced"),
     "unknown class": ({"instance_class": "db.x9.huge"}, "instance_class", "db.t3.small, db.t3.medium"),
     "backup overlaps maintenance": (
         {"backup_window": "04:10-04:40"}, "maintenance_window", "overlaps the backup window"),
@@ -118,8 +118,8 @@ BAD = {
         {"backup_plan": True, "backup_copy_region": "us-east-1"}, "backup_copy_region", "another"),
     "copy to an unknown region": (
         {"backup_plan": True, "backup_copy_region": "mars-1"}, "backup_copy_region", "us-west-2"),
-    "wrong type": ({"multi_az": "yes"}, "database", "multi_az: expected bool, got str 'yes'"),
-    "unknown field": ({"iops": 3000}, "database", "unknown field 'iops'"),
+    "wrong type": ({"multi_az": "yes"}, "multi_az", "expected bool, got str 'yes'"),
+    "unknown field": ({"iops": 3000}, "iops", "unknown field; valid fields"),
 }  # fmt: skip
 
 
@@ -127,7 +127,7 @@ BAD = {
 def test_bad_database_input_names_the_field_and_the_fix(change, field, fix):
     with pytest.raises(ConfigError) as raised:
         define("qa", Kind.DEVELOPMENT, **BASE, database=change)
-    prefix = "field 'database':" if field == "database" else f"field 'database.{field}':"
+    prefix = f"field 'database.{field}':"
     named = [str(p) for p in raised.value.problems if prefix in str(p)]
     assert named, [str(p) for p in raised.value.problems]
     assert fix in named[0]

@@ -194,10 +194,10 @@ BAD = {
     "no access log days": ({**ZONE, "access_log_days": 0}, "access_log_days", "must be 1-3650"),
     "access logs over ten years": ({**ZONE, "access_log_days": 3651}, "access_log_days", "1-3650"),
     "wrong type": (
-        {**ZONE, "healthy_threshold": "2"}, "ingress", "healthy_threshold: expected int, got str '2'"),
+        {**ZONE, "healthy_threshold": "2"}, "healthy_threshold", "expected int, got str '2'"),
     "bool for a number": (
-        {**ZONE, "waf_rate_limit": True}, "ingress", "waf_rate_limit: expected int, got bool True"),
-    "unknown field": ({**ZONE, "waf_rules": []}, "ingress", "unknown field 'waf_rules'; valid fields"),
+        {**ZONE, "waf_rate_limit": True}, "waf_rate_limit", "expected int, got bool True"),
+    "unknown field": ({**ZONE, "waf_rules": []}, "waf_rules", "unknown field; valid fields"),
 }  # fmt: skip
 
 

@@ -37,8 +37,8 @@ BAD = {
         {"import_cpu": 2048, "import_memory": 2048}, "import_memory", "use 4096-16384"),
     "log retention CloudWatch refuses": (
         {"log_retention_days": 10}, "log_retention_days", "not a CloudWatch Logs retention"),
-    "text for a number": ({"import_cpu": "2048"}, "jobs", "expected int, got str"),
-    "unknown field": ({"schedule": "daily"}, "jobs", "unknown field 'schedule'"),
+    "text for a number": ({"import_cpu": "2048"}, "import_cpu", "expected int, got str"),
+    "unknown field": ({"schedule": "daily"}, "schedule", "unknown field; valid fields"),
 }  # fmt: skip
 
 

@@ -227,3 +227,114 @@ def test_environments_must_not_share_vpc_ranges_or_names():
         validate_catalog([a, b])
     with pytest.raises(ConfigError, match="field 'name': defined twice"):
         validate_catalog([a, a])
+
+
+# --- messages that lead to the fix -------------------------------------------------------------
+
+
+def _catalog(**ranges):
+    return [
+        define(name, Kind.DEVELOPMENT, **{**BASE, "vpc_cidr": cidr})
+        for name, cidr in ranges.items()
+    ]
+
+
+def test_an_overlap_blames_the_environment_whose_range_was_edited_and_offers_a_free_one():
+    # `one` comes first but was edited onto `two`'s range: `one` is to blame.
+    envs = _catalog(one="10.21.0.0/16", two="10.21.0.0/16", three="10.22.0.0/16")
+    committed = {"one": "10.20.0.0/16", "two": "10.21.0.0/16", "three": "10.22.0.0/16"}
+    with pytest.raises(ConfigError) as raised:
+        validate_catalog(envs, lambda: committed)
+    assert [str(p) for p in raised.value.problems] == [
+        "environment 'one', field 'vpc_cidr': 10.21.0.0/16 overlaps two's 10.21.0.0/16; give "
+        "every environment its own range so VPCs can be peered or joined by VPN: 10.23.0.0/16 "
+        "is free"
+    ]
+    # Without the committed ranges, the later one is named.
+    with pytest.raises(ConfigError, match="environment 'two', field 'vpc_cidr'"):
+        validate_catalog(envs)
+
+
+def test_the_free_range_offered_is_of_the_edited_size_and_wraps_around_its_block():
+    envs = _catalog(one="192.168.254.0/23", two="192.168.254.0/23")
+    with pytest.raises(ConfigError) as raised:
+        validate_catalog(envs)
+    free = re.search(r"(\S+) is free", str(raised.value))[1]
+    assert free == "192.168.0.0/23"  # after the block's last /23, its first
+    assert not any(IPv4Network(free).overlaps(env.network) for env in envs)
+
+
+def test_synth_blames_the_environment_that_differs_from_its_parameter_file(
+    tmp_path, capsys, monkeypatch
+):
+    """dev (first in the catalog) moved onto staging's range: dev is named, not staging."""
+    import dataclasses
+
+    from playback_infra import synth
+    from playback_infra.cli import EXIT_CONFIG, main
+
+    def edited():
+        return tuple(
+            dataclasses.replace(env, vpc_cidr="10.21.0.0/16") if env.name == "dev" else env
+            for env in environments()
+        )
+
+    monkeypatch.setattr(synth, "environments", edited)
+    assert main(["--root", str(tmp_path), "synth"]) == EXIT_CONFIG
+    assert capsys.readouterr().err.splitlines() == [
+        "configuration error (1):",
+        "  environment 'dev', field 'vpc_cidr': 10.21.0.0/16 overlaps staging's 10.21.0.0/16; "
+        "give every environment its own range so VPCs can be peered or joined by VPN: "
+        "10.23.0.0/16 is free",
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_real_region_without_its_facts_says_why_and_where_to_add_it():
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **{**BASE, "region": "eu-south-1"})
+    problems = [p for p in raised.value.problems if p.field == "region"]
+    assert len(problems) == 1
+    assert problems[0].message.startswith(
+        "'eu-south-1' is an AWS region this deployment does not support yet: "
+        "environments/regions.py has no ID of its CloudFront origin-facing prefix list (the ALB "
+        "admits only CloudFront through it) nor its Elastic Load Balancing account"
+    )
+
+
+def test_a_region_that_is_none_offers_the_close_one():
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **{**BASE, "region": "us-eest-1"})
+    region = next(p for p in raised.value.problems if p.field == "region")
+    assert region.message.startswith("'us-eest-1' is not an AWS region; did you mean us-east-1? ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"vpc_cdir": "10.30.0.0/16"}, "vpc_cdir", "unknown field; did you mean vpc_cidr? valid fields: name, kind"),
+        ({"database": {"backup_retention_day": 7}}, "database.backup_retention_day",
+         "unknown field; did you mean backup_retention_days? valid fields: "),
+        ({"app": {"cpus": 512}}, "app.cpus", "unknown field; did you mean cpu? valid fields: "),
+        ({"database": {"zzz": 1}}, "database.zzz", "unknown field; valid fields: "),
+    ],
+    ids=["top level", "database", "app", "nothing close"],
+)  # fmt: skip
+def test_a_misspelt_field_is_offered_the_close_one(fields, field, message):
+    with pytest.raises(ConfigError) as raised:
+        define("qa", Kind.DEVELOPMENT, **{**BASE, **fields})
+    assert [(p.field, p.message[: len(message)]) for p in raised.value.problems] == [
+        (field, message)
+    ]
+
+
+def test_every_field_of_a_section_is_named_in_one_format_all_at_once():
+    with pytest.raises(ConfigError) as raised:
+        define(
+            "qa", Kind.DEVELOPMENT, **BASE,
+            database={"backup_retention_days": "7", "multi_az": "yes"},
+        )  # fmt: skip
+    assert [str(p) for p in raised.value.problems] == [
+        "environment 'qa', field 'database.backup_retention_days': expected int, got str '7'",
+        "environment 'qa', field 'database.multi_az': expected bool, got str 'yes'",
+    ]

@@ -108,8 +108,8 @@ BAD_WEB = {
     "no access log days": ({**ZONE, "access_log_days": 0}, "access_log_days", "1-3650 days"),
     "old versions kept forever": (
         {**ZONE, "previous_versions_days": 3651}, "previous_versions_days", "1-3650 days"),
-    "text for a number": ({**ZONE, "waf_rate_limit": "1000"}, "web", "expected int, got str"),
-    "unknown field": ({**ZONE, "cdn": "fastly"}, "web", "unknown field 'cdn'; valid fields"),
+    "text for a number": ({**ZONE, "waf_rate_limit": "1000"}, "waf_rate_limit", "expected int, got str"),
+    "unknown field": ({**ZONE, "cdn": "fastly"}, "cdn", "unknown field; valid fields"),
 }  # fmt: skip
 
 
@@ -124,10 +124,10 @@ BAD_FEATURES = {
     "replay speed 65": ({"max_replay_speed": 65}, "max_replay_speed", "must be 1-64"),
     "polling faster than a second": (
         {"poll_interval_seconds": 0}, "poll_interval_seconds", "must be 1-60"),
-    "a number for a flag": ({"narration": 1}, "features", "narration: expected bool, got int 1"),
+    "a number for a flag": ({"narration": 1}, "narration", "expected bool, got int 1"),
     "a flag for a number": (
-        {"max_replay_speed": True}, "features", "max_replay_speed: expected int, got bool True"),
-    "unknown flag": ({"live_chat": True}, "features", "unknown field 'live_chat'; valid fields"),
+        {"max_replay_speed": True}, "max_replay_speed", "expected int, got bool True"),
+    "unknown flag": ({"live_chat": True}, "live_chat", "unknown field; valid fields"),
 }  # fmt: skip
 
 

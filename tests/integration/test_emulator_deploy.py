@@ -28,9 +28,9 @@ from playback_infra.emulator.process import run_emulator
 from playback_infra.emulator.zones import ensure_zones
 from playback_infra.environments.catalog import delivery, environments
 from playback_infra.environments.model import NatMode
-from playback_infra.parts import execution_permissions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import pipeline
+from playback_infra.stacks.pipeline_target import execution_permissions
 from playback_infra.synth import render
 
 pytestmark = pytest.mark.emulator
@@ -268,6 +268,20 @@ def _assert_security(aws, name: str) -> None:
     ]
     assert group_name in flow_logs[0]["LogDestination"]
     READ.add("AWS::EC2::FlowLog")
+
+    # The VPC's default group: the custom resource's function revoked its rules (ministack's
+    # starts with the egress rule only; tests/emulator/test_default_group.py adds AWS's ingress).
+    (default,) = ec2.describe_security_groups(
+        Filters=[_vpc_filter(out["VpcId"])[0], {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    assert (default["IpPermissions"], default["IpPermissionsEgress"]) == ([], [])
+    resources = _stack_resources(aws, env.stack_name)
+    assert resources["DefaultSecurityGroupRestriction"] == default["GroupId"]
+    function = aws("lambda").get_function_configuration(
+        FunctionName=resources["DefaultGroupRestrictionFunction"]
+    )
+    assert (function["Runtime"], function["Handler"]) == ("python3.12", "index.handler")
+    READ.update({"Custom::RestrictDefaultSecurityGroup", "AWS::Lambda::Function"})
 
     iam = aws("iam")
     role_name = _stack_resources(aws, env.stack_name)["FlowLogRole"]
@@ -1342,13 +1356,53 @@ def test_account_baseline_deploys_and_reads_back(aws):
         r["Arn"] for r in rules.values()
     }
 
+    cloudtrail = aws("cloudtrail")
+    (trail,) = cloudtrail.describe_trails(trailNameList=[outputs["CloudTrailName"]])["trailList"]
+    assert trail["IsMultiRegionTrail"] is trail["IncludeGlobalServiceEvents"] is True
+    assert trail["LogFileValidationEnabled"] is True
+    assert trail["S3BucketName"] == resources["TrailBucket"]
+    assert trail["KmsKeyId"].endswith(resources["BaselineKey"])
+    assert cloudtrail.get_trail_status(Name=outputs["CloudTrailName"])["IsLogging"] is True
+    READ.add("AWS::CloudTrail::Trail")
+    trail_policy = json.loads(
+        aws("s3").get_bucket_policy(Bucket=resources["TrailBucket"])["Policy"]
+    )
+    assert {s["Sid"] for s in trail_policy["Statement"]} == {
+        "CloudTrailChecksTheAcl", "CloudTrailWritesLogs", "TlsOnly", "NoDeletes",
+    }  # fmt: skip
+
     assert _delete(aws, "baseball-playback-account-baseline") is None
+    assert cloudtrail.describe_trails(trailNameList=[outputs["CloudTrailName"]])["trailList"] == []
     assert aws("guardduty").list_detectors()["DetectorIds"] == []
     with pytest.raises(ClientError, match="not subscribed"):
         securityhub.describe_hub()
     scanning = aws("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
     assert scanning["scanType"] == "BASIC"
     assert recording.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_account_baseline_where_an_organization_enabled_guardduty_security_hub_and_a_trail(aws):
+    """The switches an AWS Organizations account sets (docs/security.md): the stack then makes
+    no detector, hub or trail, which the organization's would collide with."""
+    cfn = aws("cloudformation")
+    switches = {"EnableGuardDuty": "false", "EnableSecurityHub": "false", "RecordTrail": "false"}
+    cfn.create_stack(
+        StackName="baseball-playback-account-baseline-org",
+        TemplateBody=(REPO_ROOT / "templates" / "account-baseline.yaml").read_text(),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in {"FindingsEmail": "security@example.com", **switches}.items()
+        ],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _wait(aws, "baseball-playback-account-baseline-org") == "CREATE_COMPLETE"
+    outputs = _outputs(aws, "baseball-playback-account-baseline-org")
+    assert set(outputs) == {"FindingsTopicArn"}
+    assert aws("guardduty").list_detectors()["DetectorIds"] == []
+    with pytest.raises(ClientError, match="not subscribed"):
+        aws("securityhub").describe_hub()
+    assert aws("cloudtrail").describe_trails()["trailList"] == []
+    assert _delete(aws, "baseball-playback-account-baseline-org") is None
 
 
 def test_pipeline_target_deploys_and_reads_back(aws):

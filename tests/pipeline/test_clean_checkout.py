@@ -24,7 +24,12 @@ from playback_infra.paths import REPO_ROOT
 pytestmark = pytest.mark.clean_checkout
 
 # The requirement files `make` compares its venv markers with.
-MAKE_INPUTS = ("requirements.txt", "requirements-checkov.txt", "pyproject.toml")
+MAKE_INPUTS = (
+    "requirements.txt",
+    "requirements-checkov.txt",
+    "pyproject.toml",
+    "jobs/pyproject.toml",
+)
 
 
 def _run(command: list[str] | str, cwd: Path, env: dict | None = None) -> str:
@@ -48,7 +53,7 @@ def _reuse_installed_libraries(clone: Path) -> None:
         "--quiet",
         "--disable-pip-version-check",
     ]
-    _run([*pip, "--no-build-isolation", "--no-deps", "-e", "."], clone)
+    _run([*pip, "--no-build-isolation", "--no-deps", "-e", ".", "-e", "jobs"], clone)
     bin_dir = clone / ".venv" / "bin"
     for tool in Path(sys.executable).parent.iterdir():  # cfn-lint and the other tools
         if not (bin_dir / tool.name).exists():

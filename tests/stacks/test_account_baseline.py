@@ -10,6 +10,7 @@ from fnmatch import fnmatch
 import pytest
 
 from playback_infra import synth
+from playback_infra.deployed import as_deployed
 from playback_infra.stacks import account_baseline, registry
 from tests.stacks.helpers import getatt, props, ref, resources_of_type
 
@@ -44,6 +45,9 @@ def test_exactly_these_resources(t):
         "FindingsEmailSubscription": "AWS::SNS::Subscription",
         "GuardDutyFindingsRule": "AWS::Events::Rule",
         "SecurityHubFindingsRule": "AWS::Events::Rule",
+        "TrailBucket": "AWS::S3::Bucket",
+        "TrailBucketPolicy": "AWS::S3::BucketPolicy",
+        "AccountTrail": "AWS::CloudTrail::Trail",
     }
 
 
@@ -204,7 +208,10 @@ def test_topic_is_encrypted_with_a_key_eventbridge_of_this_account_may_use(t):
     assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
     assert key["Properties"]["EnableKeyRotation"] is True
     statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
-    assert set(statements) == {"KeyAdministration", "EventBridgeToEncryptedTopic", "UseThroughS3"}
+    assert set(statements) == {
+        "KeyAdministration", "EventBridgeToEncryptedTopic", "UseThroughS3",
+        "CloudTrailEncryptsLogs", "CloudTrailDescribesKey",
+    }  # fmt: skip
     use = statements["EventBridgeToEncryptedTopic"]
     assert use["Principal"] == EVENTS
     assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -249,8 +256,8 @@ def test_findings_email_parameter_is_validated(t, email, valid):
 
 def test_every_resource_that_takes_tags_carries_the_component(t):
     tagged = [r["Properties"]["Tags"] for r in t["Resources"].values() if "Tags" in r["Properties"]]
-    # key, topic, two rules, bucket, role, detector (a list each), hub (a map)
-    assert len(tagged) == 8
+    # key, topic, two rules, two buckets, role, trail, detector (a list each), hub (a map)
+    assert len(tagged) == 10
     for tags in tagged:
         as_map = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
         assert as_map["Component"] == "account-baseline"
@@ -259,10 +266,12 @@ def test_every_resource_that_takes_tags_carries_the_component(t):
 def test_outputs(t):
     assert t["Outputs"] == {
         "GuardDutyDetectorId": {
+            "Condition": "GuardDutyHere",
             "Description": "The account's GuardDuty detector in this region",
             "Value": ref("GuardDutyDetector"),
         },
         "SecurityHubArn": {
+            "Condition": "SecurityHubHere",
             "Description": "Security Hub in this account and region",
             "Value": ref("SecurityHub"),
         },
@@ -270,4 +279,113 @@ def test_outputs(t):
             "Description": "Topic the findings e-mail comes from",
             "Value": ref("FindingsTopic"),
         },
+        "CloudTrailName": {
+            "Condition": "TrailHere",
+            "Description": "The account's trail of every region",
+            "Value": ref("AccountTrail"),
+        },
     }
+
+
+# --- where an organization already enabled GuardDuty or Security Hub ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("switch", "condition", "resources"),
+    [
+        ("EnableGuardDuty", "GuardDutyHere", {"GuardDutyDetector"}),
+        ("EnableSecurityHub", "SecurityHubHere",
+         {"SecurityHub", "FoundationalBestPracticesStandard"}),
+        ("RecordTrail", "TrailHere", {"TrailBucket", "TrailBucketPolicy", "AccountTrail"}),
+    ],
+)  # fmt: skip
+def test_each_account_wide_service_is_on_for_a_standalone_account_and_can_be_left_out(
+    t, switch, condition, resources
+):
+    """GuardDuty, Security Hub and a multi-region trail exist once per account (and region):
+    an organization that enabled them already deploys with the switch false."""
+    assert t["Parameters"][switch]["Default"] == "true"
+    assert t["Parameters"][switch]["AllowedValues"] == ["true", "false"]
+    assert t["Conditions"][condition] == {"Fn::Equals": [ref(switch), "true"]}
+    switched = {n for n, r in t["Resources"].items() if r.get("Condition") == condition}
+    assert switched == resources
+    others = {n: "true" for n in ("RecordConfiguration", "RecordGlobalResources")}
+    for value, present in (("true", resources), ("false", set())):
+        deployed = as_deployed(t, {**others, "EnableGuardDuty": "true",
+                                   "EnableSecurityHub": "true", "RecordTrail": "true",
+                                   switch: value})  # fmt: skip
+        assert resources & set(deployed.resources) == present
+
+
+# --- CloudTrail ------------------------------------------------------------------------------
+
+TRAIL_ARN = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/baseball-playback-account"
+
+
+def test_trail_records_every_region_with_validated_encrypted_logs(t):
+    """Security Hub CloudTrail.1 (multi-region, management events), .2 (KMS), .4 (validation):
+    https://docs.aws.amazon.com/securityhub/latest/userguide/cloudtrail-controls.html"""
+    trail = t["Resources"]["AccountTrail"]
+    assert trail["DependsOn"] == ["TrailBucketPolicy"]
+    p = trail["Properties"]
+    assert p["TrailName"] == "baseball-playback-account"
+    assert p["IsLogging"] is p["IsMultiRegionTrail"] is p["IncludeGlobalServiceEvents"] is True
+    assert p["EnableLogFileValidation"] is True
+    assert p["KMSKeyId"] == getatt("BaselineKey", "Arn")
+    assert p["S3BucketName"] == ref("TrailBucket")
+    # No selectors: every management event, reads and writes, is recorded.
+    assert "EventSelectors" not in p and "AdvancedEventSelectors" not in p
+
+
+def test_only_this_trail_may_encrypt_with_the_key(t):
+    """As CloudTrail's key policy page gives it: the trail's source ARN and encryption context."""
+    statements = {s["Sid"]: s for s in props(t, "BaselineKey")["KeyPolicy"]["Statement"]}
+    encrypt = statements["CloudTrailEncryptsLogs"]
+    assert encrypt["Principal"] == {"Service": ["cloudtrail.amazonaws.com"]}
+    assert encrypt["Action"] == ["kms:GenerateDataKey"]
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceArn": {"Fn::Sub": TRAIL_ARN}},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"}},
+    }  # fmt: skip
+    describe = statements["CloudTrailDescribesKey"]
+    assert describe["Action"] == ["kms:DescribeKey"]
+    assert describe["Condition"] == {"StringEquals": {"aws:SourceArn": {"Fn::Sub": TRAIL_ARN}}}
+
+
+def test_trail_logs_stay_a_year_and_nobody_deletes_them_before(t):
+    bucket = t["Resources"]["TrailBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    p = bucket["Properties"]
+    assert p["ObjectLockEnabled"] is True
+    assert p["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+    }
+    (rule,) = p["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 365  # Security Hub's default log retention
+    (encryption,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == getatt(
+        "BaselineKey", "Arn"
+    )
+    statements = {s["Sid"]: s for s in props(t, "TrailBucketPolicy")["PolicyDocument"]["Statement"]}
+    assert set(statements) == {
+        "CloudTrailChecksTheAcl",
+        "CloudTrailWritesLogs",
+        "TlsOnly",
+        "NoDeletes",
+    }
+    deletes = statements["NoDeletes"]
+    assert (deletes["Effect"], deletes["Principal"]) == ("Deny", "*")
+    assert deletes["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    assert "Condition" not in deletes
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+    write = statements["CloudTrailWritesLogs"]
+    assert write["Principal"] == {"Service": ["cloudtrail.amazonaws.com"]}
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == [{"Fn::Sub": "${TrailBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}]
+    assert write["Condition"] == {"StringEquals": {
+        "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": {"Fn::Sub": TRAIL_ARN}}}  # fmt: skip
+    acl = statements["CloudTrailChecksTheAcl"]
+    assert acl["Action"] == ["s3:GetBucketAcl"]
+    assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": {"Fn::Sub": TRAIL_ARN}}}

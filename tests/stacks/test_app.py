@@ -1,4 +1,4 @@
-"""The app stack (stacks/app.py): the backend's cluster, task definition, roles, service,
+"""The app stack (stacks/app/): the backend's cluster, task definition, roles, service,
 deployment alarms and autoscaling, as rendered, and what CloudFormation makes of it with each
 environment's parameter file."""
 
@@ -837,6 +837,9 @@ def test_policies_pass_the_least_privilege_check_and_use_star_only_where_aws_has
 
 
 def test_blue_green_infrastructure_role_lets_ecs_move_the_listener_rules(t):
+    """ECS's trust policy for an infrastructure role has no source condition
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/infrastructure_IAM_role.html):
+    none is added, since one ECS may not send would fail every deployment."""
     resource = t["Resources"]["BlueGreenInfrastructureRole"]
     assert resource["Condition"] == "BlueGreen"
     p = resource["Properties"]

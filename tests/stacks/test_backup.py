@@ -1,4 +1,4 @@
-"""AWS Backup for the database (stacks/data.py) and the copy region's vault (stacks/dr_vault.py)."""
+"""AWS Backup for the database (stacks/data/) and the copy region's vault (stacks/dr_vault.py)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ def test_selection_backs_up_exactly_the_instance_with_the_backup_role(t):
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": ["backup.amazonaws.com"]}
     assert trust["Action"] == ["sts:AssumeRole"]
+    # AWS Backup documents source conditions for key and topic policies, none for the role it
+    # assumes (cross-service-confused-deputy-prevention.html): one could fail every job.
+    assert "Condition" not in trust
     assert [p["Fn::Sub"].rsplit("/", 1)[1] for p in role["ManagedPolicyArns"]] == [
         "AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores",
     ]  # fmt: skip
@@ -94,12 +97,20 @@ def test_dr_vault_key_and_vault_are_always_retained(vault_template):
     }
 
 
-def test_dr_vault_key_is_used_only_through_aws_backup(vault_template):
+def test_dr_vault_key_is_used_only_through_aws_backup_and_rds_of_the_copy_region(vault_template):
+    """AWS Backup copies an RDS snapshot with RDS's CopyDBSnapshot in the copy region, which
+    encrypts the copy with this key (the vault's): both services use it."""
     statements = {
         s["Sid"]: s for s in props(vault_template, "DrVaultKey")["KeyPolicy"]["Statement"]
     }
-    assert set(statements) == {"KeyAdministration", "UseThroughAwsBackup"}
-    use = statements["UseThroughAwsBackup"]["Condition"]["StringEquals"]
-    assert use["kms:ViaService"] == [{"Fn::Sub": "backup.${AWS::Region}.amazonaws.com"}]
+    assert set(statements) == {"KeyAdministration", "UseThroughAwsBackupAndRds"}
+    use = statements["UseThroughAwsBackupAndRds"]
+    assert use["Condition"]["StringEquals"]["kms:ViaService"] == [
+        {"Fn::Sub": "backup.${AWS::Region}.amazonaws.com"},
+        {"Fn::Sub": "rds.${AWS::Region}.amazonaws.com"},
+    ]
+    assert {"kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey"} <= set(
+        use["Action"]
+    )
     admin = statements["KeyAdministration"]["Action"]
     assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(admin)

@@ -1,4 +1,4 @@
-"""The data stack (stacks/data.py): RDS for MySQL 8.4, its secrets, proxy, logs and alarms, as
+"""The data stack (stacks/data/): RDS for MySQL 8.4, its secrets, proxy, logs and alarms, as
 rendered, and what CloudFormation makes of it with each environment's parameter file."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The game-data stack (stacks/game_data.py): the Retrosheet releases bucket."""
+"""The game-data stack (stacks/game_data/): the Retrosheet releases bucket."""
 
 from __future__ import annotations
 

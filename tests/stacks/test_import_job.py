@@ -1,4 +1,4 @@
-"""The Retrosheet import job in the game-data stack (stacks/import_job.py)."""
+"""The Retrosheet import job in the game-data stack (stacks/game_data/import_job.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import pytest
 
 from playback_infra.paths import REPO_ROOT
-from playback_infra.stacks import game_data, import_job
+from playback_infra.stacks import game_data
+from playback_infra.stacks.game_data import import_job
 from tests.stacks.helpers import getatt, props, ref, root_provided_values_checked
 
 

@@ -642,6 +642,7 @@ def test_outputs(t):
     outputs = {name: o["Value"] for name, o in t["Outputs"].items()}
     assert outputs == {
         "VpcId": ref("Vpc"),
+        "DefaultSecurityGroupId": {"Fn::GetAtt": ["Vpc", "DefaultSecurityGroup"]},
         "VpcCidr": ref("VpcCidr"),
         **{
             output: {

@@ -1,4 +1,4 @@
-"""The observability stack (stacks/observability.py) and docs/monitoring.md."""
+"""The observability stack (stacks/observability/) and docs/monitoring.md."""
 
 from __future__ import annotations
 

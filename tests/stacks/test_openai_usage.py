@@ -1,4 +1,4 @@
-"""The OpenAI usage alarms (stacks/openai_usage.py) in the app stack: they read the metrics
+"""The OpenAI usage alarms (stacks/app/openai_usage.py) in the app stack: they read the metrics
 the backend's EMF lines create, with the dimension the task gives the backend, and the
 contract in docs/openai-integration.md names the same metrics, units and thresholds."""
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from playback_infra.parts import metrics
-from playback_infra.stacks import app, openai_usage
+from playback_infra.stacks import app
+from playback_infra.stacks.app import openai_usage
 from tests.stacks.helpers import props, ref, resources_of_type
 
 CONTRACT = Path(__file__).parents[2] / "docs" / "openai-integration.md"

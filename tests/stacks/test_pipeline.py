@@ -1,4 +1,4 @@
-"""The pipeline stack (stacks/pipeline.py): three CodePipeline V2 pipelines, their roles."""
+"""The pipeline stack (stacks/pipeline/): three CodePipeline V2 pipelines, their roles."""
 
 from __future__ import annotations
 
@@ -170,6 +170,21 @@ def test_no_pipeline_role_may_change_an_environment_itself(t):
                     "baseball-playback-pipeline-deploy" in json.dumps(r)
                     for r in statement["Resource"]
                 )
+
+
+def test_service_roles_trust_their_services_with_source_conditions_only_where_sent(t):
+    """CloudFormation documents no aws:SourceArn/aws:SourceAccount for a stack's service role
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html):
+    the self-update role trusts it without; CodeBuild and CodePipeline keep theirs."""
+    trusts = {
+        name: role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        for name, role in resources_of_type(t, "AWS::IAM::Role").items()
+    }
+    (self_update,) = trusts.pop("SelfUpdateRole")
+    assert self_update["Principal"] == {"Service": ["cloudformation.amazonaws.com"]}
+    assert "Condition" not in self_update
+    for name, (trust,) in trusts.items():
+        assert trust["Condition"]["StringEquals"]["aws:SourceAccount"], name
 
 
 def test_self_update_role_passes_only_pipeline_roles_to_codebuild_and_codepipeline(t):

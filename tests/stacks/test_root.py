@@ -99,6 +99,7 @@ def test_every_child_parameter_is_fed_by_a_sibling_output_or_a_root_parameter(re
                 assert value == ref(parameter), parameter
     assert sibling_wires == {
         ("SecurityStack", "VpcId", "NetworkStack"),
+        ("SecurityStack", "DefaultSecurityGroupId", "NetworkStack"),
         ("AlertsStack", "LogsKeyArn", "SecurityStack"),
         ("DataStack", "PrivateDataSubnetIds", "NetworkStack"),
         ("DataStack", "PrivateAppSubnetIds", "NetworkStack"),

@@ -1,4 +1,4 @@
-"""A new OpenAI key redeploys the backend (stacks/secret_redeploy.py): the event matched,
+"""A new OpenAI key redeploys the backend (stacks/app/secret_redeploy.py): the event matched,
 the workflow's one call, and each role allowed exactly that. The emulator test
 (tests/integration) runs the whole path from put-secret-value to a new ECS deployment."""
 

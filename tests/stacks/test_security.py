@@ -1,10 +1,11 @@
-"""The security stack (stacks/security.py): KMS keys, who may reach what, and the flow logs."""
+"""The security stack (stacks/security/): KMS keys, who may reach what, and the flow logs."""
 
 from __future__ import annotations
 
 import pytest
 
 from playback_infra.stacks import security
+from playback_infra.stacks.security import default_group
 from tests.stacks.helpers import getatt, props, ref, resources_of_type
 
 GROUPS = ("Alb", "App", "Jobs", "DatabaseProxy", "Database", "SecretsRotation", "Cache")
@@ -144,12 +145,14 @@ def test_key_administration_cannot_use_the_key(t, key):
     assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
 
 
-def test_data_key_is_used_only_through_rds_secrets_manager_s3_and_backup(t):
+def test_data_key_is_used_only_through_the_services_that_keep_the_data(t):
+    """ElastiCache Serverless (the narration cache) needs both elasticache and dax:
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/at-rest-encryption.html"""
     via_services = {
         "kms:CallerAccount": ACCOUNT_ID,
         "kms:ViaService": [
             {"Fn::Sub": f"{service}.${{AWS::Region}}.amazonaws.com"}
-            for service in ("rds", "secretsmanager", "s3", "backup")
+            for service in ("rds", "secretsmanager", "s3", "backup", "elasticache", "dax")
         ],
     }
     use = statements(t, "DataKey")
@@ -196,9 +199,9 @@ def test_key_alias(t, key, alias):
     }
 
 
-def test_only_keys_and_the_flow_log_group_are_stateful(t):
+def test_only_keys_and_log_groups_are_stateful(t):
     stateful = {n for n, r in t["Resources"].items() if "DeletionPolicy" in r}
-    assert stateful == {"DataKey", "LogsKey", "FlowLogGroup"}
+    assert stateful == {"DataKey", "LogsKey", "FlowLogGroup", "DefaultGroupRestrictionLogGroup"}
 
 
 @pytest.mark.parametrize(
@@ -206,7 +209,7 @@ def test_only_keys_and_the_flow_log_group_are_stateful(t):
 )
 def test_stateful_resources_per_environment(t, parameter_files, as_deployed, env, policy):
     deployed = as_deployed(t, parameter_files[env]["Parameters"])
-    for name in ("DataKey", "LogsKey", "FlowLogGroup"):
+    for name in ("DataKey", "LogsKey", "FlowLogGroup", "DefaultGroupRestrictionLogGroup"):
         resource = deployed.resources[name]
         assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, policy)
 
@@ -341,7 +344,10 @@ def test_flow_log_role_may_only_write_to_its_log_group(t):
     ]
     assert statement["Resource"] == [getatt("FlowLogGroup", "Arn")]
     assert set(statement) == {"Effect", "Action", "Resource"}
-    assert list(resources_of_type(t, "AWS::IAM::Role")) == ["FlowLogRole"]
+    assert set(resources_of_type(t, "AWS::IAM::Role")) == {
+        "FlowLogRole",
+        "DefaultGroupRestrictionRole",
+    }
     assert not resources_of_type(t, "AWS::IAM::Policy")
     assert not resources_of_type(t, "AWS::IAM::ManagedPolicy")
 
@@ -361,9 +367,54 @@ def test_outputs(t):
 
 def test_every_taggable_resource_has_the_component_tag(template, t):
     taggable = [name for name, r in template.resources.items() if "Tags" in r.props]
-    assert len(taggable) == 12  # 2 keys, 7 groups, log group, role, flow log
+    # 2 keys, 7 groups, 2 log groups, 2 roles, flow log, function
+    assert len(taggable) == 15
     for name in taggable:
         tags = t["Resources"][name]["Properties"]["Tags"]
         assert [tag for tag in tags if tag["Key"] == "Component"] == [
             {"Key": "Component", "Value": "security"}
         ], name
+
+
+# --- the VPC's default security group ----------------------------------------------------------
+
+
+def test_the_default_security_group_is_left_with_no_rules_by_a_custom_resource(t):
+    """Security Hub EC2.2; CloudFormation has no property for it, so a custom resource, as CDK's
+    restrictDefaultSecurityGroup does (the handler itself: tests/emulator/test_default_group.py)."""
+    restriction = t["Resources"]["DefaultSecurityGroupRestriction"]
+    assert restriction["Type"] == "Custom::RestrictDefaultSecurityGroup"
+    assert restriction["Properties"] == {
+        "ServiceToken": getatt("DefaultGroupRestrictionFunction", "Arn"),
+        "ServiceTimeout": 300,
+        "DefaultSecurityGroupId": ref("DefaultSecurityGroupId"),
+        "AccountId": ref("AWS::AccountId"),
+    }
+    assert t["Parameters"]["DefaultSecurityGroupId"]["Type"] == "AWS::EC2::SecurityGroup::Id"
+    function = props(t, "DefaultGroupRestrictionFunction")
+    assert (function["Runtime"], function["Handler"]) == ("python3.12", "index.handler")
+    assert function["Code"]["ZipFile"] == default_group.HANDLER.read_text()
+    # CloudFormation's limit for inline code.
+    assert len(function["Code"]["ZipFile"]) <= 4096
+    assert function["LoggingConfig"] == {"LogGroup": ref("DefaultGroupRestrictionLogGroup")}
+    log_group = props(t, "DefaultGroupRestrictionLogGroup")
+    assert log_group["KmsKeyId"] == getatt("LogsKey", "Arn")
+    assert log_group["RetentionInDays"] == 365
+
+
+def test_the_function_may_only_revoke_the_default_group_s_rules_and_log(t):
+    role = props(t, "DefaultGroupRestrictionRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["lambda.amazonaws.com"]}
+    assert "ManagedPolicyArns" not in role
+    (policy,) = role["Policies"]
+    revoke, log = policy["PolicyDocument"]["Statement"]
+    assert revoke["Action"] == ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"]
+    assert revoke["Resource"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:"
+            "security-group/${DefaultSecurityGroupId}"
+        }
+    ]
+    assert log["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert log["Resource"] == [getatt("DefaultGroupRestrictionLogGroup", "Arn")]

@@ -1,4 +1,4 @@
-"""The site canary (stacks/site_canary.py) in the observability template, and its script run
+"""The site canary (stacks/observability/site_canary.py) in the observability template, and its script run
 with node against a stand-in site (tests/fake_site.py) and a stand-in Synthetics library."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from playback_infra.checks import iam as iam_checks
-from playback_infra.stacks import observability, site_canary
+from playback_infra.stacks import observability
+from playback_infra.stacks.observability import site_canary
 from tests.fake_site import site_handler
 from tests.stacks.helpers import props, ref
 

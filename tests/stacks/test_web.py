@@ -1,4 +1,4 @@
-"""The web stack (stacks/web.py): the site bucket, CloudFront for the SPA and the API."""
+"""The web stack (stacks/web/): the site bucket, CloudFront for the SPA and the API."""
 
 from __future__ import annotations
 

@@ -1,20 +1,96 @@
-"""`playback-infra`: synth, check, diff, parameters, cost, deploy, plan, migrate,
+"""`playback-infra`: synth, check, diff, parameters, cost, deploy, emulator, plan, migrate,
 release-image, publish-site, frontend-config, smoke, import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
-bad environment configuration (nothing was written).
+bad environment configuration (nothing was written or created).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from playback_infra.environments.model import ConfigError
-from playback_infra.errors import DeployError
+from playback_infra.errors import DeployError, UsageError
+from playback_infra.suggest import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with errors a user can act on: a misspelt flag or choice gets "did you
+    mean" (argparse has suggest_on_error only from Python 3.14) after its command's usage, and a
+    missing required flag one line saying what to give."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.given: list[str] = []
+        self.commands: dict[str, _Parser] = {}
+
+    def parse_known_args(self, args=None, namespace=None):
+        self.given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # a subcommand's parser leaves them to the top one: its usage is the help
+            parser = self.commands.get(getattr(parsed, "command", None), self)
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        misspelt = [self._suggest(word) for word in self._own_words() if self._unknown(word)]
+        if misspelt:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_CONFIG, f"{self.prog}: error: {'; '.join(misspelt)}\n")
+        missing = re.fullmatch(r"the following arguments are required: (.+)", message)
+        if missing and not self.commands:
+            fixes = [self._required(name) for name in missing.group(1).split(", ")]
+            self.exit(EXIT_CONFIG, f"{self.prog}: error: {'; '.join(fixes)}\n")
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            suggestion = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+            message += f"; {suggestion}" if suggestion else ""
+        super().error(message)
+
+    def _own_words(self) -> list[str]:
+        """The words this parser read, up to a `--` (the top parser's: up to its command)."""
+        words = self.given[: self.given.index("--")] if "--" in self.given else self.given
+        for i, word in enumerate(words):
+            if word in self.commands:
+                return words[:i]
+        return words
+
+    def _unknown(self, word: str) -> bool:
+        if not word.startswith("-") or self._negative_number_matcher.match(word):
+            return False
+        flag = word.split("=", 1)[0]
+        return not any(option.startswith(flag) for option in self._option_string_actions)
+
+    def _suggest(self, word: str) -> str:
+        flag = word.split("=", 1)[0]
+        suggestion = did_you_mean(flag, self._option_string_actions)
+        return f"unrecognized argument {flag}" + (f"; {suggestion}" if suggestion else "")
+
+    def _required(self, name: str) -> str:
+        action = self._option_string_actions.get(name) or next(
+            (a for a in self._actions if name in (a.metavar, a.dest)), None
+        )
+        if action is not None and action.dest == "env":
+            return f"{name} is required: give the environment, one of {_environment_names()}"
+        return f"{name} is required: give {action.help if action else name}"
+
+
+def _environment_names() -> str:
+    from playback_infra.environments.catalog import environments
+
+    try:
+        return ", ".join(env.name for env in environments())
+    except ConfigError:
+        return "the names in environments/catalog.py (which has errors: run `make synth`)"
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -86,7 +162,7 @@ def _parameters(args: argparse.Namespace) -> int:
 def _cost(args: argparse.Namespace) -> int:
     from playback_infra.cost.command import cost_report
 
-    print(cost_report(args.root, args.env, args.format), end="")
+    print(cost_report(args.root, args.env, args.format, args.wide), end="")
     return EXIT_OK
 
 
@@ -110,12 +186,11 @@ def _import_retrosheet(args: argparse.Namespace) -> int:
 
 def _diagram(args: argparse.Namespace) -> int:
     from playback_infra import diagram
-    from playback_infra.environments.catalog import environments
-    from playback_infra.environments.model import validate_catalog
     from playback_infra.synth import render
 
-    templates = {n: t.to_dict() for n, t in render().templates.items()}
-    drawn = diagram.files(templates, list(validate_catalog(environments()).values()))
+    rendered = render()
+    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+    drawn = diagram.files(templates, list(rendered.environments.values()))
     changed = []
     for relative, content in drawn.items():
         path = args.root / relative
@@ -154,7 +229,9 @@ def _target(parser: argparse.ArgumentParser) -> None:
         "--profile", help="AWS profile of the environment's account (in CodeBuild: `target`)"
     )
     parser.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
-    parser.add_argument("--region", help="region (default: the environment's)")
+    parser.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
 
 
 def _delivery_commands(commands) -> None:
@@ -243,7 +320,7 @@ def _delivery_commands(commands) -> None:
 def _parser() -> argparse.ArgumentParser:
     from playback_infra.paths import REPO_ROOT
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="playback-infra",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -278,7 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--env", help="environment, with --live")
     diff.add_argument("--endpoint-url", help="with --live: an emulator")
     diff.add_argument("--profile", help="with --live: the real account's profile")
-    diff.add_argument("--region", help="with --live: region (default: the environment's)")
+    diff.add_argument("--region", help="with --live: the environment's region (another is refused)")
     diff.add_argument(
         "--artifact-bucket", help="with --live on a real account: bucket for the templates"
     )
@@ -315,32 +392,58 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="table: lines, total and assumptions for people; json: the same for scripts",
+        help="table: lines, total and assumptions for people, in 100 columns; json: the same "
+        "for scripts (each line's `assumed`: a usage assumption; `unsourced`: a price not found)",
+    )
+    cost.add_argument(
+        "--wide",
+        action="store_true",
+        help="with table: each line on one row with its quantity and unit price",
     )
     cost.set_defaults(run=_cost)
 
     deploy = commands.add_parser(
         "deploy",
         help="package and deploy an environment through a change set",
-        description="Deploy an environment. With no --endpoint-url and no --profile, a local AWS "
-        "emulator is started on 127.0.0.1 for the run and stopped afterwards.",
+        description="Deploy an environment: its edge-global stack in us-east-1, then its root "
+        "stack through a change set (asking first on a real account unless --yes). A deployed "
+        "stack keeps its ImageTag and JobsImageTag, which the pipelines release: the catalog's "
+        "app.image_tag and jobs.image_tag seed the first deployment only. With no --endpoint-url "
+        "and no --profile, into the checkout's local AWS emulator on 127.0.0.1: started in the "
+        "background unless it runs, and left running with what was deployed (a second deploy "
+        "reports no changes); `playback-infra emulator` stops or resets it.",
     )
     deploy.add_argument("--env", required=True, help="environment name, e.g. dev")
     deploy.add_argument(
-        "--endpoint-url", help="an AWS emulator to deploy into instead of starting one"
+        "--endpoint-url",
+        help="an AWS emulator to deploy into instead of the checkout's background one",
     )
     deploy.add_argument("--profile", help="AWS profile of the real account to deploy to")
-    deploy.add_argument("--region", help="region (default: the environment's)")
+    deploy.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
     deploy.add_argument(
         "--artifact-bucket", help="S3 bucket for packaged templates (created in an emulator)"
     )
     deploy.add_argument("--yes", action="store_true", help="execute the change set without asking")
-    deploy.add_argument(
-        "--keep-emulator",
-        action="store_true",
-        help="leave the started emulator running and print its endpoint",
-    )
     deploy.set_defaults(run=_deploy)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="the local AWS emulator `deploy` deploys into: status, env, stop, reset",
+        description="The checkout's local AWS emulator (ministack and the project's plugin, on "
+        "127.0.0.1), which `deploy` without --endpoint-url or --profile starts in the background "
+        "and deploys into. Its state lives in its memory: `stop` discards it, `reset` starts an "
+        "empty one on the same endpoint. Its record and log are in .deploy/emulator/.",
+    )
+    emulator.add_argument(
+        "action",
+        choices=("status", "env", "stop", "reset"),
+        help="status: its endpoint and how awscli reaches it (exit 1: not running); env: the "
+        "`export` line for awscli, for `eval`; stop: stop it; reset: stop it and start an "
+        "empty one",
+    )
+    emulator.set_defaults(run=_later("emulator.command", "emulator"))
     _delivery_commands(commands)
 
     frontend = commands.add_parser(
@@ -356,7 +459,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     frontend.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
     frontend.add_argument("--profile", help="AWS profile of the environment's account")
-    frontend.add_argument("--region", help="region (default: the environment's)")
+    frontend.add_argument(
+        "--region", help="the environment's region (the default; another is refused)"
+    )
     frontend.set_defaults(run=_frontend_config)
 
     smoke = commands.add_parser(
@@ -402,6 +507,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _importer_arguments(retrosheet)
     retrosheet.set_defaults(run=_import_retrosheet)
+    parser.commands = commands.choices
     return parser
 
 
@@ -420,9 +526,16 @@ def _path(value: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
+        from playback_infra.target import check_target
+
+        check_target(args)
         return args.run(args)
+    except UsageError as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as error:
         print(f"configuration error ({len(error.problems)}):", file=sys.stderr)
         for problem in error.problems:

@@ -10,7 +10,9 @@
    execute it (asking first on a real account unless --yes), stream the stack events of the
    root and nested stacks, and print the outputs.
 
-With neither --endpoint-url nor --profile, a local emulator is started on 127.0.0.1 for the run.
+With neither --endpoint-url nor --profile, the environment goes into the checkout's local
+emulator (`emulator/process.py`: started in the background on 127.0.0.1 if it is not running,
+and left running with what was deployed, so the next deploy compares with it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from playback_infra.environments.web import EDGE_REGION
 from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.parts.values import VALUES
-from playback_infra.synth import NESTED, differences, render
+from playback_infra.synth import NESTED, committed_ranges, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageExtensions
@@ -60,24 +62,14 @@ def deploy(args: argparse.Namespace) -> int:
     region = args.region or env.region
     if args.endpoint_url or args.profile:
         return _guarded_run(args, env, rendered.templates, region, args.endpoint_url)
-    from playback_infra.emulator.process import EmulatorError, run_emulator
+    from playback_infra.emulator.process import BACKGROUND_DIR, EmulatorError, start_background
 
     try:
-        emulator = run_emulator()
-        endpoint = emulator.__enter__()
+        emulator = start_background(args.root / BACKGROUND_DIR)
     except EmulatorError as error:
         raise DeployError(str(error)) from error
-    try:
-        print(f"emulator: {endpoint}")
-        code = _guarded_run(args, env, rendered.templates, region, endpoint)
-        if args.keep_emulator:
-            print(f"emulator left running at {endpoint}; press Ctrl-C to stop it")
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)
-        return code
-    finally:
-        emulator.__exit__(None, None, None)
+    print(emulator.describe(region))
+    return _guarded_run(args, env, rendered.templates, region, emulator.endpoint)
 
 
 def _guarded_run(args, env: Environment, templates: dict, region: str, endpoint: str | None) -> int:
@@ -106,7 +98,7 @@ def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> 
 
 
 def environment(name: str) -> Environment:
-    envs = validate_catalog(environments())
+    envs = validate_catalog(environments(), committed_ranges)
     if name not in envs:
         raise ConfigError([Problem(name, "env", f"unknown environment; known: {', '.join(envs)}")])
     return envs[name]
@@ -274,12 +266,19 @@ def _deploy_stack(
 
 
 def execute(cfn, stack_name: str, name: str) -> int:
-    """Execute a change set, follow the events until the stack settles, print the outputs."""
+    """Execute a change set, follow the events until the stack settles, print the outputs, or
+    the first failed resource's reason last."""
     started = time.time()
     cfn.execute_change_set(ChangeSetName=name, StackName=stack_name)
-    status = _follow(cfn, stack_name, started)
+    status, failure = _follow(cfn, stack_name, started)
     print(f"{stack_name}: {status} in {time.time() - started:.0f} s")
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        if failure:
+            print(
+                f"cause: {failure['StackName']} {failure['LogicalResourceId']} "
+                f"({failure['ResourceType']}) {failure['ResourceStatus']}:\n"
+                f"  {failure.get('ResourceStatusReason', 'no reason given')}"
+            )
         return EXIT_FAILED
     _print_outputs(cfn, stack_name)
     return EXIT_OK
@@ -400,45 +399,67 @@ def change_set(
     return name, described
 
 
-def _events(cfn, stack_id: str) -> Iterator[dict]:
+def _events(cfn, stack_id: str, since: float) -> Iterator[dict]:
+    """The stack's events from `since` on. DescribeStackEvents answers newest first
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html),
+    so no page after one that reaches back before `since` is asked for."""
     with contextlib.suppress(cfn.exceptions.ClientError):
         for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id):
-            yield from page["StackEvents"]
+            events = page["StackEvents"]
+            yield from (e for e in events if e["Timestamp"].timestamp() >= since)
+            if any(e["Timestamp"].timestamp() < since for e in events):
+                return
 
 
-def _follow(cfn, stack_name: str, since: float) -> str:
-    """Print new events of the root and its nested stacks until the root settles."""
+def _first_failure(events: list[dict]) -> dict | None:
+    """The earliest failed resource (a nested stack's own failure only repeats its resource's)."""
+    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")]
+    resources = [e for e in failed if e["ResourceType"] != "AWS::CloudFormation::Stack"]
+    return (resources or failed or [None])[0]
+
+
+def _follow(cfn, stack_name: str, since: float) -> tuple[str, dict | None]:
+    """Print the events of the root and its nested stacks in time order, as they come, until the
+    root settles; its status and the first failed resource's event."""
     seen: set[str] = set()
-    stacks = {stack_name}
+    stacks = [stack_name]
+    printed: list[dict] = []
+    width = len(stack_name)
 
     def print_new_events() -> None:
-        fresh = []
-        for stack in sorted(stacks):
-            for event in _events(cfn, stack):
-                if event["EventId"] in seen or event["Timestamp"].timestamp() < since - 5:
+        nonlocal width
+        fresh, asked = [], 0
+        while asked < len(stacks):  # a nested stack found in this pass is asked in this pass
+            for event in reversed(list(_events(cfn, stacks[asked], since - 5))):  # oldest first
+                if event["EventId"] in seen:
                     continue
                 seen.add(event["EventId"])
                 fresh.append(event)
-                if event["ResourceType"] == "AWS::CloudFormation::Stack" and event.get(
-                    "PhysicalResourceId"
+                nested = event.get("PhysicalResourceId")
+                if (
+                    event["ResourceType"] == "AWS::CloudFormation::Stack"
+                    and event["LogicalResourceId"] != event["StackName"]  # not its own event
+                    and nested
+                    and nested not in stacks
                 ):
-                    stacks.add(event["PhysicalResourceId"])
+                    stacks.append(nested)
+            asked += 1
         for event in sorted(fresh, key=lambda e: e["Timestamp"]):
-            reason = (
-                f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            )
+            width = max(width, len(event["StackName"]))
+            reason = event.get("ResourceStatusReason")
             print(
-                f"{event['Timestamp']:%H:%M:%S} {event['StackName'][-32:]:<32} "
-                f"{event['LogicalResourceId']:<36} {event['ResourceStatus']}{reason}"
+                f"{event['Timestamp']:%H:%M:%S} {event['StackName']:<{width}} "
+                f"{event['LogicalResourceId']:<36} {event['ResourceStatus']}"
+                + (f"  {reason}" if reason else "")
             )
+            printed.append(event)
 
     deadline = time.time() + TIMEOUT_SECONDS
     while True:
         status = stack_status(cfn, stack_name) or "DELETE_COMPLETE"
         print_new_events()
         if not status.endswith("_IN_PROGRESS") or time.time() > deadline:
-            print_new_events()  # nested stacks found in the last pass
-            return status
+            return status, _first_failure(sorted(printed, key=lambda e: e["Timestamp"]))
         time.sleep(POLL_SECONDS)
 
 

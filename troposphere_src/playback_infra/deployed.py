@@ -2,7 +2,8 @@
 
 Evaluates `Conditions` (Ref to a parameter, Condition, Fn::Equals, Fn::Not, Fn::And, Fn::Or),
 keeps only the resources and outputs whose condition holds, and replaces every `Fn::If` by the
-branch its condition picks. Used by the cost estimate and the stack tests.
+branch its condition picks. Used by `deployed_environment.py` (a whole environment) and the
+stack tests.
 """
 
 from __future__ import annotations

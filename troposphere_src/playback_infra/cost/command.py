@@ -1,4 +1,5 @@
-"""`playback-infra cost --env ENV`: the estimate of one environment, as a table or JSON."""
+"""`playback-infra cost --env ENV`: the estimate of one environment, as a table (100 columns, or
+`--wide`) or JSON."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ def environment_kinds() -> dict[str, str]:
     return {env.name: env.kind.value for env in environments()}
 
 
-def cost_report(root: Path, env: str, fmt: str) -> str:
+def cost_report(root: Path, env: str, fmt: str, wide: bool = False) -> str:
     """Raises ConfigError for an environment the catalog does not define."""
     kinds = environment_kinds()
     if env not in kinds:
         known = ", ".join(sorted(kinds))
         raise ConfigError([Problem(env, "env", f"no such environment; known: {known}")])
     estimate = estimate_repository(root, env, kinds[env], prices.load())
-    return report.table(estimate) if fmt == "table" else report.as_json(estimate)
+    return report.table(estimate, wide) if fmt == "table" else report.as_json(estimate)

@@ -10,7 +10,11 @@ from pathlib import Path
 from playback_infra.cost import lines as pricing
 from playback_infra.cost.lines import Line
 from playback_infra.cost.prices import PriceTable
-from playback_infra.cost.stacks import Environment, environment, read_templates
+from playback_infra.deployed_environment import (
+    DeployedEnvironment,
+    deployed_environment,
+    read_templates,
+)
 
 NOT_ESTIMATED = (
     "data transfer out of the region (CloudFront origin fetches are free; the API answers through it)",
@@ -36,7 +40,7 @@ class Estimate:
         return sorted(self.lines, key=lambda line: -line.monthly_usd)[:count]
 
 
-def _assumptions(env: Environment, table: PriceTable, lines: list[Line]) -> tuple[str, ...]:
+def _assumptions(env: DeployedEnvironment, table: PriceTable, lines: list[Line]) -> tuple[str, ...]:
     usage = table.usage_for(env.kind)
     said = [
         f"prices: {table.region} on-demand list prices read {table.retrieved}, "
@@ -52,7 +56,7 @@ def _assumptions(env: Environment, table: PriceTable, lines: list[Line]) -> tupl
     return tuple(said)
 
 
-def estimate(env: Environment, table: PriceTable) -> Estimate:
+def estimate(env: DeployedEnvironment, table: PriceTable) -> Estimate:
     lines = [line for service in pricing.SERVICES for line in service(env, table)]
     return Estimate(env.name, env.kind, tuple(lines), _assumptions(env, table, lines))
 
@@ -66,7 +70,7 @@ def estimate_files(
     table: PriceTable,
 ) -> Estimate:
     """The estimate from template dicts and the two parameter files' contents."""
-    env = environment(
+    env = deployed_environment(
         name, kind, templates, parameter_file["Parameters"], edge_parameter_file["Parameters"]
     )
     return estimate(env, table)

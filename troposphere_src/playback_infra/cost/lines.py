@@ -1,9 +1,9 @@
 """The priced lines of an estimate, one function per service group.
 
-Each function reads the deployed templates (`stacks.Environment`) for what exists and how big
+Each function reads the deployed templates (`DeployedEnvironment`) for what exists and how big
 it is, and the price table for what it costs; usage the templates cannot tell (GB through NAT,
 requests, log volume) comes from the table's assumptions for the environment's kind, and its
-lines are marked `assumed`.
+lines are marked `assumed`; a line whose price the sources searched did not give, `unsourced`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playback_infra.cost.prices import Price, PriceTable
-from playback_infra.cost.stacks import EDGE_GLOBAL, Environment
+from playback_infra.deployed_environment import EDGE_GLOBAL, DeployedEnvironment
 
 DAYS_PER_MONTH = 365 / 12
 
@@ -26,7 +26,9 @@ class Line:
     unit: str
     unit_usd: float
     assumed: bool = False
-    """The quantity is a usage assumption, or the price could not be sourced."""
+    """The quantity is a usage assumption, not read from the templates."""
+    unsourced: bool = False
+    """The unit price was not found in the sources searched (AWS's rate as known)."""
 
     @property
     def monthly_usd(self) -> float:
@@ -34,10 +36,10 @@ class Line:
 
 
 def _line(service: str, item: str, quantity: float, price: Price, assumed: bool = False) -> Line:
-    return Line(service, item, quantity, price.unit, price.usd, assumed or not price.sourced)
+    return Line(service, item, quantity, price.unit, price.usd, assumed, not price.sourced)
 
 
-def network(env: Environment, table: PriceTable) -> list[Line]:
+def network(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     nats = env.count("AWS::EC2::NatGateway")
@@ -102,7 +104,7 @@ def network(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def load_balancing(env: Environment, table: PriceTable) -> list[Line]:
+def load_balancing(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     albs = env.count("AWS::ElasticLoadBalancingV2::LoadBalancer")
     if not albs:
@@ -119,7 +121,7 @@ def load_balancing(env: Environment, table: PriceTable) -> list[Line]:
     ]
 
 
-def waf(env: Environment, table: PriceTable) -> list[Line]:
+def waf(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     for stack, logical_id, acl in env.resources("AWS::WAFv2::WebACL"):
@@ -162,7 +164,7 @@ def _fargate(
         if share <= 0:
             continue
         factor = 1 - discount.usd if kind == "Spot" else 1
-        spot_assumed = kind == "Spot" and not discount.sourced
+        spot_unsourced = kind == "Spot" and not discount.sourced
         for amount, price, unit in ((vcpu, vcpu_price, "vCPU"), (gb, gb_price, "GB")):
             lines.append(
                 Line(
@@ -171,7 +173,8 @@ def _fargate(
                     amount * task_hours * share,
                     price.unit,
                     price.usd * factor,
-                    assumed or spot_assumed or not price.sourced,
+                    assumed,
+                    spot_unsourced or not price.sourced,
                 )
             )
     return lines
@@ -189,7 +192,7 @@ def _peak_hours_per_day(start: str, end: str) -> float:
     return ((minutes(end) - minutes(start)) % (24 * 60)) / 60
 
 
-def compute(env: Environment, table: PriceTable) -> list[Line]:
+def compute(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     served = set()
@@ -263,7 +266,7 @@ def compute(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def database(env: Environment, table: PriceTable) -> list[Line]:
+def database(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     hours, usage = table.hours_per_month, table.usage_for(env.kind)
     lines = []
     for stack, logical_id, db in env.resources("AWS::RDS::DBInstance"):
@@ -281,7 +284,7 @@ def database(env: Environment, table: PriceTable) -> list[Line]:
                 copies * hours,
                 "instance-hour",
                 instance.usd_hour,
-                not instance.sourced,
+                unsourced=not instance.sourced,
             ),
             _line(
                 "database",
@@ -364,7 +367,7 @@ def database(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def edge(env: Environment, table: PriceTable) -> list[Line]:
+def edge(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     for stack, logical_id, distribution in env.resources("AWS::CloudFront::Distribution"):
@@ -394,7 +397,7 @@ def edge(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def keys_and_secrets(env: Environment, table: PriceTable) -> list[Line]:
+def keys_and_secrets(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     secrets = env.count("AWS::SecretsManager::Secret")
     managed = sum(
         1
@@ -432,7 +435,7 @@ def _rate_minutes(expression: str) -> float:
     return int(match[1]) * (60 if match[2].startswith("hour") else 1)
 
 
-def observability(env: Environment, table: PriceTable) -> list[Line]:
+def observability(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     standard = high_resolution = 0
     for stack, _, alarm in env.resources("AWS::CloudWatch::Alarm"):
@@ -505,7 +508,7 @@ def observability(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-def storage_and_workflows(env: Environment, table: PriceTable) -> list[Line]:
+def storage_and_workflows(env: DeployedEnvironment, table: PriceTable) -> list[Line]:
     usage = table.usage_for(env.kind)
     lines = []
     buckets = env.count("AWS::S3::Bucket")
@@ -546,7 +549,7 @@ def storage_and_workflows(env: Environment, table: PriceTable) -> list[Line]:
     return lines
 
 
-SERVICES: tuple[Callable[[Environment, PriceTable], list[Line]], ...] = (
+SERVICES: tuple[Callable[[DeployedEnvironment, PriceTable], list[Line]], ...] = (
     network,
     load_balancing,
     waf,

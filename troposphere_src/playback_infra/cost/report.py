@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 
 from playback_infra.cost.estimate import Estimate
@@ -17,39 +18,71 @@ def _quantity(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def table(estimate: Estimate) -> str:
-    rows = [
-        (
-            f"{line.service}: {line.item}" + (" *" if line.assumed else ""),
-            _quantity(line.quantity),
-            f"{line.unit_usd:g} / {line.unit}",
-            _money(line.monthly_usd),
-        )
-        for line in estimate.lines
-    ]
+WIDTH = 100  # columns the table fits by default; --wide shows the quantity and unit price too
+MARKERS = (
+    ("*", "assumed", "the quantity is a usage assumption (see Assumptions), not read from the templates"),
+    ("?", "unsourced", "the unit price was not found in the sources searched (AWS's rate as known)"),
+)  # fmt: skip
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, subsequent_indent="    ", break_on_hyphens=False)
+
+
+def _marked(line, width: int | None = None) -> list[str]:
+    """The line's name and its markers, wrapped at `width` (the markers stay on its last row)."""
+    marks = "".join(mark for mark, attribute, _ in MARKERS if getattr(line, attribute))
+    name = f"{line.service}: {line.item}"
+    parts = [name] if width is None else _wrap(name, width - len(marks) - 1)
+    return [*parts[:-1], parts[-1] + (f" {marks}" if marks else "")]
+
+
+def table(estimate: Estimate, wide: bool = False) -> str:
+    """The lines, the total, what each marker means and the assumptions (wrapped at WIDTH): the
+    table within WIDTH columns (each line's name wrapped, its monthly cost beside it), or `wide`:
+    one row per line with its quantity and unit price."""
     headers = ("line", "quantity", "unit price (USD)", "monthly USD")
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
+    total = ("total", "", "", _money(estimate.total_usd))
+    if wide:
+        rows = [
+            (*_marked(line), _quantity(line.quantity), f"{line.unit_usd:g} / {line.unit}",
+             _money(line.monthly_usd))
+            for line in estimate.lines
+        ]  # fmt: skip
+    else:
+        headers, total = (headers[0], headers[3]), (total[0], total[3])
+        money = max(len(headers[1]), len(total[1]), *(len(_money(x.monthly_usd)) for x in estimate.lines))  # fmt: skip
+        rows = [
+            (part, _money(line.monthly_usd) if i == 0 else "")
+            for line in estimate.lines
+            for i, part in enumerate(_marked(line, WIDTH - 2 - money))
+        ]
+    numeric = {len(headers) - 1, *((1,) if wide else ())}
+    widths = [max(len(row[i]) for row in [headers, *rows, total]) for i in range(len(headers))]
 
     def render(row) -> str:
         return "  ".join(
-            cell.rjust(width) if i in (1, 3) else cell.ljust(width)
+            cell.rjust(width) if i in numeric else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
 
+    rule = render(tuple("-" * w for w in widths))
     out = [
         f"Estimated monthly cost of {estimate.environment} ({estimate.kind})",
         "",
         render(headers),
-        render(tuple("-" * w for w in widths)),
+        rule,
         *(render(row) for row in rows),
-        render(tuple("-" * w for w in widths)),
-        render(("total", "", "", _money(estimate.total_usd))),
+        rule,
+        render(total),
         "",
-        "* a usage assumption, or a price not found in the sources searched",
+        *(f"{mark} {meaning}" for mark, _, meaning in MARKERS),
         "",
         "Assumptions:",
-        *(f"  - {a}" for a in estimate.assumptions),
+        *(part for a in estimate.assumptions for part in _wrap(f"  - {a}", WIDTH)),
     ]
+    if not wide:
+        out += ["", "(`--wide` adds each line's quantity and unit price)"]
     return "\n".join(out) + "\n"
 
 
@@ -69,6 +102,7 @@ def as_json(estimate: Estimate) -> str:
                         "unit_usd": line.unit_usd,
                         "monthly_usd": round(line.monthly_usd, 4),
                         "assumed": line.assumed,
+                        "unsourced": line.unsourced,
                     }
                     for line in estimate.lines
                 ],

@@ -1,8 +1,9 @@
-"""What the services the plugin adds to ministack share (``xray_service``, ``billing_service``)."""
+"""What the plugin's service modules share: reading a service handler's answer, writing XML."""
 
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 
 def checked(response) -> dict:
@@ -24,3 +25,28 @@ def resetting(reset_all_state, *stores):
         return reset_all_state(*args, **kwargs)
 
     return reset
+
+
+def json_answer(response, what):
+    """The JSON answer of a JSON-protocol API function; an error answer raises ValueError
+    with its error type and message."""
+    status, _headers, body = response
+    answer = json.loads(body) if body else {}
+    if status >= 400:
+        message = answer.get("message") or answer.get("Message")
+        raise ValueError(f"{what}: {answer.get('__type')}: {message}")
+    return answer
+
+
+def xml_members(parent, members):
+    """Append ``members`` (a dict of tag -> text, dict or list of repeated elements) to an
+    XML element; None values are left out."""
+    for tag, value in members.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            element = ElementTree.SubElement(parent, tag)
+            if isinstance(item, dict):
+                xml_members(element, item)
+            else:
+                element.text = str(item).lower() if isinstance(item, bool) else str(item)

@@ -2,7 +2,7 @@
 
 On AWS the zones exist before the first deploy (Route 53 chose their IDs); an emulator starts
 empty. The plugin creates a zone under a requested ID (CallerReference `zone-id:<ID>`, see
-`ministack_plugin._zone_with_requested_id`), so the alias and validation records of a deploy
+`route53_service.zone_with_requested_id`), so the alias and validation records of a deploy
 land where they would on AWS. Another emulator would make a zone of another ID.
 """
 

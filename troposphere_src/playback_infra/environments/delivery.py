@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from playback_infra.environments.model import ConfigError, Environment, Problem
+from playback_infra.environments.model import ConfigError, Environment, Problem, unknown_field
 from playback_infra.environments.regions import SUPPORTED_REGIONS
+from playback_infra.environments.regions import unsupported as unsupported_region
 
 SCOPE = "delivery"
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -47,8 +48,7 @@ def define_delivery(environments: Iterable[Environment], **given) -> Delivery:
     unknown = sorted(set(given) - known)
     if unknown:
         raise ConfigError(
-            Problem(SCOPE, name, f"unknown field; valid fields: {', '.join(sorted(known))}")
-            for name in unknown
+            Problem(SCOPE, name, unknown_field(name, sorted(known))) for name in unknown
         )
     try:
         delivery = Delivery(**given)
@@ -65,7 +65,7 @@ def _violations(d: Delivery, environments: tuple[Environment, ...]) -> list[tupl
     if not _ACCOUNT.match(d.account_id):
         found.append(("account_id", f"{d.account_id!r} must be the 12-digit AWS account ID"))
     if d.region not in SUPPORTED_REGIONS:
-        found.append(("region", f"{d.region!r}: use one of {', '.join(SUPPORTED_REGIONS)}"))
+        found.append(("region", unsupported_region(d.region)))
     for name in ("infra_repository", "backend_repository", "frontend_repository"):
         if not _REPOSITORY.match(getattr(d, name)):
             found.append((name, f"{getattr(d, name)!r} must be owner/name, like octo/playback"))

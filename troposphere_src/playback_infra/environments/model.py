@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from typing import Any
@@ -30,9 +31,11 @@ from playback_infra.environments.regions import (
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS,
     SUPPORTED_REGIONS,
 )
+from playback_infra.environments.regions import unsupported as unsupported_region
 from playback_infra.environments.retention import retention_problem
 from playback_infra.environments.web import Features, Web
 from playback_infra.parts.values import LOG_RETENTION_DAYS
+from playback_infra.suggest import did_you_mean
 
 PROJECT = "baseball-playback"
 
@@ -275,10 +278,8 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
         ("jobs", KIND_DEFAULTS[kind_value]["jobs"]),
     ):
         if isinstance(fields.get(section), Mapping):
-            try:
-                values[section] = _section(default, fields[section])
-            except (TypeError, ValueError) as error:
-                raise ConfigError([Problem(label, section, str(error))]) from error
+            values[section], found = _section(default, fields[section])
+            problems += [Problem(label, f"{section}.{name}", message) for name, message in found]
     if "region" in values and "availability_zones" not in values:
         zones = ("a", "b", "c")[
             : values.get("az_count", 0) if _is_int(values.get("az_count")) else 0
@@ -287,7 +288,7 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
 
     known = {f.name: f for f in dataclasses.fields(Environment)}
     for unknown in sorted(set(values) - set(known)):
-        problems.append(Problem(label, unknown, f"unknown field; valid fields: {', '.join(known)}"))
+        problems.append(Problem(label, unknown, unknown_field(unknown, known)))
     for missing in sorted(set(known) - set(values)):
         problems.append(Problem(label, missing, "required field is missing"))
     for field_name in known.keys() & values.keys():
@@ -305,28 +306,69 @@ def define(name: str, kind: Kind | str, **fields: Any) -> Environment:
     return env
 
 
-def validate_catalog(environments: Iterable[Environment]) -> dict[str, Environment]:
-    """Rules across environments: unique names and VPC ranges that never overlap."""
+def validate_catalog(
+    environments: Iterable[Environment],
+    committed_ranges: Callable[[], Mapping[str, str]] | None = None,
+) -> dict[str, Environment]:
+    """Rules across environments: unique names and VPC ranges that never overlap.
+
+    Of two overlapping environments the one whose range was edited is blamed: the one whose
+    `vpc_cidr` differs from `committed_ranges()` (name -> the range last generated, asked only
+    when two overlap), else the later one; the message offers a free range of the same size.
+    """
+    envs = tuple(environments)
     by_name: dict[str, Environment] = {}
     problems: list[Problem] = []
-    for env in environments:
+    for env in envs:
         if env.name in by_name:
             problems.append(Problem(env.name, "name", "defined twice; names must be unique"))
             continue
         for other in by_name.values():
             if env.network.overlaps(other.network):
+                committed = committed_ranges() if committed_ranges else {}
+                edited, kept = (
+                    (other, env)
+                    if committed.get(env.name) == env.vpc_cidr
+                    and committed.get(other.name, other.vpc_cidr) != other.vpc_cidr
+                    else (env, other)
+                )
                 problems.append(
                     Problem(
-                        env.name,
+                        edited.name,
                         "vpc_cidr",
-                        f"{env.vpc_cidr} overlaps {other.name}'s {other.vpc_cidr}; give every "
-                        "environment its own range so VPCs can be peered or joined by VPN",
+                        f"{edited.vpc_cidr} overlaps {kept.name}'s {kept.vpc_cidr}; give every "
+                        "environment its own range so VPCs can be peered or joined by VPN: "
+                        f"{_free_range(edited, envs)} is free",
                     )
                 )
         by_name[env.name] = env
     if problems:
         raise ConfigError(problems)
     return by_name
+
+
+_PRIVATE_BLOCKS = tuple(ip_network(r) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _free_range(env: Environment, envs: Iterable[Environment]) -> str:
+    """The first range of `env`'s size from its own on (in its private block, wrapping around)
+    that overlaps no other environment's."""
+    taken = [other.network for other in envs if other is not env]
+    block = next((b for b in _PRIVATE_BLOCKS if env.network.subnet_of(b)), _PRIVATE_BLOCKS[0])
+    size = env.network.num_addresses
+    count = block.num_addresses // size
+    start = (int(env.network.network_address) - int(block.network_address)) // size
+    for index in itertools.chain(range(start, count), range(start)):
+        candidate = IPv4Network((int(block.network_address) + index * size, env.network.prefixlen))
+        if not any(candidate.overlaps(t) for t in taken):
+            return str(candidate)
+    return f"no /{env.network.prefixlen} in {block}"
+
+
+def unknown_field(name: str, valid: Iterable[str]) -> str:
+    """The message for a field that does not exist: the close one, if any, then every valid one."""
+    valid = list(valid)
+    return f"unknown field; {did_you_mean(name, valid, end='? ')}valid fields: {', '.join(valid)}"
 
 
 # --- field types -----------------------------------------------------------------------------
@@ -421,23 +463,29 @@ def _typed(field_name: str, value: Any) -> tuple[Any, str | None]:
 _SECTION_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
 
 
-def _section(default: Any, changes: Mapping[str, Any]) -> Any:
-    """`default` (a Database or Ingress) with `changes`, each type-checked (the error names the field)."""
+def _section(default: Any, changes: Mapping[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    """`default` (a Database, App, ...) with `changes`, each type-checked; with problems, the
+    default and every problem as (field, message)."""
     fields = {f.name: f for f in dataclasses.fields(default)}
+    found: list[tuple[str, str]] = []
     for name, value in changes.items():
         if name not in fields:
-            raise TypeError(f"unknown field {name!r}; valid fields: {', '.join(fields)}")
-        if name == "insights":
+            found.append((name, unknown_field(name, fields)))
+        elif name == "insights":
             if value is not None and _coerce_enum(Insights, value) is None:
-                raise ValueError(f"insights: {_one_of(value, Insights)}, or None")
-            continue
-        expected = _SECTION_TYPES[str(fields[name].type)]
-        if not isinstance(value, expected) or (bool not in expected and isinstance(value, bool)):
-            raise TypeError(f"{name}: expected {fields[name].type}, got {_describe(value)}")
+                found.append((name, f"{_one_of(value, Insights)}, or None"))
+        else:
+            expected = _SECTION_TYPES[str(fields[name].type)]
+            if not isinstance(value, expected) or (
+                bool not in expected and isinstance(value, bool)
+            ):
+                found.append((name, f"expected {fields[name].type}, got {_describe(value)}"))
+    if found:
+        return default, found
     coerced = dict(changes)
     if coerced.get("insights") is not None:
         coerced["insights"] = Insights(coerced["insights"])
-    return dataclasses.replace(default, **coerced)
+    return dataclasses.replace(default, **coerced), []
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -456,12 +504,7 @@ def _rule_violations(env: Environment) -> list[tuple[str, str]]:
     if not _ACCOUNT.match(env.account_id):
         found.append(("account_id", f"{env.account_id!r} must be the 12-digit AWS account ID"))
     if env.region not in SUPPORTED_REGIONS:
-        found.append(
-            (
-                "region",
-                f"{env.region!r} is not a supported region; use one of: {', '.join(SUPPORTED_REGIONS)}",
-            )
-        )
+        found.append(("region", unsupported_region(env.region)))
     if env.az_count not in (2, 3):
         found.append(("az_count", f"{env.az_count} AZs is not supported; use 2 or 3"))
     elif len(env.availability_zones) != env.az_count:

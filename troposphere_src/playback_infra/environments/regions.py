@@ -49,3 +49,28 @@ ELB_LOG_DELIVERY_ACCOUNTS: dict[str, str] = {
     "us-west-1": "027434742980",
     "us-west-2": "797873946194",
 }
+
+
+def unsupported(region: str) -> str:
+    """Why an environment cannot use `region`, and the fix."""
+    import botocore.session  # here only: synth does not load the SDK
+
+    from playback_infra.suggest import did_you_mean
+
+    session = botocore.session.get_session()
+    real = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("ec2", partition_name=partition)
+    }
+    supported = ", ".join(SUPPORTED_REGIONS)
+    if region in real:
+        return (
+            f"{region!r} is an AWS region this deployment does not support yet: "
+            "environments/regions.py has no ID of its CloudFront origin-facing prefix list (the "
+            "ALB admits only CloudFront through it) nor its Elastic Load Balancing account (it "
+            "writes the ALB's access logs); add both there (its docstring says how to look the "
+            f"prefix list up), or use one of: {supported}"
+        )
+    hint = did_you_mean(region, sorted(real), end="? ")
+    return f"{region!r} is not an AWS region; {hint}use one of: {supported}"

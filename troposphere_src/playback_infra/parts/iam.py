@@ -52,8 +52,16 @@ def key_admin_statement() -> Statement:
 
 
 def assumable_by(service: str) -> Policy:
-    """A trust policy letting an AWS service assume the role, for a service that gives no
-    source ARN to match (Lambda for a canary's role, ECS, AWS Backup)."""
+    """A trust policy letting an AWS service assume the role, for a service whose documented
+    trust policy has no aws:SourceArn or aws:SourceAccount to match, where a condition on
+    either could fail every assumption. Passing the role needs iam:PassRole in this account,
+    which no other account can be given. So documented:
+    CloudFormation's service role (https://docs.aws.amazon.com/AWSCloudFormation/latest/
+    UserGuide/using-iam-servicerole.html; its confused-deputy page covers only extensions'
+    resource policies), ECS's infrastructure role (https://docs.aws.amazon.com/AmazonECS/
+    latest/developerguide/infrastructure_IAM_role.html), AWS Backup's service role (its
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-
+    prevention.html covers key and topic policies only) and Lambda's execution role."""
     return Policy(
         Version="2012-10-17",
         Statement=[
@@ -87,19 +95,23 @@ def service_role(
     description: str,
     *,
     service: str,
-    source_arn: Sub,
+    source_arn: Sub | None,
     policy_name: str,
     statements: list[Statement],
 ) -> Role:
     """A role only `service` may assume, for this account's `source_arn`, with one inline policy.
 
-    The pattern every stack follows for its roles: the trust names the service and the source,
-    each statement names its actions and resources (`playback-infra check` enforces it).
+    The pattern every stack follows for its roles: the trust names the service and the source
+    (None for a service that sends none, see `assumable_by`), each statement names its actions
+    and resources (`playback-infra check` enforces it).
     """
+    trust = (
+        assumable_by(service) if source_arn is None else service_trust_policy(service, source_arn)
+    )
     return Role(
         title,
         Description=description,
-        AssumeRolePolicyDocument=service_trust_policy(service, source_arn),
+        AssumeRolePolicyDocument=trust,
         Policies=[
             InlinePolicy(
                 PolicyName=policy_name,

@@ -146,6 +146,7 @@ SITE_WEB_ACL_ARN = "SiteWebAclArn"
 
 # Network stack outputs.
 VPC_ID = "VpcId"
+DEFAULT_SECURITY_GROUP_ID = "DefaultSecurityGroupId"
 PUBLIC_SUBNET_IDS = "PublicSubnetIds"
 PRIVATE_APP_SUBNET_IDS = "PrivateAppSubnetIds"
 PRIVATE_DATA_SUBNET_IDS = "PrivateDataSubnetIds"
@@ -486,6 +487,9 @@ VALUES: dict[str, Value] = {
         allowed_pattern=r"^([a-z]{2}-[a-z]+-\d)?$",
     ),
     VPC_ID: Value("AWS::EC2::VPC::Id", "The VPC"),
+    DEFAULT_SECURITY_GROUP_ID: Value(
+        "AWS::EC2::SecurityGroup::Id", "The VPC's default security group (left with no rules)"
+    ),
     PUBLIC_SUBNET_IDS: Value("List<AWS::EC2::Subnet::Id>", "Public subnets (ALB, NAT), one per AZ"),
     PRIVATE_APP_SUBNET_IDS: Value(
         "List<AWS::EC2::Subnet::Id>",

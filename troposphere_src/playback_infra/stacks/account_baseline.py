@@ -20,9 +20,14 @@ are regional.
 - **Findings by e-mail**: GuardDuty findings of severity 7 or more and Security Hub CRITICAL
   findings (GuardDuty's own excluded, they come through the first rule) go to an SNS topic
   encrypted with a key of its own (EventBridge cannot use SNS's AWS-managed key).
+- **A CloudTrail trail** of every region's management events (reads and writes, global
+  services'), with log file validation, encrypted with the baseline key, in a bucket that
+  refuses deletes and plain HTTP and keeps the logs a year (object lock and lifecycle); one per
+  account (`RecordTrail=false` in the other regions and where an organization trail records).
 
-An account that already has a detector or Security Hub (enabled by an organization's delegated
-administrator) must not deploy this stack: both exist once per account and region.
+GuardDuty and Security Hub exist once per account and region: where an organization's delegated
+administrator already enabled them, deploy with `EnableGuardDuty=false` and/or
+`EnableSecurityHub=false` (the finding rules still forward what they report here).
 
     aws cloudformation deploy --template-file templates/account-baseline.yaml \\
         --stack-name baseball-playback-account-baseline \\
@@ -34,9 +39,20 @@ from __future__ import annotations
 
 from awacs import kms, s3
 from awacs import sns as sns_actions
-from awacs.aws import Allow, ArnEquals, Condition, Policy, Principal, Statement, StringEquals
+from awacs.aws import (
+    Allow,
+    ArnEquals,
+    Condition,
+    Deny,
+    Policy,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
+)
 from awacs.sts import AssumeRole
 from troposphere import Equals, GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere.cloudtrail import Trail
 from troposphere.config import (
     ConfigSnapshotDeliveryProperties,
     ConfigurationRecorder,
@@ -60,8 +76,11 @@ from troposphere.iam import Role
 from troposphere.kms import Alias
 from troposphere.s3 import (
     BucketPolicy,
+    DefaultRetention,
     LifecycleRule,
     NoncurrentVersionExpiration,
+    ObjectLockConfiguration,
+    ObjectLockRule,
 )
 from troposphere.securityhub import Hub, Standard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
@@ -73,7 +92,7 @@ from playback_infra.parts.iam import (
     for_this_account,
     use_through_services,
 )
-from playback_infra.parts.s3 import kms_encryption, private_bucket, tls_only
+from playback_infra.parts.s3 import expiring, kms_encryption, private_bucket, tls_only
 from playback_infra.parts.suppress import suppress
 from playback_infra.parts.template import new_template, tag_component
 
@@ -87,6 +106,17 @@ FOUNDATIONAL_STANDARD = (
 )
 SCANNED_REPOSITORIES = "baseball-playback/*"
 RECORDS = "RecordsConfiguration"
+GUARDDUTY = "GuardDutyHere"
+SECURITY_HUB = "SecurityHubHere"
+TRAIL = "TrailHere"
+TRAIL_NAME = "baseball-playback-account"
+TRAIL_ARN = (
+    f"arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{TRAIL_NAME}"
+)
+ANY_TRAIL_OF_THIS_ACCOUNT = "arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
+# Security Hub's default for log retention (CloudWatch.16: at least 365 days), applied to the
+# trail's logs: https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html
+TRAIL_LOG_DAYS = 365
 # Configuration history in S3 (AWS Config itself keeps 7 years of it).
 CONFIG_HISTORY_DAYS = 365
 
@@ -109,6 +139,7 @@ FARGATE_AGENT = "ECS_FARGATE_AGENT_MANAGEMENT"
 def _detector() -> Detector:
     return Detector(
         "GuardDutyDetector",
+        Condition=GUARDDUTY,
         Enable=True,
         # How often updates of an existing finding are published; new findings go out at once.
         FindingPublishingFrequency="FIFTEEN_MINUTES",
@@ -337,6 +368,135 @@ def _configuration_recording(t: Template, key) -> None:
     )
 
 
+CLOUDTRAIL = Principal("Service", ["cloudtrail.amazonaws.com"])
+
+
+def _from_the_trail() -> StringEquals:
+    """CloudTrail acting for this stack's trail only (confused deputy)."""
+    return StringEquals("aws:SourceArn", Sub(TRAIL_ARN))
+
+
+def _trail_key_statements() -> list[Statement]:
+    """CloudTrail may encrypt this account's trail logs with the key, for the trail only
+    (the source ARN and the encryption context, as CloudTrail's key policy page gives them:
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+    Reading the logs goes through S3, which UseThroughS3 admits."""
+    return [
+        Statement(
+            Sid="CloudTrailEncryptsLogs",
+            Effect=Allow,
+            Principal=CLOUDTRAIL,
+            # The page grants GenerateDataKey*; CloudTrail calls GenerateDataKey, named here.
+            Action=[kms.GenerateDataKey],
+            Resource=[THIS_KEY],
+            Condition=Condition([
+                _from_the_trail(),
+                StringLike(
+                    "kms:EncryptionContext:aws:cloudtrail:arn", Sub(ANY_TRAIL_OF_THIS_ACCOUNT)
+                ),
+            ]),
+        ),
+        Statement(
+            Sid="CloudTrailDescribesKey",
+            Effect=Allow,
+            Principal=CLOUDTRAIL,
+            Action=[kms.DescribeKey],
+            Resource=[THIS_KEY],
+            Condition=Condition(_from_the_trail()),
+        ),
+    ]  # fmt: skip
+
+
+def _trail(t: Template, key) -> Trail:
+    """The account's trail where RecordTrail is true, and the bucket its logs stay in a year:
+    object lock (governance) and a policy that refuses every delete keep them that long, the
+    lifecycle removes them after. The bucket policy is CloudTrail's own
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html)."""
+    record = t.add_parameter(
+        _switch(
+            "RecordTrail",
+            "Record every region's management events in a CloudTrail trail: true in one "
+            "region of the account, false where an organization trail already records them",
+        )
+    )
+    t.add_condition(TRAIL, Equals(Ref(record), "true"))
+    bucket = private_bucket(
+        "TrailBucket",
+        kms_encryption(GetAtt(key, "Arn")),
+        expiring("expire-trail-logs", TRAIL_LOG_DAYS),
+        Condition=TRAIL,
+        ObjectLockEnabled=True,
+        ObjectLockConfiguration=ObjectLockConfiguration(
+            ObjectLockEnabled="Enabled",
+            Rule=ObjectLockRule(
+                DefaultRetention=DefaultRetention(Mode="GOVERNANCE", Days=TRAIL_LOG_DAYS)
+            ),
+        ),
+    )
+    bucket.DeletionPolicy = bucket.UpdateReplacePolicy = "Retain"
+    suppress(bucket, {
+        "CKV_AWS_18": "Only CloudTrail writes here and its log file validation proves what it wrote; server access logs would add nothing",
+    })  # fmt: skip
+    t.add_resource(bucket)
+    policy = t.add_resource(
+        BucketPolicy(
+            "TrailBucketPolicy",
+            Condition=TRAIL,
+            Bucket=Ref(bucket),
+            PolicyDocument=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="CloudTrailChecksTheAcl",
+                        Effect=Allow,
+                        Principal=CLOUDTRAIL,
+                        Action=[s3.GetBucketAcl],
+                        Resource=[GetAtt(bucket, "Arn")],
+                        Condition=Condition(_from_the_trail()),
+                    ),
+                    Statement(
+                        Sid="CloudTrailWritesLogs",
+                        Effect=Allow,
+                        Principal=CLOUDTRAIL,
+                        Action=[s3.PutObject],
+                        Resource=[Sub(f"${{{bucket.title}.Arn}}/AWSLogs/${{AWS::AccountId}}/*")],
+                        Condition=Condition(
+                            StringEquals(
+                                {
+                                    "s3:x-amz-acl": "bucket-owner-full-control",
+                                    "aws:SourceArn": Sub(TRAIL_ARN),
+                                }
+                            )
+                        ),
+                    ),
+                    tls_only(bucket),
+                    Statement(
+                        Sid="NoDeletes",
+                        Effect=Deny,
+                        Principal=Principal("*"),
+                        Action=[s3.DeleteObject, s3.DeleteObjectVersion],
+                        Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
+                    ),
+                ],
+            ),
+        )
+    )
+    return t.add_resource(
+        Trail(
+            "AccountTrail",
+            Condition=TRAIL,
+            DependsOn=[policy.title],  # CloudTrail checks it may write before it creates
+            TrailName=TRAIL_NAME,
+            S3BucketName=Ref(bucket),
+            IsLogging=True,
+            IsMultiRegionTrail=True,
+            IncludeGlobalServiceEvents=True,
+            EnableLogFileValidation=True,
+            KMSKeyId=GetAtt(key, "Arn"),
+        )
+    )
+
+
 def build() -> Template:
     t = new_template(
         "account baseline (GuardDuty, Security Hub, AWS Config, Inspector for ECR, findings)"
@@ -352,7 +512,7 @@ def build() -> Template:
     )
     key = customer_key(
         "BaselineKey",
-        "Baseball Playback: security findings topic and configuration history",
+        "Baseball Playback: security findings topic, configuration history and trail logs",
         [
             for_this_account(
                 "EventBridgeToEncryptedTopic",
@@ -361,9 +521,10 @@ def build() -> Template:
                 THIS_KEY,
             ),
             use_through_services("UseThroughS3", ["s3"]),
+            *_trail_key_statements(),
         ],
     )
-    # The configuration history it encrypts is retained: so is the key.
+    # The configuration history and trail logs it encrypts are retained: so is the key.
     key.DeletionPolicy = key.UpdateReplacePolicy = "Retain"
     t.add_resource(key)
     t.add_resource(
@@ -375,6 +536,7 @@ def build() -> Template:
     )
     topic = _findings_by_email(t, key, email)
     _configuration_recording(t, key)
+    trail = _trail(t, key)
     t.add_resource(
         RegistryScanningConfiguration(
             "RegistryScanning",
@@ -390,11 +552,24 @@ def build() -> Template:
         )
     )
     tag_component(t, COMPONENT)
+    for switch, condition, service in (
+        ("EnableGuardDuty", GUARDDUTY, "GuardDuty"),
+        ("EnableSecurityHub", SECURITY_HUB, "Security Hub"),
+    ):
+        enabled = t.add_parameter(
+            _switch(
+                switch,
+                f"Enable {service} in this account and region; false where an organization's "
+                "delegated administrator already enabled it (one per account and region)",
+            )
+        )
+        t.add_condition(condition, Equals(Ref(enabled), "true"))
     # Added after tag_component: their Tags are not the usual list (a TagItem list, a map).
     detector = t.add_resource(_detector())
     hub = t.add_resource(
         Hub(
             "SecurityHub",
+            Condition=SECURITY_HUB,
             EnableDefaultStandards=False,
             AutoEnableControls=True,
             ControlFindingGenerator="SECURITY_CONTROL",
@@ -404,14 +579,24 @@ def build() -> Template:
     t.add_resource(
         Standard(
             "FoundationalBestPracticesStandard",
+            Condition=SECURITY_HUB,
             DependsOn=[hub.title],
             StandardsArn=Sub(FOUNDATIONAL_STANDARD),
         )
     )
-    for title, description, value in (
-        ("GuardDutyDetectorId", "The account's GuardDuty detector in this region", Ref(detector)),
-        ("SecurityHubArn", "Security Hub in this account and region", Ref(hub)),
-        ("FindingsTopicArn", "Topic the findings e-mail comes from", Ref(topic)),
+    for title, description, value, condition in (
+        (
+            "GuardDutyDetectorId",
+            "The account's GuardDuty detector in this region",
+            Ref(detector),
+            GUARDDUTY,
+        ),
+        ("SecurityHubArn", "Security Hub in this account and region", Ref(hub), SECURITY_HUB),
+        ("FindingsTopicArn", "Topic the findings e-mail comes from", Ref(topic), None),
+        ("CloudTrailName", "The account's trail of every region", Ref(trail), TRAIL),
     ):
-        t.add_output(Output(title, Description=description, Value=value))
+        output = Output(title, Description=description, Value=value)
+        if condition:
+            output.Condition = condition
+        t.add_output(output)
     return t

@@ -30,7 +30,11 @@ def build() -> Template:
     key = customer_key(
         "DrVaultKey",
         Sub(f"Baseball Playback ${{{values.ENVIRONMENT_NAME}}}: copied backups"),
-        [use_through_services("UseThroughAwsBackup", ["backup"])],
+        # AWS Backup copies into the vault; for an RDS snapshot, RDS in this region makes the
+        # copy with this key (CopyDBSnapshot's KmsKeyId), so both use it:
+        # https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption
+        # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html
+        [use_through_services("UseThroughAwsBackupAndRds", ["backup", "rds"])],
     )
     key.DeletionPolicy = key.UpdateReplacePolicy = "Retain"
     t.add_resource(key)

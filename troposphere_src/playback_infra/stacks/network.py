@@ -135,6 +135,8 @@ def build() -> Template:
     _add_endpoints(t, vpc, subnets["PrivateApp"], route_tables["PrivateApp"])
 
     values.produce(t, values.VPC_ID, Ref(vpc))
+    # The security stack leaves it with no rules.
+    values.produce(t, values.DEFAULT_SECURITY_GROUP_ID, GetAtt(vpc, "DefaultSecurityGroup"))
     values.produce(t, values.VPC_CIDR, Ref(values.VPC_CIDR))
     for tier, (_, output, _) in TIERS.items():
         values.produce(t, output, joined_per_az([Ref(s) for s in subnets[tier]]))

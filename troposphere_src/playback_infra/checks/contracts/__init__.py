@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from playback_infra.checks.contracts import keys
 from playback_infra.checks.contracts.rule import Rule, Subject, subject
 
 # Each rule module's RULE, in the order `check` reports them.
-RULES: tuple[Rule, ...] = ()
+RULES: tuple[Rule, ...] = (keys.RULE,)
 
 __all__ = ["RULES", "Rule", "Subject", "problems", "subject"]
 

@@ -6,8 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from playback_infra.cost.stacks import Environment as DeployedEnvironment
-from playback_infra.cost.stacks import environment as deployed_environment
+from playback_infra.deployed_environment import DeployedEnvironment, deployed_environment
 from playback_infra.environments.model import Environment
 
 

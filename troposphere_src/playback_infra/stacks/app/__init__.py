@@ -99,8 +99,8 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
-from playback_infra.stacks import openai_usage
-from playback_infra.stacks.secret_redeploy import add_redeploy_on_secret_change
+from playback_infra.stacks.app import openai_usage
+from playback_infra.stacks.app.secret_redeploy import add_redeploy_on_secret_change
 
 COMPONENT = "app"
 CONTAINER = "backend"

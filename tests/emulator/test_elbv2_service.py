@@ -1,10 +1,11 @@
-"""Deploy the ingress stack (templates/ingress.yaml) into ministack with the plugin, and read it
-back through ELBv2, WAFv2, ACM, Route 53, S3, Secrets Manager and CloudWatch Logs.
+"""Deploy the ingress stack (templates/ingress.yaml) into ministack with the plugin
+(emulator/elbv2_service.py and the modules beside it), and read it back through ELBv2, WAFv2,
+ACM, Route 53, S3, Secrets Manager and CloudWatch Logs.
 
 The ingress template is deployed as it ships, nested under ``AWS::LanguageExtensions`` in a
 parent that makes the VPC, subnets, security group and KMS keys it takes. The smaller tests
-deploy top-level stacks for the plugin's WAFv2 types and the ministack gaps the ingress stack
-runs into. One emulator serves the module; each test deploys its own stacks.
+deploy top-level stacks for the ELBv2 gaps the ingress stack runs into. One emulator serves the
+module; each test deploys its own stacks.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 
 from conftest import (
+    ACCOUNT,
     REGION,
     deploy,
+    error_code,
     failure_reasons,
     nested_stack_id,
     new_stack_name,
@@ -30,8 +32,8 @@ from tests.stacks.helpers import ref
 
 pytestmark = pytest.mark.emulator
 
+
 INGRESS = Path(__file__).resolve().parents[2] / "templates" / "ingress.yaml"
-ACCOUNT = "000000000000"
 ELB_ACCOUNT_US_EAST_1 = "127311923021"  # ElbLogDelivery mapping of the template
 DOMAIN = "api.example.com"
 PREFIX_LIST = "pl-0123456789abcdef0"
@@ -172,12 +174,6 @@ def header_conditions(rule) -> dict:
 def web_acl(wafv2, arn) -> dict:
     name, acl_id = arn.rsplit("/", 2)[-2:]
     return wafv2.get_web_acl(Name=name, Id=acl_id, Scope="REGIONAL")["WebACL"]
-
-
-def error_code(call, **kwargs) -> str:
-    with pytest.raises(ClientError) as raised:
-        call(**kwargs)
-    return raised.value.response["Error"]["Code"]
 
 
 def check_load_balancer(aws, parent, outputs, resources, *, protected):
@@ -526,177 +522,6 @@ def test_ingress_open_to_the_internet_with_an_existing_certificate(cfn, aws, tem
     )
 
 
-# --- The WAFv2 types on their own ----------------------------------------------------------
-
-
-def waf_template(*, association_acl="AclA", logging_acl="AclA", group="GroupA", redact=False):
-    """Two web ACLs, a load balancer and two WAF log groups; the association and the logging
-    configuration point at the ones the keywords name."""
-    acl = {
-        "Type": "AWS::WAFv2::WebACL",
-        "Properties": {
-            "Scope": "REGIONAL",
-            "DefaultAction": {"Block": {}},
-            "VisibilityConfig": {
-                "CloudWatchMetricsEnabled": False,
-                "MetricName": "acl",
-                "SampledRequestsEnabled": False,
-            },
-        },
-    }
-    group_arn = {
-        "Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}"
-        f":log-group:${{{group}}}"
-    }
-    logging = {
-        "ResourceArn": {"Fn::GetAtt": [logging_acl, "Arn"]},
-        "LogDestinationConfigs": [group_arn],
-    }
-    if redact:
-        logging["RedactedFields"] = [{"SingleHeader": {"Name": "authorization"}}]
-    resources = {
-        "AclA": acl,
-        "AclB": acl,
-        "Alb": {
-            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            "Properties": {"Subnets": ["subnet-0aaa", "subnet-0bbb"]},
-        },
-        "GroupA": {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {"LogGroupName": {"Fn::Sub": "aws-waf-logs-${AWS::StackName}-a"}},
-        },
-        "GroupB": {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {"LogGroupName": {"Fn::Sub": "aws-waf-logs-${AWS::StackName}-b"}},
-        },
-        "Association": {
-            "Type": "AWS::WAFv2::WebACLAssociation",
-            "Properties": {
-                "ResourceArn": ref("Alb"),
-                "WebACLArn": {"Fn::GetAtt": [association_acl, "Arn"]},
-            },
-        },
-        "Logging": {"Type": "AWS::WAFv2::LoggingConfiguration", "Properties": logging},
-    }
-    outputs = {
-        "Alb": ref("Alb"),
-        "AclA": {"Fn::GetAtt": ["AclA", "Arn"]},
-        "AclB": {"Fn::GetAtt": ["AclB", "Arn"]},
-        "GroupArn": group_arn,
-        "AssociationRef": ref("Association"),
-        "LoggingRef": ref("Logging"),
-        "LoggingManaged": {"Fn::GetAtt": ["Logging", "ManagedByFirewallManager"]},
-    }
-    return json.dumps(
-        {"Resources": resources, "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-    )
-
-
-def test_web_acl_association_and_logging_are_created_moved_and_removed(cfn, aws):
-    wafv2 = aws("wafv2")
-    stack_id, outputs = deploy(cfn, waf_template())
-    alb, acl_a, acl_b = outputs["Alb"], outputs["AclA"], outputs["AclB"]
-    assert outputs["AssociationRef"] == f"{alb}|{acl_a}"
-    assert (outputs["LoggingRef"], outputs["LoggingManaged"]) == (acl_a, "false")
-    assert wafv2.get_web_acl_for_resource(ResourceArn=alb)["WebACL"]["ARN"] == acl_a
-    assert wafv2.get_logging_configuration(ResourceArn=acl_a)["LoggingConfiguration"] == {
-        "ResourceArn": acl_a,
-        "LogDestinationConfigs": [outputs["GroupArn"]],
-        "ManagedByFirewallManager": False,
-        "LogType": "WAF_LOGS",
-        "LogScope": "CUSTOMER",
-    }
-
-    # The association moves to B (a replacement); the logging changes destination in place.
-    outputs = update(
-        cfn, stack_id, waf_template(association_acl="AclB", group="GroupB", redact=True)
-    )
-    assert outputs["AssociationRef"] == f"{alb}|{acl_b}"
-    assert wafv2.get_web_acl_for_resource(ResourceArn=alb)["WebACL"]["ARN"] == acl_b
-    assert wafv2.list_resources_for_web_acl(WebACLArn=acl_a)["ResourceArns"] == []
-    logging = wafv2.get_logging_configuration(ResourceArn=acl_a)["LoggingConfiguration"]
-    assert logging["LogDestinationConfigs"] == [outputs["GroupArn"]]
-    assert logging["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
-
-    # Logging moves to B: ResourceArn replaces, A's configuration goes.
-    outputs = update(
-        cfn, stack_id, waf_template(association_acl="AclB", logging_acl="AclB", group="GroupB")
-    )
-    assert outputs["LoggingRef"] == acl_b
-    configs = wafv2.list_logging_configurations(Scope="REGIONAL")["LoggingConfigurations"]
-    assert [c["ResourceArn"] for c in configs if c["ResourceArn"] in (acl_a, acl_b)] == [acl_b]
-    missing = "WAFNonexistentItemException"
-    assert error_code(wafv2.get_logging_configuration, ResourceArn=acl_a) == missing
-
-    cfn.delete_stack(StackName=stack_id)
-    assert wait_stack(cfn, stack_id, "DELETE_IN_PROGRESS")["StackStatus"] == "DELETE_COMPLETE"
-    assert error_code(wafv2.get_web_acl_for_resource, ResourceArn=alb) == missing
-    assert error_code(wafv2.get_logging_configuration, ResourceArn=acl_b) == missing
-
-
-@pytest.mark.parametrize(
-    ("resource", "properties", "reason"),
-    [
-        (
-            "Association",
-            {
-                "ResourceArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:"
-                "loadbalancer/app/gone/0123456789abcdef"
-            },
-            "WAFNonexistentItemException",
-        ),
-        (
-            "Logging",
-            {"LogDestinationConfigs": ["arn:aws:logs:us-east-1:000000000000:log-group:waf"]},
-            "must start with aws-waf-logs-",
-        ),
-    ],
-    ids=["unknown-load-balancer", "destination-name"],
-)
-def test_waf_types_fail_as_aws_does(cfn, resource, properties, reason):
-    body = json.loads(waf_template())
-    body["Resources"][resource]["Properties"].update(properties)
-    stack_id = cfn.create_stack(StackName=new_stack_name(), TemplateBody=json.dumps(body))[
-        "StackId"
-    ]
-    assert wait_stack(cfn, stack_id, "CREATE_IN_PROGRESS")["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert any(
-        r.startswith(f"{resource}: ") and reason in r for r in failure_reasons(cfn, stack_id)
-    ), failure_reasons(cfn, stack_id)
-
-
-def test_logging_configuration_api(aws):
-    """PutLoggingConfiguration and its kin through the WAFv2 API itself."""
-    wafv2 = aws("wafv2")
-    visibility = {
-        "CloudWatchMetricsEnabled": False,
-        "MetricName": "api",
-        "SampledRequestsEnabled": False,
-    }
-    arn = wafv2.create_web_acl(
-        Name="logging-api",
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig=visibility,
-    )["Summary"]["ARN"]
-    missing = "WAFNonexistentItemException"
-    assert error_code(wafv2.get_logging_configuration, ResourceArn=arn) == missing
-    destination = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/aws-waf-logs-api"
-    config = {"ResourceArn": arn, "LogDestinationConfigs": [destination]}
-    put = wafv2.put_logging_configuration(LoggingConfiguration=config)["LoggingConfiguration"]
-    assert wafv2.get_logging_configuration(ResourceArn=arn)["LoggingConfiguration"] == put
-    assert put["LogDestinationConfigs"] == [destination]
-    two = {**config, "LogDestinationConfigs": [destination, destination]}
-    assert error_code(wafv2.put_logging_configuration, LoggingConfiguration=two) == (
-        "WAFInvalidParameterException"
-    )
-    gone = f"{arn.rsplit('/', 1)[0]}/00000000-0000-0000-0000-000000000000"
-    unknown = {**config, "ResourceArn": gone}
-    assert error_code(wafv2.put_logging_configuration, LoggingConfiguration=unknown) == missing
-    wafv2.delete_logging_configuration(ResourceArn=arn)
-    assert error_code(wafv2.delete_logging_configuration, ResourceArn=arn) == missing
-
-
 # --- The ministack gaps the ingress stack ran into, on their own ---------------------------
 
 
@@ -796,148 +621,3 @@ def test_a_target_group_lists_the_load_balancers_that_forward_to_it(cfn, aws):
     assert load_balancers(outputs["Group"]) == [outputs["Alb"]]
     update(cfn, stack_id, forwarding_template(default_forward=False))
     assert load_balancers(outputs["Group"]) == []
-
-
-def test_a_certificate_in_a_zone_the_emulator_lacks_is_issued_without_a_record(cfn, aws):
-    """An environment's real zone id does not exist here: the certificate is still issued,
-    so the environment deploys, and no zone gets a record."""
-    domain = "nowhere.example.org"
-    template = {
-        "Resources": {
-            "Certificate": {
-                "Type": "AWS::CertificateManager::Certificate",
-                "Properties": {
-                    "DomainName": domain,
-                    "ValidationMethod": "DNS",
-                    "DomainValidationOptions": [
-                        {"DomainName": domain, "HostedZoneId": "Z0NOSUCHZONE"}
-                    ],
-                },
-            }
-        },
-        "Outputs": {"Certificate": {"Value": ref("Certificate")}},
-    }
-    _stack_id, outputs = deploy(cfn, json.dumps(template))
-    described = aws("acm").describe_certificate(CertificateArn=outputs["Certificate"])
-    assert described["Certificate"]["Status"] == "ISSUED"
-    route53 = aws("route53")
-    for zone in route53.list_hosted_zones()["HostedZones"]:
-        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])
-        assert all(domain not in r["Name"] for r in records["ResourceRecordSets"])
-
-
-def bucket_template(*, kms=True, lifecycle=True, team="data") -> str:
-    """A bucket with the settings ministack's provisioner dropped, and generated secrets."""
-    encryption = (
-        {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/data"}
-        if kms
-        else {"SSEAlgorithm": "AES256"}
-    )
-    bucket = {
-        "BucketEncryption": {
-            "ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": encryption, "BucketKeyEnabled": kms}
-            ]
-        },
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]},
-        "Tags": [{"Key": "Team", "Value": team}],
-    }
-    if lifecycle:
-        bucket["LifecycleConfiguration"] = {
-            "Rules": [
-                {
-                    "Id": "archive",
-                    "Status": "Enabled",
-                    "Prefix": "raw/",
-                    "TagFilters": [{"Key": "tier", "Value": "cold"}],
-                    "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
-                    "NoncurrentVersionExpirationInDays": 7,
-                }
-            ]
-        }
-    return json.dumps(
-        {
-            "Resources": {
-                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": bucket},
-                "Lowercase": {
-                    "Type": "AWS::SecretsManager::Secret",
-                    "Properties": {
-                        "GenerateSecretString": {
-                            "PasswordLength": 24,
-                            "ExcludePunctuation": True,
-                            "ExcludeUppercase": "true",
-                            "ExcludeNumbers": True,
-                        }
-                    },
-                },
-                "User": {
-                    "Type": "AWS::SecretsManager::Secret",
-                    "Properties": {
-                        "GenerateSecretString": {
-                            "SecretStringTemplate": json.dumps({"username": "app"}),
-                            "GenerateStringKey": "password",
-                            "ExcludeCharacters": "abc",
-                            "PasswordLength": 16,
-                        }
-                    },
-                },
-            },
-            "Outputs": {name: {"Value": ref(name)} for name in ("Bucket", "Lowercase", "User")},
-        }
-    )
-
-
-def test_bucket_settings_and_generated_secrets_reach_the_apis(cfn, aws):
-    s3, secrets = aws("s3"), aws("secretsmanager")
-    stack_id, outputs = deploy(cfn, bucket_template())
-    bucket = outputs["Bucket"]
-    [encryption] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
-        "Rules"
-    ]
-    assert encryption == {
-        "ApplyServerSideEncryptionByDefault": {
-            "SSEAlgorithm": "aws:kms",
-            "KMSMasterKeyID": "alias/data",
-        },
-        "BucketKeyEnabled": True,
-    }
-    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [
-        {"ObjectOwnership": "ObjectWriter"}
-    ]
-    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert rule == {
-        "ID": "archive",
-        "Status": "Enabled",
-        # S3 echoes ObjectSizeGreaterThan 0.
-        "Filter": {
-            "And": {
-                "Prefix": "raw/",
-                "Tags": [{"Key": "tier", "Value": "cold"}],
-                "ObjectSizeGreaterThan": 0,
-            }
-        },
-        "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
-        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
-    }
-    tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
-    assert {"Key": "Team", "Value": "data"} in tags
-    assert {"Key": "aws:cloudformation:logical-id", "Value": "Bucket"} in tags
-
-    lowercase = secrets.get_secret_value(SecretId=outputs["Lowercase"])["SecretString"]
-    assert len(lowercase) == 24 and lowercase.isalpha() and lowercase.islower()
-    user = json.loads(secrets.get_secret_value(SecretId=outputs["User"])["SecretString"])
-    assert user["username"] == "app"
-    assert len(user["password"]) == 16 and not set("abc") & set(user["password"])
-
-    # The lifecycle goes, SSE-S3 replaces KMS, the tag changes.
-    update(cfn, stack_id, bucket_template(kms=False, lifecycle=False, team="platform"))
-    [encryption] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
-        "Rules"
-    ]
-    assert encryption["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-    assert error_code(s3.get_bucket_lifecycle_configuration, Bucket=bucket) == (
-        "NoSuchLifecycleConfiguration"
-    )
-    tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
-    assert {"Key": "Team", "Value": "platform"} in tags
-    assert {"Key": "Team", "Value": "data"} not in tags

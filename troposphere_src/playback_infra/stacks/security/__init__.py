@@ -1,4 +1,5 @@
-"""The security stack: KMS keys, every security group, and the VPC flow logs.
+"""The security stack: KMS keys, every security group (the VPC's default one left with no rules,
+`default_group.py`), and the VPC flow logs.
 
 Security groups live here, not with what uses them, so that no stack needs another stack's
 group before it exists and the whole who-may-reach-what picture is in one file:
@@ -50,6 +51,7 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
+from playback_infra.stacks.security.default_group import add_default_group_restriction
 
 COMPONENT = "security"
 ALB_FROM_CLOUDFRONT = "AlbFromCloudFront"
@@ -57,7 +59,10 @@ MYSQL = 3306
 # The serverless cache's primary endpoint (its reader endpoint, 6380, is not used).
 VALKEY = 6379
 # Services that use the data key on a caller's behalf (kms:ViaService); AWS Backup for the vault.
-DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup")
+# The narration cache (ElastiCache Serverless) uses it through both elasticache and dax: "include
+# both ViaService names", https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/
+# at-rest-encryption.html#using-customer-managed-keys-for-elasticache-security
+DATA_KEY_SERVICES = ("rds", "secretsmanager", "s3", "backup", "elasticache", "dax")
 
 
 def build() -> Template:
@@ -82,6 +87,7 @@ def build() -> Template:
         t, "LogsKey", "logs", "CloudWatch Logs and alarm notifications", _logs_key_statements()
     )
     groups = _add_security_groups(t)
+    add_default_group_restriction(t, logs_key)
     flow_log_group = _add_flow_logs(t, logs_key)
 
     values.produce(t, values.DATA_KEY_ARN, GetAtt(data_key, "Arn"))
@@ -117,7 +123,8 @@ def _add_key(t: Template, title: str, alias: str, purpose: str, statements: list
 
 
 def _data_key_statements() -> list[Statement]:
-    """Principals of this account may use the key only through RDS, Secrets Manager and S3."""
+    """Principals of this account may use the key only through the services that keep the
+    data (DATA_KEY_SERVICES), and grant it only to those services' resources."""
     via_services = StringEquals(
         {
             "kms:CallerAccount": Sub("${AWS::AccountId}"),

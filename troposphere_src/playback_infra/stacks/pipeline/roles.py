@@ -454,7 +454,7 @@ def self_update_role(access: Access, key) -> Role:
         "SelfUpdateRole",
         "Baseball Playback pipelines: CloudFormation, updating the pipeline stack itself",
         service="cloudformation.amazonaws.com",
-        source_arn=_arn("cloudformation", "stack/${AWS::StackName}/*"),
+        source_arn=None,  # CloudFormation documents no source keys for a service role
         policy_name="pipeline-stack",
         statements=statements,
     )

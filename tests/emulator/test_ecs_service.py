@@ -1,5 +1,6 @@
-"""Deploy the app stack (templates/app.yaml) into ministack with the plugin, and read it back
-through ECS, Application Auto Scaling, IAM, CloudWatch Logs and Secrets Manager.
+"""Deploy the app stack (templates/app.yaml) into ministack with the plugin (emulator/ecs_service.py
+and the modules beside it), and read it back through ECS, Application Auto Scaling, IAM,
+CloudWatch Logs and Secrets Manager.
 
 The app template is deployed as it ships, nested under ``AWS::LanguageExtensions`` in a parent
 that makes what it takes from the other stacks: a VPC with two subnets and the tasks' security
@@ -7,8 +8,8 @@ group, the data and logs keys, the alarm topic, the database's app secret, and a
 blue and a green target group and a test and a production listener rule, as the ingress stack
 has them. It is deployed rolling on Fargate Spot with the X-Ray sidecar (as dev) and blue/green
 with ECS Exec and the game-peak schedule (as prod), updated and deleted. The smaller tests take
-the plugin's ECS and Application Auto Scaling pieces on their own. One emulator serves the
-module; each test deploys its own stacks.
+the plugin's ECS pieces on their own. One emulator serves the module; each test deploys its own
+stacks.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import json
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 
 from conftest import (
+    ACCOUNT,
+    DESIRED,
     REGION,
     deploy,
+    ecs_template,
+    error_code,
     failure_reasons,
     nested_stack_id,
     new_stack_name,
@@ -34,10 +38,9 @@ from tests.stacks.helpers import getatt, ref
 
 pytestmark = pytest.mark.emulator
 
+
 APP = Path(__file__).resolve().parents[2] / "templates" / "app.yaml"
-ACCOUNT = "000000000000"
 PORT = 3000
-DESIRED = "ecs:service:DesiredCount"
 SERVICE_LINKED_ROLE = (
     f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_ECSService"
@@ -249,12 +252,6 @@ def stack_state(cfn, stack_id) -> tuple[dict, dict]:
 
 def role_arn(aws, name):
     return aws("iam").get_role(RoleName=name)["Role"]["Arn"]
-
-
-def error_code(call, **kwargs) -> str:
-    with pytest.raises(ClientError) as raised:
-        call(**kwargs)
-    return raised.value.response["Error"]["Code"]
 
 
 # --- Reading the stack back -------------------------------------------------------------------
@@ -731,58 +728,7 @@ def test_blue_green_with_ecs_exec_and_peak_schedule(cfn, aws, template_bucket):
     check_deleted(aws, outputs, resources, revisions)
 
 
-# --- The plugin's ECS and Application Auto Scaling pieces on their own ------------------------
-
-
-def ecs_template(*, strategy="FARGATE_SPOT", providers=("FARGATE", "FARGATE_SPOT"), tags=None):
-    """A cluster with capacity providers associated, a task definition and a service on
-    ``strategy``; the cluster carries ``tags``."""
-    cluster = {"Type": "AWS::ECS::Cluster", "Properties": {}}
-    if tags:
-        cluster["Properties"]["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-    resources = {
-        "Cluster": cluster,
-        "Capacity": {
-            "Type": "AWS::ECS::ClusterCapacityProviderAssociations",
-            "Properties": {
-                "Cluster": ref("Cluster"),
-                "CapacityProviders": list(providers),
-                "DefaultCapacityProviderStrategy": [
-                    {"CapacityProvider": providers[0], "Weight": "1"}
-                ]
-                if providers
-                else [],
-            },
-        },
-        "Task": {
-            "Type": "AWS::ECS::TaskDefinition",
-            "Properties": {
-                "RequiresCompatibilities": ["FARGATE"],
-                "NetworkMode": "awsvpc",
-                "Cpu": 256,
-                "Memory": 512,
-                "ContainerDefinitions": [{"Name": "web", "Image": "nginx:1.27"}],
-            },
-        },
-        "Service": {
-            "Type": "AWS::ECS::Service",
-            "DependsOn": ["Capacity"],
-            "Properties": {
-                "Cluster": ref("Cluster"),
-                "TaskDefinition": ref("Task"),
-                "DesiredCount": "1",
-                "CapacityProviderStrategy": [{"CapacityProvider": strategy, "Weight": 1}],
-                "NetworkConfiguration": {
-                    "AwsvpcConfiguration": {
-                        "Subnets": ["subnet-0aaa"],
-                        "AssignPublicIp": "DISABLED",
-                    }
-                },
-            },
-        },
-    }
-    outputs = {"Cluster": {"Value": ref("Cluster")}, "Service": {"Value": ref("Service")}}
-    return {"Resources": resources, "Outputs": outputs}
+# --- The plugin's ECS pieces on their own ----------------------------------------------------
 
 
 def test_service_needs_its_capacity_provider_associated(cfn):
@@ -820,119 +766,3 @@ def test_cluster_keeps_its_capacity_providers_and_they_stay_while_in_use(cfn, aw
 
     cfn.delete_stack(StackName=stack_id)
     assert wait_stack(cfn, stack_id, "DELETE_IN_PROGRESS")["StackStatus"] == "DELETE_COMPLETE"
-
-
-def test_scalable_target_needs_its_service_and_brings_it_into_range(cfn, aws):
-    body = ecs_template()
-    target = {
-        "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
-        "Properties": {
-            "ServiceNamespace": "ecs",
-            "ScalableDimension": DESIRED,
-            "ResourceId": {
-                "Fn::Join": ["/", ["service", ref("Cluster"), getatt("Service", "Name")]]
-            },
-            "MinCapacity": "3",
-            "MaxCapacity": "5",
-        },
-    }
-    body["Resources"]["Target"] = target
-    stack_id, outputs = deploy(cfn, json.dumps(body))
-    # As AWS does for an active resource, registering moves the service into the range.
-    [service] = aws("ecs").describe_services(
-        cluster=outputs["Cluster"], services=[outputs["Service"]]
-    )["services"]
-    assert service["desiredCount"] == 3
-
-    unknown = json.loads(json.dumps(body))
-    unknown["Resources"]["Target"]["Properties"]["ResourceId"] = "service/nowhere/nothing"
-    missing_id = cfn.create_stack(StackName=new_stack_name(), TemplateBody=json.dumps(unknown))[
-        "StackId"
-    ]
-    assert wait_stack(cfn, missing_id, "CREATE_IN_PROGRESS")["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert any(
-        "ECS service doesn't exist: service/nowhere/nothing" in r
-        for r in failure_reasons(cfn, missing_id)
-    ), failure_reasons(cfn, missing_id)
-    cfn.delete_stack(StackName=stack_id)
-    assert wait_stack(cfn, stack_id, "DELETE_IN_PROGRESS")["StackStatus"] == "DELETE_COMPLETE"
-
-
-def test_application_autoscaling_api(aws):
-    """The Application Auto Scaling calls the plugin serves, through boto3's client."""
-    ecs, scaling = aws("ecs"), aws("application-autoscaling")
-    ecs.create_cluster(clusterName="api-cluster")
-    ecs.register_task_definition(
-        family="api-task", containerDefinitions=[{"name": "web", "image": "nginx:1.27"}]
-    )
-    ecs.create_service(
-        cluster="api-cluster", serviceName="web", taskDefinition="api-task", desiredCount=4
-    )
-    target = {"ServiceNamespace": "ecs", "ResourceId": "service/api-cluster/web"}
-    target["ScalableDimension"] = DESIRED
-    not_found = "ObjectNotFoundException"
-    policy = {
-        "PolicyName": "cpu",
-        "PolicyType": "TargetTrackingScaling",
-        "TargetTrackingScalingPolicyConfiguration": {
-            "TargetValue": 50.0,
-            "PredefinedMetricSpecification": {
-                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
-            },
-        },
-    }
-    assert error_code(scaling.put_scaling_policy, **target, **policy) == not_found
-    assert error_code(scaling.register_scalable_target, **target, MinCapacity=5, MaxCapacity=2) == (
-        "ValidationException"
-    )
-    arn = scaling.register_scalable_target(
-        **target, MinCapacity=1, MaxCapacity=3, Tags={"Team": "playback"}
-    )["ScalableTargetARN"]
-    # The desired count of 4 comes down to the maximum.
-    [service] = ecs.describe_services(cluster="api-cluster", services=["web"])["services"]
-    assert service["desiredCount"] == 3
-    # Registering again keeps the target (its ARN) and takes the new values.
-    again = scaling.register_scalable_target(**target, MaxCapacity=8)["ScalableTargetARN"]
-    assert again == arn
-    [described] = scaling.describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[target["ResourceId"]]
-    )["ScalableTargets"]
-    assert (described["MinCapacity"], described["MaxCapacity"]) == (1, 8)
-    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Team": "playback"}
-
-    policy_arn = scaling.put_scaling_policy(**target, **policy)["PolicyARN"]
-    assert policy_arn.endswith(":resource/ecs/service/api-cluster/web:policyName/cpu")
-    label = {"PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": "app/x"}
-    bad = {**policy, "TargetTrackingScalingPolicyConfiguration": {
-        "TargetValue": 100.0, "PredefinedMetricSpecification": label}}  # fmt: skip
-    assert error_code(scaling.put_scaling_policy, **target, **bad) == "ValidationException"
-    scaling.put_scheduled_action(
-        **target,
-        ScheduledActionName="night",
-        Schedule="cron(0 22 * * ? *)",
-        ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2},
-    )
-    assert error_code(
-        scaling.put_scheduled_action, **target, ScheduledActionName="bad", Schedule="daily"
-    ) == ("ValidationException")
-    mine = {"ServiceNamespace": "ecs", "ResourceId": target["ResourceId"]}
-    [action] = scaling.describe_scheduled_actions(**mine, ScheduledActionNames=["night"])[
-        "ScheduledActions"
-    ]
-    assert action["ScheduledActionARN"].endswith(":scheduledActionName/night")
-    [described] = scaling.describe_scaling_policies(**mine, PolicyNames=["cpu"])["ScalingPolicies"]
-    assert described["PolicyARN"] == policy_arn
-
-    # Deregistering the target deletes its policies and scheduled actions.
-    scaling.deregister_scalable_target(**target)
-    assert scaling.describe_scaling_policies(**mine)["ScalingPolicies"] == []
-    assert scaling.describe_scheduled_actions(**mine)["ScheduledActions"] == []
-    assert error_code(scaling.deregister_scalable_target, **target) == not_found
-    assert error_code(
-        scaling.register_scalable_target,
-        ServiceNamespace="ecs",
-        ResourceId="service/api-cluster/none",
-        ScalableDimension=DESIRED,
-        MinCapacity=1,
-        MaxCapacity=2,
-    ) == ("ValidationException")

@@ -71,7 +71,7 @@ from playback_infra.parts.delivery import (
 )
 from playback_infra.parts.iam import THIS_KEY, for_this_account
 from playback_infra.parts.template import new_template, tag_component
-from playback_infra.stacks.pipeline_roles import (
+from playback_infra.stacks.pipeline.roles import (
     Access,
     build_roles,
     pipeline_role,

@@ -29,7 +29,7 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
-from playback_infra.stacks.import_job import add_import_job
+from playback_infra.stacks.game_data.import_job import add_import_job
 
 COMPONENT = "game-data"
 NONCURRENT_DAYS = 90

@@ -42,7 +42,7 @@ from playback_infra.parts.names import (
     TRACED_SERVICE_NAME,
 )
 from playback_infra.parts.template import add_retain_condition, new_template, tag_component
-from playback_infra.stacks.site_canary import CANARY_NAME, add_site_canary
+from playback_infra.stacks.observability.site_canary import CANARY_NAME, add_site_canary
 
 COMPONENT = "observability"
 EDGE_REGION = "us-east-1"

@@ -1,5 +1,6 @@
 """An environment's templates as they would be deployed: the root's nested stacks with the
-environment's parameter file, and its edge-global stack with the edge parameter file."""
+environment's parameter file, and its edge-global stack with the edge parameter file (each
+through `deployed.py`). Read by the cost estimate and the AWS contracts check."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ EDGE_GLOBAL = "edge-global"
 
 
 @dataclass(frozen=True)
-class Environment:
+class DeployedEnvironment:
     """What one environment would deploy, stack by stack."""
 
     name: str
@@ -70,20 +71,20 @@ def nested_templates(root: dict) -> dict[str, str]:
     }
 
 
-def environment(
+def deployed_environment(
     name: str,
     kind: str,
     templates: Mapping[str, dict],
     parameters: Mapping[str, str],
     edge_parameters: Mapping[str, str],
-) -> Environment:
+) -> DeployedEnvironment:
     """Evaluate the root's nested templates and edge-global for one environment's parameters."""
     stacks = {
         template: as_deployed(templates[template], parameters)
         for template in nested_templates(templates["root"]).values()
     }
     stacks[EDGE_GLOBAL] = as_deployed(templates[EDGE_GLOBAL], edge_parameters)
-    return Environment(name, kind, parameters, stacks, edge_parameters)
+    return DeployedEnvironment(name, kind, parameters, stacks, edge_parameters)
 
 
 def read_templates(root: Path) -> dict[str, dict]:

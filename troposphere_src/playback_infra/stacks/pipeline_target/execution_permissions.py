@@ -139,7 +139,12 @@ RESOURCE_TYPES: dict[str, LeftOut] = {
         "the regional web ACL is associated with the ALB only",
     ),
     "AWS::XRay::Group": ALL,
+    "Custom::RestrictDefaultSecurityGroup": ALL,
 }  # fmt: skip
+# A custom resource has no schema: CloudFormation invokes its ServiceToken function as the
+# stack's role (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+# template-custom-resources-lambda.html), and the function does the rest with its own role.
+CUSTOM_RESOURCE_ACTIONS = frozenset({"lambda:InvokeFunction"})
 
 # Templates whose transform expands into resources the templates do not show: the Secrets
 # Manager transform puts each hosted rotation function in a nested stack of its own.
@@ -243,6 +248,8 @@ def _schema_files() -> dict[str, str]:
 
 def handler_permissions(resource_type: str) -> set[str]:
     """What CloudFormation's handlers for `resource_type` call, as its schema lists them."""
+    if resource_type.startswith("Custom::"):
+        return set(CUSTOM_RESOURCE_ACTIONS)
     file = _schemas() / "resources" / f"{_schema_files()[resource_type]}.json"
     schema = json.loads(file.read_text())
     return {
@@ -266,7 +273,7 @@ def actions() -> tuple[str, ...]:
     if unknown:
         raise ValueError(
             f"not in the Service Authorization Reference: {', '.join(unknown)}; if they are "
-            "not IAM actions, add them to NOT_IAM_ACTIONS in parts/execution_permissions.py"
+            "not IAM actions, add them to NOT_IAM_ACTIONS in stacks/pipeline_target/execution_permissions.py"
         )
     return tuple(sorted(wanted))
 

@@ -59,7 +59,7 @@ from playback_infra.parts.template import (
     stateful,
     tag_component,
 )
-from playback_infra.stacks.cache import add_cache
+from playback_infra.stacks.data.cache import add_cache
 
 COMPONENT = "data"
 MASTER_USERNAME = "playback_admin"

@@ -10,9 +10,9 @@ single-account default), before the pipeline's first run; see docs/delivery.md.
   publishes the site and invalidates CloudFront. It changes no resource itself.
 - The execution role (`baseball-playback-pipeline-cfn-exec`): what CloudFormation deploys
   the environments as. Only CloudFormation, for this account, may assume it. Its permissions
-  are generated from the resource types the environment templates hold
-  (parts/execution_permissions.py) and split into managed policies within IAM's size limit; it
-  may not change the pipeline's own roles or its artifact buckets.
+  are generated from the resource types the environment templates hold (`execution_permissions.py`
+  beside this module) and split into managed policies within IAM's size limit; it may not change
+  the pipeline's own roles or its artifact buckets.
 - In an account other than the pipeline's, the registry policy that lets the pipeline account
   replicate its images here (ECR replication; registry policies are per region: deploy the
   stack in the environments' region).
@@ -39,10 +39,12 @@ from troposphere.ecr import RegistryPolicy
 from troposphere.iam import ManagedPolicy, Role
 from troposphere.iam import Policy as InlinePolicy
 
-from playback_infra.parts import execution_permissions, names, values
+from playback_infra.parts import names, values
 from playback_infra.parts.authorization import resource_arns
+from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.suppress import ACCOUNT_WIDE, suppress
 from playback_infra.parts.template import new_template, tag_component
+from playback_infra.stacks.pipeline_target import execution_permissions
 
 COMPONENT = "delivery"
 PIPELINE_ACCOUNT_ID = "PipelineAccountId"
@@ -313,14 +315,6 @@ def _deploy_statements(execution: Role) -> list[Statement]:
     ]
 
 
-def _cloudformation_trust() -> Policy:
-    """CloudFormation, for this account's stacks."""
-    return _trust(
-        Principal("Service", ["cloudformation.amazonaws.com"]),
-        Condition(StringEquals("aws:SourceAccount", Sub(ACCOUNT))),
-    )
-
-
 def _guard_statements() -> list[Statement]:
     """Reading the artifacts (packaged nested templates), and denies no template can lift:
     the pipeline's own roles and its artifact buckets are not the environments', and no role
@@ -399,7 +393,9 @@ def _add_execution_role(t: Template) -> Role:
             "ExecutionRole",
             RoleName=names.PIPELINE_EXECUTION_ROLE,
             Description="CloudFormation deploying this account's environments for the pipeline",
-            AssumeRolePolicyDocument=_cloudformation_trust(),
+            # No source condition: CloudFormation documents none for a service role
+            # (parts/iam.assumable_by); only this account can pass the role to it.
+            AssumeRolePolicyDocument=assumable_by("cloudformation.amazonaws.com"),
             ManagedPolicyArns=[Ref(p) for p in policies],
             Policies=[_inline("artifacts-and-guards", _guard_statements())],
         )
