@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench bench-import clean mariadb-server graphviz diagram
+.PHONY: synth test test-season bench bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml jobs/pyproject.toml
@@ -54,6 +54,11 @@ test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .ven
 	$(BIN)/ruff check troposphere_src jobs tests benchmarks load
 	$(BIN)/ruff format --check troposphere_src jobs tests benchmarks load
 	$(BIN)/pytest
+
+# The whole 2023 season's import stopped at each phase by SIGTERM and SIGKILL (minutes each:
+# the parse; left out of `make test`).
+test-season: $(VENV)/.installed mariadb-server database/node_modules/.installed
+	$(BIN)/pytest -m season tests/importer
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load .venv-taskcat database/node_modules

@@ -152,8 +152,10 @@ def _reason(error: BaseException, phase: str) -> tuple[str, str | None]:
         return f"rejected ({len(error.problems)} problem(s)): {error.problems[0]}", error.report()
     if isinstance(error, Busy):
         return f"gave up waiting: {error}", None
-    if isinstance(error, (LoadFailed, pymysql.err.MySQLError)):
-        return f"load failed during {phase}: {error}", f"load failed: {error}"
+    if isinstance(error, LoadFailed):
+        return f"load failed: {error}", f"load failed: {error}"
+    if isinstance(error, pymysql.err.MySQLError):
+        return f"database error during {phase}: {error}", f"database error: {error}"
     return f"failed during {phase}: {error!r}", f"failed: {error!r}"
 
 
