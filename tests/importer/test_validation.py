@@ -161,12 +161,21 @@ def test_a_game_of_another_season(tmp_path):
     ]
 
 
-def test_a_game_whose_date_is_not_its_ids(tmp_path):
-    release = small_release(tmp_path, edit=_replace("info,date,2023/03/30", "info,date,2024/03/30"))
-    line = line_number(release, NYA, "info,date,2024/03/30")
-    assert problems(release) == [
-        f"{NYA}:{line}: game {OPENER}: date 2024/03/30 is not its id's (2023/03/30)"
-    ]
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "info,date,2023/03/30",
+            "info,date,2024/03/30",
+            "date 2024/03/30 is not its id's (2023/03/30)",
+        ),
+        ("info,visteam,SFN", "info,visteam,SFX", "visiting team SFX is not in TEAM2023"),
+    ],
+)
+def test_an_info_line_that_is_not_the_releases(written, instead, message, tmp_path):
+    release = small_release(tmp_path, edit=_replace(written, instead))
+    line = line_number(release, NYA, instead)
+    assert problems(release) == [f"{NYA}:{line}: game {OPENER}: {message}"]
 
 
 def test_a_game_without_a_date(tmp_path):
@@ -174,14 +183,6 @@ def test_a_game_without_a_date(tmp_path):
         [line for line in games[0] if not line.startswith("info,date,")], *games[1:]
     ])  # fmt: skip
     assert f"{NYA}:1: game {OPENER}: no info,date line" in problems(release)
-
-
-def test_a_visiting_team_not_in_team_file(tmp_path):
-    release = small_release(tmp_path, edit=_replace("info,visteam,SFN", "info,visteam,SFX"))
-    line = line_number(release, NYA, "info,visteam,SFX")
-    assert problems(release) == [
-        f"{NYA}:{line}: game {OPENER}: visiting team SFX is not in TEAM2023"
-    ]
 
 
 def test_a_home_team_that_is_not_the_games_id_nor_the_files_name(tmp_path):
