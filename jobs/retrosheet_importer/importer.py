@@ -69,7 +69,7 @@ def run_import(
             except Rejected as rejected:
                 season = season_of(directory)
                 if season is not None:
-                    runs.record_rejected(db, season, rejected.report())
+                    runs.record_rejected(db, season, *_reason(rejected, "verify"))
                 raise
             progress(f"release {source}: season {release.season}, {len(release.files)} files")
             run = runs.start(db, release)

@@ -84,13 +84,15 @@ def start(db: pymysql.connections.Connection, release: Release) -> Run:
     return Run(run_id, release.season, connection_id, "waiting")
 
 
-def record_rejected(db: pymysql.connections.Connection, season: int, report: str) -> None:
+def record_rejected(
+    db: pymysql.connections.Connection, season: int, reason: str, report: str
+) -> None:
     """A run refused before it started: the release did not verify."""
     _rows(
         db,
         """INSERT INTO import_runs (season, status, phase, reason, error_report, finished_at)
            VALUES (%s, 'failed', 'verify', %s, %s, NOW(3))""",
-        (season, _one_line(f"rejected: {report.splitlines()[0]}"), report),
+        (season, _one_line(reason), report),
     )
 
 

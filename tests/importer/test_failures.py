@@ -63,6 +63,9 @@ def test_a_checksum_mismatch_is_recorded(loaded, tmp_path):
     season, status, report, _ = _last_run(settings)
     assert (season, status) == (2023, "failed")
     assert report.startswith(f"{NYA}: checksum mismatch")
+    run = run_row(settings)
+    assert run["phase"] == "verify"
+    assert run["reason"].startswith(f"rejected (1 problem(s)): {NYA}: checksum mismatch")
 
 
 def test_a_load_failing_halfway_rolls_everything_back(loaded, tmp_path, monkeypatch):
