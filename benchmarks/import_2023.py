@@ -125,10 +125,14 @@ def _write_results(
     """The medians, rounded as the docs quote them, and every run as measured."""
     median = statistics.median
     figures = {
-        "load_plays_per_second": round(median(SEASON_PLAYS / s.load_seconds for s in runs), -3),
+        "load_plays_per_second": int(
+            round(median(SEASON_PLAYS / s.load_seconds for s in runs), -3)
+        ),
         "load_seconds": round(median(s.load_seconds for s in runs), 1),
         "replace_load_seconds": round(replacing.load_seconds, 1),
-        "parse_plays_per_second": round(median(SEASON_PLAYS / s.parse_seconds for s in runs), -2),
+        "parse_plays_per_second": int(
+            round(median(SEASON_PLAYS / s.parse_seconds for s in runs), -2)
+        ),
         "parse_seconds": round(median(s.parse_seconds for s in runs)),
         "parse_cpu_cores": round(median(s.parse_cpu_seconds / s.parse_seconds for s in runs), 1),
         "cores": os.cpu_count(),
@@ -143,7 +147,7 @@ def _write_results(
                 "measured": datetime.date.today().isoformat(),
                 "server": f"MariaDB {version}, 1 GiB buffer pool, 256 MiB redo log",
                 "load_average_before": [round(x, 2) for x in load_average],
-                "figures": {k: int(v) if float(v).is_integer() else v for k, v in figures.items()},
+                "figures": figures,
                 "runs": [_measured(s) for s in runs],
                 "replace": _measured(replacing),
             },
