@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench bench-import clean mariadb-server graphviz diagram
+.PHONY: synth test test-season bench bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml jobs/pyproject.toml
@@ -55,12 +55,19 @@ test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .ven
 	$(BIN)/ruff format --check troposphere_src jobs tests benchmarks load
 	$(BIN)/pytest
 
+# The whole 2023 season's import stopped at each phase by SIGTERM and SIGKILL (minutes each:
+# the parse; left out of `make test`).
+test-season: $(VENV)/.installed mariadb-server database/node_modules/.installed
+	$(BIN)/pytest -m season tests/importer
+
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load .venv-taskcat database/node_modules
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/synth.py
 
-# The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs.
+# The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs,
+# written to benchmarks/results/import.json; then the docs' quoted figures from it.
 bench-import: $(VENV)/.installed mariadb-server database/node_modules/.installed
 	$(BIN)/python benchmarks/import_2023.py
+	$(BIN)/python benchmarks/figures.py

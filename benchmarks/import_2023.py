@@ -7,15 +7,19 @@ for it) into a freshly migrated database and reports, separately:
 - load: plays/s of the one transaction that upserts teams, players and rosters and LOADs
   DATA LOCAL INFILE the games, plays, substitutions and comments into the live tables;
 then once more over the loaded season, which adds deleting the old rows.
-Prints every run and the medians. Without --database-url it starts a throwaway MariaDB the
-way the tests do (tests/database/server.py), with a 1 GiB buffer pool and a 256 MiB redo log.
-Run with `make bench-import` (or `.venv/bin/python benchmarks/import_2023.py`).
-Target (issue 7): load >= 80,000 plays/s; parse CPU near 2.0 on 2 cores.
+Prints every run and the medians, and writes them to benchmarks/results/import.json, whose
+figures the docs quote (benchmarks/figures.py; `make bench-import` then rewrites them). Without
+--database-url it starts a throwaway MariaDB the way the tests do (tests/database/server.py),
+with a 1 GiB buffer pool and a 256 MiB redo log. Run with `make bench-import` (or
+`.venv/bin/python benchmarks/import_2023.py`). Target: load >= 80,000 plays/s; parse CPU near
+2.0 on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import shutil
 import statistics
@@ -36,6 +40,7 @@ from tests.database.server import running_server  # noqa: E402
 RUNS = 3
 SEASON_PLAYS = 190_416
 DATA = Path(os.environ.get("RETROSHEET_DATA", REPO_ROOT.parent / "shared" / "data" / "retrosheet"))
+RESULTS = REPO_ROOT / "benchmarks" / "results" / "import.json"
 
 
 def one_run(release: Path, settings) -> Summary:
@@ -69,28 +74,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url",
-        help="a migrated database to import into instead (every run replaces the season)",
+        help="a migrated database to import into instead (every run replaces the season; "
+        "nothing is written to the results)",
     )
     parser.add_argument("--runs", type=int, default=RUNS)
     args = parser.parse_args()
+    load_average = os.getloadavg()
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-import-")))
         release = scratch / "2023"
         shutil.copytree(DATA / "2023", release)
         write_manifest(release)
         if args.database_url:
-            runs = _runs_on(from_url(args.database_url), release, args.runs)
-        else:
-            (scratch / "mariadb").mkdir()
-            server = stack.enter_context(
-                running_server(scratch / "mariadb", buffer_pool="1G", log_file="256M")
-            )
-            runs = []
-            for run in range(1, args.runs + 1):
-                settings = from_url(server.url(migrated_database(server, f"bench_import_{run}")))
-                runs.append(one_run(release, settings))
-                _report(f"run {run}", runs[-1])
-            _runs_on(settings, release, 1)  # reported, not in the medians
+            _runs_on(from_url(args.database_url), release, args.runs)
+            return 0
+        (scratch / "mariadb").mkdir()
+        server = stack.enter_context(
+            running_server(scratch / "mariadb", buffer_pool="1G", log_file="256M")
+        )
+        runs = []
+        for run in range(1, args.runs + 1):
+            settings = from_url(server.url(migrated_database(server, f"bench_import_{run}")))
+            runs.append(one_run(release, settings))
+            _report(f"run {run}", runs[-1])
+        [replacing] = _runs_on(settings, release, 1)  # reported apart, not in the medians
+        [(version,)] = server.query("SELECT VERSION()")
     parse = statistics.median(SEASON_PLAYS / s.parse_seconds for s in runs)
     load = statistics.median(SEASON_PLAYS / s.load_seconds for s in runs)
     cpu = statistics.median(s.parse_cpu_seconds / s.parse_seconds for s in runs)
@@ -98,7 +106,55 @@ def main() -> int:
         f"median of {len(runs)}: parse {parse:,.0f} plays/s (CPU {cpu:.2f} of {os.cpu_count()} "
         f"cores), load {load:,.0f} plays/s"
     )
+    _write_results(runs, replacing, version, load_average)
+    print(f"wrote {RESULTS.relative_to(REPO_ROOT)}")
     return 0
+
+
+def _measured(s: Summary) -> dict:
+    return {
+        "parse_seconds": round(s.parse_seconds, 2),
+        "parse_cpu_seconds": round(s.parse_cpu_seconds, 2),
+        "load_seconds": round(s.load_seconds, 3),
+    }
+
+
+def _write_results(
+    runs: list[Summary], replacing: Summary, version: str, load_average: tuple
+) -> None:
+    """The medians, rounded as the docs quote them, and every run as measured."""
+    median = statistics.median
+    figures = {
+        "load_plays_per_second": int(
+            round(median(SEASON_PLAYS / s.load_seconds for s in runs), -3)
+        ),
+        "load_seconds": round(median(s.load_seconds for s in runs), 1),
+        "replace_load_seconds": round(replacing.load_seconds, 1),
+        "parse_plays_per_second": int(
+            round(median(SEASON_PLAYS / s.parse_seconds for s in runs), -2)
+        ),
+        "parse_seconds": round(median(s.parse_seconds for s in runs)),
+        "parse_cpu_cores": round(median(s.parse_cpu_seconds / s.parse_seconds for s in runs), 1),
+        "cores": os.cpu_count(),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "command": "make bench-import",
+                "what": f"the 2023 season ({SEASON_PLAYS:,} plays) into a fresh database, "
+                f"median of {len(runs)}; replace: once more over the loaded season",
+                "measured": datetime.date.today().isoformat(),
+                "server": f"MariaDB {version}, 1 GiB buffer pool, 256 MiB redo log",
+                "load_average_before": [round(x, 2) for x in load_average],
+                "figures": figures,
+                "runs": [_measured(s) for s in runs],
+                "replace": _measured(replacing),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -6,10 +6,14 @@ tools would, and write CSV files that the importer reads and loads.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+from retrosheet_importer.processes import die_with_parent
 
 # The field lists the schema is built on (database/migrations: "cwevent -n -f 0-96 -x 0-66").
 TOOLS = {
@@ -38,8 +42,10 @@ class Outputs:
 
 
 def run_tools(event_file: Path, season: int, roster_dir: Path, out_dir: Path) -> Outputs:
-    """All four tools over `event_file`, one after the other, rosters from `roster_dir`."""
+    """All four tools over `event_file`, one after the other, rosters from `roster_dir`; each
+    dies with the calling process."""
     paths = {}
+    die_with_us = partial(die_with_parent, os.getpid())
     for kind, (tool, *options) in TOOLS.items():
         path = out_dir / f"{event_file.name}.{kind}.csv"
         command = [
@@ -56,7 +62,12 @@ def run_tools(event_file: Path, season: int, roster_dir: Path, out_dir: Path) ->
         ]
         with path.open("wb") as out:
             done = subprocess.run(
-                command, stdout=out, stderr=subprocess.PIPE, timeout=TIMEOUT, check=False
+                command,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                timeout=TIMEOUT,
+                check=False,
+                preexec_fn=die_with_us,  # the worker runs no threads: safe here
             )
         if done.returncode != 0:
             message = done.stderr.decode(errors="replace").strip().splitlines()[-3:]

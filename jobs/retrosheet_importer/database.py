@@ -33,8 +33,9 @@ class Settings:
     tls: bool = False
     tls_ca: str | None = None
 
-    def connect(self) -> pymysql.connections.Connection:
-        """A connection that may LOAD DATA LOCAL INFILE; UsageError if it cannot be made."""
+    def connect(self, timeout: float = CONNECT_TIMEOUT) -> pymysql.connections.Connection:
+        """A connection that may LOAD DATA LOCAL INFILE; UsageError if it cannot be made
+        within `timeout` seconds."""
         options = {}
         if self.tls:
             context = ssl.create_default_context(cafile=self.tls_ca)
@@ -49,7 +50,7 @@ class Settings:
                 local_infile=True,
                 autocommit=True,
                 charset="utf8mb4",
-                connect_timeout=CONNECT_TIMEOUT,
+                connect_timeout=timeout,
                 **options,
             )
         except (pymysql.err.MySQLError, OSError, ssl.SSLError) as error:

@@ -2,8 +2,9 @@
 
 cwevent reads past unknown records, short lines and games cut off in the middle, so the
 file's shape is checked here: known record types with their field counts, every game from
-its `id` line to its closing `data` lines, and the line of each play, so that a problem
-found in cwevent's output can name the line it comes from.
+its `id` line to its closing `data` lines, and the line of each play and `info` record, so
+that a problem found in cwevent's output can name the line it comes from. Each physical line
+is one record (a quote never runs on into the next line).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrosheet_importer.lines import decode, physical_lines
 from retrosheet_importer.problems import Problem
 
 # Fields per record type, the type included (Retrosheet's event file specification).
@@ -41,7 +43,8 @@ class RawGame:
 
     game_id: str
     line: int
-    info: dict[str, str] = field(default_factory=dict)
+    info: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """`info` records: key -> (line, value)."""
     play_lines: list[int] = field(default_factory=list)
     """The line of each play (NP lines are not plays): event_id N is play_lines[N - 1]."""
     subs: list[tuple[int, str, str]] = field(default_factory=list)
@@ -64,25 +67,28 @@ class RawFile:
     problems: list[Problem]
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # older releases
+def _record(line: str) -> list[str]:
+    """One line's fields; csv.Error if it is not one CSV record (e.g. an unclosed quote)."""
+    [fields] = csv.reader([line], strict=True)
+    return fields
 
 
 def read_event_file(path: Path) -> RawFile:
     """Every game of the file and every problem of its shape."""
     name = path.name
-    text = _decode(path.read_bytes())
+    text = decode(path.read_bytes())
     problems: list[Problem] = []
     games: list[RawGame] = []
+    lines = physical_lines(text)
     if text and not text.endswith("\n"):
-        last = text.count("\n") + 1
-        problems.append(Problem(name, last, "truncated: the last line has no line end"))
-    lines = text.splitlines()
+        problems.append(Problem(name, len(lines), "truncated: the last line has no line end"))
     game: RawGame | None = None
-    for number, fields in enumerate(csv.reader(lines), start=1):
+    for number, line in enumerate(lines, start=1):
+        try:
+            fields = _record(line)
+        except csv.Error as error:
+            problems.append(Problem(name, number, f"not one CSV record: {error}"))
+            continue
         if not fields:
             problems.append(Problem(name, number, "empty line"))
             continue
@@ -110,13 +116,13 @@ def read_event_file(path: Path) -> RawFile:
             problems.append(Problem(name, number, f"{kind} line before the first game id"))
             continue
         else:
-            _record(game, kind, fields, number, name, problems)
+            _add(game, kind, fields, number, name, problems)
     if game is not None:
         _close(game, name, problems)
     return RawFile(name, games, problems)
 
 
-def _record(
+def _add(
     game: RawGame, kind: str, fields: list[str], number: int, name: str, problems: list[Problem]
 ) -> None:
     if game.last_record == "data" and kind not in ("data", "com"):
@@ -124,7 +130,7 @@ def _record(
             Problem(name, number, f"{kind} line after game {game.game_id}'s data lines")
         )
     if kind == "info":
-        game.info[fields[1]] = fields[2]
+        game.info[fields[1]] = (number, fields[2])
     elif kind in ("start", "sub"):
         game.players.add(fields[1])
         if kind == "sub":

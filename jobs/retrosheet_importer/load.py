@@ -1,21 +1,18 @@
-"""Load a parsed season in one transaction: upsert teams, players and roster entries, delete
-the season's games with their plays, substitutions and comments, LOAD DATA LOCAL INFILE the
-new rows straight into the live tables, mark the run succeeded, commit.
+"""Load a parsed season in one transaction: delete the season (its games with their plays,
+substitutions and comments, its roster entries and teams), insert its teams and roster
+entries and upsert the players, LOAD DATA LOCAL INFILE the new rows straight into the live
+tables, mark the run succeeded, commit. A season replaced is replaced whole.
 
-Readers (consistent reads) see the old season until the commit and the new one after it; a
-failure anywhere rolls all of it back. This beat staging tables plus INSERT ... SELECT by half
-again (benchmarks/import_2023.py: 92,000 against 60,000 plays/s): the rows are written once.
-LOAD DATA LOCAL turns errors such as a foreign key violation into warnings and skips the row,
-so any warning fails the load.
-
-import_runs records every attempt: `running` when it starts, then `succeeded` with the counts
-or `failed` with the report.
+Readers (consistent reads) see the old season until the commit and the new one after it. The
+transaction is never left half done: on any failure the importer kills this session, which
+rolls it back (runs.record_failure). Loading straight into the live tables beat staging tables
+plus INSERT ... SELECT (benchmarks/import_2023.py): the rows are written once. LOAD DATA LOCAL
+turns errors such as a foreign key violation into warnings and skips the row, so any warning
+fails the load.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +20,11 @@ import pymysql
 
 from retrosheet_importer import columns
 from retrosheet_importer.parse import ParsedFile
-from retrosheet_importer.problems import LoadFailed, UsageError
-from retrosheet_importer.release import Release, ReleaseFile
+from retrosheet_importer.problems import LoadFailed, Problem, Rejected
+from retrosheet_importer.release import Release
 from retrosheet_importer.rosters import Rosters
+from retrosheet_importer.runs import Run
 
-# One import at a time: two would delete and load the same season's rows.
-LOCK = "playback.retrosheet_import"
 GAME_COLUMNS = [
     "game_id",
     "season",
@@ -74,90 +70,73 @@ def _names(names: list[str]) -> str:
 
 
 class Loader:
-    """The import's database side, on one connection (autocommit but for the load)."""
+    """The import's load, on the run's connection (autocommit but for the load)."""
 
     def __init__(self, connection: pymysql.connections.Connection):
         self.db = connection
 
-    def _rows(self, sql: str, args=None) -> list[tuple]:
-        with self.db.cursor() as cursor:
-            cursor.execute(sql, args)
-            return list(cursor.fetchall())
-
-    def lock(self) -> None:
-        [(got,)] = self._rows("SELECT GET_LOCK(%s, 0)", (LOCK,))
-        if got != 1:
-            raise UsageError("another Retrosheet import is running on this database")
-
-    def already_loaded(self, release: Release) -> int | None:
-        """The id of the last run for the season if it succeeded with these very files."""
-        rows = self._rows(
-            "SELECT id, status, files FROM import_runs WHERE season = %s ORDER BY id DESC LIMIT 1",
-            (release.season,),
-        )
-        files = [f.as_json() for f in release.files]
-        if rows and rows[0][1] == "succeeded" and json.loads(rows[0][2] or "null") == files:
-            return rows[0][0]
-        return None
-
-    def start_run(self, season: int, files: Iterable[ReleaseFile]) -> int:
-        listed = json.dumps([f.as_json() for f in files])
-        with self.db.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO import_runs (season, status, files) VALUES (%s, 'running', %s)",
-                (season, listed),
-            )
-            return cursor.lastrowid
-
-    def fail_run(self, run_id: int, report: str) -> None:
-        self._rows(
-            """UPDATE import_runs SET status = 'failed', finished_at = NOW(3), error_report = %s
-               WHERE id = %s""",
-            (report, run_id),
-        )
-
     def load(
-        self, release: Release, rosters: Rosters, parsed: list[ParsedFile], run_id: int
+        self, release: Release, rosters: Rosters, parsed: list[ParsedFile], run: Run
     ) -> Counts:
         """Replace the season's rows by the parsed files' and mark the run succeeded, in one
-        transaction."""
+        transaction; Rejected if a game is loaded already as another season's."""
+        self._refuse_other_seasons(release.season, parsed)
         self.db.begin()
-        try:
-            with self.db.cursor() as cursor:
-                self._upsert_rosters(cursor, rosters)
-                for table in ("comments", "substitutions", "plays"):
-                    cursor.execute(
-                        f"""DELETE t FROM `{table}` t JOIN games g ON g.game_id = t.game_id
-                            WHERE g.season = %s""",
-                        (release.season,),
-                    )
-                cursor.execute("DELETE FROM games WHERE season = %s", (release.season,))
-                loaded = {}
-                for table, names, tsv, extra in (
-                    ("games", GAME_COLUMNS, "games_tsv", f"SET import_run_id = {int(run_id)}"),
-                    ("plays", PLAY_COLUMNS, "plays_tsv", ""),
-                    ("substitutions", SUBSTITUTION_COLUMNS, "substitutions_tsv", ""),
-                    ("comments", COMMENT_COLUMNS, "comments_tsv", ""),
-                ):
-                    loaded[table] = sum(
-                        self._load(cursor, table, names, getattr(file, tsv), extra)
-                        for file in parsed
-                    )
-                counts = Counts(**loaded)
+        with self.db.cursor() as cursor:
+            for table in ("comments", "substitutions", "plays"):
                 cursor.execute(
-                    """UPDATE import_runs SET status = 'succeeded', finished_at = NOW(3),
-                       games_loaded = %s, plays_loaded = %s, substitutions_loaded = %s,
-                       comments_loaded = %s WHERE id = %s""",
-                    (counts.games, counts.plays, counts.substitutions, counts.comments, run_id),
+                    f"""DELETE t FROM `{table}` t JOIN games g ON g.game_id = t.game_id
+                        WHERE g.season = %s""",
+                    (release.season,),
                 )
-            self.db.commit()
-        except BaseException:
-            self.db.rollback()
-            raise
+            for table in ("games", "roster_entries", "teams"):
+                cursor.execute(f"DELETE FROM `{table}` WHERE season = %s", (release.season,))
+            self._insert_rosters(cursor, rosters)
+            loaded = {}
+            for table, names, tsv, extra in (
+                ("games", GAME_COLUMNS, "games_tsv", f"SET import_run_id = {int(run.id)}"),
+                ("plays", PLAY_COLUMNS, "plays_tsv", ""),
+                ("substitutions", SUBSTITUTION_COLUMNS, "substitutions_tsv", ""),
+                ("comments", COMMENT_COLUMNS, "comments_tsv", ""),
+            ):
+                loaded[table] = sum(
+                    self._load(cursor, table, names, getattr(file, tsv), extra) for file in parsed
+                )
+            counts = Counts(**loaded)
+            run.phase = "commit"
+            cursor.execute(
+                """UPDATE import_runs SET status = 'succeeded', finished_at = NOW(3),
+                   phase = 'commit', games_loaded = %s, plays_loaded = %s,
+                   substitutions_loaded = %s, comments_loaded = %s WHERE id = %s""",
+                (counts.games, counts.plays, counts.substitutions, counts.comments, run.id),
+            )
+        self.db.commit()
         return counts
 
+    def _refuse_other_seasons(self, season: int, parsed: list[ParsedFile]) -> None:
+        where = {g.game_id: (p.name, g.line) for p in parsed for g in p.games}
+        if not where:
+            return
+        with self.db.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT game_id, season, source_file FROM games
+                    WHERE season <> %s AND game_id IN ({", ".join(["%s"] * len(where))})""",
+                (season, *where),
+            )
+            taken = cursor.fetchall()
+        if taken:
+            raise Rejected(
+                [
+                    Problem(*where[game_id], f"game {game_id} is loaded already as season "
+                            f"{other}'s (from {source})")
+                    for game_id, other, source in taken
+                ]
+            )  # fmt: skip
+
     @staticmethod
-    def _upsert_rosters(cursor, rosters: Rosters) -> None:
+    def _insert_rosters(cursor, rosters: Rosters) -> None:
+        """The season's teams and roster entries (a line repeated in a file: the last wins),
+        and its players, who may have played other seasons."""
         cursor.executemany(
             """INSERT INTO teams (season, team_id, league, city, nickname)
                VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE

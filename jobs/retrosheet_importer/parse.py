@@ -6,6 +6,10 @@ reads as they are: the plays' columns picked from cwevent's 164 and converted (T
 empty to NULL) in the workers, so the server only stores them; games, substitutions and
 comments with what the tools leave out: the source file and its checksum, the name on each
 `sub` line, and the order of several at one event.
+
+The workers are spawned, not forked: they hold nothing of the importer's (no database
+connection), and they die with it (processes.die_with_parent). Stopped, or failing, the
+parse kills them at once rather than let them finish the files queued.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from retrosheet_importer import columns as c
 from retrosheet_importer.chadwick import ChadwickFailed, run_tools
 from retrosheet_importer.eventfile import RawGame, read_event_file
 from retrosheet_importer.problems import Problem
+from retrosheet_importer.processes import die_with_parent
 from retrosheet_importer.release import Release, ReleaseFile
-from retrosheet_importer.validate import Play, check_game
+from retrosheet_importer.rosters import Rosters
+from retrosheet_importer.validate import Play, check_belongs, check_game
 
 NULL = "\\N"
 
@@ -32,6 +38,8 @@ NULL = "\\N"
 @dataclass(frozen=True)
 class GameSummary:
     game_id: str
+    line: int
+    """The line of its `id` record."""
     plays: int
     score: tuple[int, int] | None
 
@@ -52,20 +60,31 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the rosters and TEAMyyyy name: the ids a game may use."""
+
+    players: frozenset[str]
+    teams: frozenset[str]
+    team_file: str
+
+
 # A hook for tests: rewrite one file's parsed plays before the checks (see tests/importer).
+# The workers are spawned, so a hook must be picklable (a module-level function).
 PlaysHook = Callable[[str, dict[str, list[Play]]], None]
 _plays_hook: PlaysHook | None = None  # set in each worker process
 
 
-def _set_hook(hook: PlaysHook | None) -> None:
+def _start_worker(parent: int, hook: PlaysHook | None) -> None:
     global _plays_hook
+    die_with_parent(parent)
     _plays_hook = hook
 
 
 def parse_release(
     release: Release,
     out_dir: Path,
-    known_players: set[str],
+    rosters: Rosters,
     on_file: Callable[[ParsedFile], None] = lambda parsed: None,
     workers: int | None = None,
     plays_hook: PlaysHook | None = None,
@@ -73,43 +92,61 @@ def parse_release(
     """Every event file parsed (largest first, `workers` at a time, default os.cpu_count()),
     in the release's order, with game ids repeated across files reported. `on_file` is
     called in this process as each file is done."""
+    known = Known(
+        frozenset(rosters.players),
+        frozenset(team for _, team, *_ in rosters.teams),
+        release.team_file.name,
+    )
     files = sorted(release.event_files, key=lambda f: f.bytes, reverse=True)
-    # Worker processes, so the checks' Python runs on every core beside the tools; forked,
-    # so that a test's hook (a closure) reaches them without pickling.
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_set_hook,
-        initargs=(plays_hook,),
-    ) as pool:
-        futures = [pool.submit(_parse_file, release, f, out_dir, known_players) for f in files]
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), plays_hook),
+    )
+    try:
+        futures = [pool.submit(_parse_file, release, f, out_dir, known) for f in files]
         done = {}
         for future in as_completed(futures):
             result = future.result()
             on_file(result)
             done[result.name] = result
+    except BaseException:  # stopped (SIGTERM), a worker's bug: no file is worth finishing
+        _kill(pool)
+        raise
+    pool.shutdown()
     parsed = [done[f.name] for f in release.event_files]
-    seen: dict[str, str] = {}
+    first: dict[str, tuple[str, int]] = {}
     for result in parsed:
         for game in result.games:
-            if game.game_id in seen:
+            if game.game_id in first:
+                file, line = first[game.game_id]
                 result.problems.append(
-                    Problem(result.name, 0, f"game {game.game_id} also in {seen[game.game_id]}")
+                    Problem(result.name, game.line, f"game {game.game_id} is also at {file}:{line}")
                 )
-            seen.setdefault(game.game_id, result.name)
+            first.setdefault(game.game_id, (result.name, game.line))
     return parsed
 
 
-def _parse_file(
-    release: Release,
-    file: ReleaseFile,
-    out_dir: Path,
-    known_players: set[str],
-) -> ParsedFile:
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Drop the queued files and kill the workers (their tools die with them). The pool's
+    workers are this process's only multiprocessing children."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.kill()
+    for worker in workers:
+        worker.join()
+
+
+def _parse_file(release: Release, file: ReleaseFile, out_dir: Path, known: Known) -> ParsedFile:
     result = ParsedFile(file.name)
     path = release.directory / file.name
     raw = read_event_file(path)
     result.problems.extend(raw.problems)
+    result.problems.extend(
+        check_belongs(file.name, release.season, known.teams, known.team_file, raw.games)
+    )
     try:
         outputs = run_tools(path, release.season, release.directory, out_dir)
     except (ChadwickFailed, OSError) as error:
@@ -118,13 +155,18 @@ def _parse_file(
     result.plays_tsv = out_dir / f"{file.name}.plays.tsv"
     games = {g.game_id: g for g in raw.games}
     counts = Counter(g.game_id for g in raw.games)
-    for game_id, count in counts.items():
-        if count > 1:
-            lines = ", ".join(str(g.line) for g in raw.games if g.game_id == game_id)
+    first_line: dict[str, int] = {}
+    for game in raw.games:
+        if game.game_id in first_line:
             result.problems.append(
-                Problem(file.name, 0, f"game {game_id} appears {count} times (lines {lines})")
+                Problem(
+                    file.name,
+                    game.line,
+                    f"game {game.game_id} is also at line {first_line[game.game_id]}",
+                )
             )
-    plays = _read_plays(outputs.events, result.plays_tsv, result, known_players, games)
+        first_line.setdefault(game.game_id, game.line)
+    plays = _read_plays(outputs.events, result.plays_tsv, result, known.players, games)
     outputs.events.unlink()  # 164 columns; the loader reads the plays file
     if _plays_hook:
         _plays_hook(file.name, plays)
@@ -137,7 +179,9 @@ def _parse_file(
             check_game(file.name, game, plays.get(game.game_id, []), final and final["score"])
         )
         result.games.append(
-            GameSummary(game.game_id, len(plays.get(game.game_id, [])), final and final["score"])
+            GameSummary(
+                game.game_id, game.line, len(plays.get(game.game_id, [])), final and final["score"]
+            )
         )
     result.plays = sum(len(p) for p in plays.values())
     result.games_tsv = out_dir / f"{file.name}.games.tsv"
@@ -148,7 +192,7 @@ def _parse_file(
         _substitution_rows(
             outputs.substitutions,
             {g: game for g, game in games.items() if counts[g] == 1},  # repeated: reported
-            known_players,
+            known.players,
             result,
         ),
     )
@@ -168,7 +212,7 @@ def _read_plays(
     path: Path,
     tsv: Path,
     result: ParsedFile,
-    known_players: set[str],
+    known_players: frozenset[str],
     games: dict[str, RawGame],
 ) -> dict[str, list[Play]]:
     """cwevent's rows as Plays per game, written to `tsv` for the loader on the way."""
@@ -185,7 +229,7 @@ def _add_play(
     row: list[str],
     plays: dict[str, list[Play]],
     unknown: set[str],
-    known_players: set[str],
+    known_players: frozenset[str],
     games: dict[str, RawGame],
     result: ParsedFile,
 ) -> None:
@@ -252,7 +296,7 @@ def _game_rows(
         if len(date) != 8 or not date.isdigit():
             result.problems.append(Problem(file.name, game.line, f"no valid date ({date!r})"))
             continue
-        info = game.info
+        info = {key: value for key, (_, value) in game.info.items()}
         yield (
             game.game_id,
             release.season,
@@ -273,7 +317,7 @@ def _game_rows(
 
 
 def _substitution_rows(
-    path: Path, games: dict[str, RawGame], known_players: set[str], result: ParsedFile
+    path: Path, games: dict[str, RawGame], known_players: frozenset[str], result: ParsedFile
 ) -> Iterable[tuple]:
     """cwsub's rows with the name from the nth `sub` line of the game and a seq per event."""
     taken: Counter[str] = Counter()

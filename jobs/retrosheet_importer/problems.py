@@ -1,7 +1,9 @@
-"""What the importer reports: problems that reject a season, and bad usage."""
+"""What the importer reports: problems that reject a season, bad usage, a busy database, and
+being stopped."""
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 
@@ -35,3 +37,20 @@ class UsageError(Exception):
 
 class LoadFailed(Exception):
     """The database refused the load; the previous season is intact."""
+
+
+class Busy(Exception):
+    """Another import held the import lock for longer than this one would wait."""
+
+
+class Stopped(BaseException):
+    """The process was told to stop (SIGTERM from ECS, SIGINT): a BaseException, so that no
+    `except Exception` on the way swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrosheet_importer.lines import decode, physical_lines
 from retrosheet_importer.problems import Problem, Rejected
 
 MANIFEST = "SHA256SUMS"
@@ -72,7 +73,7 @@ def sha256_of(path: Path) -> str:
 def read_manifest(path: Path) -> dict[str, str]:
     """Name -> expected SHA-256 (lower-case hex); a malformed manifest is rejected."""
     problems, listed = [], {}
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+    for number, line in enumerate(physical_lines(decode(path.read_bytes())), start=1):
         if not line.strip():
             continue
         match = MANIFEST_LINE.match(line)

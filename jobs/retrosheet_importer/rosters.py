@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrosheet_importer.lines import decode, physical_lines
 from retrosheet_importer.problems import Problem
 from retrosheet_importer.release import Release
 
@@ -24,15 +25,24 @@ class Rosters:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    return [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if row]
+def _rows(path: Path, problems: list[Problem]) -> list[tuple[int, list[str]]]:
+    """(line, fields) of each non-empty line; a line that is not one CSV record is a problem."""
+    rows = []
+    for number, line in enumerate(physical_lines(decode(path.read_bytes())), start=1):
+        try:
+            [row] = csv.reader([line], strict=True)
+        except csv.Error as error:
+            problems.append(Problem(path.name, number, f"not one CSV record: {error}"))
+            continue
+        if row:
+            rows.append((number, row))
+    return rows
 
 
 def read_rosters(release: Release) -> Rosters:
     season, found = release.season, Rosters()
     team_file = release.team_file.name
-    for number, row in _rows(release.directory / team_file):
+    for number, row in _rows(release.directory / team_file, found.problems):
         if len(row) != TEAM_FIELDS:
             found.problems.append(
                 Problem(team_file, number, f"{len(row)} fields, expected {TEAM_FIELDS}")
@@ -41,7 +51,7 @@ def read_rosters(release: Release) -> Rosters:
         found.teams.append((season, *row))
     teams = {team for _, team, *_ in found.teams}
     for roster in release.roster_files:
-        for number, row in _rows(release.directory / roster.name):
+        for number, row in _rows(release.directory / roster.name, found.problems):
             if len(row) != ROSTER_FIELDS:
                 found.problems.append(
                     Problem(roster.name, number, f"{len(row)} fields, expected {ROSTER_FIELDS}")

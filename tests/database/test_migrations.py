@@ -127,6 +127,13 @@ def test_foreign_keys(server, schema):
 def test_import_run_status_is_checked(server, schema):
     server.query("INSERT INTO import_runs (season) VALUES (2023)", database=schema)
     assert server.query("SELECT status FROM import_runs", database=schema) == [("running",)]
+    for status in ("succeeded", "failed", "abandoned", "skipped"):
+        server.query(
+            "INSERT INTO import_runs (season, status, phase, reason, connection_id) "
+            "VALUES (2023, %s, 'load', 'why', 42)",
+            (status,),
+            database=schema,
+        )
     with pytest.raises(pymysql.err.OperationalError) as refused:
         server.query(
             "INSERT INTO import_runs (season, status) VALUES (2023, 'done')", database=schema

@@ -9,7 +9,14 @@ import pytest
 from retrosheet_importer.database import from_url
 from retrosheet_importer.importer import run_import
 from tests.database.helpers import migrated_database
-from tests.importer.helpers import GOLDEN_SLICE, SLICE, copy_release
+from tests.importer.helpers import GOLDEN_SLICE, SLICE, Job, copy_release
+
+
+@pytest.fixture(autouse=True)
+def _no_job_outlives_its_test():
+    yield
+    while Job.started:
+        Job.started.pop().kill()
 
 
 @pytest.fixture(scope="session")

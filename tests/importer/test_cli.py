@@ -43,7 +43,7 @@ def test_a_rejected_season_reports_on_stderr(server, fresh_settings, tmp_path, c
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "import-retrosheet: season rejected, nothing loaded (1 problem(s)):",
-        f"{NYA}: game NYA202303300 appears 2 times (lines 1, 487)",
+        f"{NYA}:487: game NYA202303300 is also at line 1",
     ]
 
 

@@ -6,45 +6,29 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from playback_infra.paths import REPO_ROOT
 from retrosheet_importer.importer import run_import
 from retrosheet_importer.load import PLAY_COLUMNS, Loader
 from retrosheet_importer.problems import LoadFailed, Rejected
 from retrosheet_importer.release import write_manifest
-from tests.importer.helpers import SLICE, small_release
+from tests.importer.helpers import (
+    SLICE,
+    Job,
+    query,
+    run_row,
+    small_release,
+    snapshot,
+    url_of,
+)
 
 NYA = "2023NYA.EVA"
 
 
-def _query(settings, sql, args=None):
-    with settings.connect() as db, db.cursor() as cursor:
-        cursor.execute(sql, args)
-        return list(cursor.fetchall())
-
-
-def _snapshot(settings) -> tuple:
-    return tuple(
-        _query(settings, f"SELECT COUNT(*), {checksum} FROM {table}")[0]
-        for table, checksum in (
-            ("games", "SUM(CRC32(CONCAT(game_id, play_count, import_run_id)))"),
-            ("plays", "SUM(CRC32(CONCAT(game_id, event_id, event_text)))"),
-            ("substitutions", "SUM(CRC32(CONCAT(game_id, event_id, seq, player_id)))"),
-            ("comments", "SUM(CRC32(CONCAT(game_id, event_id, seq, comment_text)))"),
-        )
-    )
-
-
 def _last_run(settings) -> tuple:
-    return _query(
-        settings,
-        "SELECT season, status, error_report, finished_at IS NOT NULL FROM import_runs "
-        "ORDER BY id DESC LIMIT 1",
-    )[0]
+    run = run_row(settings)
+    return run["season"], run["status"], run["error_report"], run["finished_at"] is not None
 
 
 @pytest.fixture
@@ -52,7 +36,7 @@ def loaded(fresh_settings, tmp_path):
     """Three games of 2023 loaded: (settings, what the tables held)."""
     summary = run_import(str(small_release(tmp_path / "good")), fresh_settings, lambda _: None)
     assert summary.counts.games == 3
-    return fresh_settings, _snapshot(fresh_settings)
+    return fresh_settings, snapshot(fresh_settings)
 
 
 def test_a_rejected_release_leaves_the_season(loaded, tmp_path):
@@ -61,7 +45,7 @@ def test_a_rejected_release_leaves_the_season(loaded, tmp_path):
     with pytest.raises(Rejected) as rejected:
         run_import(str(bad), settings, lambda _: None)
     assert "ends without its closing data lines" in rejected.value.report()
-    assert _snapshot(settings) == before
+    assert snapshot(settings) == before
     season, status, report, finished = _last_run(settings)
     assert (season, status, finished) == (2023, "failed", 1)
     assert report == rejected.value.report()
@@ -75,10 +59,13 @@ def test_a_checksum_mismatch_is_recorded(loaded, tmp_path):
         f.write(b"\r\n")
     with pytest.raises(Rejected):
         run_import(str(bad), settings, lambda _: None)
-    assert _snapshot(settings) == before
+    assert snapshot(settings) == before
     season, status, report, _ = _last_run(settings)
     assert (season, status) == (2023, "failed")
     assert report.startswith(f"{NYA}: checksum mismatch")
+    run = run_row(settings)
+    assert run["phase"] == "verify"
+    assert run["reason"].startswith(f"rejected (1 problem(s)): {NYA}: checksum mismatch")
 
 
 def test_a_load_failing_halfway_rolls_everything_back(loaded, tmp_path, monkeypatch):
@@ -88,7 +75,7 @@ def test_a_load_failing_halfway_rolls_everything_back(loaded, tmp_path, monkeypa
     settings, before = loaded
     load = Loader.load
 
-    def load_a_bad_row(self, release, rosters, parsed, run_id):
+    def load_a_bad_row(self, release, rosters, parsed, run):
         tsv = parsed[-1].plays_tsv
         first = tsv.read_text().splitlines()[0].split("\t")
         bad = [*first]
@@ -96,13 +83,13 @@ def test_a_load_failing_halfway_rolls_everything_back(loaded, tmp_path, monkeypa
         bad[PLAY_COLUMNS.index("batter_id")] = "nobody01"
         with tsv.open("a") as f:
             f.write("\t".join(bad) + "\n")
-        return load(self, release, rosters, parsed, run_id)
+        return load(self, release, rosters, parsed, run)
 
     monkeypatch.setattr(Loader, "load", load_a_bad_row)
     changed = small_release(tmp_path / "four", games=4)
     with pytest.raises(LoadFailed, match="foreign key constraint fails"):
         run_import(str(changed), settings, lambda _: None)
-    assert _snapshot(settings) == before
+    assert snapshot(settings) == before
     _, status, report, _ = _last_run(settings)
     assert status == "failed"
     assert report.startswith("load failed: loading 2023NYA.EVA.plays.tsv into plays: Warning 1452")
@@ -112,29 +99,78 @@ def test_a_changed_release_replaces_the_season(loaded, tmp_path):
     settings, _ = loaded
     summary = run_import(str(small_release(tmp_path / "four", games=4)), settings, lambda _: None)
     assert not summary.skipped
-    assert _query(settings, "SELECT COUNT(*), COUNT(DISTINCT import_run_id) FROM games") == [(4, 1)]
-    assert _query(settings, "SELECT import_run_id FROM games LIMIT 1") == [(summary.run_id,)]
-    [(plays,)] = _query(settings, "SELECT COUNT(*) FROM plays")
+    assert query(settings, "SELECT COUNT(*), COUNT(DISTINCT import_run_id) FROM games") == [(4, 1)]
+    assert query(settings, "SELECT import_run_id FROM games LIMIT 1") == [(summary.run_id,)]
+    [(plays,)] = query(settings, "SELECT COUNT(*) FROM plays")
     assert plays == summary.counts.plays
 
 
+def test_a_replaced_season_is_replaced_whole(loaded, tmp_path):
+    """Rosters and teams too: a player taken off a roster, a team taken out of TEAM2023 (and
+    its roster), are gone from the season once the release without them is loaded."""
+    settings, _ = loaded
+    release = small_release(tmp_path / "fewer", games=4)
+    roster = release / "NYA2023.ROS"
+    kept = [
+        line
+        for line in roster.read_text().splitlines(keepends=True)
+        if not line.startswith("badeh001,")
+    ]
+    assert len(kept) == len(roster.read_text().splitlines()) - 1, "badeh001 is on the roster"
+    roster.write_text("".join(kept))
+    (release / "ANA2023.ROS").unlink()
+    team = release / "TEAM2023"
+    team.write_text(
+        "".join(t for t in team.read_text().splitlines(keepends=True) if not t.startswith("ANA,"))
+    )
+    write_manifest(release)
+    run_import(str(release), settings, lambda _: None)
+    entries = query(settings, "SELECT team_id, player_id FROM roster_entries WHERE season = 2023")
+    assert ("NYA", "badeh001") not in entries
+    assert not [e for e in entries if e[0] == "ANA"]
+    assert query(
+        settings, "SELECT COUNT(*) FROM teams WHERE season = 2023 AND team_id = 'ANA'"
+    ) == [(0,)]
+    assert query(settings, "SELECT COUNT(*) FROM teams WHERE season = 2023") == [(29,)]
+
+
+def test_a_game_loaded_as_another_seasons_is_refused(loaded, tmp_path):
+    """A game id already in the database under another season (loaded before the release
+    check refused such games) is refused with the line of its new copy."""
+    settings, _ = loaded
+    query(settings, "INSERT INTO teams SELECT 2024, team_id, league, city, nickname FROM teams")
+    query(settings, "UPDATE games SET season = 2024 WHERE game_id = 'NYA202303300'")
+    before = snapshot(settings)
+    with pytest.raises(Rejected) as rejected:
+        run_import(str(small_release(tmp_path / "four", games=4)), settings, lambda _: None)
+    assert rejected.value.report() == (
+        f"{NYA}:1: game NYA202303300 is loaded already as season 2024's (from {NYA})"
+    )
+    assert run_row(settings)["reason"] == (
+        f"rejected (1 problem(s)): {NYA}:1: game NYA202303300 is loaded already as season "
+        f"2024's (from {NYA})"
+    )
+    assert snapshot(settings) == before
+
+
 def test_a_stopped_job_marks_its_run_failed(loaded, tmp_path):
-    """ECS stops a task with SIGTERM: the run in progress is marked failed, exit 143."""
+    """ECS stops a task with SIGTERM: the workers stop, the run is marked failed, exit 143,
+    within seconds, and nothing is left behind. (test_stops.py does this at every phase of a
+    whole season.)"""
     settings, before = loaded
     release = small_release(tmp_path / "four", games=4)
     shutil.copyfile(SLICE / "2023NYN.EVN", release / "2023NYN.EVN")  # 81 games: parsing
     write_manifest(release)
-    url = f"mysql://{settings.user}:{settings.password}@{settings.host}:{settings.port}/"
-    job = subprocess.Popen(
-        [sys.executable, "-m", "retrosheet_importer", str(release),
-         "--database-url", url + settings.database],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=REPO_ROOT / "jobs",
-    )  # fmt: skip
-    assert job.stdout.readline().startswith("release ")
-    assert job.stdout.readline().startswith(f"{NYA}: 4 games")  # 2023NYN.EVN still parsing
-    job.send_signal(signal.SIGTERM)
-    assert job.wait(timeout=30) == 128 + signal.SIGTERM, job.stderr.read()
-    assert _snapshot(settings) == before
-    _, status, report, finished = _last_run(settings)
-    assert (status, report, finished) == ("failed", "failed: SystemExit(143)", 1)
+    job = Job([release, "--database-url", url_of(settings)], tmp_path / "tmp")
+    job.wait_for(f"^{NYA}: 4 games", timeout=60)  # 2023NYN.EVN still parsing
+    job.process.send_signal(signal.SIGTERM)
+    code, err = job.finish(timeout=10)
+    assert code == 128 + signal.SIGTERM, err
+    assert err == "import-retrosheet: stopped by SIGTERM, previous data intact\n"
+    assert snapshot(settings) == before
+    run = run_row(settings)
+    assert (run["status"], run["phase"]) == ("failed", "parse")
+    assert run["reason"] == "stopped by SIGTERM during parse"
+    assert run["finished_at"] is not None
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert job.survivors() == []

@@ -163,10 +163,14 @@ def test_the_run_is_recorded(imported, slice_release):
 
 @pytest.mark.usefixtures("imported")
 def test_importing_the_same_files_again_does_nothing(imported, slice_release):
+    """Nothing but the run's record, `skipped`, naming the run that loaded the files."""
     settings, first, _ = imported
-    runs_before = _query(settings, "SELECT COUNT(*) FROM import_runs")
+    games = _query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games")
     lines: list[str] = []
     again = run_import(str(slice_release / "SHA256SUMS"), settings, progress=lines.append)
     assert again.skipped and again.run_id == first.run_id
     assert lines[-1] == f"season 2023 already loaded from these files (run {first.run_id})"
-    assert _query(settings, "SELECT COUNT(*) FROM import_runs") == runs_before
+    assert _query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games") == games
+    assert _query(settings, "SELECT status, reason FROM import_runs ORDER BY id DESC LIMIT 1") == [
+        ("skipped", f"run {first.run_id} loaded these files")
+    ]

@@ -1,11 +1,15 @@
 """What the job's database user needs: SELECT, INSERT, UPDATE and DELETE on the schema (the
-app role's, and less than the migration user's). LOAD DATA LOCAL needs INSERT, not FILE."""
+app role's, and less than the migration user's). LOAD DATA LOCAL needs INSERT, not FILE; a
+failed run's end, written after killing the run's own session, needs no more either."""
 
 from __future__ import annotations
 
+import pytest
+
 from retrosheet_importer.database import from_url
 from retrosheet_importer.importer import run_import
-from tests.importer.helpers import small_release
+from retrosheet_importer.problems import Rejected
+from tests.importer.helpers import run_row, small_release
 
 USER, PASSWORD = "importer_dml_only", "importer-pw"
 
@@ -24,3 +28,8 @@ def test_the_import_needs_only_dml(server, fresh_settings, tmp_path):
     again = run_import(str(release), settings, lambda _: None)
     assert again.counts.plays == first.counts.plays
     assert server.query("SELECT COUNT(*) FROM plays", database=database) == [(first.counts.plays,)]
+    # A run that fails once it holds the locks: its session killed, its end recorded.
+    bad = small_release(tmp_path / "bad", edit=lambda games: [*games, games[0]])
+    with pytest.raises(Rejected):
+        run_import(str(bad), settings, lambda _: None)
+    assert run_row(settings)["status"] == "failed"

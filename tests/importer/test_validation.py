@@ -24,7 +24,8 @@ pytestmark = pytest.mark.usefixtures("retrosheet_data")
 
 
 def problems(directory, plays_hook=None) -> list[str]:
-    """Every problem the import would report for the release in `directory`."""
+    """Every problem the import would report for the release in `directory`, in the
+    report's order."""
     try:
         release = verify(directory, directory / "SHA256SUMS")
     except Rejected as rejected:
@@ -32,8 +33,8 @@ def problems(directory, plays_hook=None) -> list[str]:
     rosters = read_rosters(release)
     out = directory / "parsed"
     out.mkdir()
-    parsed = parse_release(release, out, set(rosters.players), plays_hook=plays_hook)
-    return [str(p) for p in rosters.problems + [q for f in parsed for q in f.problems]]
+    parsed = parse_release(release, out, rosters, plays_hook=plays_hook)
+    return [str(p) for p in sorted(rosters.problems + [q for f in parsed for q in f.problems])]
 
 
 def test_a_clean_small_release_passes(tmp_path):
@@ -104,25 +105,168 @@ def test_a_play_cwevent_cannot_read(tmp_path):
 
 def test_a_game_twice_in_one_file(tmp_path):
     release = small_release(tmp_path, edit=lambda games: [*games, games[0]])
-    lines = [
-        n
-        for n, line in enumerate((release / NYA).read_text().splitlines(), 1)
-        if line == f"id,{OPENER}"
-    ]
-    assert problems(release) == [
-        f"{NYA}: game {OPENER} appears 2 times (lines {lines[0]}, {lines[1]})"
-    ]
+    first, again = _id_lines(release, NYA, OPENER)
+    assert problems(release) == [f"{NYA}:{again}: game {OPENER} is also at line {first}"]
 
 
-def test_a_game_in_two_files(tmp_path):
+def test_a_game_in_two_files_names_both_places(tmp_path):
+    """The copy in 2023NYN.EVN is also reported as not the Mets' home game."""
     release = small_release(tmp_path, games=2)
-    (release / "2023NYN.EVN").write_bytes(
-        b"".join(line for line in (release / NYA).read_bytes().splitlines(keepends=True))
-    )
+    (release / "2023NYN.EVN").write_bytes((release / NYA).read_bytes())
     write_manifest(release)
-    found = problems(release)
-    assert f"2023NYN.EVN: game {OPENER} also in {NYA}" in found
-    assert f"2023NYN.EVN: game {SECOND} also in {NYA}" in found
+    [opener, second] = [_id_lines(release, NYA, game)[0] for game in (OPENER, SECOND)]
+    hometeam = line_number(release, "2023NYN.EVN", "info,hometeam,")
+    assert problems(release) == [
+        f"2023NYN.EVN:{opener}: game {OPENER} is also at {NYA}:{opener}",
+        f"2023NYN.EVN:{hometeam}: game {OPENER} is NYA's home game, not NYN's as the file's "
+        "name says (and 1 more of this file's games)",
+        f"2023NYN.EVN:{second}: game {SECOND} is also at {NYA}:{second}",
+    ]
+
+
+def _id_lines(release, name, game_id) -> list[int]:
+    return [
+        n
+        for n, line in enumerate((release / name).read_text().splitlines(), 1)
+        if line == f"id,{game_id}"
+    ]
+
+
+# --- every game belongs to the release --------------------------------------------------------
+
+
+def _replace(old: str, new: str, game: int = 0):
+    """An edit of the games: `old` replaced by `new` in game `game`'s lines."""
+
+    def edit(games):
+        games[game] = [line.replace(old, new) for line in games[game]]
+        return games
+
+    return edit
+
+
+def test_a_game_of_another_season(tmp_path):
+    """The opener as 2024's: its id and its date say 2024."""
+
+    def as_2024(games):
+        games[0] = [
+            line.replace(OPENER, "NYA202403300").replace("info,date,2023/", "info,date,2024/")
+            for line in games[0]
+        ]
+        return games
+
+    release = small_release(tmp_path, edit=as_2024)
+    assert problems(release) == [
+        f"{NYA}:1: game NYA202403300: its id is of season 2024, not the release's 2023"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "info,date,2023/03/30",
+            "info,date,2024/03/30",
+            "date 2024/03/30 is not its id's (2023/03/30)",
+        ),
+        ("info,visteam,SFN", "info,visteam,SFX", "visiting team SFX is not in TEAM2023"),
+    ],
+)
+def test_an_info_line_that_is_not_the_releases(written, instead, message, tmp_path):
+    release = small_release(tmp_path, edit=_replace(written, instead))
+    line = line_number(release, NYA, instead)
+    assert problems(release) == [f"{NYA}:{line}: game {OPENER}: {message}"]
+
+
+def test_a_game_without_a_date(tmp_path):
+    release = small_release(tmp_path, edit=lambda games: [
+        [line for line in games[0] if not line.startswith("info,date,")], *games[1:]
+    ])  # fmt: skip
+    assert f"{NYA}:1: game {OPENER}: no info,date line" in problems(release)
+
+
+def test_a_home_team_that_is_not_the_games_id_nor_the_files_name(tmp_path):
+    release = small_release(tmp_path, edit=_replace("info,hometeam,NYA", "info,hometeam,BOS"))
+    line = line_number(release, NYA, "info,hometeam,BOS")
+    assert problems(release) == [
+        f"{NYA}:{line}: game {OPENER} is BOS's home game, not NYA's as the file's name says",
+        f"{NYA}:{line}: game {OPENER}: home team BOS is not its id's (NYA)",
+    ]
+
+
+def _renamed(release, old: str, new: str):
+    (release / old).rename(release / new)
+    write_manifest(release)
+    return release
+
+
+def test_an_event_file_named_for_another_team(tmp_path):
+    """The Yankees' home games in a file named for the Mets'."""
+    release = _renamed(small_release(tmp_path), NYA, "2023NYN.EVN")
+    line = line_number(release, "2023NYN.EVN", "info,hometeam,")
+    assert problems(release) == [
+        f"2023NYN.EVN:{line}: game {OPENER} is NYA's home game, not NYN's as the file's name "
+        "says (and 2 more of this file's games)"
+    ]
+
+
+def test_two_event_files_swapped(tmp_path):
+    release = small_release(tmp_path, games=1)
+    nyn = small_release(tmp_path / "mets", games=1, name="2023NYN.EVN")
+    (release / "2023NYN.EVN").write_bytes((release / NYA).read_bytes())
+    (release / NYA).write_bytes((nyn / "2023NYN.EVN").read_bytes())
+    write_manifest(release)
+    [mets_opener] = [line[3:] for line in (release / NYA).read_text().splitlines()[:1]]
+    line = line_number(release, NYA, "info,hometeam,")
+    assert problems(release) == [
+        f"{NYA}:{line}: game {mets_opener} is NYN's home game, not NYA's as the file's name says",
+        f"2023NYN.EVN:{line}: game {OPENER} is NYA's home game, not NYN's as the file's name says",
+    ]
+
+
+def test_an_event_file_named_for_no_team(tmp_path):
+    release = _renamed(small_release(tmp_path), NYA, "2023ZZZ.EVA")
+    line = line_number(release, "2023ZZZ.EVA", "info,hometeam,")
+    assert problems(release) == [
+        "2023ZZZ.EVA: team ZZZ (the file's name) is not in TEAM2023",
+        f"2023ZZZ.EVA:{line}: game {OPENER} is NYA's home game, not ZZZ's as the file's name "
+        "says (and 2 more of this file's games)",
+    ]
+
+
+# --- line numbers are the file's physical lines -----------------------------------------------
+
+
+@pytest.mark.parametrize("odd", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028"])
+def test_line_numbers_count_only_line_feeds(odd, tmp_path):
+    """A comment holding a character str.splitlines() would split at, before a misspelled
+    record: the problem names the line an editor shows."""
+
+    def odd_comment(games):
+        games[0].insert(40, f'com,"a page{odd}break"\r\n')
+        games[1].insert(5, "oops,1\r\n")
+        return games
+
+    release = small_release(tmp_path, edit=odd_comment)
+    lines = (release / NYA).read_bytes().split(b"\n")
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith(b"oops,"))
+    assert problems(release) == [f"{NYA}:{line}: unknown record type 'oops'"]
+
+
+def test_an_unclosed_quote_hides_nothing(tmp_path):
+    """The quote ends with its line: the game after it is read (and its error found)."""
+
+    def unclosed(games):
+        games[0].insert(-1, 'com,"never closed\r\n')
+        games[1].insert(5, "oops,1\r\n")
+        return games
+
+    release = small_release(tmp_path, edit=unclosed)
+    comment = line_number(release, NYA, 'com,"never closed')
+    assert problems(release) == [
+        f"{NYA}:{comment}: not one CSV record: unexpected end of data",
+        f"{NYA}:{line_number(release, NYA, 'oops,')}: unknown record type 'oops'",
+    ]
 
 
 # --- plays ----------------------------------------------------------------------------------
@@ -142,12 +286,17 @@ def test_a_half_inning_short_of_three_outs(tmp_path):
     ]
 
 
+# The hooks run in the parse's spawned workers: module-level functions, pickled by name.
+def skip_ten(name, plays):
+    plays[SECOND][9:] = [replace(p, event_id=p.event_id + 1) for p in plays[SECOND][9:]]
+
+
+def extra_run(name, plays):
+    plays[OPENER][0] = replace(plays[OPENER][0], runs=1)
+
+
 def test_event_ids_not_one_to_n(tmp_path):
     """cwevent numbers plays itself, so the gap is made in its parsed output."""
-
-    def skip_ten(name, plays):
-        plays[SECOND][9:] = [replace(p, event_id=p.event_id + 1) for p in plays[SECOND][9:]]
-
     release = small_release(tmp_path)
     assert problems(release, plays_hook=skip_ten) == [
         f"{NYA}:{_play_line(release, SECOND, 10)}: game {SECOND}: event ids are not "
@@ -157,10 +306,6 @@ def test_event_ids_not_one_to_n(tmp_path):
 
 def test_runs_that_do_not_add_up_to_the_final_score(tmp_path):
     """cwgame's final score comes from the same plays, so a run is added to the parsed plays."""
-
-    def extra_run(name, plays):
-        plays[OPENER][0] = replace(plays[OPENER][0], runs=1)
-
     release = small_release(tmp_path)
     assert problems(release, plays_hook=extra_run) == [
         f"{NYA}:{line_number(release, NYA, 'id,' + OPENER)}: game {OPENER}: runs scored on the "

@@ -926,7 +926,8 @@ def _assert_game_data(aws, name: str) -> None:
     assert {"name": "containerInsights", "value": "enabled"} in cluster["settings"]
     workflow = _import_workflow(aws, name)
     definition = json.loads(workflow["definition"])
-    run = definition["States"]["Import"]
+    (branch,) = definition["States"]["Import"]["Branches"]
+    run = branch["States"]["RunImporter"]
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     assert run["Parameters"]["Cluster"] == cluster["clusterArn"]
     network = run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
@@ -936,7 +937,8 @@ def _assert_game_data(aws, name: str) -> None:
     assert out["PrivateAppSubnetIds"] in network["Subnets.$"]
     (override,) = run["Parameters"]["Overrides"]["ContainerOverrides"]
     assert out["DatabaseMigrationSecretArn"] in override["Command.$"]
-    assert definition["States"]["ImporterExitCode"]["Default"] == "ImportRejected"
+    assert branch["States"]["ImporterExitCode"]["Default"] == "ImportRejected"
+    assert definition["States"]["Import"]["Retry"][0]["ErrorEquals"] == ["ImporterBusy"]
     READ.add("AWS::StepFunctions::StateMachine")
 
     task = ecs.describe_task_definition(taskDefinition=run["Parameters"]["TaskDefinition"])[
@@ -947,6 +949,7 @@ def _assert_game_data(aws, name: str) -> None:
     (importer,) = task["containerDefinitions"]
     assert importer["image"].endswith(f"/baseball-playback/jobs:{env.jobs.image_tag}")
     assert importer["readonlyRootFilesystem"] is True
+    assert importer["stopTimeout"] == 60
     group = importer["logConfiguration"]["options"]["awslogs-group"]
     (log_group,) = aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
     assert log_group["retentionInDays"] == env.jobs.log_retention_days

@@ -9,6 +9,7 @@ import pytest
 from playback_infra.paths import REPO_ROOT
 from playback_infra.stacks import game_data
 from playback_infra.stacks.game_data import import_job
+from retrosheet_importer.cli import EXIT_BUSY
 from tests.stacks.helpers import getatt, props, ref, root_provided_values_checked
 
 
@@ -89,10 +90,16 @@ def test_task_role_reads_the_releases_and_the_migration_secret_and_nothing_else(
     assert "secretsmanager:GetSecretValue" not in execution and "s3:GetObject" not in execution
 
 
+def _branch(t: dict) -> dict:
+    """The states of the workflow's one run of the importer (the Parallel state's branch)."""
+    (branch,) = props(t, "ImportWorkflow")["Definition"]["States"]["Import"]["Branches"]
+    return branch["States"]
+
+
 def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     p = props(t, "ImportWorkflow")
-    states = p["Definition"]["States"]
-    run = states["Import"]
+    states = _branch(t)
+    run = states["RunImporter"]
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     assert run["TimeoutSeconds"] == 3600
     assert run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == (
@@ -124,6 +131,76 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert p["DefinitionSubstitutions"]["Subnets"] == {
         "Fn::Join": [",", ref("PrivateAppSubnetIds")]
     }
+
+
+def _after_a_stop(states: dict, failure: dict) -> str:
+    """Where the branch goes when its task fails with `failure` ({Error, Cause}), the states'
+    paths and intrinsics applied by hand: the end state's name."""
+    (catch,) = states["RunImporter"]["Catch"]
+    assert catch["ErrorEquals"] == ["States.TaskFailed"] and catch["ResultPath"] == "$.failure"
+    step = states[catch["Next"]]
+    assert step["Parameters"] == {"stopped.$": "States.StringToJson($.failure.Cause)"}
+    document = {"stopped": json.loads(failure["Cause"])}
+    state = step["Next"]
+    while states[state]["Type"] == "Choice":
+        choice = states[state]
+        state = choice["Default"]
+        for rule in choice["Choices"]:
+            path = rule["Variable"].removeprefix("$.").replace("[0]", ".0").split(".")
+            value = document
+            for key in path:
+                value = value[int(key)] if key.isdigit() else value.get(key) if value else None
+            if ("IsPresent" in rule and (value is not None) == rule["IsPresent"]) or (
+                "NumericEquals" in rule and value == rule["NumericEquals"]
+            ):
+                state = rule["Next"]
+                break
+    return state
+
+
+def _stopped(exit_code: int | None) -> dict:
+    """States.TaskFailed as a .sync run reports a stopped task: its description as the cause."""
+    container = {"Name": "importer", "LastStatus": "STOPPED"}
+    if exit_code is not None:
+        container["ExitCode"] = exit_code
+    task = {"Containers": [container], "StopCode": "EssentialContainerExited"}
+    return {"Error": "States.TaskFailed", "Cause": json.dumps(task)}
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "end"),
+    [
+        (75, "ImporterBusy"),
+        (1, "ImportRejected"),
+        (143, "ImportRejected"),
+        (None, "ImportRejected"),
+    ],
+)
+def test_a_busy_importer_is_retried_with_backoff_and_any_other_failure_fails(t, exit_code, end):
+    """Exit 75 (another import held the lock all the while) becomes the branch's error
+    ImporterBusy, which the Parallel state retries with backoff; a rejection (1), a stop (143)
+    or a task that never ran (no exit code) fails the execution."""
+    states = _branch(t)
+    assert _after_a_stop(states, _stopped(exit_code)) == end
+    assert states[end]["Type"] == "Fail"
+    workflow = props(t, "ImportWorkflow")["Definition"]["States"]["Import"]
+    assert workflow["Type"] == "Parallel" and workflow["End"] is True
+    assert workflow["Retry"] == [
+        {
+            "ErrorEquals": ["ImporterBusy"],
+            "IntervalSeconds": 60,
+            "BackoffRate": 2.0,
+            "MaxAttempts": 4,
+        }
+    ]
+    assert import_job.BUSY_EXIT_CODE == EXIT_BUSY
+
+
+def test_ecs_waits_a_minute_for_the_importer_to_stop(t):
+    """SIGTERM, then SIGKILL after StopTimeout: the importer ends its run within 10 s."""
+    (importer,) = props(t, "ImportTaskDefinition")["ContainerDefinitions"]
+    assert importer["StopTimeout"] == 60
+    assert 10 < importer["StopTimeout"] <= 120  # Fargate's maximum
 
 
 def test_workflow_role_runs_only_this_task_on_this_cluster(t):
@@ -212,9 +289,10 @@ def test_the_workflows_command_is_one_the_importer_and_its_image_accept():
         "--tls-ca",
         import_job.RDS_CA_BUNDLE,
     ]
-    expression = import_job._definition()["States"]["Import"]["Parameters"]["Overrides"][
-        "ContainerOverrides"
-    ][0]["Command.$"]
+    (branch,) = import_job._definition()["States"]["Import"]["Branches"]
+    expression = branch["States"]["RunImporter"]["Parameters"]["Overrides"]["ContainerOverrides"][
+        0
+    ]["Command.$"]
     for argument in command[1:]:
         if not argument.startswith("arn:"):
             assert f"'{argument}'" in expression, argument

@@ -569,8 +569,10 @@ def _parser() -> argparse.ArgumentParser:
         help="validate a season's Retrosheet release and load it into the database",
         description="Import one season's Retrosheet release (event files, rosters, TEAMyyyy "
         "and their SHA256SUMS) into the replay database; the same as the jobs image's "
-        "`python -m retrosheet_importer`. Exit codes: 0 imported or already imported, "
-        "1 rejected or failed (the previous season is intact), 2 bad usage.",
+        "`python -m retrosheet_importer` (whose `status` lists the recent runs). Exit codes: "
+        "0 imported or already imported, 1 rejected or failed (the previous season is "
+        "intact), 2 bad usage, 75 another import held the lock too long (try again later), "
+        "143 stopped by SIGTERM (the run recorded failed).",
     )
     _importer_arguments(retrosheet)
     retrosheet.set_defaults(run=_import_retrosheet)

@@ -4,8 +4,9 @@ A release is uploaded under `releases/<season>/` in the raw-data bucket, its `SH
 manifest last. That upload (S3 `Object Created` on EventBridge) starts a Step Functions
 workflow that runs the importer (the jobs image, `python -m retrosheet_importer`) as a Fargate
 task on the jobs cluster, in the private-app subnets with the jobs security group, and waits
-for it: a non-zero exit fails the execution, and a failed, timed-out or aborted execution
-pages. An event the rule could not deliver (after retries for an hour) lands in a dead-letter
+for it: exit 75 (another import held the database's import lock for all of the importer's own
+wait) is retried with backoff, any other non-zero exit fails the execution, and a failed,
+timed-out or aborted execution pages. An event the rule could not deliver (after retries for an hour) lands in a dead-letter
 queue, which pages too. The importer verifies the manifest, parses, validates and loads the
 season in one transaction, as the migration user (its secret, read by the task role).
 """
@@ -59,6 +60,15 @@ NAME = IMPORT_WORKFLOW_NAME
 RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 # A season imports in minutes; an hour means something is stuck.
 TIMEOUT_SECONDS = 3600
+# How long ECS waits after SIGTERM before SIGKILL (StopTask, the execution timed out or
+# aborted). The importer stops its workers, rolls back and records the run within 10 s; this
+# leaves room for a slow database. Fargate allows up to 120 s, default 30 s:
+# https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/ecs/aws.sdk.kotlin.services.ecs.model/-container-definition/stop-timeout.html
+STOP_TIMEOUT_SECONDS = 60
+# The importer's "try again later" (retrosheet_importer.cli.EXIT_BUSY), and how the workflow
+# tries again: 1, 2, 4 then 8 minutes later, each attempt waiting 10 minutes for the lock itself.
+BUSY_EXIT_CODE = 75
+BUSY_RETRY = {"IntervalSeconds": 60, "BackoffRate": 2.0, "MaxAttempts": 4}
 # The rule retries delivering an upload's event for an hour before the dead-letter queue.
 DELIVERY_RETRY = RetryPolicy(MaximumRetryAttempts=24, MaximumEventAgeInSeconds=3600)
 
@@ -130,6 +140,7 @@ def _add_task_definition(t: Template, bucket: Bucket, log_group: LogGroup) -> Ta
             ContainerDefinition(
                 Name=CONTAINER,
                 Environment=[EnvironmentVariable(Name="TMPDIR", Value="/tmp")],
+                StopTimeout=STOP_TIMEOUT_SECONDS,
                 **_jobs_container(log_group, CONTAINER),
             ),
         )
@@ -228,16 +239,27 @@ def _jobs_task_definition(
 
 
 def _definition() -> dict:
-    """Run the importer on the uploaded manifest and fail unless it exits 0."""
+    """Run the importer on the uploaded manifest; retry it while the import lock is busy; fail
+    unless it exits 0.
+
+    A task that stops with a non-zero exit fails the .sync state with States.TaskFailed, the
+    task's description (JSON) its cause; Retry matches error names only
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html), so the
+    run is a Parallel state's one branch: the branch reads the exit code out of the cause
+    (States.StringToJson,
+    https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html) and fails as
+    ImporterBusy on exit 75, which the Parallel state retries with backoff
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html).
+    """
     command = (
         "States.Array(States.Format('s3://{}/{}', $.bucket, $.key), "
         "'--database-secret-arn', '${Secret}', '--tls', '--tls-ca', '" + RDS_CA_BUNDLE + "')"
     )
-    return {
-        "Comment": "Import one Retrosheet release into the database",
-        "StartAt": "Import",
+    exit_code = "$.stopped.Containers[0].ExitCode"
+    run = {
+        "StartAt": "RunImporter",
         "States": {
-            "Import": {
+            "RunImporter": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::ecs:runTask.sync",
                 "Parameters": {
@@ -257,13 +279,20 @@ def _definition() -> dict:
                 },
                 "TimeoutSeconds": TIMEOUT_SECONDS,
                 # Fargate capacity and throttling are worth a retry; the importer's own
-                # failures are not (it is told by its exit code, below).
+                # failures are told by its exit code, below.
                 "Retry": [
                     {
                         "ErrorEquals": ["ECS.AmazonECSException", "ECS.ThrottlingException"],
                         "IntervalSeconds": 30,
                         "MaxAttempts": 3,
                         "BackoffRate": 2.0,
+                    }
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.TaskFailed"],
+                        "ResultPath": "$.failure",
+                        "Next": "ReadStoppedTask",
                     }
                 ],
                 "Next": "ImporterExitCode",
@@ -275,11 +304,45 @@ def _definition() -> dict:
                 ],
                 "Default": "ImportRejected",
             },
+            "ReadStoppedTask": {
+                "Type": "Pass",
+                "Parameters": {"stopped.$": "States.StringToJson($.failure.Cause)"},
+                "Next": "StoppedWithAnExitCode",
+            },
+            "StoppedWithAnExitCode": {
+                "Type": "Choice",
+                "Choices": [{"Variable": exit_code, "IsPresent": True, "Next": "ImporterWasBusy"}],
+                "Default": "ImportRejected",
+            },
+            "ImporterWasBusy": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": exit_code, "NumericEquals": BUSY_EXIT_CODE, "Next": "ImporterBusy"}
+                ],
+                "Default": "ImportRejected",
+            },
+            "ImporterBusy": {
+                "Type": "Fail",
+                "Error": "ImporterBusy",
+                "Cause": "Another import held the database's import lock all the while (exit 75)",
+            },
             "Imported": {"Type": "Succeed"},
             "ImportRejected": {
                 "Type": "Fail",
                 "Error": "ImportRejected",
                 "Cause": "The importer exited non-zero: its report is in the import log group",
+            },
+        },
+    }
+    return {
+        "Comment": "Import one Retrosheet release into the database",
+        "StartAt": "Import",
+        "States": {
+            "Import": {
+                "Type": "Parallel",
+                "Branches": [run],
+                "Retry": [{"ErrorEquals": ["ImporterBusy"], **BUSY_RETRY}],
+                "End": True,
             },
         },
     }
