@@ -126,6 +126,14 @@ def test_parameters_prints_key_value_lines_for_awscli_v1(capsys):
     ]  # fmt: skip
 
 
+def test_parameters_prints_the_pipeline_stacks_words(capsys):
+    assert main(["parameters", "pipeline", "--stack", "delivery"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert "Branch=main" in lines and "ConnectionArn=" in lines
+    assert main(["parameters", "pipeline", "--stack", "delivery", "--format", "tags"]) == EXIT_OK
+    assert "Component=delivery" in capsys.readouterr().out.splitlines()
+
+
 def test_parameters_for_an_unknown_environment_names_the_known_ones(capsys):
     assert main(["parameters", "qa"]) == EXIT_CONFIG
     assert (

@@ -431,9 +431,11 @@ def _parser() -> argparse.ArgumentParser:
 
     parameters = commands.add_parser(
         "parameters",
-        help="print an environment's parameters for awscli v1 (Key=Value, one per line)",
+        help="print a parameter file as awscli v1 words (Key=Value, one per line)",
     )
-    parameters.add_argument("env", help="environment name, e.g. dev")
+    parameters.add_argument(
+        "env", help="environment name, e.g. dev (with --stack delivery: pipeline)"
+    )
     parameters.add_argument(
         "--format",
         choices=("overrides", "tags"),
@@ -442,9 +444,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parameters.add_argument(
         "--stack",
-        choices=("root", "edge-global"),
+        choices=("root", "edge-global", "delivery"),
         default="root",
-        help="the environment's root stack, or its edge-global stack (us-east-1)",
+        help="the environment's root stack, its edge-global stack (us-east-1), or with "
+        "`pipeline` the pipeline stack (parameters/delivery/pipeline.json)",
     )
     parameters.set_defaults(run=_parameters)
 

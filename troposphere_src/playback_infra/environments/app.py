@@ -47,7 +47,8 @@ class App:
     xray: bool = True
     """An AWS Distro for OpenTelemetry sidecar sending traces to X-Ray."""
     image_tag: str = "bootstrap"
-    """The backend image's tag until the backend pipeline deploys a release (git SHA)."""
+    """The backend image's tag for the first deployment only: once the stack exists, `deploy` and
+    `plan` keep the tag it runs (the backend pipeline's `release-image` moves it)."""
     api_base_path: str = "/api"
     feature_flags: str = ""
     """Comma-separated flags the backend reads from FEATURE_FLAGS."""

@@ -13,7 +13,8 @@ class Jobs:
     """The jobs image and the import task's size (it parses on every vCPU it gets)."""
 
     image_tag: str = "bootstrap"
-    """The jobs image's tag until the pipeline publishes a release (git SHA)."""
+    """The jobs image's tag for the first deployment only: once the stack exists, `deploy` keeps
+    the tag it runs and `plan` sets the one the infrastructure pipeline just built."""
     import_cpu: int = 2048
     import_memory: int = 4096
     log_retention_days: int = 90

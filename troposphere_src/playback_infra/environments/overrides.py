@@ -7,8 +7,9 @@ words, not as a template-configuration file. One word per line, so values may ho
     mapfile -t TAGS < <(playback-infra parameters dev --format tags)
     aws cloudformation deploy ... --parameter-overrides "${OVERRIDES[@]}" --tags "${TAGS[@]}"
 
-`--stack edge-global` gives the edge-global stack's words. The root's words leave out the
-edge-global outputs (SiteCertificateArn, SiteWebAclArn): add them from that stack.
+`--stack edge-global` gives the edge-global stack's words, `pipeline --stack delivery` the pipeline
+stack's. The root's words leave out the edge-global outputs (SiteCertificateArn, SiteWebAclArn):
+add them from that stack.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from playback_infra.environments.model import ConfigError, Problem
 
 
 def render_overrides(root: Path, env: str, fmt: str, stack: str = "root") -> str:
-    """`stack` is "root" (parameters/ENV.json) or "edge-global" (parameters/edge-global/)."""
+    """`stack` is "root" (parameters/ENV.json), "edge-global" (parameters/edge-global/) or
+    "delivery" (parameters/delivery/, whose one file is pipeline.json)."""
     folder = root / "parameters" / ("" if stack == "root" else stack)
     path = folder / f"{env}.json"
     if not path.is_file():
