@@ -1,5 +1,5 @@
 'use strict';
-// Knex configuration for the migrations: `npx knex migrate:latest` (see the README).
+// Knex configuration for the migrations: `npx knex migrate:latest` (see docs/schema.md).
 // The connection is resolved once per process, from DB_SECRET_ARN or DB_* (lib/connection.js).
 const path = require('node:path');
 const { connectionSettings } = require('./lib/connection');

@@ -18,19 +18,21 @@ from playback_infra.cli import _parser
 from playback_infra.paths import REPO_ROOT
 
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
-SHELL_FENCES = {"```", "```bash", "```sh", "```shell"}
+# A fence's language is the first word of its info string (```bash account: bash); none is shell.
+SHELL_LANGUAGES = {"", "bash", "sh", "shell"}
 PROGRAMS = {"playback-infra": "playback-infra", ".venv/bin/playback-infra": "playback-infra",
             "make": "make", "aws": "aws"}  # fmt: skip
 
 
 def _simple_commands(line: str) -> list[list[str]]:
-    """The words of each simple command of a shell line: split at pipes, lists, `$(...)` and
-    `<(...)`; a `<PLACEHOLDER>` is one word, as the reader substitutes it."""
+    """The words of each simple command of a shell line: split at pipes, lists, `$(...)`,
+    `<(...)` and a function body's braces; a `<PLACEHOLDER>` is one word, as the reader
+    substitutes it."""
     lexer = shlex.shlex(re.sub(r"<([^<>\s]+)>", r"\1", line), posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     commands, words = [], []
     for token in lexer:
-        if token == "$" or set(token) <= set("();<>|&"):
+        if token in ("$", "{", "}") or set(token) <= set("();<>|&"):
             commands.append(words)
             words = []
         else:
@@ -43,7 +45,8 @@ def _shell_blocks(text: str) -> list[str]:
     blocks, current = [], None
     for line in text.splitlines():
         if current is None and line.strip().startswith("```"):
-            current = [] if line.strip() in SHELL_FENCES else ["<other>"]
+            language = (line.strip()[3:].split() or [""])[0]
+            current = [] if language in SHELL_LANGUAGES else ["<other>"]
         elif current is not None and line.strip() == "```":
             if current[:1] != ["<other>"]:
                 blocks.append("\n".join(current))

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Creates the schema and the three database users with their grants; run with the master
-// user's credentials before the migrations (README, "Database schema and migrations").
+// user's credentials before the migrations (docs/schema.md, "The grants step").
 //
 // Idempotent and convergent: a second run changes nothing; a rotated password in a user's
 // secret is applied; a privilege granted by hand beyond the role's list is revoked.

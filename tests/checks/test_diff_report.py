@@ -1,5 +1,5 @@
 """`playback-infra diff`'s output (checks/diff_report.py), and the walkthroughs the docs give:
-the README's example is what diff prints, the onboarding's first change shows its resource, the
+checks.md's example is what diff prints, the onboarding's first change shows its resource, the
 roll-back runbook's diff step shows what the revert undoes."""
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ def _block_after(text: str, marker: str) -> str:
     return re.search(r"```[a-z]*\n(.*?)```", text[text.index(marker) :], re.DOTALL).group(1)
 
 
-def test_the_readmes_example_is_what_diff_prints(repo, capsys, monkeypatch):
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("## Changing infrastructure safely") :]
+def test_the_checks_docs_example_is_what_diff_prints(repo, capsys, monkeypatch):
+    checks = (REPO_ROOT / "docs" / "checks.md").read_text()
+    section = checks[checks.index("## Changing infrastructure safely") :]
     shown = _block_after(section, "`playback-infra diff` prints:")
     printed = _first_change(repo, capsys, monkeypatch)
     assert SHA.sub("SHA", printed) == SHA.sub("SHA", shown)

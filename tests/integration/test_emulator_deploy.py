@@ -1221,7 +1221,7 @@ def test_prod_delete_is_refused_by_the_database_and_keeps_data_when_forced(aws):
 
 
 def test_awscli_v1_package_and_deploy_with_key_value_overrides(tmp_path):
-    """The README's path for awscli v1 users, in a fresh emulator: package, then deploy with
+    """The runbooks' awscli-only deploy, in a fresh emulator: package, then deploy with
     the overrides `playback-infra parameters` prints, one word per line."""
     aws_cli = str(Path(sys.executable).with_name("aws"))
     cli_env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",

@@ -1,5 +1,5 @@
 """Disaster recovery at environment level, in the AWS emulator: restore the database of a
-deployed environment from a snapshot identifier, as README's "Disaster recovery (database)"
+deployed environment from a snapshot identifier, as docs/runbooks.md's "Restore the database"
 says: snapshot the instance, set `database.restore_snapshot` and a new `generation` for the
 environment, synthesize, deploy.
 

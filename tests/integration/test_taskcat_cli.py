@@ -1,6 +1,6 @@
 """taskcat (.venv-taskcat) over taskcat.yml: `taskcat lint`, and a whole `taskcat test run`
 against the emulator on 127.0.0.1 (project upload, both tests' stacks created from the
-uploaded templates, then deleted), as README's "taskcat" section runs it.
+uploaded templates, then deleted), as docs/taskcat.md runs it.
 
 taskcat's boto3 (1.44) takes the emulator from AWS_ENDPOINT_URL. taskcat polls each stack once
 a minute, so the run takes a minute or more however fast the emulator is.

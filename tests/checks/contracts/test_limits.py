@@ -102,17 +102,20 @@ def test_a_template_near_the_s3_size_quota_fails():
 
 
 def test_a_template_sent_inline_near_the_inline_quota_fails():
-    """edge-global goes inline from the README's commands and from `deploy`."""
+    """edge-global goes inline from the runbooks' awscli-only deploy and from `deploy`."""
 
     def big(t):
         t["Metadata"] = {"Padding": "x" * 40_000}
 
     problems = _problems("edge-global", big)
     inline = [p for p in problems if "a request may carry inline" in p]
-    assert len(inline) == 3
+    assert len(inline) == 2
     assert (
-        sum("README.md (aws cloudformation deploy templates/edge-global.yaml)" in p for p in inline)
-        == 2
+        sum(
+            "docs/runbooks.md (aws cloudformation deploy templates/edge-global.yaml)" in p
+            for p in inline
+        )
+        == 1
     )
     assert sum("playback-infra deploy (TemplateBody)" in p for p in inline) == 1
 
@@ -129,7 +132,10 @@ def test_the_packaged_root_is_measured_with_its_s3_urls():
         }
 
     problems = _problems("root", grown)
-    assert sum("README.md (aws cloudformation deploy packaged.yaml)" in p for p in problems) == 2
+    assert (
+        sum("docs/runbooks.md (aws cloudformation deploy packaged.yaml)" in p for p in problems)
+        == 1
+    )
 
 
 def test_the_documented_deploys_of_large_templates_use_a_bucket():

@@ -31,7 +31,7 @@ from pathlib import Path
 from playback_infra.checks import blue_green, conditional_replacement, resolved
 from playback_infra.deployed_environment import nested_templates
 
-# Resources whose loss loses data or identity: one constant, documented in the README.
+# Resources whose loss loses data or identity: one constant, documented in docs/checks.md.
 STATEFUL_TYPES = frozenset(
     {
         "AWS::RDS::DBInstance",
