@@ -3,7 +3,7 @@
 Runs the synth RUNS times into fresh empty directories (so every file is rendered and written)
 and prints the median wall time and the peak resident memory of the process.
 Run with `make bench` (or `.venv/bin/python benchmarks/synth.py`).
-Targets (issue #2): median under 0.35 s, peak under 100 MiB, on 2 cores.
+Targets: median under 0.35 s, peak under 100 MiB, on 2 cores.
 """
 
 from __future__ import annotations

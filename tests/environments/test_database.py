@@ -21,7 +21,7 @@ from tests.environments.helpers import BASE
 
 def test_defaults_follow_the_seed_and_production_rules():
     envs = {env.name: env.database for env in environments()}
-    # The seed's db.t3.small in staging; dev's db.t4g.micro is half its price (issue 8's $80).
+    # db.t3.small in staging; dev's db.t4g.micro is half its price (docs/decisions.md).
     assert (envs["dev"].instance_class, envs["staging"].instance_class) == (
         "db.t4g.micro", "db.t3.small",
     )  # fmt: skip

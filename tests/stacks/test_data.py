@@ -73,7 +73,7 @@ MIB = 2**20
 
 EXPECTED = {  # what each environment's parameter file must give the database
     "dev": {
-        "class": "db.t4g.micro",  # half db.t3.small's price (issue 8's $80 dev)
+        "class": "db.t4g.micro",  # half db.t3.small's price (docs/decisions.md)
         "multi_az": False,
         "retain": False,
         "insights": None,

@@ -21,8 +21,10 @@ def stack_reference(templates: dict[str, dict]) -> str:
         lines += ["", f"## {name}.yaml", "", _cell(template.get("Description", "")), ""]
         lines += ["| parameter | type | allowed | description |", "|---|---|---|---|"]
         for key, parameter in sorted(template.get("Parameters", {}).items()):
-            allowed = ", ".join(parameter.get("AllowedValues", [])) or parameter.get(
-                "AllowedPattern", ""
+            pattern = parameter.get("AllowedPattern", "")
+            # A pattern in a code span: its brackets and parentheses would render as a link.
+            allowed = ", ".join(parameter.get("AllowedValues", [])) or (
+                f"`{pattern}`" if pattern else ""
             )
             lines.append(
                 f"| `{key}` | {_cell(parameter['Type'])} | {_cell(allowed)} | {_cell(parameter.get('Description', ''))} |"
