@@ -59,7 +59,7 @@ def _script(runnable: list[Block], clone: Path) -> tuple[str, list[str]]:
     """The bash script of the runnable blocks, and the long-running commands left out."""
     lines, left_out = ["set -e"], []
     for block in runnable:
-        lines.append(f"echo '=== {block.where}' >&2")
+        lines.append(f'echo "=== {block.where} $SECONDS" >&2')
         for command in _commands(block):
             if LONG_RUNNING.match(command.strip()):
                 left_out.append(f"{block.where}: {command.strip()}")
@@ -79,10 +79,13 @@ def _share_environments(clone: Path) -> None:
     """The checkout's .venv-* environments in the clone, their requirement files older than
     their markers (as in a checkout where `make` made them)."""
     for venv in REPO_ROOT.glob(".venv-*"):
-        (clone / venv.name).symlink_to(venv)
+        if not (clone / venv.name).exists():  # .venv-checkov: made by the reuse already
+            (clone / venv.name).symlink_to(venv)
         requirements = clone / f"requirements-{venv.name.removeprefix('.venv-')}.txt"
         if requirements.exists():
             os.utime(requirements, (0, 0))
+    with (clone / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write(".venv-*\n")  # .gitignore's `.venv-*/` names directories, not links
 
 
 def test_the_runnable_blocks_are_the_local_path():
@@ -140,7 +143,7 @@ def test_the_docs_commands_run_as_printed(tmp_path):
         subprocess.run(
             [".venv/bin/playback-infra", "emulator", "stop"], cwd=clone, capture_output=True
         )
-    ran = re.findall(r"^=== (.+)$", done.stderr, re.MULTILINE)
+    ran = re.findall(r"^=== (\S+) \d+$", done.stderr, re.MULTILINE)
     assert done.returncode == 0, (
         f"the block at {ran[-1] if ran else '?'} failed:\n{done.stdout[-4000:]}\n"
         f"{done.stderr[-4000:]}"

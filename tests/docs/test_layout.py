@@ -47,7 +47,10 @@ TOPICS = {
     "disaster recovery": ("disaster-recovery.md", "Disaster recovery"),
     "the schema and migrations": ("schema.md", "The database schema and migrations"),
     "the Retrosheet import": ("game-data.md", "The importer"),
-    "observability": ("observability.md", "Observability: where to look, who is told, traces, logs"),
+    "observability": (
+        "observability.md",
+        "Observability: where to look, who is told, traces, logs",
+    ),
     "every alarm": ("monitoring.md", "Monitoring: every alarm"),
     "the cost estimate": ("cost.md", "Estimated monthly cost"),
     "cost allocation tags": ("operations.md", "Cost allocation tags"),
@@ -122,8 +125,7 @@ def test_each_topic_has_one_home(topic):
     elsewhere = [
         relative(path)
         for path in DOCS
-        if path != _doc(home)
-        and heading.lower() in (h.lower() for h in headings(path.read_text()))
+        if path != _doc(home) and heading.lower() in (h.lower() for h in headings(path.read_text()))
     ]
     assert elsewhere == [], f"{heading!r} is {home}'s; {elsewhere} repeat it"
 

@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import enum
 import inspect
+import itertools
 from collections.abc import Iterable, Iterator
 from functools import cache
 
@@ -18,7 +19,7 @@ def _docstrings(cls: type) -> dict[str, str]:
     """A dataclass's attribute docstrings: the string right after each annotated field."""
     body = ast.parse(inspect.getsource(cls)).body[0].body
     found = {}
-    for field, after in zip(body, body[1:], strict=False):
+    for field, after in itertools.pairwise(body):
         if (
             isinstance(field, ast.AnnAssign)
             and isinstance(field.target, ast.Name)
