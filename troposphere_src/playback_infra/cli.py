@@ -37,7 +37,7 @@ def _check(args: argparse.Namespace) -> int:
     results = run_all(
         args.root,
         rendered.files,
-        {n: t.to_dict() for n, t in rendered.templates.items()},
+        rendered.dicts,
         rendered.environments,
     )
     for result in results:
@@ -59,9 +59,8 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         rendered = render()
         ref = args.base or replacement.default_base(args.root)
-        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         try:
-            changes = replacement.compare(args.root, ref, templates, rendered.files)
+            changes = replacement.compare(args.root, ref, rendered.dicts, rendered.files)
         except replacement.BaseError as error:
             print(f"diff: {error}", file=sys.stderr)
             return EXIT_CONFIG
@@ -110,12 +109,10 @@ def _import_retrosheet(args: argparse.Namespace) -> int:
 
 def _diagram(args: argparse.Namespace) -> int:
     from playback_infra import diagram
-    from playback_infra.environments.catalog import environments
-    from playback_infra.environments.model import validate_catalog
     from playback_infra.synth import render
 
-    templates = {n: t.to_dict() for n, t in render().templates.items()}
-    drawn = diagram.files(templates, list(validate_catalog(environments()).values()))
+    rendered = render()
+    drawn = diagram.files(rendered.dicts, list(rendered.environments.values()))
     changed = []
     for relative, content in drawn.items():
         path = args.root / relative
