@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playback_infra.checks.cache import Cache
 
 # Resources whose loss loses data or identity: one constant, documented in the README.
 STATEFUL_TYPES = frozenset(
@@ -245,8 +249,26 @@ def default_base(root: Path) -> str:
         return "HEAD"
 
 
-def load_base(root: Path, ref: str) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The templates (name -> dict) and parameter values (environment -> dict) at `ref`."""
+def load_base(
+    root: Path, ref: str, store: Cache | None = None
+) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The templates (name -> dict) and parameter values (environment -> dict) at `ref`; from
+    `store` when it holds them for that commit, this code and this cfn-lint (the parser)."""
+    from importlib.metadata import version
+
+    from playback_infra.checks.cache import key
+
+    commit = _git(root, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    cache_key = key(commit, version("cfn-lint"), Path(__file__).read_bytes())
+    if store is not None and (stored := store.get("replacement-base", cache_key)) is not None:
+        return stored["templates"], stored["parameters"]
+    templates, parameters = _read_base(root, commit)
+    if store is not None:
+        store.put("replacement-base", cache_key, {"templates": templates, "parameters": parameters})
+    return templates, parameters
+
+
+def _read_base(root: Path, ref: str) -> tuple[dict[str, dict], dict[str, dict]]:
     from cfnlint.decode import decode_str
 
     templates, parameters = {}, {}
@@ -264,10 +286,15 @@ def load_base(root: Path, ref: str) -> tuple[dict[str, dict], dict[str, dict]]:
 
 
 def compare(
-    root: Path, ref: str, templates: dict[str, dict], files: dict[str, str]
+    root: Path,
+    ref: str,
+    templates: dict[str, dict],
+    files: dict[str, str],
+    store: Cache | None = None,
 ) -> list[Change]:
-    """Every change from `ref` to what the code renders now (templates and parameter files)."""
-    old_templates, old_parameters = load_base(root, ref)
+    """Every change from `ref` to what the code renders now (templates and parameter files);
+    the base's rendering from `store` when it has it."""
+    old_templates, old_parameters = load_base(root, ref, store)
     new_parameters = {
         Path(path).stem: json.loads(content)["Parameters"]
         for path, content in files.items()
