@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: synth test bench bench-import clean mariadb-server graphviz diagram
+.PHONY: synth test bench bench-test bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
 
 $(VENV)/.installed: requirements.txt pyproject.toml jobs/pyproject.toml
@@ -53,13 +53,26 @@ test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .ven
 		mariadb-server graphviz database/node_modules/.installed
 	$(BIN)/ruff check troposphere_src jobs tests benchmarks load
 	$(BIN)/ruff format --check troposphere_src jobs tests benchmarks load
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load .venv-taskcat database/node_modules
+	rm -rf $(VENV) .venv-checkov .venv-emulator .venv-load .venv-taskcat database/node_modules \
+		benchmarks/cdk_peer/node_modules
 
-bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/synth.py
+# The loop's figures (benchmarks/loop.py): synth beside its AWS CDK peer, make synth unchanged
+# and with one environment field changed; bench-test: make test on a fresh clone. Each writes
+# benchmarks/results/ and the docs' quoted figures are rewritten from it.
+bench: $(VENV)/.installed .venv-checkov/.installed graphviz benchmarks/cdk_peer/node_modules/.installed
+	$(BIN)/python benchmarks/loop.py
+	$(BIN)/python benchmarks/figures.py
+
+bench-test: $(VENV)/.installed
+	$(BIN)/python benchmarks/loop.py --test
+	$(BIN)/python benchmarks/figures.py
+
+benchmarks/cdk_peer/node_modules/.installed: benchmarks/cdk_peer/package.json benchmarks/cdk_peer/package-lock.json
+	cd benchmarks/cdk_peer && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The whole 2023 season into a throwaway MariaDB: parse and load plays/s, median of 3 runs.
 bench-import: $(VENV)/.installed mariadb-server database/node_modules/.installed
