@@ -68,7 +68,7 @@ def test_a_nested_template_is_part_of_its_parents_key(tmp_path):
 
     def keys():
         return runner._keys(
-            base, ["same tool"], lambda p, t: cache.files(runner._nested(base, p, t, every))
+            base, ["same tool"], lambda p, t: cache.files(runner._nested(base, p, t, every), base)
         )
 
     before = keys()

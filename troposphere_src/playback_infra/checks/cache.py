@@ -33,11 +33,12 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def files(paths: Iterable[Path]) -> list[str | bytes]:
-    """Each path and its bytes (or that it is missing), as key parts."""
+def files(paths: Iterable[Path], root: Path) -> list[str | bytes]:
+    """Each path (relative to `root`, so that clones share results) and its bytes (or that it
+    is missing), as key parts."""
     parts: list[str | bytes] = []
     for path in paths:
-        parts.append(str(path))
+        parts.append(os.path.relpath(path, root))
         parts.append(path.read_bytes() if path.is_file() else "(missing)")
     return parts
 

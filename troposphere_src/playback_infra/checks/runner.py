@@ -139,9 +139,10 @@ def _shared(executable: str, args: tuple[str, ...], base: Path, configs: list[st
     return [
         caching.tool(executable),
         json.dumps(args),
-        *caching.files([base / c for c in configs] + [home / c for c in configs]),
+        *caching.files([base / c for c in configs], base),
+        *caching.files([home / c for c in configs], home),
         env,
-        *caching.files(_OWN_CODE),
+        *caching.files(_OWN_CODE, Path(__file__).parent),
     ]
 
 
@@ -155,7 +156,7 @@ def _cfn_lint_start(base: Path, store: caching.Cache) -> _Scan:
     every = _templates(base)
     return _start(
         "cfn-lint", base, store, lambda paths: [executable, *CFN_LINT_ARGS, *paths], shared,
-        lambda path, text: caching.files(_nested(base, path, text, every)),
+        lambda path, text: caching.files(_nested(base, path, text, every), base),
     )  # fmt: skip
 
 
