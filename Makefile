@@ -28,7 +28,8 @@ synth: $(VENV)/.installed .venv-checkov/.installed graphviz
 
 # tests/database runs a throwaway MariaDB server (Debian's mariadb-server, 10.11 on bookworm)
 # and the knex CLI from database/node_modules.
-mariadb-server:
+# After graphviz: two apt-get runs at once would wait for each other's lock, or fail.
+mariadb-server: | graphviz
 	@command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || { \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -48,9 +49,15 @@ database/node_modules/.installed: database/package.json database/package-lock.js
 	cd database && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed .venv-load/.installed \
-		.venv-taskcat/.installed \
-		mariadb-server graphviz database/node_modules/.installed
+# What the tests need, made side by side (each venv, npm ci and the apt packages at once).
+TEST_TOOLS := $(VENV)/.installed .venv-checkov/.installed .venv-emulator/.installed \
+	.venv-load/.installed .venv-taskcat/.installed mariadb-server graphviz \
+	database/node_modules/.installed
+
+# pytest on every core (pytest-xdist), one test module to a worker (--dist loadscope: a
+# module's emulator or deployment is made once); tests/conftest.py puts the slowest first.
+test:
+	$(MAKE) --jobs=4 --output-sync=target $(TEST_TOOLS)
 	$(BIN)/ruff check troposphere_src jobs tests benchmarks load
 	$(BIN)/ruff format --check troposphere_src jobs tests benchmarks load
 	$(BIN)/pytest -n auto --dist loadscope

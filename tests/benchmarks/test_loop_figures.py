@@ -11,6 +11,8 @@ LOOP_FIGURES = {
     "loop.synth_to_cdk_peer",
     "loop.make_synth_unchanged_seconds",
     "loop.make_synth_field_changed_seconds",
+    "test.make_test_minutes",
+    "test.pytest_seconds",
 }
 
 
