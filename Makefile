@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Python's bytecode cache (__pycache__, ignored by git) spares every process the tests start
+# (the CLI, the emulator) compiling the same modules again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: synth test bench bench-test bench-import clean mariadb-server graphviz diagram
 .DEFAULT_GOAL := synth
