@@ -30,15 +30,20 @@ def _check_cache(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The modules of the slowest tests (marked `emulator` or `clean_checkout`) first, so that
-    `make test`'s workers (pytest-xdist, one module to a worker: its module-scoped emulator or
-    deployment is made once) do not end with one of them. Each module's tests keep their order."""
-    slow = {
-        item.module.__name__
-        for item in items
-        if item.get_closest_marker("emulator") or item.get_closest_marker("clean_checkout")
-    }
-    items.sort(key=lambda item: item.module.__name__ not in slow)
+    """The slowest modules first, so that `make test`'s workers (pytest-xdist, one module to a
+    worker: its module-scoped emulator or deployment is made once) do not end with one of them:
+    those that deploy whole stacks (tests/integration) or run the build on a clone
+    (`clean_checkout`), then the other `emulator` ones. Each module's tests keep their order."""
+
+    def rank(item) -> int:
+        if item.get_closest_marker("clean_checkout") or item.path.parent.name == "integration":
+            return 0
+        return 1 if item.get_closest_marker("emulator") else 2
+
+    ranks: dict[str, int] = {}
+    for item in items:
+        ranks[item.module.__name__] = min(rank(item), ranks.get(item.module.__name__, 2))
+    items.sort(key=lambda item: ranks[item.module.__name__])
 
 
 # --- shared by tests/stacks: parameter files and "what CloudFormation would create" ----------
