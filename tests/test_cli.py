@@ -148,7 +148,7 @@ def test_deploy_to_an_unknown_environment_is_a_config_error(capsys):
 
 
 def test_synth_loads_neither_the_linters_nor_the_aws_sdk(tmp_path: Path):
-    """What keeps synth fast (benchmarks/synth.py): it imports troposphere and awacs only."""
+    """What keeps synth fast (benchmarks/loop.py): it imports troposphere and awacs only."""
     code = (
         "import sys; from playback_infra.cli import main; "
         f"main(['--root', {str(tmp_path)!r}, 'synth']); "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from playback_infra.checks import iam, runner, suppressions
+from playback_infra.checks import cache, iam, runner, suppressions
 from playback_infra.paths import REPO_ROOT
 from playback_infra.synth import differences, render
 
@@ -18,11 +18,14 @@ CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
 @pytest.fixture(scope="module")
 def results():
+    """Every check's result, its cache this session's (tests/conftest.py): a later `check` of
+    the same templates in this process's session (the clean checkout's) reuses them."""
     rendered = render()
-    templates = {name: t.to_dict() for name, t in rendered.templates.items()}
     return {
         r.name: r
-        for r in runner.run_all(REPO_ROOT, rendered.files, templates, rendered.environments)
+        for r in runner.run_all(
+            REPO_ROOT, rendered.files, rendered.dicts, rendered.environments, cache.Cache.default()
+        )
     }
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from playback_infra.paths import REPO_ROOT
+from tests.clone import clone, run
 from tests.docs.markdown import DOCS, Block, blocks
-from tests.pipeline.test_clean_checkout import _reuse_installed_libraries, _run
 
 pytestmark = pytest.mark.emulator
 
@@ -35,7 +35,7 @@ NOT_RUN = {
 }
 SHELL = {"bash", "sh", "shell"}
 LONG_RUNNING = re.compile(
-    r"^(make (synth|test|test-season|bench|bench-import)\b|(\.venv/bin/)?pytest\b)"
+    r"^(make (synth|test|test-season|bench(-[a-z]+)?)\b|(\.venv/bin/)?pytest\b)"
 )
 ENVIRONMENTS = re.compile(r"^make( \.venv-[a-z]+/\.installed)+$")
 TIMEOUT = 300
@@ -55,7 +55,7 @@ def _runnable() -> list[Block]:
     ]
 
 
-def _script(runnable: list[Block], clone: Path) -> tuple[str, list[str]]:
+def _script(runnable: list[Block], checkout: Path) -> tuple[str, list[str]]:
     """The bash script of the runnable blocks, and the long-running commands left out."""
     lines, left_out = ["set -e"], []
     for block in runnable:
@@ -66,7 +66,7 @@ def _script(runnable: list[Block], clone: Path) -> tuple[str, list[str]]:
                 continue
             if ENVIRONMENTS.match(command.split("#")[0].strip()):
                 targets = command.split("#")[0].split()[1:]
-                question = subprocess.run(["make", "-q", *targets], cwd=clone)
+                question = subprocess.run(["make", "-q", *targets], cwd=checkout)
                 assert question.returncode == 0, (
                     f"{block.where}: `{command}` would build {targets} in the clone; run it in "
                     "this checkout first"
@@ -75,16 +75,16 @@ def _script(runnable: list[Block], clone: Path) -> tuple[str, list[str]]:
     return "\n".join(lines) + "\n", left_out
 
 
-def _share_environments(clone: Path) -> None:
+def _share_environments(checkout: Path) -> None:
     """The checkout's .venv-* environments in the clone, their requirement files older than
     their markers (as in a checkout where `make` made them)."""
     for venv in REPO_ROOT.glob(".venv-*"):
-        if not (clone / venv.name).exists():  # .venv-checkov: made by the reuse already
-            (clone / venv.name).symlink_to(venv)
-        requirements = clone / f"requirements-{venv.name.removeprefix('.venv-')}.txt"
+        if not (checkout / venv.name).exists():  # .venv-checkov: made by the reuse already
+            (checkout / venv.name).symlink_to(venv)
+        requirements = checkout / f"requirements-{venv.name.removeprefix('.venv-')}.txt"
         if requirements.exists():
             os.utime(requirements, (0, 0))
-    with (clone / ".git" / "info" / "exclude").open("a") as exclude:
+    with (checkout / ".git" / "info" / "exclude").open("a") as exclude:
         exclude.write(".venv-*\n")  # .gitignore's `.venv-*/` names directories, not links
 
 
@@ -119,21 +119,20 @@ def test_every_marked_block_says_why_it_is_not_run():
 
 
 def test_the_docs_commands_run_as_printed(tmp_path):
-    clone = tmp_path / "checkout"
-    _run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(clone)], tmp_path)
-    _reuse_installed_libraries(clone)
-    _share_environments(clone)
-    script, left_out = _script(_runnable(), clone)
+    checkout = tmp_path / "checkout"
+    env = clone(checkout)
+    _share_environments(checkout)
+    script, left_out = _script(_runnable(), checkout)
     for entry in left_out:  # a left-out pytest run names files the clone has
         words = shlex.split(entry.split(": ", 1)[1])
         if "pytest" in words[0]:
             paths = [w for w in words[1:] if not w.startswith("-")]
-            assert paths and all((clone / p).exists() for p in paths), entry
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            assert paths and all((checkout / p).exists() for p in paths), entry
+    env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
     try:
         done = subprocess.run(
             ["bash", "-c", script],
-            cwd=clone,
+            cwd=checkout,
             env=env,
             capture_output=True,
             text=True,
@@ -141,7 +140,7 @@ def test_the_docs_commands_run_as_printed(tmp_path):
         )
     finally:
         subprocess.run(
-            [".venv/bin/playback-infra", "emulator", "stop"], cwd=clone, capture_output=True
+            [".venv/bin/playback-infra", "emulator", "stop"], cwd=checkout, capture_output=True
         )
     ran = re.findall(r"^=== (\S+) \d+$", done.stderr, re.MULTILINE)
     assert done.returncode == 0, (
@@ -153,4 +152,4 @@ def test_the_docs_commands_run_as_printed(tmp_path):
     assert "baseball-playback-dev: no changes" in done.stdout
     assert '"CREATE_COMPLETE"' in done.stdout
     assert "dev: 1 update" not in done.stdout  # the clone changed nothing
-    assert _run(["git", "status", "--porcelain"], clone) == ""
+    assert run(["git", "status", "--porcelain"], checkout) == ""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 
 from playback_infra import synth, taskcat
 from playback_infra.emulator.process import run_emulator
@@ -34,7 +35,7 @@ TEMPLATES = {
 STYLESHEET_HOST = "raw.githubusercontent.com"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def taskcat_bin() -> str:
     if not TASKCAT.exists():
         pytest.fail(f"no taskcat at {TASKCAT}: run `make .venv-taskcat/.installed`")
@@ -70,7 +71,10 @@ def test_lint_passes_over_the_root_and_every_template_it_nests(taskcat_bin, tmp_
 def test_lint_fails_on_an_error_in_a_nested_template(taskcat_bin, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(REPO_ROOT / "templates", project / "templates")
-    shutil.copy(REPO_ROOT / taskcat.CONFIG, project)
+    # One test is enough to reach the nested template (the two lint the same files twice).
+    config = yaml.safe_load((REPO_ROOT / taskcat.CONFIG).read_text())
+    config["tests"] = dict(list(config["tests"].items())[:1])
+    (project / taskcat.CONFIG).write_text(yaml.safe_dump(config))
     network = project / "templates" / "network.yaml"
     network.write_text(
         network.read_text().replace("Type: AWS::EC2::VPC\n", "Type: AWS::EC2::VPX\n")

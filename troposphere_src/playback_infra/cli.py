@@ -106,21 +106,21 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from playback_infra.checks.cache import Cache
     from playback_infra.checks.runner import run_all
     from playback_infra.synth import render
 
     rendered = render()
-    results = run_all(
-        args.root,
-        rendered.files,
-        {n: t.to_dict() for n, t in rendered.templates.items()},
-        rendered.environments,
-    )
-    for result in results:
-        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.summary}")
+    store = Cache(None) if args.no_cache else Cache.default()
+    ok = True
+    for result in run_all(args.root, rendered.files, rendered.dicts, rendered.environments, store):
+        how = f"{result.seconds:.1f} s" + (f"; {result.note}" if result.note else "")
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.summary} ({how})")
         for detail in result.details:
             print(f"       {detail}")
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+        sys.stdout.flush()
+        ok = ok and result.ok
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -128,7 +128,7 @@ def _diff(args: argparse.Namespace) -> int:
     from playback_infra.synth import render
 
     rendered = render()
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
+    templates = rendered.dicts
     if args.live:
         from playback_infra.deploy import live_changes
 
@@ -194,8 +194,7 @@ def _diagram(args: argparse.Namespace) -> int:
     from playback_infra.synth import render
 
     rendered = render()
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
-    drawn = diagram.files(templates, list(rendered.environments.values()))
+    drawn = diagram.files(rendered.dicts, list(rendered.environments.values()))
     changed = []
     for relative, content in drawn.items():
         path = args.root / relative
@@ -382,7 +381,17 @@ def _parser() -> argparse.ArgumentParser:
     synth.set_defaults(run=_synth)
 
     check = commands.add_parser(
-        "check", help="cfn-lint, checkov, IAM, suppression and in-sync checks"
+        "check",
+        help="cfn-lint, checkov, IAM, suppression and in-sync checks",
+        description="Run every check, printing each result as it is known, with its time: the "
+        "in-process checks first, then cfn-lint and checkov (run side by side). Their results "
+        "per template, and the replacement guard's base per commit, are cached outside git "
+        "($PLAYBACK_CHECK_CACHE, else $XDG_CACHE_HOME or ~/.cache, under playback-infra/checks) "
+        "and reused only while the template, the tool's installed packages, its configuration "
+        "and the check's code are the same.",
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", help="check every template again; keep nothing"
     )
     check.set_defaults(run=_check)
 

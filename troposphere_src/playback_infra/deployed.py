@@ -9,7 +9,7 @@ stack tests.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,53 @@ def choose(node, conditions: Mapping[str, bool]):
 
 def as_deployed(template: dict, parameters: Mapping[str, str]) -> Deployed:
     """`template` (a dict) with its conditions applied for `parameters`."""
-    conditions = evaluate_conditions(template.get("Conditions", {}), parameters)
+    return _applied(template, evaluate_conditions(template.get("Conditions", {}), parameters))
+
+
+def _applied(template: dict, conditions: dict[str, bool], fixed: frozenset[str] = frozenset()):
+    """`fixed`: names of resources and outputs without an Fn::If, kept as they are."""
 
     def live(section: dict) -> dict:
         return {
-            name: choose(item, conditions)
+            name: item if name in fixed else choose(item, conditions)
             for name, item in section.items()
             if "Condition" not in item or conditions[item["Condition"]]
         }
 
     return Deployed(conditions, live(template["Resources"]), live(template.get("Outputs", {})))
+
+
+def _has_if(node) -> bool:
+    if isinstance(node, list):
+        return any(_has_if(item) for item in node)
+    if isinstance(node, dict):
+        return "Fn::If" in node or any(_has_if(item) for item in node.values())
+    return False
+
+
+@dataclass
+class Deployer:
+    """`as_deployed` for templates by name, keeping each result for the condition values it was
+    made for (a deployed template depends on nothing else). The cost document deploys the same
+    templates for 40 sets of parameter values, most of them with the same conditions.
+
+    Its results are read-only: a resource or output without an Fn::If is the template's own."""
+
+    templates: Mapping[str, dict]
+    _made: dict[tuple[str, tuple[bool, ...]], Deployed] = field(default_factory=dict)
+    _fixed: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def __call__(self, name: str, parameters: Mapping[str, str]) -> Deployed:
+        template = self.templates[name]
+        conditions = evaluate_conditions(template.get("Conditions", {}), parameters)
+        key = (name, tuple(conditions.values()))
+        if key not in self._made:
+            if name not in self._fixed:
+                self._fixed[name] = frozenset(
+                    item_name
+                    for section in ("Resources", "Outputs")
+                    for item_name, item in template.get(section, {}).items()
+                    if not _has_if(item)
+                )
+            self._made[key] = _applied(template, conditions, self._fixed[name])
+        return self._made[key]

@@ -4,11 +4,13 @@ through `deployed.py`). Read by the cost estimate and the AWS contracts check.""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from playback_infra.deployed import Deployed, as_deployed
+from playback_infra.deployed import Deployed, Deployer
 
 EDGE_GLOBAL = "edge-global"
 
@@ -25,14 +27,19 @@ class DeployedEnvironment:
     """Template name (`network`, ..., `edge-global`) -> the deployed template."""
     edge_parameters: Mapping[str, str]
 
-    def resources(self, type_: str, stack: str | None = None) -> Iterator[tuple[str, str, dict]]:
-        """(stack, logical ID, resource) of every deployed resource of `type_`."""
+    @cached_property
+    def _by_type(self) -> dict[str, list[tuple[str, str, dict]]]:
+        index = defaultdict(list)
         for name, deployed in sorted(self.stacks.items()):
-            if stack is not None and name != stack:
-                continue
             for logical_id, resource in sorted(deployed.resources.items()):
-                if resource["Type"] == type_:
-                    yield name, logical_id, resource
+                index[resource["Type"]].append((name, logical_id, resource))
+        return index
+
+    def resources(self, type_: str, stack: str | None = None) -> Iterator[tuple[str, str, dict]]:
+        """(stack, logical ID, resource) of every deployed resource of `type_`, by stack and ID."""
+        for found in self._by_type.get(type_, ()):
+            if stack is None or found[0] == stack:
+                yield found
 
     def count(self, type_: str, stack: str | None = None) -> int:
         return sum(1 for _ in self.resources(type_, stack))
@@ -77,13 +84,16 @@ def deployed_environment(
     templates: Mapping[str, dict],
     parameters: Mapping[str, str],
     edge_parameters: Mapping[str, str],
+    deployer: Deployer | None = None,
 ) -> DeployedEnvironment:
-    """Evaluate the root's nested templates and edge-global for one environment's parameters."""
+    """Evaluate the root's nested templates and edge-global for one environment's parameters
+    (through `deployer` when given: one shared by many calls reuses its results)."""
+    deploy = deployer or Deployer(templates)
     stacks = {
-        template: as_deployed(templates[template], parameters)
+        template: deploy(template, parameters)
         for template in nested_templates(templates["root"]).values()
     }
-    stacks[EDGE_GLOBAL] = as_deployed(templates[EDGE_GLOBAL], edge_parameters)
+    stacks[EDGE_GLOBAL] = deploy(EDGE_GLOBAL, edge_parameters)
     return DeployedEnvironment(name, kind, parameters, stacks, edge_parameters)
 
 

@@ -14,9 +14,13 @@ import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playback_infra.checks.groups import DELIVERY, TEMPLATES, Rendering, group_changes, rendering
 from playback_infra.checks.replacement import Change
+
+if TYPE_CHECKING:
+    from playback_infra.checks.cache import Cache
 
 MAIN = "main"
 DEPLOYED_TAG = "deployed/{env}"
@@ -118,8 +122,8 @@ def deployed(root: Path, env: str) -> Base | None:
     return Base(commit, tag, f"the commit last deployed to {env}{recorded}")
 
 
-@cache
-def _rendering(root: Path, commit: str) -> Rendering:
+def _read(root: Path, commit: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """The templates (parsed) and parameter files (text) committed at `commit`."""
     from cfnlint.decode import decode_str
 
     templates, files = {}, {}
@@ -136,12 +140,31 @@ def _rendering(root: Path, commit: str) -> Rendering:
             templates[Path(path).stem] = json.loads(json.dumps(template, default=str))
         else:
             files[path] = text
+    return templates, files
+
+
+@cache
+def _rendering(root: Path, commit: str, store: Cache | None) -> Rendering:
+    """The rendering committed at `commit`; from `store` when it holds it for that commit,
+    this code and this cfn-lint (the parser)."""
+    from importlib.metadata import version
+
+    from playback_infra.checks.cache import key
+
+    cache_key = key(commit, version("cfn-lint"), Path(__file__).read_bytes())
+    stored = store.get("replacement-base", cache_key) if store is not None else None
+    if stored is not None:
+        templates, files = stored["templates"], stored["files"]
+    else:
+        templates, files = _read(root, commit)
+        if store is not None:
+            store.put("replacement-base", cache_key, {"templates": templates, "files": files})
     return rendering(templates, files)
 
 
-def rendering_at(root: Path, base: Base) -> Rendering:
-    """The templates and parameter files committed at the base."""
-    return _rendering(root.resolve(), base.commit)
+def rendering_at(root: Path, base: Base, store: Cache | None = None) -> Rendering:
+    """The templates and parameter files committed at the base (kept in `store` per commit)."""
+    return _rendering(root.resolve(), base.commit, store)
 
 
 @dataclass(frozen=True)
@@ -154,16 +177,18 @@ class Section:
     changes: list[Change]
 
 
-def sections(root: Path, now: Rendering, given: str | None = None) -> tuple[Base, list[Section]]:
+def sections(
+    root: Path, now: Rendering, given: str | None = None, store: Cache | None = None
+) -> tuple[Base, list[Section]]:
     """Every group's changes from its base to `now`, environments first (in `now`'s order,
-    then any the base has and `now` lost)."""
+    then any the base has and `now` lost); the bases' renderings kept in `store`."""
     common = fallback(root, given)
-    before = rendering_at(root, common)
+    before = rendering_at(root, common, store)
     envs = [*now.environments, *(e for e in before.environments if e not in now.environments)]
     # An environment's own base is its deployed commit, unless --base says otherwise.
     per_env = {env: (None if given else deployed(root, env)) or common for env in envs}
     found = [
-        Section(env, per_env[env], group_changes(rendering_at(root, per_env[env]), now, env))
+        Section(env, per_env[env], group_changes(rendering_at(root, per_env[env], store), now, env))
         for env in envs
     ]
     found += [

@@ -8,6 +8,7 @@ from playback_infra.cost.estimate import Estimate, estimate_files
 from playback_infra.cost.prices import PriceTable
 from playback_infra.cost.report import side_by_side
 from playback_infra.cost.switches import changes
+from playback_infra.deployed import Deployer
 
 
 def document(
@@ -18,6 +19,7 @@ def document(
     table: PriceTable,
 ) -> str:
     """`kinds`: environment name -> kind, in the order of the table's columns."""
+    deployer = Deployer(templates)
 
     def estimate_with(env: str, parameters: Mapping[str, str]) -> Estimate:
         return estimate_files(
@@ -27,6 +29,7 @@ def document(
             {"Parameters": parameters},
             edge_parameter_files[env],
             table,
+            deployer,
         )
 
     base = {env: estimate_with(env, parameter_files[env]["Parameters"]) for env in kinds}

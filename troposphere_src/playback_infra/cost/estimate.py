@@ -10,6 +10,7 @@ from pathlib import Path
 from playback_infra.cost import lines as pricing
 from playback_infra.cost.lines import Line
 from playback_infra.cost.prices import PriceTable
+from playback_infra.deployed import Deployer
 from playback_infra.deployed_environment import (
     DeployedEnvironment,
     deployed_environment,
@@ -68,10 +69,17 @@ def estimate_files(
     parameter_file: Mapping,
     edge_parameter_file: Mapping,
     table: PriceTable,
+    deployer: Deployer | None = None,
 ) -> Estimate:
-    """The estimate from template dicts and the two parameter files' contents."""
+    """The estimate from template dicts and the two parameter files' contents (`deployer`: see
+    `deployed_environment`)."""
     env = deployed_environment(
-        name, kind, templates, parameter_file["Parameters"], edge_parameter_file["Parameters"]
+        name,
+        kind,
+        templates,
+        parameter_file["Parameters"],
+        edge_parameter_file["Parameters"],
+        deployer,
     )
     return estimate(env, table)
 
