@@ -56,7 +56,7 @@ def _add_database_arguments(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The import's arguments, shared by `python -m retrosheet_importer` and
     `playback-infra import-retrosheet`."""
-    from retrosheet_importer.importer import LOCK_WAIT
+    from retrosheet_importer.problems import LOCK_WAIT
 
     parser.add_argument(
         "source", metavar="SOURCE", help="release directory, SHA256SUMS or s3:// URL"

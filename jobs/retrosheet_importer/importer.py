@@ -18,14 +18,18 @@ from retrosheet_importer import runs
 from retrosheet_importer.database import Settings
 from retrosheet_importer.load import Counts, Loader
 from retrosheet_importer.parse import ParsedFile, PlaysHook, parse_release
-from retrosheet_importer.problems import Busy, LoadFailed, Rejected, Stopped, UsageError
+from retrosheet_importer.problems import (
+    LOCK_WAIT,
+    Busy,
+    LoadFailed,
+    Rejected,
+    Stopped,
+    UsageError,
+)
 from retrosheet_importer.release import Release, season_of, verify
 from retrosheet_importer.rosters import read_rosters
 from retrosheet_importer.scratch import scratch_directory
 from retrosheet_importer.source import resolve
-
-# Seconds a second import waits for the one running before it gives up (exit 75, retried).
-LOCK_WAIT = 600
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,12 @@ class LoadFailed(Exception):
     """The database refused the load; the previous season is intact."""
 
 
+# Seconds a second import waits for the one running before it gives up (Busy: exit 75, retried).
+LOCK_WAIT = 600
+
+
 class Busy(Exception):
-    """Another import held the import lock for longer than this one would wait."""
+    """Another import held the import lock for longer than this one would wait (LOCK_WAIT)."""
 
 
 class Stopped(BaseException):

@@ -385,10 +385,6 @@ def policy_size(document: dict) -> int:
     return len(text)
 
 
-def _document(statements: list[Statement]) -> dict:
-    return encode_to_dict({"Version": "2012-10-17", "Statement": statements})
-
-
 def policies() -> list[list[Statement]]:
     """The execution role's permissions, split by service into managed policies that each stay
     within IAM's size limit."""
@@ -398,10 +394,16 @@ def policies() -> list[list[Statement]]:
             by_service[action.split(":")[0]].append(action)
     groups = [_statements(s, a) for s, a in sorted(by_service.items())]
     groups.append([_pass_role(), *_transforms()])
+    # A document of n statements counts its frame, each statement and n - 1 commas.
+    empty = policy_size({"Version": "2012-10-17", "Statement": []})
     packed: list[list[Statement]] = []
+    used: list[int] = []
     for group in groups:
-        if packed and policy_size(_document(packed[-1] + group)) <= MANAGED_POLICY_CHARS:
+        added = sum(policy_size(encode_to_dict(statement)) + 1 for statement in group)
+        if packed and used[-1] + added <= MANAGED_POLICY_CHARS:
             packed[-1].extend(group)
+            used[-1] += added
         else:
             packed.append(list(group))
+            used.append(empty - 1 + added)
     return packed
