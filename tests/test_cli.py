@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,12 @@ def test_synth_writes_everything_and_a_second_run_changes_nothing(tmp_path: Path
     assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
     assert f"{len(written)} files, 0 changed" in capsys.readouterr().out
     assert before == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def test_synth_in_process_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path):
+    assert gc.isenabled()
+    assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
+    assert gc.isenabled()
 
 
 def test_execution_actions_writes_the_committed_table_and_then_changes_nothing(

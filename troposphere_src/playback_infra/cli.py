@@ -9,13 +9,13 @@ bad environment configuration (nothing was written or created).
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from playback_infra.environments.model import ConfigError
-from playback_infra.errors import DeployError, UsageError
+from playback_infra.errors import ConfigError, DeployError, UsageError
 from playback_infra.suggest import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -95,10 +95,19 @@ def _environment_names() -> str:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from playback_infra.synth import render, write
+    # What synth imports and builds lives until it has written the files: the cyclic garbage
+    # collector would walk it all again and again (a tenth of synth's time) to free next to
+    # nothing, so it is off meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from playback_infra.synth import render, write
 
-    rendered = render()
-    changed = write(rendered.files, args.root)
+        rendered = render()
+        changed = write(rendered.files, args.root)
+    finally:
+        if collecting:
+            gc.enable()
     print(
         f"synth: {len(rendered.files)} files, {len(changed)} changed"
         + "".join(f"\n  {c}" for c in changed)
@@ -654,3 +663,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early
         sys.stderr.close()
         return EXIT_OK
+
+
+def run() -> NoReturn:
+    """The `playback-infra` program (and `python -m playback_infra`): `main`, then exit.
+
+    What the process made is frozen first (`gc.freeze`): the interpreter's last garbage
+    collection, as it exits, then passes over it instead of walking every object once more
+    for nothing (30 ms of synth's 0.3 s)."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
