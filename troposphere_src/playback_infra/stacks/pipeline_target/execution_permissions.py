@@ -336,6 +336,7 @@ def _services() -> frozenset[str]:
     return frozenset(a.split(":")[0] for a in actions())
 
 
+@cache  # the actions of a resource type share its ARN format
 def _resource_part(arn_format: str) -> tuple[str, str, str, str]:
     """(service, region, account, resource) of an ARN format, generalised: any region, this
     account, any name."""
