@@ -12,7 +12,7 @@ import argparse
 import gc
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from playback_infra.errors import ConfigError, DeployError, UsageError
@@ -24,14 +24,31 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     """argparse's parser with errors a user can act on: a misspelt flag or choice gets "did you
     mean" (argparse has suggest_on_error only from Python 3.14) after its command's usage, and a
-    missing required flag one line saying what to give."""
+    missing required flag one line saying what to give. `arguments`, if given, adds the
+    parser's arguments the first time it parses or shows its usage: a command whose arguments
+    come from another package loads it only when that command is used."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, arguments: Callable[[_Parser], None] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.given: list[str] = []
         self.commands: dict[str, _Parser] = {}
+        self._arguments = arguments
+
+    def _add_arguments(self) -> None:
+        if self._arguments is not None:
+            add, self._arguments = self._arguments, None
+            add(self)
+
+    def format_usage(self) -> str:
+        self._add_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_arguments()
+        return super().format_help()
 
     def parse_known_args(self, args=None, namespace=None):
+        self._add_arguments()
         self.given = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
 
@@ -620,16 +637,15 @@ def _parser() -> argparse.ArgumentParser:
         "0 imported or already imported, 1 rejected or failed (the previous season is "
         "intact), 2 bad usage, 75 another import held the lock too long (try again later), "
         "143 stopped by SIGTERM (the run recorded failed).",
+        arguments=_importer_arguments,
     )
-    _importer_arguments(retrosheet)
     retrosheet.set_defaults(run=_import_retrosheet)
     parser.commands = commands.choices
     return parser
 
 
 def _importer_arguments(parser: argparse.ArgumentParser) -> None:
-    # retrosheet_importer is loaded only when the command's arguments are built: it is small
-    # and needs neither troposphere nor boto3 at import time.
+    # retrosheet_importer is loaded only when import-retrosheet is parsed or its help shown.
     from retrosheet_importer.cli import add_arguments
 
     add_arguments(parser)
