@@ -686,7 +686,7 @@ def run() -> NoReturn:
 
     What the process made is frozen first (`gc.freeze`): the interpreter's last garbage
     collection, as it exits, then passes over it instead of walking every object once more
-    for nothing (30 ms of synth's 0.3 s)."""
+    for nothing (about 25 ms of synth's 0.3 s)."""
     code = main()
     gc.freeze()
     sys.exit(code)
