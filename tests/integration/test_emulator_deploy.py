@@ -1094,7 +1094,7 @@ def test_an_uploaded_manifest_starts_the_import_of_its_release(aws):
 
 
 def test_parameter_update_reaches_the_resources(aws):
-    """dev from one NAT to one per AZ, and a longer flow-log retention, as a user would."""
+    """dev from public task IPs (no NAT) to a NAT per AZ, and a longer flow-log retention."""
     env = ENVS["dev"]
     cfn = aws("cloudformation")
     stack = cfn.describe_stacks(StackName=env.stack_name)["Stacks"][0]

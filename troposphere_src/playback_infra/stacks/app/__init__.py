@@ -2,13 +2,14 @@
 
 - A cluster with Container Insights (enhanced) and the Fargate and Fargate Spot capacity
   providers; Spot only where the environment allows it (dev).
-- One task definition of the environment's image architecture (ARM64 by default), read-only root filesystem with a writable /tmp,
-  non-root user, the image from this account's ECR by an immutable tag, configuration in
-  environment variables and credentials injected from Secrets Manager (the database app user,
+- One task definition of the environment's image architecture (ARM64 by default), read-only
+  root filesystem with a writable /tmp, non-root user, the image from this account's ECR by an
+  immutable tag, configuration in environment variables and credentials injected from Secrets Manager (the database app user,
   the OpenAI API key, whose value is set out of band), logs to a KMS-encrypted log group, a
   container health check, and an ADOT sidecar for X-Ray where enabled.
-- The service in the private-app subnets without public IPs. Rolling deployments have the
-  circuit breaker and alarm rollback (target 5xx, unhealthy hosts); ECS native blue/green
+- The service in the private-app subnets, with public IPs only where the environment has no
+  NAT (NatMode public-ips: the app tier routes to the internet gateway). Rolling deployments
+  have the circuit breaker and alarm rollback (target 5xx, unhealthy hosts); ECS native blue/green
   shifts the ingress stack's listener rules between the blue and green target groups after a
   test rule reached the new tasks, then bakes. A task that cannot get healthy fails the
   deployment within minutes (health check grace 30 s, ALB checks every 10 s).
