@@ -119,13 +119,7 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert [r["ErrorEquals"] for r in run["Retry"]] == [
         ["ECS.AmazonECSException", "ECS.ThrottlingException"]
     ]
-    (success,) = states["ImporterExitCode"]["Choices"]
-    assert success == {
-        "Variable": "$.Containers[0].ExitCode",
-        "NumericEquals": 0,
-        "Next": "Imported",
-    }
-    assert states["ImporterExitCode"]["Default"] == "ImportRejected"
+    assert run["Next"] == "ImporterExitCode"
     assert states["ImportRejected"]["Type"] == "Fail"
     assert p["DefinitionSubstitutions"]["Secret"] == ref("DatabaseMigrationSecretArn")
     assert p["DefinitionSubstitutions"]["Subnets"] == {
@@ -140,8 +134,11 @@ def _after_a_stop(states: dict, failure: dict) -> str:
     assert catch["ErrorEquals"] == ["States.TaskFailed"] and catch["ResultPath"] == "$.failure"
     step = states[catch["Next"]]
     assert step["Parameters"] == {"stopped.$": "States.StringToJson($.failure.Cause)"}
-    document = {"stopped": json.loads(failure["Cause"])}
-    state = step["Next"]
+    return _through_choices(states, step["Next"], {"stopped": json.loads(failure["Cause"])})
+
+
+def _through_choices(states: dict, state: str, document: dict) -> str:
+    """The state the Choice states from `state` lead to, given the state input `document`."""
     while states[state]["Type"] == "Choice":
         choice = states[state]
         state = choice["Default"]
@@ -194,6 +191,17 @@ def test_a_busy_importer_is_retried_with_backoff_and_any_other_failure_fails(t, 
         }
     ]
     assert import_job.BUSY_EXIT_CODE == EXIT_BUSY
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "end"), [(0, "Imported"), (75, "ImporterBusy"), (1, "ImportRejected")]
+)
+def test_an_exit_code_that_does_not_fail_the_task_is_read_the_same_way(t, exit_code, end):
+    """Should a stopped task's non-zero exit leave the .sync state succeeded, with the task's
+    description its output, the same codes lead to the same ends."""
+    states = _branch(t)
+    task = json.loads(_stopped(exit_code)["Cause"])
+    assert _through_choices(states, states["RunImporter"]["Next"], task) == end
 
 
 def test_ecs_waits_a_minute_for_the_importer_to_stop(t):

@@ -299,8 +299,15 @@ def _definition() -> dict:
             },
             "ImporterExitCode": {
                 "Type": "Choice",
+                # Reached if a stopped task's exit code does not fail the state: the same
+                # codes, read from the task itself.
                 "Choices": [
-                    {"Variable": "$.Containers[0].ExitCode", "NumericEquals": 0, "Next": "Imported"}
+                    {"Variable": "$.Containers[0].ExitCode", "NumericEquals": 0, "Next": "Imported"},
+                    {
+                        "Variable": "$.Containers[0].ExitCode",
+                        "NumericEquals": BUSY_EXIT_CODE,
+                        "Next": "ImporterBusy",
+                    },
                 ],
                 "Default": "ImportRejected",
             },
