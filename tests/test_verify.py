@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from playback_infra.cli import EXIT_CONFIG, main
 from playback_infra.verify import FAIL, PASS, SKIP, data, images, monitoring, secrets
@@ -130,6 +133,22 @@ def test_an_image_built_for_another_cpu_fails_with_the_build_to_make():
         == PASS
     )
     assert images.architecture_result("b/b", image, None, frozenset({"arm64"})).status == FAIL
+
+
+def test_a_missing_repository_is_a_missing_image():
+    """Before the registry stack and its first images, BatchGetImage answers
+    RepositoryNotFoundException: the image is missing, not an AWS error."""
+    ecr = boto3.client(
+        "ecr", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    image = images.Image("111111111111", "baseball-playback/jobs", "bootstrap")
+    with Stubber(ecr) as stub:
+        stub.add_client_error("batch_get_image", "RepositoryNotFoundException")
+        stub.add_client_error("batch_get_image", "AccessDeniedException")
+        with pytest.raises(images.ImageMissing, match="repository baseball-playback/jobs does not"):
+            images.held_image(ecr, image)
+        with pytest.raises(ClientError):  # any other refusal stays AWS's answer
+            images.held_image(ecr, image)
 
 
 SERVICE = {"serviceName": "backend", "desiredCount": 2, "taskDefinition": "arn:td/backend:7"}

@@ -25,6 +25,8 @@ import re
 import urllib.request
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from playback_infra.verify import Deployed, Result, failed, passed, skipped
 
 ARCHITECTURE, TASKS = "image architecture", "running tasks"
@@ -90,13 +92,18 @@ def platforms(manifest: dict, media_type: str, read_config) -> frozenset[str]:
 
 def held_image(ecr, image: Image) -> dict:
     """BatchGetImage's image (its imageId with the digest, its manifest); ImageMissing when
-    the registry does not hold it."""
-    answer = ecr.batch_get_image(
-        registryId=image.account,
-        repositoryName=image.repository,
-        imageIds=[image.image_id()],
-        acceptedMediaTypes=list(MANIFESTS),
-    )
+    the registry does not hold it or has no such repository."""
+    try:
+        answer = ecr.batch_get_image(
+            registryId=image.account,
+            repositoryName=image.repository,
+            imageIds=[image.image_id()],
+            acceptedMediaTypes=list(MANIFESTS),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "RepositoryNotFoundException":
+            raise
+        raise ImageMissing(f"the repository {image.repository} does not exist") from error
     if not answer.get("images"):
         reasons = "; ".join(f["failureReason"] for f in answer.get("failures", [])) or "not found"
         raise ImageMissing(reasons)
@@ -167,7 +174,9 @@ def architectures(deployed: Deployed) -> list[Result]:
                         ARCHITECTURE,
                         subject,
                         f"{image.name} is not in the registry: {error}",
-                        "push the image (its pipeline builds it) or deploy a tag the registry holds",
+                        "deploy the registry stack and push the first images (docs/backend.md, "
+                        "'The first images'); later ones come from the pipelines, or release a "
+                        "tag the registry holds",
                     )
                 )
                 continue
