@@ -540,7 +540,8 @@ def storage_and_workflows(env: DeployedEnvironment, table: PriceTable) -> list[L
         lines.append(
             _line(
                 "workflows",
-                f"SQS ({queues} queues): {usage['sqs_million_requests']} million requests, {free:g} free",
+                f"SQS ({queues} queue{'' if queues == 1 else 's'}): "
+                f"{usage['sqs_million_requests']} million requests, {free:g} million free",
                 max(0, usage["sqs_million_requests"] - free),
                 table["sqs_million_requests"],
                 True,
