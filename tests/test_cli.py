@@ -165,6 +165,11 @@ def test_parameters_for_an_unknown_environment_names_the_known_ones(capsys):
 def test_deploy_to_an_unknown_environment_is_a_config_error(capsys):
     assert main(["deploy", "--env", "qa", "--endpoint-url", "http://127.0.0.1:9"]) == EXIT_CONFIG
     assert "unknown environment; known: dev, staging, prod" in capsys.readouterr().err
+    assert main(["deploy", "--env", "dve", "--endpoint-url", "http://127.0.0.1:9"]) == EXIT_CONFIG
+    assert (
+        "environment 'dve', field 'env': unknown environment; did you mean dev? known: dev, "
+        "staging, prod" in capsys.readouterr().err
+    )
 
 
 def test_synth_loads_neither_the_linters_nor_the_aws_sdk(tmp_path: Path):

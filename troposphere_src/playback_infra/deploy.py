@@ -35,6 +35,7 @@ from playback_infra.errors import DeployError
 from playback_infra.parts import values
 from playback_infra.parts.delivery import PACKAGED_TEMPLATES_PREFIX
 from playback_infra.parts.values import VALUES
+from playback_infra.suggest import did_you_mean
 from playback_infra.synth import NESTED, committed_ranges, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -104,7 +105,10 @@ def check_image_tag(env: Environment, parameter: str, tag: str, option: str) -> 
 def environment(name: str) -> Environment:
     envs = validate_catalog(environments(), committed_ranges)
     if name not in envs:
-        raise ConfigError([Problem(name, "env", f"unknown environment; known: {', '.join(envs)}")])
+        hint = did_you_mean(name, envs, end="? ")
+        raise ConfigError(
+            [Problem(name, "env", f"unknown environment; {hint}known: {', '.join(envs)}")]
+        )
     return envs[name]
 
 
