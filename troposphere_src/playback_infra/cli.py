@@ -437,7 +437,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="cfn-lint, checkov, IAM, suppression and in-sync checks",
+        help="every check: the replacement guard, files in sync, IAM, suppressions, AWS "
+        "contracts, cfn-lint, checkov",
         description="Run every check, printing each result as it is known, with its time: the "
         "in-process checks first, then cfn-lint and checkov (run side by side). Their results "
         "per template, and the replacement guard's base per commit, are cached outside git "
