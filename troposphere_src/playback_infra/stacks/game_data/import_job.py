@@ -302,7 +302,11 @@ def _definition() -> dict:
                 # Reached if a stopped task's exit code does not fail the state: the same
                 # codes, read from the task itself.
                 "Choices": [
-                    {"Variable": "$.Containers[0].ExitCode", "NumericEquals": 0, "Next": "Imported"},
+                    {
+                        "Variable": "$.Containers[0].ExitCode",
+                        "NumericEquals": 0,
+                        "Next": "Imported",
+                    },
                     {
                         "Variable": "$.Containers[0].ExitCode",
                         "NumericEquals": BUSY_EXIT_CODE,
