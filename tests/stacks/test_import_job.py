@@ -119,7 +119,7 @@ def test_workflow_runs_the_task_and_fails_unless_it_exits_0(t):
     assert [r["ErrorEquals"] for r in run["Retry"]] == [
         ["ECS.AmazonECSException", "ECS.ThrottlingException"]
     ]
-    assert run["Next"] == "ImporterExitCode"
+    assert run["ResultPath"] == "$.stopped" and run["Next"] == "StoppedWithAnExitCode"
     assert states["ImportRejected"]["Type"] == "Fail"
     assert p["DefinitionSubstitutions"]["Secret"] == ref("DatabaseMigrationSecretArn")
     assert p["DefinitionSubstitutions"]["Subnets"] == {
@@ -194,14 +194,17 @@ def test_a_busy_importer_is_retried_with_backoff_and_any_other_failure_fails(t, 
 
 
 @pytest.mark.parametrize(
-    ("exit_code", "end"), [(0, "Imported"), (75, "ImporterBusy"), (1, "ImportRejected")]
+    ("exit_code", "end"),
+    [(0, "Imported"), (75, "ImporterBusy"), (1, "ImportRejected"), (None, "ImportRejected")],
 )
 def test_an_exit_code_that_does_not_fail_the_task_is_read_the_same_way(t, exit_code, end):
     """Should a stopped task's non-zero exit leave the .sync state succeeded, with the task's
     description its output, the same codes lead to the same ends."""
     states = _branch(t)
+    run = states["RunImporter"]
     task = json.loads(_stopped(exit_code)["Cause"])
-    assert _through_choices(states, states["RunImporter"]["Next"], task) == end
+    assert run["ResultPath"] == "$.stopped"
+    assert _through_choices(states, run["Next"], {"stopped": task}) == end
 
 
 def test_ecs_waits_a_minute_for_the_importer_to_stop(t):

@@ -242,8 +242,10 @@ def _definition() -> dict:
     """Run the importer on the uploaded manifest; retry it while the import lock is busy; fail
     unless it exits 0.
 
-    A task that stops with a non-zero exit fails the .sync state with States.TaskFailed, the
-    task's description (JSON) its cause; Retry matches error names only
+    A task that stops with a non-zero exit is taken to fail the .sync state with
+    States.TaskFailed, the task's description (JSON) its cause; the ECS integration's page
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-ecs.html) does not say, so a
+    state that succeeds puts the task where the failure path does. Retry matches error names only
     (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html), so the
     run is a Parallel state's one branch: the branch reads the exit code out of the cause
     (States.StringToJson,
@@ -295,25 +297,10 @@ def _definition() -> dict:
                         "Next": "ReadStoppedTask",
                     }
                 ],
-                "Next": "ImporterExitCode",
-            },
-            "ImporterExitCode": {
-                "Type": "Choice",
-                # Reached if a stopped task's exit code does not fail the state: the same
-                # codes, read from the task itself.
-                "Choices": [
-                    {
-                        "Variable": "$.Containers[0].ExitCode",
-                        "NumericEquals": 0,
-                        "Next": "Imported",
-                    },
-                    {
-                        "Variable": "$.Containers[0].ExitCode",
-                        "NumericEquals": BUSY_EXIT_CODE,
-                        "Next": "ImporterBusy",
-                    },
-                ],
-                "Default": "ImportRejected",
+                # Should a stopped task's exit code not fail the state, the task is its result:
+                # read where the failure path puts it.
+                "ResultPath": "$.stopped",
+                "Next": "StoppedWithAnExitCode",
             },
             "ReadStoppedTask": {
                 "Type": "Pass",
@@ -322,13 +309,18 @@ def _definition() -> dict:
             },
             "StoppedWithAnExitCode": {
                 "Type": "Choice",
-                "Choices": [{"Variable": exit_code, "IsPresent": True, "Next": "ImporterWasBusy"}],
+                "Choices": [{"Variable": exit_code, "IsPresent": True, "Next": "ImporterExitCode"}],
                 "Default": "ImportRejected",
             },
-            "ImporterWasBusy": {
+            "ImporterExitCode": {
                 "Type": "Choice",
                 "Choices": [
-                    {"Variable": exit_code, "NumericEquals": BUSY_EXIT_CODE, "Next": "ImporterBusy"}
+                    {"Variable": exit_code, "NumericEquals": 0, "Next": "Imported"},
+                    {
+                        "Variable": exit_code,
+                        "NumericEquals": BUSY_EXIT_CODE,
+                        "Next": "ImporterBusy",
+                    },
                 ],
                 "Default": "ImportRejected",
             },
