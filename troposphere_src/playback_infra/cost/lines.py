@@ -540,7 +540,7 @@ def storage_and_workflows(env: DeployedEnvironment, table: PriceTable) -> list[L
         lines.append(
             _line(
                 "workflows",
-                f"SQS ({queues} queue{'' if queues == 1 else 's'}): "
+                f"SQS queues ({queues}): "
                 f"{usage['sqs_million_requests']} million requests, {free:g} million free",
                 max(0, usage["sqs_million_requests"] - free),
                 table["sqs_million_requests"],
