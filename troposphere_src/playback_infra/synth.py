@@ -125,14 +125,7 @@ def render(catalog: Callable[[], Iterable[Environment]] | None = None) -> Render
         templates[name] = module.build()
     harness = taskcat.root_template(nested, templates["edge-global"])
     dicts = {name: t.to_dict() for name, t in templates.items()}
-    builders = {
-        **{
-            file_name.removesuffix(".yaml"): NESTED[title][1]
-            for title, (file_name, _) in nested.items()
-        },
-        "root": root,
-        **STANDALONE,
-    }
+    builders = {**dict(NESTED.values()), "root": root, **STANDALONE}
     files = {f"templates/{name}.yaml": _yaml(builders[name], dicts[name]) for name in dicts}
     for env in envs.values():
         content = parameter_file(env, set(templates["root"].parameters))

@@ -39,28 +39,40 @@ SHORT_FORMS = {
 }  # fmt: skip
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 class _Dumper(yaml.CSafeDumper):
     pass
 
 
+def _short_form(data: dict) -> tuple[str, list | dict | str] | None:
+    """A lone intrinsic function key's (tag, content): a list or dict written as a sequence or
+    mapping under the tag, or the scalar's text (`A.B` for a GetAtt of names)."""
+    if len(data) != 1:
+        return None
+    ((key, value),) = data.items()
+    tag = SHORT_FORMS.get(key)
+    # "Condition" is also a resource attribute holding a name; only a lone key is the function.
+    if tag is None:
+        return None
+    if key == "Fn::GetAtt" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tag, ".".join(value)
+    if isinstance(value, list | dict):
+        return tag, value
+    return tag, str(value)
+
+
 def _represent(dumper: _Dumper, data: dict):
-    if len(data) == 1:
-        ((key, value),) = data.items()
-        tag = SHORT_FORMS.get(key)
-        # "Condition" is also a resource attribute holding a name; only a lone key is the function.
-        if tag:
-            if (
-                key == "Fn::GetAtt"
-                and isinstance(value, list)
-                and all(isinstance(v, str) for v in value)
-            ):
-                return dumper.represent_scalar(tag, ".".join(value))
-            if isinstance(value, list):
-                return dumper.represent_sequence(tag, value)
-            if isinstance(value, dict):
-                return dumper.represent_mapping(tag, sorted(value.items()))
-            return dumper.represent_scalar(tag, str(value))
-    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(data.items()))
+    short = _short_form(data)
+    if short is None:
+        return dumper.represent_mapping(_MAP, sorted(data.items()))
+    tag, content = short
+    if isinstance(content, list):
+        return dumper.represent_sequence(tag, content)
+    if isinstance(content, dict):
+        return dumper.represent_mapping(tag, sorted(content.items()))
+    return dumper.represent_scalar(tag, content)
 
 
 _Dumper.add_representer(dict, _represent)
@@ -73,14 +85,13 @@ _YAML12_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+
 
 def _represent_str(dumper: _Dumper, data: str):
     style = "'" if _YAML12_NUMBER.match(data) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+    return dumper.represent_scalar(_STR, data, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)
 
 
 _OPTIONS = {"default_flow_style": False, "width": 100, "allow_unicode": True}
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 # A string starting with none of these can only be read back as a string (the resolver's table).
 _MAY_RESOLVE = frozenset(_Dumper.yaml_implicit_resolvers)
 
@@ -142,20 +153,13 @@ class _Events:
             raise _NotPlain
         self.seen.add(id(data))
         tag, items = (_MAP if kind is dict else _SEQ), data
-        if kind is dict and len(data) == 1:
-            ((name, value),) = data.items()
-            short = SHORT_FORMS.get(name)
-            if short:
-                if isinstance(value, dict):
-                    tag, items = short, value
-                elif isinstance(value, list) and not (
-                    name == "Fn::GetAtt" and all(isinstance(v, str) for v in value)
-                ):
-                    tag, items, kind = short, value, list
-                else:
-                    text = ".".join(value) if isinstance(value, list) else str(value)
-                    self.emit(ScalarEvent(None, short, (False, False), text))
-                    return
+        short = _short_form(data) if kind is dict and len(data) == 1 else None
+        if short:
+            tag, items = short
+            if isinstance(items, str):
+                self.emit(ScalarEvent(None, tag, (False, False), items))
+                return
+            kind = list if isinstance(items, list) else dict
         emit, node = self.emit, self.node
         if kind is list:
             emit(_SEQUENCE_STARTS[tag])

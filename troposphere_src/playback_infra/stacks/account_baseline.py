@@ -229,34 +229,38 @@ def _findings_by_email(t: Template, key, email: Parameter) -> Topic:
     return topic
 
 
-def _switch(title: str, description: str) -> Parameter:
-    """A true/false parameter, true unless the deployer says otherwise."""
-    return Parameter(
-        title,
-        Type="String",
-        AllowedValues=["true", "false"],
-        Default="true",
-        Description=description,
+def _switch(t: Template, title: str, description: str, condition: str | None = None) -> Parameter:
+    """A true/false parameter of `t`, true unless the deployer says otherwise, and the
+    `condition` that it is true."""
+    switch = t.add_parameter(
+        Parameter(
+            title,
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true",
+            Description=description,
+        )
     )
+    if condition:
+        t.add_condition(condition, Equals(Ref(switch), "true"))
+    return switch
 
 
 def _configuration_recording(t: Template, key) -> None:
     """AWS Config's recorder, its role and the bucket its history goes to, where
     RecordConfiguration is true (one recorder per account and region)."""
-    record = t.add_parameter(
-        _switch(
-            "RecordConfiguration",
-            "Record resource configurations with AWS Config, which Security Hub's controls "
-            "evaluate through; false where the account already records in this region",
-        )
+    _switch(
+        t,
+        "RecordConfiguration",
+        "Record resource configurations with AWS Config, which Security Hub's controls "
+        "evaluate through; false where the account already records in this region",
+        RECORDS,
     )
-    record_global = t.add_parameter(
-        _switch(
-            "RecordGlobalResources",
-            "Also record global resources (IAM): true in one region of the account only",
-        )
+    record_global = _switch(
+        t,
+        "RecordGlobalResources",
+        "Also record global resources (IAM): true in one region of the account only",
     )
-    t.add_condition(RECORDS, Equals(Ref(record), "true"))
     bucket = private_bucket(
         "ConfigHistoryBucket",
         kms_encryption(GetAtt(key, "Arn")),
@@ -404,14 +408,13 @@ def _trail(t: Template, key) -> Trail:
     object lock (governance) and a policy that refuses every delete keep them that long, the
     lifecycle removes them after. The bucket policy is CloudTrail's own
     (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html)."""
-    record = t.add_parameter(
-        _switch(
-            "RecordTrail",
-            "Record every region's management events in a CloudTrail trail: true in one "
-            "region of the account, false where an organization trail already records them",
-        )
+    _switch(
+        t,
+        "RecordTrail",
+        "Record every region's management events in a CloudTrail trail: true in one "
+        "region of the account, false where an organization trail already records them",
+        TRAIL,
     )
-    t.add_condition(TRAIL, Equals(Ref(record), "true"))
     bucket = private_bucket(
         "TrailBucket",
         kms_encryption(GetAtt(key, "Arn")),
@@ -548,14 +551,13 @@ def build() -> Template:
         ("EnableGuardDuty", GUARDDUTY, "GuardDuty"),
         ("EnableSecurityHub", SECURITY_HUB, "Security Hub"),
     ):
-        enabled = t.add_parameter(
-            _switch(
-                switch,
-                f"Enable {service} in this account and region; false where an organization's "
-                "delegated administrator already enabled it (one per account and region)",
-            )
+        _switch(
+            t,
+            switch,
+            f"Enable {service} in this account and region; false where an organization's "
+            "delegated administrator already enabled it (one per account and region)",
+            condition,
         )
-        t.add_condition(condition, Equals(Ref(enabled), "true"))
     # Added after tag_component: their Tags are not the usual list (a TagItem list, a map).
     detector = t.add_resource(_detector())
     hub = t.add_resource(
