@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import json
 
 from playback_infra.checks import blue_green, groups, replacement
-from playback_infra.synth import render
+from tests.checks.helpers import rendered, rendering
 
 
-@functools.cache
 def _now() -> tuple[groups.Rendering, dict[str, str]]:
-    rendered = render()
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
-    now = groups.rendering(templates, rendered.files, rendered.environments)
-    return now, blue_green.strategies(rendered.files)
+    return rendering(), blue_green.strategies(rendered().files)
 
 
 def _managed(rendering: groups.Rendering) -> frozenset:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from playback_infra.checks import conditional_replacement, groups, replacement
-from playback_infra.synth import render
+from tests.checks.helpers import rendered
 
 DB = {"Engine": "mysql", "EngineVersion": "8.0.40", "DBInstanceClass": "db.t4g.micro"}
 
@@ -92,8 +92,8 @@ def test_every_row_is_tested_both_ways():
 def test_every_conditional_path_of_every_stateful_type_the_templates_use_has_a_row():
     used = {
         resource["Type"]
-        for template in render().templates.values()
-        for resource in template.to_dict()["Resources"].values()
+        for template in rendered().dicts.values()
+        for resource in template["Resources"].values()
     } & replacement.STATEFUL_TYPES
     missing = [
         (resource_type, "/".join(path))

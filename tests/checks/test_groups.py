@@ -4,22 +4,14 @@ shows on every resource it reaches; the delivery stacks and the other templates.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 from playback_infra.checks import groups, replacement
-from playback_infra.synth import render
-
-
-@functools.cache
-def _rendered() -> groups.Rendering:
-    rendered = render()
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
-    return groups.rendering(templates, rendered.files, rendered.environments)
+from tests.checks.helpers import rendering
 
 
 def _changes(env: str, **values: str) -> list[replacement.Change]:
     """The changes of `env` when its parameter file says `values`."""
-    now = _rendered()
+    now = rendering()
     changed = {**now.parameters, env: {**now.parameters[env], **values}}
     return groups.group_changes(now, dataclasses.replace(now, parameters=changed), env)
 
@@ -70,13 +62,13 @@ def test_a_parameter_that_switches_a_stateful_resource_off_deletes_it_and_is_ref
 
 def test_a_deploy_time_value_changing_nowhere_changes_nothing():
     """Parameters the root passes on from other stacks' outputs are the same on both sides."""
-    now = _rendered()
+    now = rendering()
     for env in now.environments:
         assert groups.group_changes(now, now, env) == []
 
 
 def test_every_stateful_resource_of_the_real_templates_is_known_and_the_tree_passes_itself():
-    now = _rendered()
+    now = rendering()
     stateful = {
         (name, logical_id): resource["Type"]
         for name, template in now.templates.items()

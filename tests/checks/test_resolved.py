@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from playback_infra.checks import resolved
-from playback_infra.synth import render
+from tests.checks.helpers import rendered
 
 CHILD = {
     "Parameters": {
@@ -86,11 +86,10 @@ def test_a_parameter_neither_given_nor_defaulted_stays_a_ref():
 
 
 def test_every_environment_of_the_real_templates_resolves():
-    rendered = render()
-    templates = {n: t.to_dict() for n, t in rendered.templates.items()}
-    for env in rendered.environments:
-        values = json.loads(rendered.files[f"parameters/{env}.json"])["Parameters"]
-        stacks = resolved.deployment(templates, values)
+    now = rendered()
+    for env in now.environments:
+        values = json.loads(now.files[f"parameters/{env}.json"])["Parameters"]
+        stacks = resolved.deployment(now.dicts, values)
         assert {"network", "security", "data", "app"} <= set(stacks)
         database = stacks["data"].resources["DatabaseInstance"]["Properties"]
         assert (

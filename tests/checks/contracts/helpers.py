@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable
 
 from playback_infra.checks.contracts import Subject, subject
-from playback_infra.synth import render
-
-
-@functools.cache
-def _rendered():
-    rendered = render()
-    return {n: t.to_dict() for n, t in rendered.templates.items()}, rendered
+from tests.checks.helpers import rendered
 
 
 def committed() -> Subject:
     """The subject `playback-infra check` reads for the committed code."""
-    templates, rendered = _rendered()
-    return subject(templates, rendered.files, rendered.environments)
+    now = rendered()
+    return subject(now.dicts, now.files, now.environments)
 
 
 def violating(template: str, change: Callable[[dict], object]) -> Subject:
     """The committed subject with `change` applied to a deep copy of one template."""
-    templates, rendered = _rendered()
-    changed = copy.deepcopy(templates)
+    now = rendered()
+    changed = copy.deepcopy(now.dicts)
     change(changed[template])
-    return subject(changed, rendered.files, rendered.environments)
+    return subject(changed, now.files, now.environments)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playback_infra.checks import contracts
 from playback_infra.checks.contracts import Rule
+from playback_infra.checks.contracts.rule import source
 from tests.checks.contracts.helpers import committed, violating
 
 
@@ -34,3 +35,21 @@ def test_every_rule_has_a_name_and_an_aws_page():
     for rule in contracts.RULES:
         assert rule.name
         assert rule.doc.startswith("https://docs.aws.amazon.com/"), rule.name
+
+
+def test_a_value_is_followed_to_the_resource_a_sibling_stack_outputs_under_its_name():
+    dev = committed().deployed["dev"].stacks
+    # The data stack's key parameter is filled by the security stack's output of that name.
+    ((name, key),) = [
+        (n, r["Properties"]["KmsKeyId"])
+        for n, r in dev["data"].resources.items()
+        if r["Type"] == "AWS::RDS::DBInstance"
+    ]
+    found = source(dev, "data", key)
+    assert found is not None and found[0] == "security", name
+    assert dev["security"].resources[found[1]]["Type"] == "AWS::KMS::Key"
+    assert source(dev, "data", {"Fn::GetAtt": f"{name}.Endpoint.Address"}) == (
+        "data", name, "Endpoint.Address",
+    )  # fmt: skip
+    # A parameter the stack gives back as its own output of the same name names no resource.
+    assert source(dev, "network", {"Ref": "VpcCidr"}) is None

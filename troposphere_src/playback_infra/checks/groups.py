@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from playback_infra.checks import resolved
 from playback_infra.checks.replacement import Change, compare
@@ -37,6 +38,30 @@ class Rendering:
     environments: tuple[str, ...]
     """The environments (parameter files at the top), in the order to report them."""
 
+    @cached_property
+    def deployed(self) -> dict[str, dict[str, resolved.Stack]]:
+        """Each environment's stacks resolved (its root and nested stacks, its edge-global
+        stack) and the delivery stacks with their parameter files (DELIVERY), by group;
+        resolved once per rendering, however many groups are compared."""
+        found: dict[str, dict[str, resolved.Stack]] = {}
+        for env in self.environments:
+            stacks = (
+                resolved.deployment(self.templates, self.parameters[env])
+                if "root" in self.templates
+                else {}
+            )
+            if EDGE in self.templates and f"{EDGE}/{env}" in self.parameters:
+                stacks[EDGE] = resolved.stack(
+                    self.templates[EDGE], self.parameters[f"{EDGE}/{env}"]
+                )
+            found[env] = stacks
+        delivery = {name.removeprefix(f"{DELIVERY}/"): values for name, values in self.parameters.items()
+                    if name.startswith(f"{DELIVERY}/") and name.removeprefix(f"{DELIVERY}/") in self.templates}  # fmt: skip
+        found[DELIVERY] = {
+            name: resolved.stack(self.templates[name], values) for name, values in delivery.items()
+        }
+        return found
+
 
 def rendering(
     templates: Mapping[str, dict], files: Mapping[str, str], order: Iterable[str] = ()
@@ -55,39 +80,14 @@ def rendering(
     )
 
 
-def groups(of: Rendering, nested: Iterable[str] = ()) -> dict[str, dict[str, resolved.Stack]]:
-    """Each environment's stacks resolved (its root and nested stacks, its edge-global stack),
-    the delivery stacks with their parameter files, and every other template as written
-    (TEMPLATES); `nested` names more templates to leave out of TEMPLATES."""
-    found: dict[str, dict[str, resolved.Stack]] = {}
-    used = set(nested)
-    for env in of.environments:
-        stacks = (
-            resolved.deployment(of.templates, of.parameters[env]) if "root" in of.templates else {}
-        )
-        if EDGE in of.templates and f"{EDGE}/{env}" in of.parameters:
-            stacks[EDGE] = resolved.stack(of.templates[EDGE], of.parameters[f"{EDGE}/{env}"])
-        found[env] = stacks
-        used |= set(stacks)
-    delivery = {name.removeprefix(f"{DELIVERY}/"): values for name, values in of.parameters.items()
-                if name.startswith(f"{DELIVERY}/") and name.removeprefix(f"{DELIVERY}/") in of.templates}  # fmt: skip
-    found[DELIVERY] = {
-        name: resolved.stack(of.templates[name], values) for name, values in delivery.items()
-    }
-    used |= set(delivery)
-    found[TEMPLATES] = as_written({n: t for n, t in of.templates.items() if n not in used})
-    return found
-
-
 def group_changes(old: Rendering, new: Rendering, group: str) -> list[Change]:
     """The changes of one group (an environment, DELIVERY or TEMPLATES) from `old` to `new`.
-    A template that an environment or the delivery group deploys on either side is theirs."""
-    used = {
-        name
-        for of in (old, new)
-        for g, stacks in groups(of).items()
-        if g != TEMPLATES
-        for name in stacks
-    }
-    before, after = groups(old, used).get(group, {}), groups(new, used).get(group, {})
-    return compare(before, after, "" if group == TEMPLATES else group)
+    A template that an environment or the delivery group deploys on either side is theirs;
+    TEMPLATES holds every other template, as written."""
+    if group != TEMPLATES:
+        return compare(old.deployed.get(group, {}), new.deployed.get(group, {}), group)
+    used = {name for of in (old, new) for stacks in of.deployed.values() for name in stacks}
+    before, after = (
+        as_written({n: t for n, t in of.templates.items() if n not in used}) for of in (old, new)
+    )
+    return compare(before, after)

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from playback_infra.checks.contracts.rule import Rule, Subject
+from playback_infra.checks.contracts.rule import Rule, Subject, source
 from playback_infra.deployed import Deployed, as_deployed
 from playback_infra.deployed_environment import nested_templates
 
@@ -170,14 +170,9 @@ class Stacks:
     def key(self, stack: str, node) -> tuple[str, str] | None:
         """(stack, logical ID) of the AWS::KMS::Key that `node` names, following a parameter
         to the output of the same name in a sibling stack."""
-        resources = self.stacks[stack].resources
-        if isinstance(node, dict) and list(node) in (["Ref"], ["Fn::GetAtt"]):
-            name = node["Ref"] if "Ref" in node else node["Fn::GetAtt"][0]
-            if resources.get(name, {}).get("Type") == "AWS::KMS::Key":
-                return stack, name
-            for sibling, deployed in self.stacks.items():
-                if sibling != stack and name in deployed.outputs:
-                    return self.key(sibling, deployed.outputs[name]["Value"])
+        found = source(self.stacks, stack, node)
+        if found and self.stacks[found[0]].resources[found[1]]["Type"] == "AWS::KMS::Key":
+            return found[:2]
         return None
 
     def role_arn(self, stack: str, node) -> str | None:

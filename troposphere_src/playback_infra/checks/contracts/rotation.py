@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from playback_infra.checks.contracts.rule import Rule, Subject
+from playback_infra.checks.contracts.rule import Rule, Source, Subject, source
 from playback_infra.deployed_environment import DeployedEnvironment
 
 CLONE_SUFFIX = "_clone"
@@ -32,26 +32,6 @@ USERNAME_LIMITS = {"MySQLMultiUser": 16}
 RDS_MANAGED = {("AWS::RDS::DBInstance", "MasterUserSecret.SecretArn"),
                ("AWS::RDS::DBCluster", "MasterUserSecret.SecretArn")}  # fmt: skip
 SUB_VARIABLE = re.compile(r"^\$\{([^}]+)\}$")
-
-Source = tuple[str, str, str | None]  # (stack, logical ID, attribute or None for Ref)
-
-
-def _source(env: DeployedEnvironment, stack: str, node) -> Source | None:
-    """The resource a Ref or Fn::GetAtt in `stack` names, following a parameter to the
-    sibling stack's output of the same name."""
-    if isinstance(node, dict) and list(node) == ["Ref"]:
-        name, attribute = node["Ref"], None
-    elif isinstance(node, dict) and list(node) == ["Fn::GetAtt"]:
-        target = node["Fn::GetAtt"]
-        name, attribute = target if isinstance(target, list) else target.split(".", 1)
-    else:
-        return None
-    if name in env.stacks[stack].resources:
-        return stack, name, attribute
-    for other, deployed in env.stacks.items():
-        if other != stack and name in deployed.outputs:
-            return _source(env, other, deployed.outputs[name]["Value"])
-    return None
 
 
 def _subnets(env: DeployedEnvironment, stack: str, node) -> list[Source]:
@@ -69,7 +49,7 @@ def _subnets(env: DeployedEnvironment, stack: str, node) -> list[Source]:
             if node["Ref"] in deployed.outputs:
                 return _subnets(env, other, deployed.outputs[node["Ref"]]["Value"])
         return []
-    found = _source(env, stack, node)
+    found = source(env.stacks, stack, node)
     return [found] if found else []
 
 
@@ -136,7 +116,9 @@ def _secret_findings(env, stack, schedule, hosted) -> Iterator[str]:
     rotation_type = hosted["RotationType"]
     if not rotation_type.endswith("MultiUser"):
         return
-    secret = _source(env, stack, env.stacks[stack].resources[schedule]["Properties"]["SecretId"])
+    secret = source(
+        env.stacks, stack, env.stacks[stack].resources[schedule]["Properties"]["SecretId"]
+    )
     if secret is None:
         return
     secret_stack, secret_id, _ = secret
@@ -154,8 +136,8 @@ def _secret_findings(env, stack, schedule, hosted) -> Iterator[str]:
         )
     else:
         variable = SUB_VARIABLE.match(str(value["masterarn"]))
-        named = _source(env, secret_stack, variables.get(variable[1])) if variable else None
-        master = _source(env, stack, hosted.get("MasterSecretArn"))
+        named = source(env.stacks, secret_stack, variables.get(variable[1])) if variable else None
+        master = source(env.stacks, stack, hosted.get("MasterSecretArn"))
         if named and master and named != master:
             yield (
                 f'{where}\'s "masterarn" names {named[0]} {named[1]}, but {stack} {schedule} '
@@ -181,7 +163,7 @@ def _network_findings(env, stack, schedule, hosted) -> Iterator[str]:
     if not without_nat:
         return
     needed = {"secretsmanager": "Secrets Manager"}
-    master = _source(env, stack, hosted.get("MasterSecretArn"))
+    master = source(env.stacks, stack, hosted.get("MasterSecretArn"))
     if master and (env.stacks[master[0]].resources[master[1]]["Type"], master[2]) in RDS_MANAGED:
         needed["rds"] = "the RDS API (the RDS-managed master secret holds no host)"
     network = without_nat[0][0]

@@ -6,8 +6,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from playback_infra.deployed import Deployed
 from playback_infra.deployed_environment import DeployedEnvironment, deployed_environment
 from playback_infra.environments.model import Environment
+
+Source = tuple[str, str, str | None]
+"""(stack, logical ID, attribute or None for a Ref) of the resource a value names."""
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,21 @@ def text(node) -> str:
         node = node["Fn::Sub"]
         return node[0] if isinstance(node, list) else node
     return node if isinstance(node, str) else ""
+
+
+def source(stacks: Mapping[str, Deployed], stack: str, node) -> Source | None:
+    """The resource a Ref or Fn::GetAtt in `stack` names, following a parameter to the output
+    of the same name in another of `stacks` (one name per cross-stack value)."""
+    if isinstance(node, dict) and list(node) == ["Ref"]:
+        name, attribute = node["Ref"], None
+    elif isinstance(node, dict) and list(node) == ["Fn::GetAtt"]:
+        target = node["Fn::GetAtt"]
+        name, attribute = target if isinstance(target, list) else target.split(".", 1)
+    else:
+        return None
+    if name in stacks[stack].resources:
+        return stack, name, attribute
+    for other, deployed in stacks.items():
+        if other != stack and name in deployed.outputs:
+            return source(stacks, other, deployed.outputs[name]["Value"])
+    return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from playback_infra.checks.contracts.rule import Rule, Subject
+from playback_infra.checks.contracts.rule import Rule, Subject, source
 from playback_infra.deployed_environment import DeployedEnvironment
 
 DOC = (
@@ -30,19 +30,9 @@ Source = tuple[str, str]  # (stack, logical ID) of the resource a value names
 
 
 def _source(env: DeployedEnvironment, stack: str, node) -> Source | None:
-    """The resource a Ref (to a resource, or to a parameter another stack's output fills) or
-    a GetAtt names."""
-    if isinstance(node, dict) and "Fn::GetAtt" in node:
-        return stack, node["Fn::GetAtt"][0]
-    if not (isinstance(node, dict) and "Ref" in node):
-        return None
-    name = node["Ref"]
-    if name in env.stacks[stack].resources:
-        return stack, name
-    for producer, deployed in env.stacks.items():
-        if name in deployed.outputs:
-            return _source(env, producer, deployed.outputs[name]["Value"])
-    return None
+    """The resource a Ref or a GetAtt names (checks/contracts/rule.py's `source`)."""
+    found = source(env.stacks, stack, node)
+    return found[:2] if found else None
 
 
 def _target_groups(env: DeployedEnvironment, stack: str, service: dict) -> set[Source]:
