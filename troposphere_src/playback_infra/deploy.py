@@ -551,14 +551,15 @@ def nested_changes(cfn, described: dict, env_name: str):
     return changes
 
 
-def deployed_stacks(cfn, env: Environment, templates: dict[str, dict], parameters: dict[str, str]):
-    """The deployed root and nested stacks resolved with their live parameter values, and the
-    same stacks as `templates` and `parameters` would deploy them (a value the root passes
-    that only the deployment knows, a sibling's output, is taken from the deployed stack)."""
+def deployed_stacks(
+    cfn, env: Environment, templates: dict[str, dict], parameters: dict[str, str], live: dict
+):
+    """The deployed root and nested stacks resolved with their live parameter values (`live`:
+    the root's, `live_parameters`), and the same stacks as `templates` and `parameters` would
+    deploy them (a value the root passes that only the deployment knows, a sibling's output,
+    is taken from the deployed stack)."""
     from playback_infra.checks import resolved
 
-    root = described_stack(cfn, env.stack_name)
-    live = {p["ParameterKey"]: p["ParameterValue"] for p in root.get("Parameters", [])}
     old_templates = {"root": decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])}
     known: dict[str, dict[str, str]] = {}
     titles = {}
@@ -632,7 +633,8 @@ def live_changes(args: argparse.Namespace):
                 if k in DEPLOY_TIME
             }
         )
-        keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
+        live = live_parameters(cfn, env.stack_name)
+        keep_released_images(parameter_file["Parameters"], live)
         request = {"TemplateURL": root_url, **as_request(parameter_file)}
         base = Base("", env.stack_name, "the deployed stack, through a change set never executed")
         name, described = change_set(cfn, env.stack_name, request)
@@ -640,7 +642,7 @@ def live_changes(args: argparse.Namespace):
             return base, [Section(env.name, base, [])]
         templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         static = compare(
-            *deployed_stacks(cfn, env, templates, parameter_file["Parameters"]), env.name
+            *deployed_stacks(cfn, env, templates, parameter_file["Parameters"], live), env.name
         )
         changes = with_static_answers(nested_changes(cfn, described, env.name), static)
         cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)

@@ -110,7 +110,7 @@ def plan(args: argparse.Namespace) -> int:
         if args.jobs_image_tag:
             parameters[values.JOBS_IMAGE_TAG] = args.jobs_image_tag
         static = (
-            replacement.compare(*deployed_stacks(cfn, env, templates, parameters), env.name)
+            replacement.compare(*deployed_stacks(cfn, env, templates, parameters, live), env.name)
             if deployed
             else []
         )
