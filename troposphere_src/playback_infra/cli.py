@@ -176,7 +176,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.live:
         from playback_infra.deploy import live_changes
 
-        common, found = live_changes(args)
+        common, found = live_changes(args, rendered)
     else:
         try:
             common, found = base.sections(

@@ -36,7 +36,7 @@ from playback_infra.parts import values
 from playback_infra.parts.delivery import PACKAGED_TEMPLATES_PREFIX
 from playback_infra.parts.values import VALUES
 from playback_infra.suggest import did_you_mean
-from playback_infra.synth import NESTED, committed_ranges, differences, render
+from playback_infra.synth import NESTED, Rendered, committed_ranges, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageExtensions
@@ -610,21 +610,19 @@ def with_static_answers(aws: list, static: list) -> list:
     return told + [c for c in static if (c.stack, c.logical_id) not in seen]
 
 
-def live_changes(args: argparse.Namespace):
+def live_changes(args: argparse.Namespace, rendered: Rendered):
     """`diff --live`: a change set against the deployed environment, not executed, with AWS's
     own Replacement answer for every resource of every nested stack, told with the code's
-    comparison of the deployed stacks; the base and the environment's one Section."""
+    comparison of the deployed stacks (`rendered`: what the code renders now); the base and
+    the environment's one Section."""
     from playback_infra.checks.base import Base, Section
     from playback_infra.checks.replacement import compare
 
     env = environment(args.env)
-    rendered = render()
     region = args.region or env.region
     require_deployed(args, env, "live", "--live compares with a deployed stack")
     with aws_errors():
-        cfn, root_url = prepare(
-            args, env, rendered.templates["root"].to_dict(), region, args.endpoint_url
-        )
+        cfn, root_url = prepare(args, env, rendered.dicts["root"], region, args.endpoint_url)
         parameter_file = json.loads(rendered.files[f"parameters/{env.name}.json"])
         parameter_file["Parameters"].update(
             {
@@ -640,9 +638,9 @@ def live_changes(args: argparse.Namespace):
         name, described = change_set(cfn, env.stack_name, request)
         if name is None:
             return base, [Section(env.name, base, [])]
-        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         static = compare(
-            *deployed_stacks(cfn, env, templates, parameter_file["Parameters"], live), env.name
+            *deployed_stacks(cfn, env, rendered.dicts, parameter_file["Parameters"], live),
+            env.name,
         )
         changes = with_static_answers(nested_changes(cfn, described, env.name), static)
         cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)
