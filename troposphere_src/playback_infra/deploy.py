@@ -64,7 +64,7 @@ def deploy(args: argparse.Namespace) -> int:
                 )
             ]
         )
-    region = args.region or env.region
+    region = env.region
     if args.endpoint_url or args.profile:
         return _guarded_run(args, env, rendered.templates, region, args.endpoint_url)
     from playback_infra.emulator.process import BACKGROUND_DIR, EmulatorError, start_background
@@ -141,7 +141,7 @@ def deployed_environment(args, env: Environment, why: str, needed: tuple[str, ..
     """For a command on the deployed environment (run inside `aws_errors`): a session in its
     region and the root stack's outputs, which must include `needed`."""
     require_deployed(args, env, "profile", why)
-    aws = session(args, args.region or env.region, args.endpoint_url)
+    aws = session(args, env.region, args.endpoint_url)
     outputs = stack_outputs(
         aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
     )
@@ -619,7 +619,7 @@ def live_changes(args: argparse.Namespace, rendered: Rendered):
     from playback_infra.checks.replacement import compare
 
     env = environment(args.env)
-    region = args.region or env.region
+    region = env.region
     require_deployed(args, env, "live", "--live compares with a deployed stack")
     with aws_errors():
         cfn, root_url = prepare(args, env, rendered.dicts["root"], region, args.endpoint_url)
