@@ -23,9 +23,11 @@ import boto3
 import pytest
 
 from playback_infra.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
+from playback_infra.deploy import stack_outputs
 from playback_infra.emulator.process import run_emulator
 from playback_infra.environments.catalog import environments
 from playback_infra.paths import REPO_ROOT
+from playback_infra.verify import stack_resources
 from tests.oci_images import push_image
 
 pytestmark = pytest.mark.emulator
@@ -55,12 +57,7 @@ def _record_run(endpoint: str, canary: str, state: str, reason: str = "") -> Non
 
 def _resources(cfn, stack: str) -> dict[str, str]:
     """Logical id -> physical id of the stack's resources and its nested stacks'."""
-    found = {}
-    for summary in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]:
-        found[summary["LogicalResourceId"]] = summary.get("PhysicalResourceId", "")
-        if summary["ResourceType"] == "AWS::CloudFormation::Stack":
-            found.update(_resources(cfn, summary["PhysicalResourceId"]))
-    return found
+    return {r.logical_id: r.physical_id for r in stack_resources(cfn, stack)}
 
 
 def _backup_and_copy(endpoint: str, env: str) -> dict:
@@ -131,12 +128,9 @@ def _rotation_function(endpoint: str, env: str):
     """While open, completes every rotation Secrets Manager starts on the environment's
     rotated secrets, as the rotation function's createSecret and finishSecret steps do."""
     secrets = _session().client("secretsmanager", endpoint_url=endpoint)
-    stack = (
-        _session()
-        .client("cloudformation", endpoint_url=endpoint)
-        .describe_stacks(StackName=ENVS[env].stack_name)["Stacks"][0]
+    outputs = stack_outputs(
+        _session().client("cloudformation", endpoint_url=endpoint), ENVS[env].stack_name
     )
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     arns = [outputs["DatabaseAppSecretArn"], outputs["DatabaseMigrationSecretArn"]]
     stop = threading.Event()
 
@@ -244,7 +238,7 @@ def test_a_failed_rotation_is_reported_and_blocks_the_next(endpoint, aws, capsys
     """A rotation whose function failed leaves its new version AWSPENDING: verify fails the
     secret with the way back, and --rotate reports Secrets Manager's refusal."""
     secrets = aws("secretsmanager")
-    arn = _outputs(aws, "dev")["DatabaseAppSecretArn"]
+    arn = stack_outputs(aws("cloudformation"), ENVS["dev"].stack_name)["DatabaseAppSecretArn"]
     pending = secrets.put_secret_value(
         SecretId=arn, SecretString='{"password": "half-done"}', VersionStages=["AWSPENDING"]
     )["VersionId"]
@@ -267,11 +261,6 @@ def test_a_failed_rotation_is_reported_and_blocks_the_next(endpoint, aws, capsys
         secrets.update_secret_version_stage(
             SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=pending
         )
-
-
-def _outputs(aws, env: str) -> dict[str, str]:
-    stack = aws("cloudformation").describe_stacks(StackName=ENVS[env].stack_name)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
 
 def test_an_image_for_the_wrong_cpu_under_the_released_tag(endpoint, aws, capsys):
@@ -355,8 +344,7 @@ def test_a_failing_canary_run_fails(endpoint, capsys):
 
 def test_a_stopped_trail_fails(endpoint, aws, capsys):
     cloudtrail = aws("cloudtrail")
-    stack = aws("cloudformation").describe_stacks(StackName=BASELINE)["Stacks"][0]
-    name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "CloudTrailName")
+    name = stack_outputs(aws("cloudformation"), BASELINE)["CloudTrailName"]
     cloudtrail.stop_logging(Name=name)
     try:
         code, report = _report(endpoint, "dev", capsys)
@@ -373,8 +361,7 @@ def test_without_the_baselines_trail_any_multi_region_trail_counts(endpoint, aws
     region's trail records the region), a multi-region trail DescribeTrails shows counts, and
     none is a failure."""
     cloudtrail = aws("cloudtrail")
-    stack = aws("cloudformation").describe_stacks(StackName=BASELINE)["Stacks"][0]
-    name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "CloudTrailName")
+    name = stack_outputs(aws("cloudformation"), BASELINE)["CloudTrailName"]
     code, report = _report(endpoint, "dev", capsys, "--baseline-stack", "no-such-stack")
     assert (_result(report, "trail")["status"], _result(report, "trail")["subject"]) == (
         "pass",
@@ -446,7 +433,7 @@ def test_bad_flags_and_an_undeployed_environment(endpoint, capsys):
 
 def test_a_service_whose_tasks_stopped_fails_with_the_reason(endpoint, aws, capsys):
     ecs = aws("ecs")
-    outputs = _outputs(aws, "dev")
+    outputs = stack_outputs(aws("cloudformation"), ENVS["dev"].stack_name)
     cluster, service = outputs["ClusterName"], outputs["ServiceName"]
     (task,) = ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]
     ecs.stop_task(cluster=cluster, task=task, reason="Essential container in task exited")

@@ -176,7 +176,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.live:
         from playback_infra.deploy import live_changes
 
-        common, found = live_changes(args)
+        common, found = live_changes(args, rendered)
     else:
         try:
             common, found = base.sections(
@@ -589,14 +589,9 @@ def _parser() -> argparse.ArgumentParser:
         "feature flags (from the environment model), site URL (from the deployed stack) and "
         "the build version.",
     )
-    frontend.add_argument("--env", required=True, help="environment name, e.g. dev")
+    _target(frontend)
     frontend.add_argument(
         "--build-version", required=True, help="the frontend build's commit SHA or release"
-    )
-    frontend.add_argument("--endpoint-url", help="an AWS emulator the environment is deployed in")
-    frontend.add_argument("--profile", help="AWS profile of the environment's account")
-    frontend.add_argument(
-        "--region", help="the environment's region (the default; another is refused)"
     )
     frontend.set_defaults(run=_frontend_config)
 

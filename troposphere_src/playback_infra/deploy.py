@@ -36,7 +36,7 @@ from playback_infra.parts import values
 from playback_infra.parts.delivery import PACKAGED_TEMPLATES_PREFIX
 from playback_infra.parts.values import VALUES
 from playback_infra.suggest import did_you_mean
-from playback_infra.synth import NESTED, committed_ranges, differences, render
+from playback_infra.synth import NESTED, Rendered, committed_ranges, differences, render
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles; LanguageExtensions
@@ -64,7 +64,7 @@ def deploy(args: argparse.Namespace) -> int:
                 )
             ]
         )
-    region = args.region or env.region
+    region = env.region
     if args.endpoint_url or args.profile:
         return _guarded_run(args, env, rendered.templates, region, args.endpoint_url)
     from playback_infra.emulator.process import BACKGROUND_DIR, EmulatorError, start_background
@@ -141,7 +141,7 @@ def deployed_environment(args, env: Environment, why: str, needed: tuple[str, ..
     """For a command on the deployed environment (run inside `aws_errors`): a session in its
     region and the root stack's outputs, which must include `needed`."""
     require_deployed(args, env, "profile", why)
-    aws = session(args, args.region or env.region, args.endpoint_url)
+    aws = session(args, env.region, args.endpoint_url)
     outputs = stack_outputs(
         aws.client("cloudformation", endpoint_url=args.endpoint_url), env.stack_name
     )
@@ -551,14 +551,15 @@ def nested_changes(cfn, described: dict, env_name: str):
     return changes
 
 
-def deployed_stacks(cfn, env: Environment, templates: dict[str, dict], parameters: dict[str, str]):
-    """The deployed root and nested stacks resolved with their live parameter values, and the
-    same stacks as `templates` and `parameters` would deploy them (a value the root passes
-    that only the deployment knows, a sibling's output, is taken from the deployed stack)."""
+def deployed_stacks(
+    cfn, env: Environment, templates: dict[str, dict], parameters: dict[str, str], live: dict
+):
+    """The deployed root and nested stacks resolved with their live parameter values (`live`:
+    the root's, `live_parameters`), and the same stacks as `templates` and `parameters` would
+    deploy them (a value the root passes that only the deployment knows, a sibling's output,
+    is taken from the deployed stack)."""
     from playback_infra.checks import resolved
 
-    root = described_stack(cfn, env.stack_name)
-    live = {p["ParameterKey"]: p["ParameterValue"] for p in root.get("Parameters", [])}
     old_templates = {"root": decode(cfn.get_template(StackName=env.stack_name)["TemplateBody"])}
     known: dict[str, dict[str, str]] = {}
     titles = {}
@@ -609,21 +610,19 @@ def with_static_answers(aws: list, static: list) -> list:
     return told + [c for c in static if (c.stack, c.logical_id) not in seen]
 
 
-def live_changes(args: argparse.Namespace):
+def live_changes(args: argparse.Namespace, rendered: Rendered):
     """`diff --live`: a change set against the deployed environment, not executed, with AWS's
     own Replacement answer for every resource of every nested stack, told with the code's
-    comparison of the deployed stacks; the base and the environment's one Section."""
+    comparison of the deployed stacks (`rendered`: what the code renders now); the base and
+    the environment's one Section."""
     from playback_infra.checks.base import Base, Section
     from playback_infra.checks.replacement import compare
 
     env = environment(args.env)
-    rendered = render()
-    region = args.region or env.region
+    region = env.region
     require_deployed(args, env, "live", "--live compares with a deployed stack")
     with aws_errors():
-        cfn, root_url = prepare(
-            args, env, rendered.templates["root"].to_dict(), region, args.endpoint_url
-        )
+        cfn, root_url = prepare(args, env, rendered.dicts["root"], region, args.endpoint_url)
         parameter_file = json.loads(rendered.files[f"parameters/{env.name}.json"])
         parameter_file["Parameters"].update(
             {
@@ -632,15 +631,16 @@ def live_changes(args: argparse.Namespace):
                 if k in DEPLOY_TIME
             }
         )
-        keep_released_images(parameter_file["Parameters"], live_parameters(cfn, env.stack_name))
+        live = live_parameters(cfn, env.stack_name)
+        keep_released_images(parameter_file["Parameters"], live)
         request = {"TemplateURL": root_url, **as_request(parameter_file)}
         base = Base("", env.stack_name, "the deployed stack, through a change set never executed")
         name, described = change_set(cfn, env.stack_name, request)
         if name is None:
             return base, [Section(env.name, base, [])]
-        templates = {n: t.to_dict() for n, t in rendered.templates.items()}
         static = compare(
-            *deployed_stacks(cfn, env, templates, parameter_file["Parameters"]), env.name
+            *deployed_stacks(cfn, env, rendered.dicts, parameter_file["Parameters"], live),
+            env.name,
         )
         changes = with_static_answers(nested_changes(cfn, described, env.name), static)
         cfn.delete_change_set(StackName=env.stack_name, ChangeSetName=name)

@@ -52,7 +52,7 @@ def deployed_tag(args: argparse.Namespace) -> int:
     require_deployed(args, env, "profile", "deployed-tag reads the environment")
     name = parameter_name(env)
     with aws_errors(f"deployed-tag for {env.name}: "):
-        ssm = session(args, args.region or env.region, args.endpoint_url).client(
+        ssm = session(args, env.region, args.endpoint_url).client(
             "ssm", endpoint_url=args.endpoint_url
         )
         commit = recorded(ssm, env)

@@ -85,7 +85,7 @@ def _write_exports(path: str | None, *exported: str) -> None:
 def plan(args: argparse.Namespace) -> int:
     env = environment(args.env)
     require_deployed(args, env, "profile", "plan creates a change set in the environment")
-    region = args.region or env.region
+    region = env.region
     if args.jobs_image_tag:
         check_image_tag(env, values.JOBS_IMAGE_TAG, args.jobs_image_tag, "jobs-image-tag")
     if not (args.root / "templates" / "root.yaml").is_file():
@@ -110,7 +110,7 @@ def plan(args: argparse.Namespace) -> int:
         if args.jobs_image_tag:
             parameters[values.JOBS_IMAGE_TAG] = args.jobs_image_tag
         static = (
-            replacement.compare(*deployed_stacks(cfn, env, templates, parameters), env.name)
+            replacement.compare(*deployed_stacks(cfn, env, templates, parameters, live), env.name)
             if deployed
             else []
         )

@@ -111,7 +111,7 @@ def release_image(args: argparse.Namespace) -> int:
     env = environment(args.env)
     check_image_tag(env, values.IMAGE_TAG, args.image_tag, "image-tag")
     require_deployed(args, env, "profile", "release-image updates the deployed stack")
-    region = args.region or env.region
+    region = env.region
     with aws_errors(f"release-image in {env.name}: "):
         aws = session(args, region, args.endpoint_url)
         cfn = aws.client("cloudformation", endpoint_url=args.endpoint_url)

@@ -201,15 +201,20 @@ class Background:
         )
 
 
+def _record(directory: Path) -> dict:
+    """The directory's record ({} when there is none)."""
+    path = directory / RECORD
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[dict]:
-    """The directory's record ({} when there is none), with the directory locked against another
-    `deploy` or `emulator` command of the same checkout."""
+    """The directory's record, with the directory locked against another `deploy` or `emulator`
+    command of the same checkout."""
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        path = directory / RECORD
-        yield json.loads(path.read_text()) if path.exists() else {}
+        yield _record(directory)
 
 
 def _write_record(directory: Path, record: dict) -> None:
@@ -230,26 +235,25 @@ def _is_emulator(pid: int | None) -> bool:
     return str(PLUGIN) in done.stdout
 
 
-def _running(record: dict) -> bool:
-    return _is_emulator(record.get("pid")) and _healthy(record["endpoint"])
+def _answering(record: dict, directory: Path) -> Background | None:
+    """The emulator `record` names, if it runs and answers."""
+    if record and _is_emulator(record.get("pid")) and _healthy(record["endpoint"]):
+        return Background(record["endpoint"], record["pid"], directory, started=False)
+    return None
 
 
 def running(directory: Path) -> Background | None:
     """The background emulator recorded in `directory`, if it runs and answers (nothing is
     written: asking creates no directory)."""
-    path = directory / RECORD
-    record = json.loads(path.read_text()) if path.exists() else {}
-    if record and _running(record):
-        return Background(record["endpoint"], record["pid"], directory, started=False)
-    return None
+    return _answering(_record(directory), directory)
 
 
 def start_background(directory: Path, python: str | None = None) -> Background:
     """The background emulator recorded in `directory`, started unless it runs: on the port it
     had before when that is free, so that its endpoint stays the one the user configured."""
     with _locked(directory) as record:
-        if record and _running(record):
-            return Background(record["endpoint"], record["pid"], directory, started=False)
+        if found := _answering(record, directory):
+            return found
         if record and _is_emulator(record.get("pid")):  # alive but not answering: replaced
             _end_session(record["pid"])
         port = record.get("port")

@@ -187,15 +187,15 @@ def verify(args: argparse.Namespace) -> int:
         aws, outputs = deployed_environment(
             args, env, "verify reads the deployed environment", needed=()
         )
-        cfn = aws.client("cloudformation", endpoint_url=args.endpoint_url)
+        client = functools.cache(
+            lambda service: aws.client(service, endpoint_url=args.endpoint_url)
+        )
         deployed = Deployed(
             env=env,
             region=aws.region_name,
-            client=functools.cache(
-                lambda service: aws.client(service, endpoint_url=args.endpoint_url)
-            ),
+            client=client,
             outputs=outputs,
-            resources=tuple(stack_resources(cfn, env.stack_name)),
+            resources=tuple(stack_resources(client("cloudformation"), env.stack_name)),
             baseline_stack=args.baseline_stack or BASELINE_STACK,
         )
         results = secrets.rotate(deployed, tuple(args.rotate or ()), args.rotate_timeout)
