@@ -172,7 +172,6 @@ def _diff(args: argparse.Namespace) -> int:
     from playback_infra.synth import render
 
     rendered = render()
-    templates = rendered.dicts
     if args.live:
         from playback_infra.deploy import live_changes
 
@@ -181,17 +180,15 @@ def _diff(args: argparse.Namespace) -> int:
         try:
             common, found = base.sections(
                 args.root,
-                groups.rendering(templates, rendered.files, rendered.environments),
+                groups.rendering(rendered.dicts, rendered.files, rendered.environments),
                 args.base,
             )
         except base.BaseError as error:
             print(f"diff: {error}", file=sys.stderr)
             return EXIT_CONFIG
-    allowlist = args.root / replacement.ALLOWLIST
-    allowed, problems = replacement.load_allowlist(allowlist)
     changes = [change for section in found for change in section.changes]
-    managed = blue_green.managed(templates, blue_green.strategies(rendered.files))
-    refused = problems + replacement.forbidden(changes, allowed, allowlist, managed)
+    strategies = blue_green.strategies(rendered.files)
+    refused = replacement.refusals(args.root, changes, rendered.dicts, strategies)
     if args.format == "json":
         print(diff_report.as_json(common, found, refused))
     else:

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from playback_infra.checks import blue_green, replacement
+from playback_infra.checks import replacement
 from playback_infra.deploy import (
     EXIT_FAILED,
     EXIT_OK,
@@ -132,13 +132,8 @@ def plan(args: argparse.Namespace) -> int:
             print(
                 f"  {change.stack}: {change.action:<11} {change.logical_id} ({change.resource_type})"
             )
-    allowed, problems = replacement.load_allowlist(args.root / replacement.ALLOWLIST)
-    managed = blue_green.managed(
-        templates, {env.name: parameters.get(values.DEPLOYMENT_STRATEGY, "")}
-    )
-    refused = problems + replacement.forbidden(
-        changes, allowed, args.root / replacement.ALLOWLIST, managed
-    )
+    strategy = {env.name: parameters.get(values.DEPLOYMENT_STRATEGY, "")}
+    refused = replacement.refusals(args.root, changes, templates, strategy)
     url = console_url(region, described)
     if refused:
         for message in refused:

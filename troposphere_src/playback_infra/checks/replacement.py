@@ -412,6 +412,21 @@ def _entry(change: Change) -> str:
                        "reason": "why it is intended", "expires": "YYYY-MM-DD"})  # fmt: skip
 
 
+def refusals(
+    root: Path,
+    changes: Iterable[Change],
+    templates: Mapping[str, dict],
+    strategies: Mapping[str, str],
+) -> list[str]:
+    """What `check`, `diff` and `plan` refuse of `changes`: the allow-list's own problems, then
+    each refused change it does not name (`strategies`, environment -> DeploymentStrategy, say
+    whose listener rules in `templates` ECS manages: blue_green.managed)."""
+    allowlist = root / ALLOWLIST
+    allowed, problems = load_allowlist(allowlist)
+    managed = blue_green.managed(templates, strategies)
+    return problems + forbidden(changes, allowed, allowlist, managed)
+
+
 def forbidden(
     changes: Iterable[Change],
     allowed: list[Allowed],

@@ -276,11 +276,8 @@ def _replacement_guard(
         common, found = bases.sections(root, groups.rendering(templates, files, order), store=store)
     except bases.BaseError as error:
         return Result("replacement guard", False, "cannot read the base", [str(error)])
-    allowlist = root / replacement.ALLOWLIST
-    allowed, problems = replacement.load_allowlist(allowlist)
     changes = [change for section in found for change in section.changes]
-    managed = blue_green.managed(templates, blue_green.strategies(files))
-    refused = problems + replacement.forbidden(changes, allowed, allowlist, managed)
+    refused = replacement.refusals(root, changes, templates, blue_green.strategies(files))
     since = {section.base.describe() for section in found} or {common.describe()}
     return Result(
         "replacement guard", not refused,
