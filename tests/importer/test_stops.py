@@ -27,6 +27,7 @@ from tests.importer.helpers import (
     SEASON,
     Job,
     copy_release,
+    poll,
     query,
     run_row,
     small_release,
@@ -68,15 +69,6 @@ def _session_running(settings, *patterns: str) -> bool:
     )
 
 
-def _poll(what, timeout: float, every: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := what():
-            return found
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
-
-
 @contextmanager
 def _held_row(settings, run_id: int, mode: str) -> Iterator[None]:
     """This test's transaction holding `mode` (FOR UPDATE, LOCK IN SHARE MODE) on a run's row."""
@@ -103,7 +95,7 @@ def _at(phase: str, settings, start: Callable[[], Job]) -> Iterator[Job]:
         )
         with _held_row(settings, stale, "FOR UPDATE"):
             job = start()
-            _poll(
+            poll(
                 lambda: _session_running(settings, "UPDATE import_runs SET status = 'abandoned'%"),
                 60,
             )
@@ -114,20 +106,20 @@ def _at(phase: str, settings, start: Callable[[], Job]) -> Iterator[Job]:
         yield job
     elif phase == "mid-load":
         job = start()
-        _poll(
+        poll(
             lambda: _session_running(settings, "LOAD DATA LOCAL INFILE%", "%INTO TABLE `plays`%"),
             PARSE_SECONDS,
         )
         yield job
     else:  # at commit: the run's row, which its last statement before COMMIT updates, held
         job = start()
-        [(run_id,)] = _poll(
+        [(run_id,)] = poll(
             lambda: query(settings, "SELECT id FROM import_runs WHERE phase = 'load'"),
             PARSE_SECONDS,
             every=0.1,
         )
         with _held_row(settings, run_id, "LOCK IN SHARE MODE"):
-            _poll(
+            poll(
                 lambda: _session_running(settings, "UPDATE import_runs SET status = 'succeeded'%"),
                 60,
             )
@@ -161,7 +153,7 @@ def test_a_stopped_import(phase, how, before, season_release, tmp_path, capsys):
             job.wait_for(r"^run \d+: stopped by SIGTERM during \w+; rolling back$", STOP_SECONDS)
     code, err = job.finish(timeout=STOP_SECONDS)
     assert code == (128 + signal.SIGTERM if how == "SIGTERM" else -signal.SIGKILL), err
-    _poll(lambda: query(settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,))[0][0] == 1, STOP_SECONDS)
+    poll(lambda: query(settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,))[0][0] == 1, STOP_SECONDS)
     assert time.monotonic() - signalled < STOP_SECONDS, "exited and the lock free within 10 s"
     assert snapshot(settings) == loaded, "the season before is intact"
     assert job.survivors() == [], "no worker or tool outlives the job"
