@@ -20,7 +20,6 @@ from contextlib import contextmanager
 import pytest
 
 from retrosheet_importer.cli import main
-from retrosheet_importer.importer import run_import
 from retrosheet_importer.release import write_manifest
 from retrosheet_importer.runs import LOCK
 from tests.importer.helpers import (
@@ -48,13 +47,6 @@ def season_release(tmp_path_factory):
     release = copy_release(SEASON, tmp_path_factory.mktemp("season"))
     write_manifest(release)
     return release
-
-
-@pytest.fixture
-def before(fresh_settings, retrosheet_data, tmp_path):
-    """The season before: three games of 2023, loaded."""
-    run_import(str(small_release(tmp_path / "before")), fresh_settings, lambda _: None)
-    return fresh_settings, snapshot(fresh_settings)
 
 
 def _session_running(settings, *patterns: str) -> bool:
@@ -141,8 +133,8 @@ RECORDED = {
 
 
 @pytest.mark.parametrize(("phase", "how"), RECORDED)
-def test_a_stopped_import(phase, how, before, season_release, tmp_path, capsys):
-    settings, loaded = before
+def test_a_stopped_import(phase, how, loaded, season_release, tmp_path, capsys):
+    settings, before = loaded
     tmpdir, url = tmp_path / "tmp", url_of(settings)
     with _at(
         phase, settings, lambda: Job([season_release, "--database-url", url, "-q"], tmpdir)
@@ -155,7 +147,7 @@ def test_a_stopped_import(phase, how, before, season_release, tmp_path, capsys):
     assert code == (128 + signal.SIGTERM if how == "SIGTERM" else -signal.SIGKILL), err
     poll(lambda: query(settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,))[0][0] == 1, STOP_SECONDS)
     assert time.monotonic() - signalled < STOP_SECONDS, "exited and the lock free within 10 s"
-    assert snapshot(settings) == loaded, "the season before is intact"
+    assert snapshot(settings) == before, "the season before is intact"
     assert job.survivors() == [], "no worker or tool outlives the job"
     [(run_id,)] = query(settings, "SELECT id FROM import_runs WHERE season = 2023 AND id > 1")
     recorded = RECORDED[phase, how]
