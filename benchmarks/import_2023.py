@@ -99,14 +99,13 @@ def main() -> int:
             _report(f"run {run}", runs[-1])
         [replacing] = _runs_on(settings, release, 1)  # reported apart, not in the medians
         [(version,)] = server.query("SELECT VERSION()")
-    parse = statistics.median(SEASON_PLAYS / s.parse_seconds for s in runs)
-    load = statistics.median(SEASON_PLAYS / s.load_seconds for s in runs)
-    cpu = statistics.median(s.parse_cpu_seconds / s.parse_seconds for s in runs)
+    medians = _medians(runs)
     print(
-        f"median of {len(runs)}: parse {parse:,.0f} plays/s (CPU {cpu:.2f} of {os.cpu_count()} "
-        f"cores), load {load:,.0f} plays/s"
+        f"median of {len(runs)}: parse {medians['parse_plays_per_second']:,.0f} plays/s "
+        f"(CPU {medians['parse_cpu_cores']:.2f} of {os.cpu_count()} cores), "
+        f"load {medians['load_plays_per_second']:,.0f} plays/s"
     )
-    _write_results(runs, replacing, version, load_average)
+    _write_results(medians, runs, replacing, version, load_average)
     print(f"wrote {RESULTS.relative_to(REPO_ROOT)}")
     return 0
 
@@ -119,22 +118,33 @@ def _measured(s: Summary) -> dict:
     }
 
 
+def _medians(runs: list[Summary]) -> dict[str, float]:
+    """The runs' medians, as measured."""
+    median = statistics.median
+    return {
+        "load_plays_per_second": median(SEASON_PLAYS / s.load_seconds for s in runs),
+        "load_seconds": median(s.load_seconds for s in runs),
+        "parse_plays_per_second": median(SEASON_PLAYS / s.parse_seconds for s in runs),
+        "parse_seconds": median(s.parse_seconds for s in runs),
+        "parse_cpu_cores": median(s.parse_cpu_seconds / s.parse_seconds for s in runs),
+    }
+
+
 def _write_results(
-    runs: list[Summary], replacing: Summary, version: str, load_average: tuple
+    medians: dict[str, float],
+    runs: list[Summary],
+    replacing: Summary,
+    version: str,
+    load_average: tuple,
 ) -> None:
     """The medians, rounded as the docs quote them, and every run as measured."""
-    median = statistics.median
     figures = {
-        "load_plays_per_second": int(
-            round(median(SEASON_PLAYS / s.load_seconds for s in runs), -3)
-        ),
-        "load_seconds": round(median(s.load_seconds for s in runs), 1),
+        "load_plays_per_second": int(round(medians["load_plays_per_second"], -3)),
+        "load_seconds": round(medians["load_seconds"], 1),
         "replace_load_seconds": round(replacing.load_seconds, 1),
-        "parse_plays_per_second": int(
-            round(median(SEASON_PLAYS / s.parse_seconds for s in runs), -2)
-        ),
-        "parse_seconds": round(median(s.parse_seconds for s in runs)),
-        "parse_cpu_cores": round(median(s.parse_cpu_seconds / s.parse_seconds for s in runs), 1),
+        "parse_plays_per_second": int(round(medians["parse_plays_per_second"], -2)),
+        "parse_seconds": round(medians["parse_seconds"]),
+        "parse_cpu_cores": round(medians["parse_cpu_cores"], 1),
         "cores": os.cpu_count(),
     }
     RESULTS.parent.mkdir(exist_ok=True)

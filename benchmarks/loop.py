@@ -41,7 +41,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # tests.clone
 
-from tests.clone import clone  # noqa: E402
+from tests.clone import clone, git_clone  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 PEER = REPO_ROOT / "benchmarks" / "cdk_peer"
@@ -191,9 +191,7 @@ def _loop(work: Path) -> dict:
 def _test(work: Path) -> dict:
     checkout = work / "checkout"
     (work / "shared").symlink_to(REPO_ROOT.parent / "shared")  # beside the clone, as in CI
-    subprocess.run(
-        ["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(checkout)], check=True
-    )
+    git_clone(checkout)  # nothing reused: make test installs everything
     env = {**os.environ, "CI": "true"}
     started = time.perf_counter()
     done = subprocess.run(["make", "test"], cwd=checkout, env=env, capture_output=True, text=True)

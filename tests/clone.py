@@ -1,7 +1,7 @@
 """A clone of this checkout that `make synth` can run in at once: its .venv reuses this
 checkout's installed libraries and tools (the same pinned versions `make` would install) with
 the clone itself installed editable, and checkov comes from PLAYBACK_CHECKOV. Used by the clean
-checkout test and `make bench`."""
+checkout test and `make bench`; `make bench-test` takes the bare `git_clone`."""
 
 from __future__ import annotations
 
@@ -55,8 +55,13 @@ def reuse_installed_libraries(clone: Path) -> None:
         os.utime(clone / name, (0, 0))
 
 
+def git_clone(destination: Path) -> None:
+    """HEAD cloned into `destination`, sharing no file with this checkout."""
+    run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(destination)], REPO_ROOT)
+
+
 def clone(destination: Path) -> dict[str, str]:
     """Clone HEAD into `destination`, ready for `make synth`; the environment to run it in."""
-    run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(destination)], REPO_ROOT)
+    git_clone(destination)
     reuse_installed_libraries(destination)
     return {**os.environ, "PLAYBACK_CHECKOV": str(REPO_ROOT / ".venv-checkov" / "bin" / "checkov")}

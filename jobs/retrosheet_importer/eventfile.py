@@ -9,12 +9,11 @@ is one record (a quote never runs on into the next line).
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrosheet_importer.lines import decode, physical_lines
+from retrosheet_importer.lines import csv_records, decode, physical_lines
 from retrosheet_importer.problems import Problem
 
 # Fields per record type, the type included (Retrosheet's event file specification).
@@ -67,12 +66,6 @@ class RawFile:
     problems: list[Problem]
 
 
-def _record(line: str) -> list[str]:
-    """One line's fields; csv.Error if it is not one CSV record (e.g. an unclosed quote)."""
-    [fields] = csv.reader([line], strict=True)
-    return fields
-
-
 def read_event_file(path: Path) -> RawFile:
     """Every game of the file and every problem of its shape."""
     name = path.name
@@ -83,12 +76,7 @@ def read_event_file(path: Path) -> RawFile:
     if text and not text.endswith("\n"):
         problems.append(Problem(name, len(lines), "truncated: the last line has no line end"))
     game: RawGame | None = None
-    for number, line in enumerate(lines, start=1):
-        try:
-            fields = _record(line)
-        except csv.Error as error:
-            problems.append(Problem(name, number, f"not one CSV record: {error}"))
-            continue
+    for number, fields in csv_records(name, lines, problems):
         if not fields:
             problems.append(Problem(name, number, "empty line"))
             continue

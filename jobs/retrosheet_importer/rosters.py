@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrosheet_importer.lines import decode, physical_lines
+from retrosheet_importer.lines import csv_records, decode, physical_lines
 from retrosheet_importer.problems import Problem
 from retrosheet_importer.release import Release
 
@@ -27,16 +26,8 @@ class Rosters:
 
 def _rows(path: Path, problems: list[Problem]) -> list[tuple[int, list[str]]]:
     """(line, fields) of each non-empty line; a line that is not one CSV record is a problem."""
-    rows = []
-    for number, line in enumerate(physical_lines(decode(path.read_bytes())), start=1):
-        try:
-            [row] = csv.reader([line], strict=True)
-        except csv.Error as error:
-            problems.append(Problem(path.name, number, f"not one CSV record: {error}"))
-            continue
-        if row:
-            rows.append((number, row))
-    return rows
+    lines = physical_lines(decode(path.read_bytes()))
+    return [(number, row) for number, row in csv_records(path.name, lines, problems) if row]
 
 
 def read_rosters(release: Release) -> Rosters:

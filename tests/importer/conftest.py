@@ -9,7 +9,7 @@ import pytest
 from retrosheet_importer.database import from_url
 from retrosheet_importer.importer import run_import
 from tests.database.helpers import migrated_database
-from tests.importer.helpers import GOLDEN_SLICE, SLICE, Job, copy_release
+from tests.importer.helpers import GOLDEN_SLICE, SLICE, Job, copy_release, small_release, snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +72,12 @@ def fresh_settings(server, scratch_database):
             cursor.execute(f"DELETE FROM `{table}`")
         cursor.execute("ALTER TABLE import_runs AUTO_INCREMENT = 1")
     return from_url(server.url(scratch_database))
+
+
+@pytest.fixture
+def loaded(fresh_settings, retrosheet_data, tmp_path):
+    """The season before: three games of 2023 loaded into the scratch database (settings,
+    what the tables held)."""
+    summary = run_import(str(small_release(tmp_path / "loaded")), fresh_settings, lambda _: None)
+    assert summary.counts.games == 3
+    return fresh_settings, snapshot(fresh_settings)

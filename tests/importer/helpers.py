@@ -133,6 +133,17 @@ def run_row(settings, run_id: int | None = None) -> dict:
         return dict(zip(names, cursor.fetchone(), strict=True))
 
 
+def poll(what: Callable[[], object], timeout: float, every: float = 0.02):
+    """`what()`'s first true value, tried every `every` seconds; AssertionError if there is
+    none within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := what():
+            return found
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s")
+
+
 def url_of(settings) -> str:
     return (
         f"mysql://{settings.user}:{settings.password}@{settings.host}:{settings.port}/"

@@ -31,14 +31,6 @@ def _last_run(settings) -> tuple:
     return run["season"], run["status"], run["error_report"], run["finished_at"] is not None
 
 
-@pytest.fixture
-def loaded(fresh_settings, tmp_path):
-    """Three games of 2023 loaded: (settings, what the tables held)."""
-    summary = run_import(str(small_release(tmp_path / "good")), fresh_settings, lambda _: None)
-    assert summary.counts.games == 3
-    return fresh_settings, snapshot(fresh_settings)
-
-
 def test_a_rejected_release_leaves_the_season(loaded, tmp_path):
     settings, before = loaded
     bad = small_release(tmp_path / "bad", games=4, edit=lambda games: [*games[:3], games[3][:90]])

@@ -12,15 +12,9 @@ from retrosheet_importer import columns
 from retrosheet_importer.importer import run_import
 from retrosheet_importer.release import sha256_of
 from tests.database.helpers import documented_plays_sources
-from tests.importer.helpers import SLICE, SLICE_GAMES, SLICE_PLAYS, golden_rows
+from tests.importer.helpers import SLICE, SLICE_GAMES, SLICE_PLAYS, golden_rows, query
 
 EVENT_FILES = ("2023NYA.EVA", "2023NYN.EVN")
-
-
-def _query(settings, sql, args=None):
-    with settings.connect() as db, db.cursor() as cursor:
-        cursor.execute(sql, args)
-        return list(cursor.fetchall())
 
 
 def test_the_loader_reads_the_columns_the_migration_documents():
@@ -46,7 +40,7 @@ def test_every_play_is_cwevents(imported):
         ),
         key=lambda r: (r[0], int(r[1])),
     )
-    loaded = _query(
+    loaded = query(
         settings,
         f"SELECT {', '.join(names)} FROM plays ORDER BY game_id, event_id",
     )
@@ -64,7 +58,7 @@ def test_every_play_is_cwevents(imported):
 
 def test_games_carry_their_source_and_run(imported):
     settings, summary, _ = imported
-    rows = _query(
+    rows = query(
         settings,
         "SELECT source_file, source_sha256, import_run_id, COUNT(*), SUM(play_count) "
         "FROM games GROUP BY source_file, source_sha256, import_run_id ORDER BY source_file",
@@ -74,7 +68,7 @@ def test_games_carry_their_source_and_run(imported):
     ]
     assert sum(games for *_, games, _ in rows) == SLICE_GAMES
     assert sum(plays for *_, plays in rows) == SLICE_PLAYS
-    [opener] = _query(
+    [opener] = query(
         settings,
         "SELECT game_date, game_number, visiting_team_id, home_team_id, site_id, game_type, "
         "start_time, day_night, uses_dh, scheduled_innings, play_count FROM games "
@@ -102,11 +96,11 @@ def test_substitutions_and_comments(imported):
         for name in EVENT_FILES
         for line in (SLICE / name).read_text().splitlines()
     )
-    [(subs,)] = _query(settings, "SELECT COUNT(*) FROM substitutions")
+    [(subs,)] = query(settings, "SELECT COUNT(*) FROM substitutions")
     assert subs == sub_lines == summary.counts.substitutions
     # Opening day in the Bronx: Wandy Peralta relieves Gerrit Cole in the 7th, and J.D. Davis
     # pinch-hits for Yastrzemski, both before the same play.
-    assert _query(
+    assert query(
         settings,
         "SELECT seq, player_id, player_name, team_home, batting_order, fielding_position, "
         "removed_player_id FROM substitutions WHERE game_id = 'NYA202303300' AND event_id = 46 "
@@ -115,9 +109,9 @@ def test_substitutions_and_comments(imported):
         (1, "peraw002", "Wandy Peralta", 1, 0, 1, "coleg001"),
         (2, "davij006", "J.D. Davis", 0, 5, 11, "yastm001"),
     ]
-    [(comments,)] = _query(settings, "SELECT COUNT(*) FROM comments")
+    [(comments,)] = query(settings, "SELECT COUNT(*) FROM comments")
     assert comments == summary.counts.comments > 100
-    assert _query(
+    assert query(
         settings,
         "SELECT comment_text FROM comments WHERE game_id = 'NYA202304010' AND event_id = 88",
     ) == [("$Yankees challenged (force play), call on the field was upheld.",)]
@@ -131,14 +125,14 @@ def test_teams_players_and_rosters(imported):
         for line in path.read_text().splitlines()
         if line
     ]
-    assert _query(settings, "SELECT COUNT(*) FROM teams WHERE season = 2023") == [(30,)]
-    assert _query(settings, "SELECT COUNT(*) FROM roster_entries WHERE season = 2023") == [
+    assert query(settings, "SELECT COUNT(*) FROM teams WHERE season = 2023") == [(30,)]
+    assert query(settings, "SELECT COUNT(*) FROM roster_entries WHERE season = 2023") == [
         (len(roster_lines),)
     ]
-    assert _query(settings, "SELECT COUNT(*) FROM players") == [
+    assert query(settings, "SELECT COUNT(*) FROM players") == [
         (len({row[0] for row in roster_lines}),)
     ]
-    assert _query(
+    assert query(
         settings,
         "SELECT p.last_name, r.bats, r.throws, r.position FROM players p "
         "JOIN roster_entries r USING (player_id) WHERE player_id = 'judga001'",
@@ -147,7 +141,7 @@ def test_teams_players_and_rosters(imported):
 
 def test_the_run_is_recorded(imported, slice_release):
     settings, summary, lines = imported
-    [(status, files, games, plays, error, finished)] = _query(
+    [(status, files, games, plays, error, finished)] = query(
         settings,
         "SELECT status, files, games_loaded, plays_loaded, error_report, finished_at IS NOT NULL "
         "FROM import_runs WHERE id = %s",
@@ -165,12 +159,12 @@ def test_the_run_is_recorded(imported, slice_release):
 def test_importing_the_same_files_again_does_nothing(imported, slice_release):
     """Nothing but the run's record, `skipped`, naming the run that loaded the files."""
     settings, first, _ = imported
-    games = _query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games")
+    games = query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games")
     lines: list[str] = []
     again = run_import(str(slice_release / "SHA256SUMS"), settings, progress=lines.append)
     assert again.skipped and again.run_id == first.run_id
     assert lines[-1] == f"season 2023 already loaded from these files (run {first.run_id})"
-    assert _query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games") == games
-    assert _query(settings, "SELECT status, reason FROM import_runs ORDER BY id DESC LIMIT 1") == [
+    assert query(settings, "SELECT COUNT(*), MAX(import_run_id) FROM games") == games
+    assert query(settings, "SELECT status, reason FROM import_runs ORDER BY id DESC LIMIT 1") == [
         ("skipped", f"run {first.run_id} loaded these files")
     ]

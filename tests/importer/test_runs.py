@@ -15,7 +15,16 @@ from retrosheet_importer.cli import main
 from retrosheet_importer.importer import run_import
 from retrosheet_importer.problems import Rejected
 from retrosheet_importer.runs import LOCK
-from tests.importer.helpers import SLICE, Job, copy_release, query, run_row, small_release, url_of
+from tests.importer.helpers import (
+    SLICE,
+    Job,
+    copy_release,
+    poll,
+    query,
+    run_row,
+    small_release,
+    url_of,
+)
 
 NYA = "2023NYA.EVA"
 pytestmark = pytest.mark.usefixtures("retrosheet_data")
@@ -87,9 +96,8 @@ def test_a_killed_imports_run_is_abandoned_by_the_next(fresh_settings, tmp_path)
     job.process.send_signal(signal.SIGKILL)
     killed = time.monotonic()
     assert job.finish(timeout=10)[0] == -signal.SIGKILL
-    while query(fresh_settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,)) != [(1,)]:
-        assert time.monotonic() - killed < 10, "the lock is free within 10 s"
-        time.sleep(0.05)
+    poll(lambda: query(fresh_settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,)) == [(1,)], 10)
+    assert time.monotonic() - killed < 10, "the lock is free within 10 s"
     assert job.survivors() == []
     [scratch] = tmpdir.iterdir()
     assert scratch.name.startswith("retrosheet-import-")

@@ -20,13 +20,13 @@ from contextlib import contextmanager
 import pytest
 
 from retrosheet_importer.cli import main
-from retrosheet_importer.importer import run_import
 from retrosheet_importer.release import write_manifest
 from retrosheet_importer.runs import LOCK
 from tests.importer.helpers import (
     SEASON,
     Job,
     copy_release,
+    poll,
     query,
     run_row,
     small_release,
@@ -49,13 +49,6 @@ def season_release(tmp_path_factory):
     return release
 
 
-@pytest.fixture
-def before(fresh_settings, retrosheet_data, tmp_path):
-    """The season before: three games of 2023, loaded."""
-    run_import(str(small_release(tmp_path / "before")), fresh_settings, lambda _: None)
-    return fresh_settings, snapshot(fresh_settings)
-
-
 def _session_running(settings, *patterns: str) -> bool:
     """Whether a session (not this one) is running a statement LIKE all of `patterns`."""
     likes = " AND ".join(["INFO LIKE %s"] * len(patterns))
@@ -66,15 +59,6 @@ def _session_running(settings, *patterns: str) -> bool:
             patterns,
         )
     )
-
-
-def _poll(what, timeout: float, every: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := what():
-            return found
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @contextmanager
@@ -103,7 +87,7 @@ def _at(phase: str, settings, start: Callable[[], Job]) -> Iterator[Job]:
         )
         with _held_row(settings, stale, "FOR UPDATE"):
             job = start()
-            _poll(
+            poll(
                 lambda: _session_running(settings, "UPDATE import_runs SET status = 'abandoned'%"),
                 60,
             )
@@ -114,20 +98,20 @@ def _at(phase: str, settings, start: Callable[[], Job]) -> Iterator[Job]:
         yield job
     elif phase == "mid-load":
         job = start()
-        _poll(
+        poll(
             lambda: _session_running(settings, "LOAD DATA LOCAL INFILE%", "%INTO TABLE `plays`%"),
             PARSE_SECONDS,
         )
         yield job
     else:  # at commit: the run's row, which its last statement before COMMIT updates, held
         job = start()
-        [(run_id,)] = _poll(
+        [(run_id,)] = poll(
             lambda: query(settings, "SELECT id FROM import_runs WHERE phase = 'load'"),
             PARSE_SECONDS,
             every=0.1,
         )
         with _held_row(settings, run_id, "LOCK IN SHARE MODE"):
-            _poll(
+            poll(
                 lambda: _session_running(settings, "UPDATE import_runs SET status = 'succeeded'%"),
                 60,
             )
@@ -149,8 +133,8 @@ RECORDED = {
 
 
 @pytest.mark.parametrize(("phase", "how"), RECORDED)
-def test_a_stopped_import(phase, how, before, season_release, tmp_path, capsys):
-    settings, loaded = before
+def test_a_stopped_import(phase, how, loaded, season_release, tmp_path, capsys):
+    settings, before = loaded
     tmpdir, url = tmp_path / "tmp", url_of(settings)
     with _at(
         phase, settings, lambda: Job([season_release, "--database-url", url, "-q"], tmpdir)
@@ -161,9 +145,9 @@ def test_a_stopped_import(phase, how, before, season_release, tmp_path, capsys):
             job.wait_for(r"^run \d+: stopped by SIGTERM during \w+; rolling back$", STOP_SECONDS)
     code, err = job.finish(timeout=STOP_SECONDS)
     assert code == (128 + signal.SIGTERM if how == "SIGTERM" else -signal.SIGKILL), err
-    _poll(lambda: query(settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,))[0][0] == 1, STOP_SECONDS)
+    poll(lambda: query(settings, "SELECT IS_FREE_LOCK(%s)", (LOCK,))[0][0] == 1, STOP_SECONDS)
     assert time.monotonic() - signalled < STOP_SECONDS, "exited and the lock free within 10 s"
-    assert snapshot(settings) == loaded, "the season before is intact"
+    assert snapshot(settings) == before, "the season before is intact"
     assert job.survivors() == [], "no worker or tool outlives the job"
     [(run_id,)] = query(settings, "SELECT id FROM import_runs WHERE season = 2023 AND id > 1")
     recorded = RECORDED[phase, how]
