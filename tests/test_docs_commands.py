@@ -16,8 +16,8 @@ from awscli.clidriver import ServiceOperation, create_clidriver
 
 from playback_infra.cli import _parser
 from playback_infra.paths import REPO_ROOT
+from tests.docs.markdown import DOCS, blocks, relative
 
-DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 # A fence's language is the first word of its info string (```bash account: bash); none is shell.
 SHELL_LANGUAGES = {"", "bash", "sh", "shell"}
 PROGRAMS = {"playback-infra": "playback-infra", ".venv/bin/playback-infra": "playback-infra",
@@ -40,40 +40,26 @@ def _simple_commands(line: str) -> list[list[str]]:
     return [c for c in [*commands, words] if c]
 
 
-def _shell_blocks(text: str) -> list[str]:
-    """The content of each fenced code block in a shell language (or none)."""
-    blocks, current = [], None
-    for line in text.splitlines():
-        if current is None and line.strip().startswith("```"):
-            language = (line.strip()[3:].split() or [""])[0]
-            current = [] if language in SHELL_LANGUAGES else ["<other>"]
-        elif current is not None and line.strip() == "```":
-            if current[:1] != ["<other>"]:
-                blocks.append("\n".join(current))
-            current = None
-        elif current is not None:
-            current.append(line)
-    return blocks
-
-
 def _commands(program: str) -> list[tuple[str, list[str] | None]]:
     """(where, arguments) of every use of `program` in a fenced shell block of the docs; None
     for a line that names it but is not valid shell."""
     found = []
     for path in DOCS:
-        for block in _shell_blocks(path.read_text()):
-            for line in block.replace("\\\n", " ").splitlines():
+        for block in blocks(path):
+            if block.language not in SHELL_LANGUAGES:
+                continue
+            for line in block.text.replace("\\\n", " ").splitlines():
                 try:
                     commands = _simple_commands(line)
                 except ValueError:  # not shell: a diagram or sample output in a plain block
                     if re.search(rf"(^|[\s(/]){re.escape(program)}\s", line):
-                        found.append((f"{path.relative_to(REPO_ROOT)}: {line}", None))
+                        found.append((f"{relative(path)}: {line}", None))
                     continue
                 for words in commands:
                     while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\+?=.*", words[0]):
                         words = words[1:]  # VAR=value before the program
                     if words and PROGRAMS.get(words[0]) == program:
-                        where = f"{path.relative_to(REPO_ROOT)}: {' '.join(words)}"
+                        where = f"{relative(path)}: {' '.join(words)}"
                         found.append((where, words[1:]))
     return found
 
