@@ -7,7 +7,6 @@ it.
 
 import asyncio
 import copy
-import functools
 import json
 import re
 import time
@@ -23,7 +22,7 @@ from ministack.core.responses import (
 )
 from ministack.services import ecs
 from ministack.services.cloudformation import provisioners as cfn
-from served import json_answer
+from served import json_answer, resetting
 
 # --- Application Auto Scaling: the API ministack lacks ------------------------------------
 
@@ -360,20 +359,13 @@ async def serve_application_autoscaling(method, path, headers, body, query_param
 def reset_application_autoscaling(reset_all_state):
     """Wrap ministack's ``_reset_all_state`` (``/_ministack/reset``) so it drops the scalable
     targets, scaling policies and scheduled actions too."""
-
-    @functools.wraps(reset_all_state)
-    def reset_all():
-        reset_all_state()
-        for store in (
-            _scalable_targets,
-            _scaling_policies,
-            _scheduled_actions,
-            _scalable_target_tags,
-        ):
-            store.clear()
-
-    reset_all.resets_application_autoscaling = True
-    return reset_all
+    return resetting(
+        reset_all_state,
+        _scalable_targets,
+        _scaling_policies,
+        _scheduled_actions,
+        _scalable_target_tags,
+    )
 
 
 # --- AWS::ApplicationAutoScaling::ScalableTarget: Ref is "<resource id>|<dimension>|<namespace>"

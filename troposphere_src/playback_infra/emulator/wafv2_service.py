@@ -13,7 +13,7 @@ import re
 
 from ministack.core.responses import AccountRegionScopedDict, error_response_json, json_response
 from ministack.services import alb, waf
-from served import json_answer
+from served import json_answer, resetting
 
 # --- WAFv2 logging configurations: the API ministack's WAFv2 service lacks ------------
 
@@ -110,14 +110,7 @@ def serve_waf_logging(handle_request):
 
 def reset_waf_logging(reset):
     """Wrap WAFv2's ``reset`` (``/_ministack/reset``) so it drops the logging configurations too."""
-
-    @functools.wraps(reset)
-    def reset_all():
-        reset()
-        _waf_logging.clear()
-
-    reset_all.resets_logging = True
-    return reset_all
+    return resetting(reset, _waf_logging)
 
 
 # --- AWS::WAFv2::WebACLAssociation: Ref is "<resource ARN>|<web ACL ARN>" ---------------
