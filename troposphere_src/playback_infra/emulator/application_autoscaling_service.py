@@ -22,7 +22,7 @@ from ministack.core.responses import (
 )
 from ministack.services import ecs
 from ministack.services.cloudformation import provisioners as cfn
-from served import json_answer, resetting
+from served import json_answer, resetting, typed
 
 # --- Application Auto Scaling: the API ministack lacks ------------------------------------
 
@@ -396,19 +396,16 @@ _SCALING_BOOLEANS = frozenset(
 )
 
 
+_SCALING_TYPES = {
+    **dict.fromkeys(_SCALING_INTEGERS, int),
+    **dict.fromkeys(_SCALING_FLOATS, float),
+    **dict.fromkeys(_SCALING_BOOLEANS, cfn._cfn_bool),
+}
+
+
 def _scaling_numbers(value):
     """``value`` with its integer, number and boolean members that arrive as strings made so."""
-    if isinstance(value, list):
-        return [_scaling_numbers(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    kinds = [(_SCALING_INTEGERS, int), (_SCALING_FLOATS, float), (_SCALING_BOOLEANS, cfn._cfn_bool)]
-    return {
-        key: next((kind(item) for names, kind in kinds if key in names), item)
-        if isinstance(item, str)
-        else _scaling_numbers(item)
-        for key, item in value.items()
-    }
+    return typed(value, _SCALING_TYPES)
 
 
 def _target_request(props):

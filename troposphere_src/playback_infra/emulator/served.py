@@ -1,4 +1,5 @@
-"""What the plugin's service modules share: reading a service handler's answer, writing XML."""
+"""What the plugin's service modules share: reading a service handler's answer, writing XML,
+typing the members a template resolved to strings."""
 
 from __future__ import annotations
 
@@ -50,3 +51,25 @@ def xml_members(parent, members):
                 xml_members(element, item)
             else:
                 element.text = str(item).lower() if isinstance(item, bool) else str(item)
+
+
+def typed(value, converters, keep=frozenset()):
+    """``value`` with each member named in ``converters`` that arrives as a string (a ``Ref`` to
+    a parameter or an ``Fn::If`` makes numbers and booleans strings) made what its converter
+    returns; the maps named in ``keep`` (keys of the template author's) stay as they are."""
+
+    def member(key, item):
+        if isinstance(item, str) and key in converters:
+            return converters[key](item)
+        return item if key in keep else typed(item, converters, keep)
+
+    if isinstance(value, list):
+        return [typed(item, converters, keep) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: member(key, item) for key, item in value.items()}
+
+
+def integer(text):
+    """``text`` as an int when it spells one, else as it is."""
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -13,7 +13,7 @@ import re
 
 from ministack.core.responses import AccountRegionScopedDict, error_response_json, json_response
 from ministack.services import alb, waf
-from served import json_answer, resetting
+from served import integer, json_answer, resetting, typed
 
 # --- WAFv2 logging configurations: the API ministack's WAFv2 service lacks ------------
 
@@ -194,23 +194,15 @@ def _waf_logging_delete(physical_id, props):
 # --- AWS::WAFv2::WebACL: what ministack's provisioner misses ------------------------------
 
 # The WAFv2 API's integer members that a web ACL's rules can carry.
-_WAF_INTEGERS = frozenset(
-    ("Priority", "Limit", "EvaluationWindowSec", "Size", "ResponseCode", "ImmunityTime")
+_WAF_TYPES = dict.fromkeys(
+    ("Priority", "Limit", "EvaluationWindowSec", "Size", "ResponseCode", "ImmunityTime"),
+    integer,
 )
 
 
 def _waf_numbers(value):
     """``value`` with the WAFv2 integer members that arrive as strings made numbers."""
-    if isinstance(value, list):
-        return [_waf_numbers(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        key: int(item)
-        if key in _WAF_INTEGERS and isinstance(item, str) and item.lstrip("-").isdigit()
-        else _waf_numbers(item)
-        for key, item in value.items()
-    }
+    return typed(value, _WAF_TYPES)
 
 
 def waf_integer_members(handlers):
