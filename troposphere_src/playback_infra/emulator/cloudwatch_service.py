@@ -8,6 +8,7 @@ have no provisioner; an alarm on a metric math expression is recorded with its q
 import functools
 
 from ministack.services import cloudwatch
+from ministack.services.cloudformation import provisioners as cfn
 from served import checked
 
 # --- AWS::CloudWatch::CompositeAlarm: Ref is the alarm's name ----------------------------
@@ -71,7 +72,7 @@ def _metric_data_query(query):
     """A template's MetricDataQuery as the API returns it: numbers and booleans typed."""
     out = dict(query)
     if "ReturnData" in out:
-        out["ReturnData"] = str(out["ReturnData"]).lower() == "true"
+        out["ReturnData"] = cfn._cfn_bool(out["ReturnData"])
     if "Period" in out:
         out["Period"] = int(out["Period"])
     if "MetricStat" in out:

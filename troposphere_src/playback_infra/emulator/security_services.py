@@ -30,6 +30,7 @@ from ministack.core.responses import (
     json_response,
 )
 from ministack.services import config, inspector2
+from ministack.services.cloudformation import provisioners as cfn
 from served import checked, resetting
 
 _detectors = AccountRegionScopedDict()  # detector id -> detector
@@ -379,18 +380,14 @@ def _scanning_delete(physical_id, props):
 # --- AWS Config (ministack serves the API; its CloudFormation has no provisioner) --------------
 
 
-def _truth(value) -> bool:
-    return value in (True, "true", "True")
-
-
 def _recorder_put(name: str, props: dict) -> None:
     group = props.get("RecordingGroup", {})
     checked(config._put_configuration_recorder({"ConfigurationRecorder": {
         "name": name,
         "roleARN": props["RoleARN"],
         "recordingGroup": {
-            "allSupported": _truth(group.get("AllSupported", False)),
-            "includeGlobalResourceTypes": _truth(group.get("IncludeGlobalResourceTypes", False)),
+            "allSupported": cfn._cfn_bool(group.get("AllSupported", False)),
+            "includeGlobalResourceTypes": cfn._cfn_bool(group.get("IncludeGlobalResourceTypes", False)),
             "resourceTypes": group.get("ResourceTypes", []),
         },
     }}))  # fmt: skip
