@@ -87,5 +87,4 @@ def validate_in_hosted_zone(handlers):
         _write_validation_records(arn, new_props)
         return arn, attributes
 
-    created.validates_in_zone = True
     return {**handlers, "create": created, "update": updated}

@@ -77,7 +77,6 @@ def refuse_taken_vault_name(handlers):
             )
         return create(logical_id, props, stack_name)
 
-    created.refuses_taken_name = True
     return {**handlers, "create": created}
 
 
@@ -197,7 +196,6 @@ def serving_copy_jobs(handle_request):
             return backup._ok({"CopyJob": copy_job})
         return await handle_request(method, path, headers, body, query_params)
 
-    handle.serves_copy_jobs = True
     return handle
 
 

@@ -64,7 +64,6 @@ def record_metric_math_alarms(record):
         alarm["Metrics"] = [_metric_data_query(query) for query in queries]
         return alarm
 
-    recorded.records_metric_math = True
     return recorded
 
 

@@ -137,7 +137,6 @@ def keep_capacity_providers(handlers):
             ecs._clusters[name].update({k: v for k, v in kept.items() if v is not None})
         return name, attributes
 
-    updated.keeps_capacity_providers = True
     return {**handlers, "update": updated}
 
 
@@ -285,7 +284,6 @@ def register_task_definitions(handlers):
         arn = answer["taskDefinition"]["taskDefinitionArn"]
         return arn, {"TaskDefinitionArn": arn}
 
-    created.registers = True
     return {**handlers, "create": created}
 
 
@@ -405,7 +403,6 @@ def complete_service(handlers):
         _service_extras(arn, old_props, new_props)
         return arn, attributes
 
-    created.completes_template = True
     return {**handlers, "create": created, "update": updated}
 
 
@@ -453,7 +450,6 @@ def resolve_image_digests(run_task):
                     container["imageDigest"] = digest
         return answer
 
-    run.resolves_digests = True
     return run
 
 

@@ -370,7 +370,6 @@ def complete_db_instance(handlers):
         _refuse_protected(physical_id)
         snapshot(physical_id, props)
 
-    created.completes_template = True
     return {
         **handlers,
         "create": created,
@@ -412,7 +411,6 @@ def render_db_instance_extras(instance_xml):
             xml += f"<MasterUserSecret>{fields}</MasterUserSecret>"
         return xml
 
-    render.renders_extras = True
     return render
 
 

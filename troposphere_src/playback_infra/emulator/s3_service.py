@@ -174,5 +174,4 @@ def configure_bucket_settings(handlers):
         _configure_bucket(name, new_props, old_props if name == physical_id else {})
         return name, attributes
 
-    created.configures_settings = True
     return {**handlers, "create": created, "update": updated}

@@ -270,7 +270,6 @@ def serving_ecr(handle_request):
             return await handle_request(method, path, headers, body, query_params)
         return action(json.loads(body) if body else {})
 
-    handle.serves_registry_scanning = True
     return handle
 
 

@@ -43,5 +43,4 @@ def keep_topic_attributes(handlers):
         _set_topic_attributes(arn, old_props if arn == physical_id else {}, new_props)
         return arn, attributes
 
-    created.keeps_attributes = True
     return {**handlers, "create": created, "update": updated}

@@ -104,7 +104,6 @@ def serve_waf_logging(handle_request):
         except json.JSONDecodeError:
             return error_response_json("SerializationException", "Invalid JSON", 400)
 
-    handle.serves_logging = True
     return handle
 
 
@@ -224,7 +223,6 @@ def waf_integer_members(handlers):
             physical_id, _waf_numbers(old_props), _waf_numbers(new_props), stack_name, logical_id
         )
 
-    created.integer_members = True
     return {**handlers, "create": created, "update": updated}
 
 
