@@ -39,6 +39,17 @@ def json_answer(response, what):
     return answer
 
 
+def xml_answer(response, what=None):
+    """The parsed XML answer of a query or REST-XML API function (None for an empty one); an
+    error answer raises ValueError with its code and message, after ``what`` if given."""
+    status, _headers, body = response
+    answer = ElementTree.fromstring(body) if body else None
+    if status >= 400:
+        error = f"{answer.findtext('.//{*}Code')}: {answer.findtext('.//{*}Message')}"
+        raise ValueError(f"{what}: {error}" if what else error)
+    return answer
+
+
 def xml_members(parent, members):
     """Append ``members`` (a dict of tag -> text, dict or list of repeated elements) to an
     XML element; None values are left out."""
