@@ -9,7 +9,7 @@ import functools
 
 from ministack.services import cloudwatch
 from ministack.services.cloudformation import provisioners as cfn
-from served import checked
+from served import json_answer
 
 # --- AWS::CloudWatch::CompositeAlarm: Ref is the alarm's name ----------------------------
 
@@ -23,7 +23,9 @@ _COMPOSITE_ALARM_PROPERTIES = (
 def _composite_alarm_put(name, props):
     """PutCompositeAlarm through ministack's CloudWatch API (it has the call, not the type)."""
     data = {k: props[k] for k in _COMPOSITE_ALARM_PROPERTIES if k in props}
-    checked(cloudwatch._put_composite_alarm({}, {"AlarmName": name, **data}, False, is_json=True))
+    json_answer(
+        cloudwatch._put_composite_alarm({}, {"AlarmName": name, **data}, False, is_json=True)
+    )
     return name, {"Arn": cloudwatch._composite_alarms[name]["AlarmArn"]}
 
 
@@ -37,7 +39,9 @@ def _composite_alarm_update(physical_id, old_props, new_props, stack_name):
 
 def _composite_alarm_delete(physical_id, props):
     if physical_id in cloudwatch._composite_alarms:
-        checked(cloudwatch._delete_alarms({}, {"AlarmNames": [physical_id]}, False, is_json=True))
+        json_answer(
+            cloudwatch._delete_alarms({}, {"AlarmNames": [physical_id]}, False, is_json=True)
+        )
 
 
 # --- AWS::CloudWatch::Alarm: metric math ------------------------------------------------

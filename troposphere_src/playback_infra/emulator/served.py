@@ -7,14 +7,16 @@ import json
 from xml.etree import ElementTree
 
 
-def checked(response) -> dict:
-    """A service handler's response body; an error response raises ValueError, which fails
-    the CloudFormation resource with the service's error code and message."""
+def json_answer(response, what=None) -> dict:
+    """A service handler's JSON answer; an error answer raises ValueError with its error type
+    and message (after ``what`` if given), which fails the CloudFormation resource with them."""
     status, _headers, body = response
-    parsed = json.loads(body) if body else {}
+    answer = json.loads(body) if body else {}
     if status >= 400:
-        raise ValueError(f"{parsed.get('__type', status)}: {parsed.get('message', parsed)}")
-    return parsed
+        message = answer.get("message") or answer.get("Message") or answer
+        error = f"{answer.get('__type', status)}: {message}"
+        raise ValueError(f"{what}: {error}" if what else error)
+    return answer
 
 
 def resetting(reset_all_state, *stores):
@@ -26,17 +28,6 @@ def resetting(reset_all_state, *stores):
         return reset_all_state(*args, **kwargs)
 
     return reset
-
-
-def json_answer(response, what):
-    """The JSON answer of a JSON-protocol API function; an error answer raises ValueError
-    with its error type and message."""
-    status, _headers, body = response
-    answer = json.loads(body) if body else {}
-    if status >= 400:
-        message = answer.get("message") or answer.get("Message")
-        raise ValueError(f"{what}: {answer.get('__type')}: {message}")
-    return answer
 
 
 def xml_answer(response, what=None):
