@@ -33,10 +33,10 @@ def endpoint():
         yield url
 
 
-def client(service, endpoint):
+def client(service, endpoint, region=REGION):
     return boto3.client(
         service,
-        region_name=REGION,
+        region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="test",
         aws_secret_access_key="test",

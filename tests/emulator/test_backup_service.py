@@ -13,7 +13,6 @@ import json
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -511,19 +510,9 @@ def test_delete_takes_the_plan_and_selection_and_keeps_only_a_retained_vault(
 # --- The standalone dr-vault stack, in the copy region ---------------------------------
 
 
-def copy_region_client(service, endpoint):
-    return boto3.client(
-        service,
-        region_name=COPY_REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
 def test_dr_vault_is_made_in_the_copy_region_and_retained_with_its_key(endpoint):
     cfn, backup, kms = (
-        copy_region_client(service, endpoint) for service in ("cloudformation", "backup", "kms")
+        client(service, endpoint, COPY_REGION) for service in ("cloudformation", "backup", "kms")
     )
     parameters = [{"ParameterKey": "EnvironmentName", "ParameterValue": "prod"}]
     body = DR_VAULT_TEMPLATE.read_text()
@@ -582,7 +571,7 @@ def test_copy_jobs_complete_into_an_existing_vault_and_fail_without_one(endpoint
         )["CopyJobId"]
 
     failed_id = start_copy()
-    copy_region_client("backup", endpoint).create_backup_vault(BackupVaultName="copy-destination")
+    client("backup", endpoint, COPY_REGION).create_backup_vault(BackupVaultName="copy-destination")
     completed_id = start_copy()
 
     failed = backup.describe_copy_job(CopyJobId=failed_id)["CopyJob"]

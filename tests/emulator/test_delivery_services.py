@@ -10,11 +10,10 @@ from __future__ import annotations
 import copy
 import json
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REGION, deploy, failure_reasons, new_stack_name, update, wait_stack
+from conftest import REGION, client, deploy, failure_reasons, new_stack_name, update, wait_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -418,13 +417,7 @@ def test_taken_names_are_refused(aws, created):
 def west(endpoint):
     """Clients in another region, for the stacks whose image replication (one per registry, so
     per account and region) would overwrite that of the module's stack."""
-    return lambda service: boto3.client(
-        service,
-        region_name="us-west-2",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return lambda service: client(service, endpoint, "us-west-2")
 
 
 def test_a_template_with_a_refused_pipeline_fails_its_stack(west):

@@ -6,7 +6,7 @@ import functools
 from xml.etree import ElementTree
 
 from ministack.services import acm, route53
-from served import xml_members
+from served import xml_answer, xml_members
 
 # --- AWS::CertificateManager::Certificate: DNS validation in the hosted zone ---------------
 
@@ -31,15 +31,10 @@ def _upsert_validation_record(zone_id, record):
             }
         },
     )
-    status, _headers, body = route53._change_resource_record_sets(
-        zone_id, ElementTree.tostring(root)
+    xml_answer(
+        route53._change_resource_record_sets(zone_id, ElementTree.tostring(root)),
+        f"{CERTIFICATE}: DNS validation in hosted zone {zone_id} failed",
     )
-    if status >= 400:
-        error = ElementTree.fromstring(body)
-        raise ValueError(
-            f"{CERTIFICATE}: DNS validation in hosted zone {zone_id} failed:"
-            f" {error.findtext('.//{*}Code')}: {error.findtext('.//{*}Message')}"
-        )
 
 
 def _write_validation_records(arn, props):
@@ -87,5 +82,4 @@ def validate_in_hosted_zone(handlers):
         _write_validation_records(arn, new_props)
         return arn, attributes
 
-    created.validates_in_zone = True
     return {**handlers, "create": created, "update": updated}

@@ -7,7 +7,6 @@ it.
 
 import asyncio
 import copy
-import functools
 import json
 import re
 import time
@@ -23,7 +22,7 @@ from ministack.core.responses import (
 )
 from ministack.services import ecs
 from ministack.services.cloudformation import provisioners as cfn
-from served import json_answer
+from served import json_answer, resetting, typed
 
 # --- Application Auto Scaling: the API ministack lacks ------------------------------------
 
@@ -360,20 +359,13 @@ async def serve_application_autoscaling(method, path, headers, body, query_param
 def reset_application_autoscaling(reset_all_state):
     """Wrap ministack's ``_reset_all_state`` (``/_ministack/reset``) so it drops the scalable
     targets, scaling policies and scheduled actions too."""
-
-    @functools.wraps(reset_all_state)
-    def reset_all():
-        reset_all_state()
-        for store in (
-            _scalable_targets,
-            _scaling_policies,
-            _scheduled_actions,
-            _scalable_target_tags,
-        ):
-            store.clear()
-
-    reset_all.resets_application_autoscaling = True
-    return reset_all
+    return resetting(
+        reset_all_state,
+        _scalable_targets,
+        _scaling_policies,
+        _scheduled_actions,
+        _scalable_target_tags,
+    )
 
 
 # --- AWS::ApplicationAutoScaling::ScalableTarget: Ref is "<resource id>|<dimension>|<namespace>"
@@ -404,19 +396,16 @@ _SCALING_BOOLEANS = frozenset(
 )
 
 
+_SCALING_TYPES = {
+    **dict.fromkeys(_SCALING_INTEGERS, int),
+    **dict.fromkeys(_SCALING_FLOATS, float),
+    **dict.fromkeys(_SCALING_BOOLEANS, cfn._cfn_bool),
+}
+
+
 def _scaling_numbers(value):
     """``value`` with its integer, number and boolean members that arrive as strings made so."""
-    if isinstance(value, list):
-        return [_scaling_numbers(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    kinds = [(_SCALING_INTEGERS, int), (_SCALING_FLOATS, float), (_SCALING_BOOLEANS, cfn._cfn_bool)]
-    return {
-        key: next((kind(item) for names, kind in kinds if key in names), item)
-        if isinstance(item, str)
-        else _scaling_numbers(item)
-        for key, item in value.items()
-    }
+    return typed(value, _SCALING_TYPES)
 
 
 def _target_request(props):

@@ -14,22 +14,12 @@ import uuid
 
 from ministack.core.responses import AccountRegionScopedDict, get_account_id
 from ministack.services import backup
-from served import resetting
+from served import json_answer, resetting
 
 # --- AWS::Backup::BackupSelection: Ref is the selection id ------------------------------
 
 _SELECTION = "AWS::Backup::BackupSelection"
 VAULT = "AWS::Backup::BackupVault"
-
-
-def _backup_answer(response, what):
-    """The JSON answer of a Backup API function (``backup._create_selection`` ...); an error
-    answer raises ValueError with its error type and message."""
-    status, _headers, body = response
-    answer = json.loads(body) if body else {}
-    if status >= 400:
-        raise ValueError(f"{what}: {answer.get('__type')}: {answer.get('Message')}")
-    return answer
 
 
 def _selection_create(logical_id, props, stack_name):
@@ -43,7 +33,7 @@ def _selection_create(logical_id, props, stack_name):
     if missing:
         raise ValueError(f"{_SELECTION}: BackupSelection requires {' and '.join(missing)}")
     plan_id = props["BackupPlanId"]
-    answer = _backup_answer(
+    answer = json_answer(
         backup._create_selection(plan_id, {"BackupSelection": selection}),
         f"{_SELECTION} create failed",
     )
@@ -87,7 +77,6 @@ def refuse_taken_vault_name(handlers):
             )
         return create(logical_id, props, stack_name)
 
-    created.refuses_taken_name = True
     return {**handlers, "create": created}
 
 
@@ -207,7 +196,6 @@ def serving_copy_jobs(handle_request):
             return backup._ok({"CopyJob": copy_job})
         return await handle_request(method, path, headers, body, query_params)
 
-    handle.serves_copy_jobs = True
     return handle
 
 

@@ -20,7 +20,7 @@ from ministack.core.responses import (
     json_response,
 )
 from ministack.services import budgets
-from served import checked, resetting
+from served import json_answer, resetting
 
 _monitors = AccountScopedDict()  # ARN -> monitor
 _subscriptions = AccountScopedDict()  # ARN -> subscription
@@ -53,7 +53,7 @@ def _budget_request(props: dict) -> dict:
 def _budget_create(logical_id, props, stack_name):
     request = _budget_request(props)
     request["Budget"].setdefault("BudgetName", f"{stack_name}-{logical_id}")
-    checked(budgets._create_budget(request))
+    json_answer(budgets._create_budget(request))
     return request["Budget"]["BudgetName"], {}
 
 
@@ -62,13 +62,15 @@ def _budget_update(physical_id, old_props, new_props, stack_name):
     _budget_delete(physical_id, old_props)
     request = _budget_request(new_props)
     request["Budget"]["BudgetName"] = physical_id
-    checked(budgets._create_budget(request))
+    json_answer(budgets._create_budget(request))
     return physical_id, {}
 
 
 def _budget_delete(physical_id, props):
     if physical_id in budgets._budgets:
-        checked(budgets._delete_budget({"AccountId": get_account_id(), "BudgetName": physical_id}))
+        json_answer(
+            budgets._delete_budget({"AccountId": get_account_id(), "BudgetName": physical_id})
+        )
 
 
 # --- Cost Explorer anomaly detection ---------------------------------------------------------
@@ -176,18 +178,20 @@ def _monitor_create(logical_id, props, stack_name):
     monitor = {k: v for k, v in props.items() if k != "ResourceTags"}
     if isinstance(monitor.get("MonitorSpecification"), str):
         monitor["MonitorSpecification"] = json.loads(monitor["MonitorSpecification"])
-    arn = checked(_create_monitor({"AnomalyMonitor": monitor}))["MonitorArn"]
+    arn = json_answer(_create_monitor({"AnomalyMonitor": monitor}))["MonitorArn"]
     return arn, {"MonitorArn": arn}
 
 
 def _monitor_update(physical_id, old_props, new_props, stack_name):
-    checked(_update_monitor({"MonitorArn": physical_id, "MonitorName": new_props["MonitorName"]}))
+    json_answer(
+        _update_monitor({"MonitorArn": physical_id, "MonitorName": new_props["MonitorName"]})
+    )
     return physical_id, {"MonitorArn": physical_id}
 
 
 def _monitor_delete(physical_id, props):
     if physical_id in _monitors:
-        checked(_delete_monitor({"MonitorArn": physical_id}))
+        json_answer(_delete_monitor({"MonitorArn": physical_id}))
 
 
 def _subscription_request(props: dict) -> dict:
@@ -199,12 +203,12 @@ def _subscription_request(props: dict) -> dict:
 
 def _subscription_create(logical_id, props, stack_name):
     request = {"AnomalySubscription": _subscription_request(props)}
-    arn = checked(_create_subscription(request))["SubscriptionArn"]
+    arn = json_answer(_create_subscription(request))["SubscriptionArn"]
     return arn, {"SubscriptionArn": arn}
 
 
 def _subscription_update(physical_id, old_props, new_props, stack_name):
-    checked(
+    json_answer(
         _update_subscription({"SubscriptionArn": physical_id, **_subscription_request(new_props)})
     )
     return physical_id, {"SubscriptionArn": physical_id}
@@ -212,7 +216,7 @@ def _subscription_update(physical_id, old_props, new_props, stack_name):
 
 def _subscription_delete(physical_id, props):
     if physical_id in _subscriptions:
-        checked(_delete_subscription({"SubscriptionArn": physical_id}))
+        json_answer(_delete_subscription({"SubscriptionArn": physical_id}))
 
 
 HANDLERS = {

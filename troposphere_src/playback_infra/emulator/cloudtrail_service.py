@@ -11,6 +11,7 @@ name, ``Arn`` its ARN. Nothing is delivered: the emulator checks no bucket or ke
 from __future__ import annotations
 
 from ministack.services import cloudtrail
+from ministack.services.cloudformation import provisioners as cfn
 from served import json_answer
 
 TRAIL = "AWS::CloudTrail::Trail"
@@ -23,23 +24,21 @@ _SETTINGS = (
 )  # fmt: skip
 
 
-def _truth(value) -> bool:
-    return value in (True, "true", "True")
-
-
 def _request(name: str, props: dict) -> dict:
     request = {"Name": name}
     for key in _SETTINGS:
         if key in props:
             value = props[key]
             if key.startswith(("Include", "Is", "Enable")):
-                value = _truth(value)
+                value = cfn._cfn_bool(value)
             request[_MEMBERS.get(key, key)] = value
     return request
 
 
 def _logging(name: str, props: dict) -> None:
-    switch = cloudtrail._start_logging if _truth(props["IsLogging"]) else cloudtrail._stop_logging
+    switch = (
+        cloudtrail._start_logging if cfn._cfn_bool(props["IsLogging"]) else cloudtrail._stop_logging
+    )
     json_answer(switch({"Name": name}), TRAIL)
 
 

@@ -8,7 +8,8 @@ have no provisioner; an alarm on a metric math expression is recorded with its q
 import functools
 
 from ministack.services import cloudwatch
-from served import checked
+from ministack.services.cloudformation import provisioners as cfn
+from served import json_answer
 
 # --- AWS::CloudWatch::CompositeAlarm: Ref is the alarm's name ----------------------------
 
@@ -22,7 +23,9 @@ _COMPOSITE_ALARM_PROPERTIES = (
 def _composite_alarm_put(name, props):
     """PutCompositeAlarm through ministack's CloudWatch API (it has the call, not the type)."""
     data = {k: props[k] for k in _COMPOSITE_ALARM_PROPERTIES if k in props}
-    checked(cloudwatch._put_composite_alarm({}, {"AlarmName": name, **data}, False, is_json=True))
+    json_answer(
+        cloudwatch._put_composite_alarm({}, {"AlarmName": name, **data}, False, is_json=True)
+    )
     return name, {"Arn": cloudwatch._composite_alarms[name]["AlarmArn"]}
 
 
@@ -36,7 +39,9 @@ def _composite_alarm_update(physical_id, old_props, new_props, stack_name):
 
 def _composite_alarm_delete(physical_id, props):
     if physical_id in cloudwatch._composite_alarms:
-        checked(cloudwatch._delete_alarms({}, {"AlarmNames": [physical_id]}, False, is_json=True))
+        json_answer(
+            cloudwatch._delete_alarms({}, {"AlarmNames": [physical_id]}, False, is_json=True)
+        )
 
 
 # --- AWS::CloudWatch::Alarm: metric math ------------------------------------------------
@@ -63,7 +68,6 @@ def record_metric_math_alarms(record):
         alarm["Metrics"] = [_metric_data_query(query) for query in queries]
         return alarm
 
-    recorded.records_metric_math = True
     return recorded
 
 
@@ -71,7 +75,7 @@ def _metric_data_query(query):
     """A template's MetricDataQuery as the API returns it: numbers and booleans typed."""
     out = dict(query)
     if "ReturnData" in out:
-        out["ReturnData"] = str(out["ReturnData"]).lower() == "true"
+        out["ReturnData"] = cfn._cfn_bool(out["ReturnData"])
     if "Period" in out:
         out["Period"] = int(out["Period"])
     if "MetricStat" in out:

@@ -28,7 +28,7 @@ from ministack.core.responses import (
     json_response,
 )
 from ministack.services.cloudformation.provisioners import _pascal_to_camel
-from served import checked, resetting
+from served import json_answer, resetting
 
 # The services ministack lacks (their credential scopes), and those it has that ``extend`` adds to.
 SERVED = ("codepipeline", "codeconnections", "codestar-notifications")
@@ -411,13 +411,13 @@ def _declaration(props: dict) -> dict:
 
 def _pipeline_create(logical_id, props, stack_name):
     name = props.get("Name") or f"{stack_name}-{logical_id}"
-    created = checked(_create_pipeline({"pipeline": _declaration({**props, "Name": name})}))
+    created = json_answer(_create_pipeline({"pipeline": _declaration({**props, "Name": name})}))
     return name, {"Version": str(created["pipeline"]["version"])}
 
 
 def _pipeline_update(physical_id, old_props, new_props, stack_name):
     pipeline = _declaration({**new_props, "Name": physical_id})
-    updated = checked(_update_pipeline({"pipeline": pipeline}))
+    updated = json_answer(_update_pipeline({"pipeline": pipeline}))
     return physical_id, {"Version": str(updated["pipeline"]["version"])}
 
 
@@ -431,7 +431,7 @@ def _connection_attributes(arn: str) -> dict:
 
 
 def _connection_create(logical_id, props, stack_name):
-    arn = checked(_create_connection(props))["ConnectionArn"]
+    arn = json_answer(_create_connection(props))["ConnectionArn"]
     return arn, _connection_attributes(arn)
 
 
@@ -445,12 +445,12 @@ def _connection_delete(physical_id, props):
 
 
 def _rule_create(logical_id, props, stack_name):
-    arn = checked(_create_rule(props))["Arn"]
+    arn = json_answer(_create_rule(props))["Arn"]
     return arn, {"Arn": arn}
 
 
 def _rule_update(physical_id, old_props, new_props, stack_name):
-    checked(_update_rule({**new_props, "Arn": physical_id}))
+    json_answer(_update_rule({**new_props, "Arn": physical_id}))
     return physical_id, {"Arn": physical_id}
 
 
@@ -468,12 +468,14 @@ def _report_group_request(props: dict) -> dict:
 def _report_group_create(logical_id, props, stack_name):
     name = props.get("Name") or f"{stack_name}-{logical_id}"
     request = {"name": name, "type": props["Type"], **_report_group_request(props)}
-    arn = checked(_create_report_group(request))["reportGroup"]["arn"]
+    arn = json_answer(_create_report_group(request))["reportGroup"]["arn"]
     return arn, {"Arn": arn, "Name": name}
 
 
 def _report_group_update(physical_id, old_props, new_props, stack_name):
-    group = checked(_update_report_group({"arn": physical_id, **_report_group_request(new_props)}))
+    group = json_answer(
+        _update_report_group({"arn": physical_id, **_report_group_request(new_props)})
+    )
     return physical_id, {"Arn": physical_id, "Name": group["reportGroup"]["name"]}
 
 
@@ -482,7 +484,7 @@ def _report_group_delete(physical_id, props):
 
 
 def _replication_put(logical_id, props, stack_name):
-    checked(_put_replication(_pascal_to_camel(props)))
+    json_answer(_put_replication(_pascal_to_camel(props)))
     return get_account_id(), {"RegistryId": get_account_id()}
 
 
@@ -496,7 +498,7 @@ def _replication_delete(physical_id, props):
 
 def _registry_policy_put(logical_id, props, stack_name):
     text = props["PolicyText"]
-    checked(
+    json_answer(
         _put_registry_policy({"policyText": text if isinstance(text, str) else json.dumps(text)})
     )
     return get_account_id(), {"RegistryId": get_account_id()}

@@ -8,10 +8,10 @@ Describe* calls show what a stack made.
 
 import functools
 import random
-from xml.etree import ElementTree
 
 from ministack.services import ec2
 from ministack.services.cloudformation import provisioners as cfn
+from served import xml_answer
 
 _EC2_NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
 
@@ -22,11 +22,7 @@ def _call(action, params):
     Returns the parsed XML response; an error response raises ValueError,
     which fails the resource with the EC2 error code and message.
     """
-    status, _headers, body = action(params)
-    response = ElementTree.fromstring(body)
-    if status >= 400:
-        raise ValueError(f"{response.findtext('.//Code')}: {response.findtext('.//Message')}")
-    return response
+    return xml_answer(action(params))
 
 
 def _text(response, tag):

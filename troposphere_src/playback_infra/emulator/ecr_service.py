@@ -49,5 +49,4 @@ def serving_layer_downloads(handle_request):
             return await handle_request(method, path, headers, body, query_params)
         return _download_url(json.loads(body) if body else {}, headers)
 
-    handle.serves_layer_downloads = True
     return handle

@@ -15,7 +15,7 @@ import re
 
 from ministack.services import alb, ecr, ecs
 from ministack.services.cloudformation import provisioners as cfn
-from served import json_answer
+from served import integer, json_answer, typed
 
 # --- AWS::ECS::*: what ministack's provisioners drop -------------------------------------
 
@@ -75,23 +75,16 @@ _ECS_NAMES = {
 }
 
 
-def _ecs_member(key, item):
-    """One member with its integer or boolean made a number or a bool."""
-    if isinstance(item, str) and key in _ECS_INTEGERS and item.lstrip("-").isdigit():
-        return int(item)
-    if isinstance(item, str) and key in _ECS_BOOLEANS:
-        return cfn._cfn_bool(item)
-    return item if key in _ECS_FREE_FORM else _ecs_numbers(item)
+_ECS_TYPES = {
+    **dict.fromkeys(_ECS_INTEGERS, integer),
+    **dict.fromkeys(_ECS_BOOLEANS, cfn._cfn_bool),
+}
 
 
 def _ecs_numbers(value):
     """``value`` with the ECS integer and boolean members that arrive as strings made numbers
     and bools; the names stay CloudFormation's."""
-    if isinstance(value, list):
-        return [_ecs_numbers(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {key: _ecs_member(key, item) for key, item in value.items()}
+    return typed(value, _ECS_TYPES, _ECS_FREE_FORM)
 
 
 def _ecs_camel(value):
@@ -144,7 +137,6 @@ def keep_capacity_providers(handlers):
             ecs._clusters[name].update({k: v for k, v in kept.items() if v is not None})
         return name, attributes
 
-    updated.keeps_capacity_providers = True
     return {**handlers, "update": updated}
 
 
@@ -292,7 +284,6 @@ def register_task_definitions(handlers):
         arn = answer["taskDefinition"]["taskDefinitionArn"]
         return arn, {"TaskDefinitionArn": arn}
 
-    created.registers = True
     return {**handlers, "create": created}
 
 
@@ -412,7 +403,6 @@ def complete_service(handlers):
         _service_extras(arn, old_props, new_props)
         return arn, attributes
 
-    created.completes_template = True
     return {**handlers, "create": created, "update": updated}
 
 
@@ -460,7 +450,6 @@ def resolve_image_digests(run_task):
                     container["imageDigest"] = digest
         return answer
 
-    run.resolves_digests = True
     return run
 
 

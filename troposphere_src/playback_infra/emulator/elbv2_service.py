@@ -81,7 +81,6 @@ def complete_load_balancer(handlers):
         delete(physical_id, props)
         waf._disassociate_web_acl({"ResourceArn": physical_id})
 
-    created.completes_template = True
     return {**handlers, "create": created, "update": updated, "delete": deleted}
 
 
@@ -102,7 +101,6 @@ def render_load_balancer_zones(lb_xml):
                 )
         return xml
 
-    render.renders_zones = True
     return render
 
 
@@ -147,7 +145,6 @@ def complete_target_group(handlers):
         _target_group_extras(arn, new_props)
         return arn, _with_full_name(arn, attributes)
 
-    created.completes_template = True
     return {**handlers, "create": created, "update": updated}
 
 
@@ -161,7 +158,6 @@ def render_target_group_extras(tg_xml):
         extras = "".join(f"<{key}>{tg[key]}</{key}>" for key in _TARGET_GROUP_EXTRAS if tg.get(key))
         return tg_xml(tg).removesuffix("</member>") + extras + "</member>"
 
-    render.renders_extras = True
     return render
 
 
@@ -203,7 +199,6 @@ def link_target_groups(handlers):
         delete(physical_id, props)
         _sync_target_group_load_balancers()
 
-    created.links_target_groups = True
     return {**handlers, "create": created, "update": updated, "delete": deleted}
 
 
@@ -241,5 +236,4 @@ def complete_listener_rule(handlers):
         alb._tags.pop(physical_id, None)
         _sync_target_group_load_balancers()
 
-    created.keeps_tags = True
     return {**handlers, "create": created, "update": updated, "delete": deleted}

@@ -59,7 +59,6 @@ def record_name_seeds(nested_stack_deploy):
                     record.setdefault("_name_seed", seed)
                 del _created_seeds[key]
 
-    deploy.records_name_seeds = True
     return deploy
 
 
@@ -112,8 +111,6 @@ def resolve_nested_dynamic_references(provision_resource, update_resource):
             **kwargs,
         )
 
-    provision.resolves_dynamic_references = True
-    update.resolves_dynamic_references = True
     return provision, update
 
 
@@ -158,7 +155,6 @@ def keep_recorded_attributes(update_resource):
             resource_type, physical_id, old_props, new_props, stack_name, logical_id, old_attrs
         )
 
-    update.keeps_recorded_attributes = True
     return update
 
 
@@ -191,7 +187,6 @@ def read_virtual_hosted_urls(resolve_document):
             params = {**params, url_key: [path_style]}
         return resolve_document(params, body_key, url_key, label)
 
-    resolve.reads_virtual_hosted = True
     return resolve
 
 
@@ -352,5 +347,4 @@ def honour_deletion_policy(delete_nested_stack):
                 _fail_child(child, failed)
         return delete_nested_stack(physical_id, props)
 
-    delete.honours_deletion_policy = True
     return delete

@@ -117,17 +117,22 @@ _MODULES = (
 )  # fmt: skip
 
 
-# The wrappers of ministack's handlers: (type, wrapper, the flag it sets on the create).
+# The wrappers of ministack's CloudFormation handlers, by resource type.
 _HANDLER_WRAPPERS = (
-    ("AWS::WAFv2::WebACL", waf_integer_members, "integer_members"),
-    (LOAD_BALANCER, complete_load_balancer, "completes_template"),
-    (TARGET_GROUP, complete_target_group, "completes_template"),
-    (LISTENER, link_target_groups, "links_target_groups"),
-    (LISTENER_RULE, complete_listener_rule, "keeps_tags"),
-    (CERTIFICATE, validate_in_hosted_zone, "validates_in_zone"),
-    ("AWS::S3::Bucket", configure_bucket_settings, "configures_settings"),
-    (TASK_DEFINITION, register_task_definitions, "registers"),
-    (SERVICE, complete_service, "completes_template"),
+    ("AWS::WAFv2::WebACL", waf_integer_members),
+    (LOAD_BALANCER, complete_load_balancer),
+    (TARGET_GROUP, complete_target_group),
+    (LISTENER, link_target_groups),
+    (LISTENER_RULE, complete_listener_rule),
+    (CERTIFICATE, validate_in_hosted_zone),
+    ("AWS::S3::Bucket", configure_bucket_settings),
+    (TASK_DEFINITION, register_task_definitions),
+    (SERVICE, complete_service),
+    ("AWS::SecretsManager::Secret", secret_ref_is_arn),
+    ("AWS::SNS::Topic", keep_topic_attributes),
+    (DB_INSTANCE, complete_db_instance),
+    (VAULT, refuse_taken_vault_name),
+    (CLUSTER, keep_capacity_providers),
 )
 
 
@@ -155,108 +160,73 @@ def register():
     The tagged types also get the stack tags and the aws:cloudformation:* tags, as
     CloudFormation gives them on AWS. A proxy and an ECS service keep their names across a
     replacement, so CloudFormation refuses one, as for the other custom-named types.
+
+    Run once, in the emulator's process, before ministack serves.
     """
     handlers = cfn._RESOURCE_HANDLERS
-    if not getattr(cfn_helpers._resolve_document, "reads_virtual_hosted", False):
-        cfn_helpers._resolve_document = read_virtual_hosted_urls(cfn_helpers._resolve_document)
-    if not getattr(cfn._update_resource, "keeps_recorded_attributes", False):
-        cfn._update_resource = keep_recorded_attributes(cfn._update_resource)
+    cfn_helpers._resolve_document = read_virtual_hosted_urls(cfn_helpers._resolve_document)
+    cfn._update_resource = keep_recorded_attributes(cfn._update_resource)
     nested_stack = handlers["AWS::CloudFormation::Stack"]
-    if not getattr(nested_stack["delete"], "honours_deletion_policy", False):
-        nested_stack["delete"] = honour_deletion_policy(nested_stack["delete"])
-    secret = "AWS::SecretsManager::Secret"
-    if not getattr(handlers[secret]["create"], "ref_is_arn", False):
-        handlers[secret] = secret_ref_is_arn(handlers[secret])
-    topic = "AWS::SNS::Topic"
-    if not getattr(handlers[topic]["create"], "keeps_attributes", False):
-        handlers[topic] = keep_topic_attributes(handlers[topic])
-    if not getattr(handlers[DB_INSTANCE]["create"], "completes_template", False):
-        handlers[DB_INSTANCE] = complete_db_instance(handlers[DB_INSTANCE])
-        # ministack's update handler replaces through these names in some cases.
-        cfn._rds_db_instance_create = handlers[DB_INSTANCE]["create"]
-        cfn._rds_db_instance_delete = handlers[DB_INSTANCE]["delete"]
-    if not getattr(handlers[VAULT]["create"], "refuses_taken_name", False):
-        handlers[VAULT] = refuse_taken_vault_name(handlers[VAULT])
-        # ministack's update handler creates a renamed vault through this name.
-        cfn._backup_vault_create = handlers[VAULT]["create"]
-    if not getattr(rds._instance_xml, "renders_extras", False):
-        rds._instance_xml = render_db_instance_extras(rds._instance_xml)
+    nested_stack["delete"] = honour_deletion_policy(nested_stack["delete"])
+    for resource_type, wrap in _HANDLER_WRAPPERS:
+        handlers[resource_type] = wrap(handlers[resource_type])
+    # ministack's update handler replaces, renames or registers through these names.
+    cfn._rds_db_instance_create = handlers[DB_INSTANCE]["create"]
+    cfn._rds_db_instance_delete = handlers[DB_INSTANCE]["delete"]
+    cfn._backup_vault_create = handlers[VAULT]["create"]
+    cfn._ecs_task_def_create = handlers[TASK_DEFINITION]["create"]
+    rds._instance_xml = render_db_instance_extras(rds._instance_xml)
     # handlers and changesets imported the function by name and call their own binding.
     for module in (cfn_engine, cfn_handlers, cfn_changesets):
-        if not getattr(module._apply_transforms, "accepts_secrets_manager", False):
-            module._apply_transforms = accept_secrets_manager_transform(module._apply_transforms)
+        module._apply_transforms = accept_secrets_manager_transform(module._apply_transforms)
     # A rotation as AWS starts and finishes it (the function's steps are the caller's).
     secretsmanager._rotate_secret = start_rotation
-    if not getattr(secretsmanager._get_secret_value, "only_stored_values", False):
-        secretsmanager._get_secret_value = only_stored_values(secretsmanager._get_secret_value)
-        secretsmanager._update_secret_version_stage = record_finished_rotation(
-            secretsmanager._update_secret_version_stage
-        )
-        secretsmanager._describe_secret = show_last_rotation(secretsmanager._describe_secret)
-        secretsmanager._put_secret_value = one_version_per_label(secretsmanager._put_secret_value)
-    if not getattr(waf.handle_request, "serves_logging", False):
-        waf.handle_request = serve_waf_logging(waf.handle_request)
-        waf.reset = reset_waf_logging(waf.reset)
-    if not getattr(route53._create_hosted_zone, "takes_requested_id", False):
-        route53._create_hosted_zone = zone_with_requested_id(route53._create_hosted_zone)
-    if "ce" not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS["ce"] = billing_service.serve
-        ministack.app._reset_all_state = billing_service.reset(ministack.app._reset_all_state)
-    for service, module in (("xray", xray_service), ("synthetics", synthetics_service)):
-        if service not in ministack.app.SERVICE_HANDLERS:
-            ministack.app.SERVICE_HANDLERS[service] = module.serve
-            ministack.app._reset_all_state = module.reset(ministack.app._reset_all_state)
-    if "guardduty" not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS["guardduty"] = security_services.serve_guardduty
-        ministack.app.SERVICE_HANDLERS["securityhub"] = security_services.serve_securityhub
-        ministack.app._reset_all_state = security_services.reset(ministack.app._reset_all_state)
-    if not getattr(ecr.handle_request, "serves_registry_scanning", False):
-        ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
-    if not getattr(ecr.handle_request, "serves_layer_downloads", False):
-        ecr.handle_request = ecr_service.serving_layer_downloads(ecr.handle_request)
-    if not getattr(ecs._run_task, "resolves_digests", False):
-        # The services' scheduler calls the module's name, the API its action map.
-        ecs._run_task = ecs._ACTION_MAP["RunTask"] = resolve_image_digests(ecs._run_task)
-    if not getattr(backup.handle_request, "serves_copy_jobs", False):
-        backup.handle_request = serving_copy_jobs(backup.handle_request)
-        ministack.app._reset_all_state = backup_service.reset(ministack.app._reset_all_state)
-    if not getattr(ministack.app._handle_post_body_shortcuts, "records_canary_runs", False):
-        ministack.app._handle_post_body_shortcuts = synthetics_service.recording_runs(
-            ministack.app._handle_post_body_shortcuts
-        )
-    if "codepipeline" not in ministack.app.SERVICE_HANDLERS:
-        for service in delivery_services.SERVED:
-            ministack.app.SERVICE_HANDLERS[service] = delivery_services.serve
-        for service in delivery_services.EXTENDED:
-            served = ministack.app.SERVICE_HANDLERS[service]
-            ministack.app.SERVICE_HANDLERS[service] = delivery_services.extend(served)
-        ministack.app._reset_all_state = delivery_services.reset(ministack.app._reset_all_state)
-    if APPLICATION_AUTOSCALING not in ministack.app.SERVICE_HANDLERS:
-        ministack.app.SERVICE_HANDLERS[APPLICATION_AUTOSCALING] = serve_application_autoscaling
-        ministack.app._reset_all_state = reset_application_autoscaling(
-            ministack.app._reset_all_state
-        )
-    if not getattr(handlers[CLUSTER]["update"], "keeps_capacity_providers", False):
-        handlers[CLUSTER] = keep_capacity_providers(handlers[CLUSTER])
-    for resource_type, wrap, flag in _HANDLER_WRAPPERS:
-        if not getattr(handlers[resource_type]["create"], flag, False):
-            handlers[resource_type] = wrap(handlers[resource_type])
-    # ministack's update handler registers a revision through this name.
-    cfn._ecs_task_def_create = handlers[TASK_DEFINITION]["create"]
-    if not getattr(cfn._cw_metric_alarm_record, "records_metric_math", False):
-        cfn._cw_metric_alarm_record = record_metric_math_alarms(cfn._cw_metric_alarm_record)
-    if not getattr(cfn._sm_secret_string, "uses_every_option", False):
-        cfn._sm_secret_string = generate_with_every_option(cfn._sm_secret_string)
-    if not getattr(alb._lb_xml, "renders_zones", False):
-        alb._lb_xml = render_load_balancer_zones(alb._lb_xml)
-    if not getattr(alb._tg_xml, "renders_extras", False):
-        alb._tg_xml = render_target_group_extras(alb._tg_xml)
-    if not getattr(cfn._cfn_nested_stack_deploy, "records_name_seeds", False):
-        cfn._cfn_nested_stack_deploy = record_name_seeds(cfn._cfn_nested_stack_deploy)
-    if not getattr(cfn._provision_resource, "resolves_dynamic_references", False):
-        cfn._provision_resource, cfn._update_resource = resolve_nested_dynamic_references(
-            cfn._provision_resource, cfn._update_resource
-        )
+    secretsmanager._get_secret_value = only_stored_values(secretsmanager._get_secret_value)
+    secretsmanager._update_secret_version_stage = record_finished_rotation(
+        secretsmanager._update_secret_version_stage
+    )
+    secretsmanager._describe_secret = show_last_rotation(secretsmanager._describe_secret)
+    secretsmanager._put_secret_value = one_version_per_label(secretsmanager._put_secret_value)
+    waf.handle_request = serve_waf_logging(waf.handle_request)
+    waf.reset = reset_waf_logging(waf.reset)
+    route53._create_hosted_zone = zone_with_requested_id(route53._create_hosted_zone)
+    service_handlers = ministack.app.SERVICE_HANDLERS
+    service_handlers["ce"] = billing_service.serve
+    service_handlers["xray"] = xray_service.serve
+    service_handlers["synthetics"] = synthetics_service.serve
+    service_handlers["guardduty"] = security_services.serve_guardduty
+    service_handlers["securityhub"] = security_services.serve_securityhub
+    for service in delivery_services.SERVED:
+        service_handlers[service] = delivery_services.serve
+    for service in delivery_services.EXTENDED:
+        service_handlers[service] = delivery_services.extend(service_handlers[service])
+    service_handlers[APPLICATION_AUTOSCALING] = serve_application_autoscaling
+    for reset in (
+        billing_service.reset,
+        xray_service.reset,
+        synthetics_service.reset,
+        security_services.reset,
+        backup_service.reset,
+        delivery_services.reset,
+        reset_application_autoscaling,
+    ):
+        ministack.app._reset_all_state = reset(ministack.app._reset_all_state)
+    ecr.handle_request = security_services.serving_ecr(ecr.handle_request)
+    ecr.handle_request = ecr_service.serving_layer_downloads(ecr.handle_request)
+    # The services' scheduler calls the module's name, the API its action map.
+    ecs._run_task = ecs._ACTION_MAP["RunTask"] = resolve_image_digests(ecs._run_task)
+    backup.handle_request = serving_copy_jobs(backup.handle_request)
+    ministack.app._handle_post_body_shortcuts = synthetics_service.recording_runs(
+        ministack.app._handle_post_body_shortcuts
+    )
+    cfn._cw_metric_alarm_record = record_metric_math_alarms(cfn._cw_metric_alarm_record)
+    cfn._sm_secret_string = generate_with_every_option(cfn._sm_secret_string)
+    alb._lb_xml = render_load_balancer_zones(alb._lb_xml)
+    alb._tg_xml = render_target_group_extras(alb._tg_xml)
+    cfn._cfn_nested_stack_deploy = record_name_seeds(cfn._cfn_nested_stack_deploy)
+    cfn._provision_resource, cfn._update_resource = resolve_nested_dynamic_references(
+        cfn._provision_resource, cfn._update_resource
+    )
     for module in _MODULES:
         handlers.update(module.HANDLERS)
     replacing = {}

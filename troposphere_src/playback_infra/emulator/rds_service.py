@@ -13,6 +13,7 @@ import uuid
 
 from ministack.services import rds, secretsmanager
 from ministack.services.cloudformation import provisioners as cfn
+from served import json_answer
 
 # --- AWS::RDS::DBProxy: Ref is the proxy name -------------------------------------
 
@@ -210,14 +211,6 @@ def _instance_extras(props, instance):
     }
 
 
-def _secret_call(action, data):
-    """Run a Secrets Manager action on ``data``; its JSON answer, or ValueError."""
-    status, _headers, body = action(data)
-    if status >= 400:
-        raise ValueError(f"{DB_INSTANCE} master user secret: {body!r}")
-    return json.loads(body)
-
-
 def _master_secret_key(props, instance):
     """MasterUserSecret.KmsKeyId, or the ARN ministack gives Secrets Manager's default key."""
     region, account = instance["DBInstanceArn"].split(":")[3:5]
@@ -229,6 +222,7 @@ def _master_secret_key(props, instance):
 # RDS "manages the settings for the secret and rotates the secret every seven days by default"
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
 _MASTER_SECRET_ROTATION = {"AutomaticallyAfterDays": 7}
+_MASTER_SECRET = f"{DB_INSTANCE} master user secret"  # how a failed call's error starts
 
 
 def _create_master_secret(instance, props):
@@ -236,21 +230,17 @@ def _create_master_secret(instance, props):
     ManageMasterUserPassword does, with the MasterUserSecret KMS key, its rotation on."""
     password = rds._generate_master_user_password()
     arn = instance["DBInstanceArn"]
-    created = _secret_call(
-        secretsmanager._create_secret,
-        {
-            "Name": f"rds!db-{uuid.uuid4()}",
-            "Description": f"Secret associated with primary RDS DB instance: {arn}",
-            "SecretString": json.dumps(
-                {"username": instance["MasterUsername"], "password": password}
-            ),
-            "KmsKeyId": (props.get("MasterUserSecret") or {}).get("KmsKeyId"),
-            "Tags": [
-                {"Key": "aws:rds:primaryDBInstanceArn", "Value": arn},
-                {"Key": "aws:secretsmanager:owningService", "Value": "rds"},
-            ],
-        },
-    )
+    request = {
+        "Name": f"rds!db-{uuid.uuid4()}",
+        "Description": f"Secret associated with primary RDS DB instance: {arn}",
+        "SecretString": json.dumps({"username": instance["MasterUsername"], "password": password}),
+        "KmsKeyId": (props.get("MasterUserSecret") or {}).get("KmsKeyId"),
+        "Tags": [
+            {"Key": "aws:rds:primaryDBInstanceArn", "Value": arn},
+            {"Key": "aws:secretsmanager:owningService", "Value": "rds"},
+        ],
+    }
+    created = json_answer(secretsmanager._create_secret(request), _MASTER_SECRET)
     secretsmanager._resolve(created["ARN"])[1].update(
         RotationEnabled=True, RotationRules=dict(_MASTER_SECRET_ROTATION)
     )
@@ -266,10 +256,8 @@ def _drop_master_secret(instance):
     """Delete RDS's secret of the instance at once, as RDS does (DeleteSecret)."""
     secret = instance.pop("MasterUserSecret", None)
     if secret and secretsmanager._resolve(secret["SecretArn"])[1]:
-        _secret_call(
-            secretsmanager._delete_secret,
-            {"SecretId": secret["SecretArn"], "ForceDeleteWithoutRecovery": True},
-        )
+        request = {"SecretId": secret["SecretArn"], "ForceDeleteWithoutRecovery": True}
+        json_answer(secretsmanager._delete_secret(request), _MASTER_SECRET)
 
 
 def _update_master_secret(instance, old_props, new_props):
@@ -287,9 +275,8 @@ def _update_master_secret(instance, old_props, new_props):
         instance["_MasterUserPassword"] = new_props.get("MasterUserPassword", "password")
     elif now and secret["KmsKeyId"] != _master_secret_key(new_props, instance):
         key = (new_props.get("MasterUserSecret") or {}).get("KmsKeyId")
-        _secret_call(
-            secretsmanager._update_secret, {"SecretId": secret["SecretArn"], "KmsKeyId": key}
-        )
+        request = {"SecretId": secret["SecretArn"], "KmsKeyId": key}
+        json_answer(secretsmanager._update_secret(request), _MASTER_SECRET)
         secret["KmsKeyId"] = _master_secret_key(new_props, instance)
 
 
@@ -383,7 +370,6 @@ def complete_db_instance(handlers):
         _refuse_protected(physical_id)
         snapshot(physical_id, props)
 
-    created.completes_template = True
     return {
         **handlers,
         "create": created,
@@ -425,7 +411,6 @@ def render_db_instance_extras(instance_xml):
             xml += f"<MasterUserSecret>{fields}</MasterUserSecret>"
         return xml
 
-    render.renders_extras = True
     return render
 
 

@@ -28,5 +28,4 @@ def zone_with_requested_id(create_hosted_zone):
         finally:
             route53._zone_id = generate
 
-    created.takes_requested_id = True
     return created

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 from ministack.services import s3
 from ministack.services.cloudformation import provisioners as cfn
-from served import xml_members
+from served import xml_answer, xml_members
 
 # --- AWS::S3::Bucket: what ministack's provisioner drops ----------------------------------
 
@@ -138,16 +138,9 @@ def _configure_bucket(name, props, old_props):
     is removed."""
     for key, body, put, remove in _BUCKET_SETTINGS:
         if props.get(key):
-            status, _headers, answer = put(name, body(props[key]))
+            xml_answer(put(name, body(props[key])), f"AWS::S3::Bucket {key}")
         elif old_props.get(key):
-            status, _headers, answer = remove(name)
-        else:
-            continue
-        if status >= 400:
-            error = ElementTree.fromstring(answer)
-            raise ValueError(
-                f"AWS::S3::Bucket {key}: {error.findtext('Code')}: {error.findtext('Message')}"
-            )
+            xml_answer(remove(name), f"AWS::S3::Bucket {key}")
 
 
 def configure_bucket_settings(handlers):
@@ -174,5 +167,4 @@ def configure_bucket_settings(handlers):
         _configure_bucket(name, new_props, old_props if name == physical_id else {})
         return name, attributes
 
-    created.configures_settings = True
     return {**handlers, "create": created, "update": updated}

@@ -53,7 +53,6 @@ def secret_ref_is_arn(handlers):
     def deleted(physical_id, props):
         delete(name(physical_id), props)
 
-    created.ref_is_arn = True
     return {**handlers, "create": created, "update": updated, "delete": deleted}
 
 
@@ -191,7 +190,6 @@ def generate_with_every_option(secret_string):
         document[options.get("GenerateStringKey", "password")] = password
         return json.dumps(document)
 
-    generate.uses_every_option = True
     return generate
 
 
@@ -301,7 +299,6 @@ def only_stored_values(get_secret_value):
                 )
         return get_secret_value(data)
 
-    get.only_stored_values = True
     return get
 
 
@@ -320,7 +317,6 @@ def record_finished_rotation(update_secret_version_stage):
             secret["LastRotatedDate"] = int(time.time())
         return answer
 
-    update.records_rotation = True
     return update
 
 
@@ -343,7 +339,6 @@ def one_version_per_label(put_secret_value):
                     kept["Stages"] = [label for label in kept["Stages"] if label not in labels]
         return answer
 
-    put.one_version_per_label = True
     return put
 
 
@@ -374,7 +369,6 @@ def show_last_rotation(describe_secret):
             described["OwningService"] = owner
         return json_response(described)
 
-    describe.shows_last_rotation = True
     return describe
 
 
@@ -411,7 +405,6 @@ def accept_secrets_manager_transform(apply_transforms):
                 template = cfn_engine._without_transform(template, name)
         return apply_transforms(template, *args, **kwargs)
 
-    apply.accepts_secrets_manager = True
     return apply
 
 

@@ -30,7 +30,8 @@ from ministack.core.responses import (
     json_response,
 )
 from ministack.services import config, inspector2
-from served import checked, resetting
+from ministack.services.cloudformation import provisioners as cfn
+from served import json_answer, resetting
 
 _detectors = AccountRegionScopedDict()  # detector id -> detector
 _hub = AccountRegionScopedDict()  # "hub" -> the hub, when enabled
@@ -239,7 +240,7 @@ _BASIC = {"scanType": "BASIC", "rules": []}
 def _put_scanning(data: dict):
     configuration = {"scanType": data.get("scanType", "BASIC"), "rules": data.get("rules", [])}
     if configuration["scanType"] == "ENHANCED":
-        checked(inspector2._enable({"resourceTypes": ["ECR"]}))
+        json_answer(inspector2._enable({"resourceTypes": ["ECR"]}))
     _scanning["configuration"] = configuration
     return json_response(
         {"registryScanningConfiguration": configuration}, content_type="application/x-amz-json-1.1"
@@ -269,7 +270,6 @@ def serving_ecr(handle_request):
             return await handle_request(method, path, headers, body, query_params)
         return action(json.loads(body) if body else {})
 
-    handle.serves_registry_scanning = True
     return handle
 
 
@@ -297,12 +297,12 @@ def _camel(props: dict) -> dict:
 
 
 def _detector_create(logical_id, props, stack_name):
-    detector_id = checked(_create_detector(_camel(props)))["detectorId"]
+    detector_id = json_answer(_create_detector(_camel(props)))["detectorId"]
     return detector_id, {"Id": detector_id}
 
 
 def _detector_update(physical_id, old_props, new_props, stack_name):
-    checked(_update_detector(physical_id, _camel(new_props)))
+    json_answer(_update_detector(physical_id, _camel(new_props)))
     return physical_id, {"Id": physical_id}
 
 
@@ -318,14 +318,14 @@ def _hub_request(props: dict) -> dict:
 
 
 def _hub_create(logical_id, props, stack_name):
-    checked(_enable_hub(_hub_request(props)))
+    json_answer(_enable_hub(_hub_request(props)))
     _hub["hub"]["AutoEnableControls"] = props.get("AutoEnableControls", True) in (True, "true")
     return _hub_arn(), {"ARN": _hub_arn(), "SubscribedAt": _hub["hub"]["SubscribedAt"]}
 
 
 def _hub_update(physical_id, old_props, new_props, stack_name):
     auto = new_props.get("AutoEnableControls", True) in (True, "true")
-    checked(_update_hub({**_hub_request(new_props), "AutoEnableControls": auto}))
+    json_answer(_update_hub({**_hub_request(new_props), "AutoEnableControls": auto}))
     return physical_id, {"ARN": physical_id, "SubscribedAt": _hub["hub"]["SubscribedAt"]}
 
 
@@ -363,7 +363,7 @@ def _scanning_request(props: dict) -> dict:
 
 
 def _scanning_create(logical_id, props, stack_name):
-    checked(_put_scanning(_scanning_request(props)))
+    json_answer(_put_scanning(_scanning_request(props)))
     return get_account_id(), {"RegistryId": get_account_id()}
 
 
@@ -379,18 +379,14 @@ def _scanning_delete(physical_id, props):
 # --- AWS Config (ministack serves the API; its CloudFormation has no provisioner) --------------
 
 
-def _truth(value) -> bool:
-    return value in (True, "true", "True")
-
-
 def _recorder_put(name: str, props: dict) -> None:
     group = props.get("RecordingGroup", {})
-    checked(config._put_configuration_recorder({"ConfigurationRecorder": {
+    json_answer(config._put_configuration_recorder({"ConfigurationRecorder": {
         "name": name,
         "roleARN": props["RoleARN"],
         "recordingGroup": {
-            "allSupported": _truth(group.get("AllSupported", False)),
-            "includeGlobalResourceTypes": _truth(group.get("IncludeGlobalResourceTypes", False)),
+            "allSupported": cfn._cfn_bool(group.get("AllSupported", False)),
+            "includeGlobalResourceTypes": cfn._cfn_bool(group.get("IncludeGlobalResourceTypes", False)),
             "resourceTypes": group.get("ResourceTypes", []),
         },
     }}))  # fmt: skip
@@ -409,10 +405,10 @@ def _channel_put(name: str, props: dict) -> None:
     frequency = props.get("ConfigSnapshotDeliveryProperties", {}).get("DeliveryFrequency")
     if frequency:
         channel["configSnapshotDeliveryProperties"] = {"deliveryFrequency": frequency}
-    checked(config._put_delivery_channel({"DeliveryChannel": channel}))
+    json_answer(config._put_delivery_channel({"DeliveryChannel": channel}))
     # CloudFormation starts the recorder as soon as the delivery channel is available.
     for recorder in list(config._recorders):
-        checked(config._start_configuration_recorder({"ConfigurationRecorderName": recorder}))
+        json_answer(config._start_configuration_recorder({"ConfigurationRecorderName": recorder}))
 
 
 def _named(put, store) -> dict:

@@ -1,4 +1,5 @@
-"""What the plugin's service modules share: reading a service handler's answer, writing XML."""
+"""What the plugin's service modules share: reading a service handler's answer, writing XML,
+typing the members a template resolved to strings."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import json
 from xml.etree import ElementTree
 
 
-def checked(response) -> dict:
-    """A service handler's response body; an error response raises ValueError, which fails
-    the CloudFormation resource with the service's error code and message."""
+def json_answer(response, what=None) -> dict:
+    """A service handler's JSON answer; an error answer raises ValueError with its error type
+    and message (after ``what`` if given), which fails the CloudFormation resource with them."""
     status, _headers, body = response
-    parsed = json.loads(body) if body else {}
+    answer = json.loads(body) if body else {}
     if status >= 400:
-        raise ValueError(f"{parsed.get('__type', status)}: {parsed.get('message', parsed)}")
-    return parsed
+        message = answer.get("message") or answer.get("Message") or answer
+        error = f"{answer.get('__type', status)}: {message}"
+        raise ValueError(f"{what}: {error}" if what else error)
+    return answer
 
 
 def resetting(reset_all_state, *stores):
@@ -27,14 +30,14 @@ def resetting(reset_all_state, *stores):
     return reset
 
 
-def json_answer(response, what):
-    """The JSON answer of a JSON-protocol API function; an error answer raises ValueError
-    with its error type and message."""
+def xml_answer(response, what=None):
+    """The parsed XML answer of a query or REST-XML API function (None for an empty one); an
+    error answer raises ValueError with its code and message, after ``what`` if given."""
     status, _headers, body = response
-    answer = json.loads(body) if body else {}
+    answer = ElementTree.fromstring(body) if body else None
     if status >= 400:
-        message = answer.get("message") or answer.get("Message")
-        raise ValueError(f"{what}: {answer.get('__type')}: {message}")
+        error = f"{answer.findtext('.//{*}Code')}: {answer.findtext('.//{*}Message')}"
+        raise ValueError(f"{what}: {error}" if what else error)
     return answer
 
 
@@ -50,3 +53,25 @@ def xml_members(parent, members):
                 xml_members(element, item)
             else:
                 element.text = str(item).lower() if isinstance(item, bool) else str(item)
+
+
+def typed(value, converters, keep=frozenset()):
+    """``value`` with each member named in ``converters`` that arrives as a string (a ``Ref`` to
+    a parameter or an ``Fn::If`` makes numbers and booleans strings) made what its converter
+    returns; the maps named in ``keep`` (keys of the template author's) stay as they are."""
+
+    def member(key, item):
+        if isinstance(item, str) and key in converters:
+            return converters[key](item)
+        return item if key in keep else typed(item, converters, keep)
+
+    if isinstance(value, list):
+        return [typed(item, converters, keep) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: member(key, item) for key, item in value.items()}
+
+
+def integer(text):
+    """``text`` as an int when it spells one, else as it is."""
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -5,6 +5,7 @@ that ministack's provisioner drops (``keep_topic_attributes``).
 import functools
 
 from ministack.services import sns
+from served import xml_answer
 
 # --- AWS::SNS::Topic: what ministack's provisioner drops ----------------------------
 
@@ -18,9 +19,7 @@ def _set_topic_attributes(arn, old_props, new_props):
     for name in _TOPIC_ATTRIBUTES:
         if name in new_props and new_props[name] != old_props.get(name):
             params = {"TopicArn": arn, "AttributeName": name, "AttributeValue": new_props[name]}
-            status, _headers, body = sns._set_topic_attributes(params)
-            if status >= 400:
-                raise ValueError(f"AWS::SNS::Topic {name}: {body!r}")
+            xml_answer(sns._set_topic_attributes(params), f"AWS::SNS::Topic {name}")
         elif name not in new_props and name in old_props:
             sns._topics[arn]["attributes"].pop(name, None)
 
@@ -43,5 +42,4 @@ def keep_topic_attributes(handlers):
         _set_topic_attributes(arn, old_props if arn == physical_id else {}, new_props)
         return arn, attributes
 
-    created.keeps_attributes = True
     return {**handlers, "create": created, "update": updated}

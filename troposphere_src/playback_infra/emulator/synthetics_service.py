@@ -138,7 +138,6 @@ def recording_runs(handle_post_body_shortcuts):
             method, path, headers, body, query_params, request_id
         )
 
-    handle.records_canary_runs = True
     return handle
 
 

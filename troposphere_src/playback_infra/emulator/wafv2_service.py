@@ -13,7 +13,7 @@ import re
 
 from ministack.core.responses import AccountRegionScopedDict, error_response_json, json_response
 from ministack.services import alb, waf
-from served import json_answer
+from served import integer, json_answer, resetting, typed
 
 # --- WAFv2 logging configurations: the API ministack's WAFv2 service lacks ------------
 
@@ -104,20 +104,12 @@ def serve_waf_logging(handle_request):
         except json.JSONDecodeError:
             return error_response_json("SerializationException", "Invalid JSON", 400)
 
-    handle.serves_logging = True
     return handle
 
 
 def reset_waf_logging(reset):
     """Wrap WAFv2's ``reset`` (``/_ministack/reset``) so it drops the logging configurations too."""
-
-    @functools.wraps(reset)
-    def reset_all():
-        reset()
-        _waf_logging.clear()
-
-    reset_all.resets_logging = True
-    return reset_all
+    return resetting(reset, _waf_logging)
 
 
 # --- AWS::WAFv2::WebACLAssociation: Ref is "<resource ARN>|<web ACL ARN>" ---------------
@@ -201,23 +193,15 @@ def _waf_logging_delete(physical_id, props):
 # --- AWS::WAFv2::WebACL: what ministack's provisioner misses ------------------------------
 
 # The WAFv2 API's integer members that a web ACL's rules can carry.
-_WAF_INTEGERS = frozenset(
-    ("Priority", "Limit", "EvaluationWindowSec", "Size", "ResponseCode", "ImmunityTime")
+_WAF_TYPES = dict.fromkeys(
+    ("Priority", "Limit", "EvaluationWindowSec", "Size", "ResponseCode", "ImmunityTime"),
+    integer,
 )
 
 
 def _waf_numbers(value):
     """``value`` with the WAFv2 integer members that arrive as strings made numbers."""
-    if isinstance(value, list):
-        return [_waf_numbers(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        key: int(item)
-        if key in _WAF_INTEGERS and isinstance(item, str) and item.lstrip("-").isdigit()
-        else _waf_numbers(item)
-        for key, item in value.items()
-    }
+    return typed(value, _WAF_TYPES)
 
 
 def waf_integer_members(handlers):
@@ -239,7 +223,6 @@ def waf_integer_members(handlers):
             physical_id, _waf_numbers(old_props), _waf_numbers(new_props), stack_name, logical_id
         )
 
-    created.integer_members = True
     return {**handlers, "create": created, "update": updated}
 
 

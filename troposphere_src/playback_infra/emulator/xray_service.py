@@ -18,7 +18,7 @@ from ministack.core.responses import (
     get_region,
     json_response,
 )
-from served import checked, resetting
+from served import json_answer, resetting
 
 _groups = AccountRegionScopedDict()  # name -> group
 
@@ -111,18 +111,18 @@ def reset(reset_all_state):
 
 
 def _group_create(logical_id, props, stack_name):
-    created = checked(_create_group(props))["Group"]
+    created = json_answer(_create_group(props))["Group"]
     return created["GroupARN"], {"GroupARN": created["GroupARN"]}
 
 
 def _group_update(physical_id, old_props, new_props, stack_name):
-    checked(_update_group({"GroupARN": physical_id, **new_props}))
+    json_answer(_update_group({"GroupARN": physical_id, **new_props}))
     return physical_id, {"GroupARN": physical_id}
 
 
 def _group_delete(physical_id, props):
     if _named_group({"GroupARN": physical_id}):
-        checked(_delete_group({"GroupARN": physical_id}))
+        json_answer(_delete_group({"GroupARN": physical_id}))
 
 
 HANDLERS = {
