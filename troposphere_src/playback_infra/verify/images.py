@@ -92,7 +92,8 @@ def platforms(manifest: dict, media_type: str, read_config) -> frozenset[str]:
 
 def held_image(ecr, image: Image) -> dict:
     """BatchGetImage's image (its imageId with the digest, its manifest); ImageMissing when
-    the registry does not hold it or has no such repository."""
+    the registry does not hold it or has no such repository (RepositoryNotFoundException,
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_BatchGetImage.html)."""
     try:
         answer = ecr.batch_get_image(
             registryId=image.account,
